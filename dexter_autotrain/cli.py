@@ -1,0 +1,254 @@
+"""`dexter-auto`: thin click commands over the toolkit's parts."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dexter_autotrain import __version__
+from dexter_autotrain.console import err, out, print_json, print_problems
+from dexter_autotrain.errors import UserError
+
+
+class _Group(click.Group):
+    """Turns UserError into located messages and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as error:
+            print_problems(error.problems)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="dexter-auto")
+def cli() -> None:
+    """Declarative fine-tuning for Dexter on Hugging Face.
+
+    Describe a model as a YAML job spec under jobs/, check it, and render the AutoTrain
+    config it becomes.
+
+    \b
+    Examples:
+      dexter-auto init text-classification narrative
+      dexter-auto validate jobs/*.yaml
+      dexter-auto render jobs/narrative.yaml -o runs/preview
+      dexter-auto schema -o jobs/job-spec.schema.json
+    """
+
+
+def main() -> None:
+    cli(prog_name="dexter-auto")
+
+
+def _expand(patterns: tuple[str, ...]) -> list[Path]:
+    paths: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise UserError(f"{pattern}: no file matches (check the glob)")
+        paths += [Path(match) for match in matches]
+    return paths
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON for scripts.")
+def validate(paths: tuple[str, ...], as_json: bool) -> None:
+    """Check job specs and report every problem with its file and line.
+
+    PATHS are spec files or globs. Files named _*.yaml are shared defaults: their keys and
+    values are checked, but they may leave out required fields. Exit code 2 if any spec is
+    invalid.
+
+    \b
+    Examples:
+      dexter-auto validate jobs/narrative.yaml
+      dexter-auto validate 'jobs/*.yaml' --json
+    """
+    from dexter_autotrain.spec import check_partial, is_partial, load_spec
+
+    results = []
+    for path in _expand(paths):
+        result: dict[str, Any] = {"path": str(path), "partial": is_partial(path)}
+        try:
+            if is_partial(path):
+                check_partial(path)
+            else:
+                loaded = load_spec(path)
+                result |= {"name": loaded.spec.name, "task": loaded.spec.task,
+                           "backend": loaded.spec.compute.backend, "sha256": loaded.sha256}
+            result |= {"valid": True, "problems": []}
+        except UserError as error:
+            result |= {"valid": False, "problems": [p.to_dict() for p in error.problems]}
+            if not as_json:
+                print_problems(error.problems)
+        results.append(result)
+    valid = all(result["valid"] for result in results)
+    if as_json:
+        print_json({"valid": valid, "specs": results})
+    else:
+        for result in results:
+            out.print(_validate_line(result))
+    if not valid:
+        raise SystemExit(2)
+
+
+def _validate_line(result: dict[str, Any]) -> str:
+    if not result["valid"]:
+        count = len(result["problems"])
+        return f"[red]✗[/red] {result['path']}: {count} problem{'s' * (count != 1)}"
+    if result["partial"]:
+        return f"[green]✓[/green] {result['path']}: shared defaults"
+    return (f"[green]✓[/green] {result['path']}: {result['name']} "
+            f"({result['task']}, {result['backend']})")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write autotrain.yml into this directory instead of printing it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the config and its hash as JSON.")
+def render(path: Path, output_dir: Path | None, as_json: bool) -> None:
+    """Render a job spec into the AutoTrain config that trains it.
+
+    The config follows autotrain-advanced 0.8.36's schema and expects to run from a run
+    directory holding prepared splits in data/. The same spec always renders to the same
+    bytes; the printed sha256 identifies the config.
+
+    \b
+    Examples:
+      dexter-auto render jobs/narrative.yaml
+      dexter-auto render jobs/actors.yaml -o runs/preview
+    """
+    from dexter_autotrain.render import CONFIG_FILE_NAME, render_config
+    from dexter_autotrain.spec import load_spec
+
+    loaded = load_spec(path)
+    rendered = render_config(loaded.spec, path.parent)
+    written = None
+    if output_dir is not None:
+        written = output_dir / CONFIG_FILE_NAME
+        _write_atomically(written, rendered.text)
+    if as_json:
+        print_json({"path": str(written) if written else None, "sha256": rendered.sha256,
+                    "spec_sha256": loaded.sha256, "config": rendered.config})
+    elif written:
+        out.print(f"wrote {written} (sha256 {rendered.sha256})")
+    else:
+        click.echo(rendered.text, nl=False)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the schema to this file instead of printing it.")
+def schema(output: Path | None) -> None:
+    """Print the job spec's JSON Schema.
+
+    Editors with yaml-language-server complete and check specs that start with
+    `# yaml-language-server: $schema=./job-spec.schema.json`.
+
+    \b
+    Example:
+      dexter-auto schema -o jobs/job-spec.schema.json
+    """
+    from dexter_autotrain.spec.schema import job_spec_schema_text
+
+    text = job_spec_schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write_atomically(output, text)
+        out.print(f"wrote {output}")
+
+
+TASKS = ("text-classification", "token-classification", "image-classification")
+
+
+@cli.command()
+@click.argument("task", type=click.Choice(TASKS))
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("jobs"), show_default=True, help="Where to write the spec.")
+@click.option("--force", is_flag=True, help="Overwrite an existing spec.")
+def init(task: str, name: str, directory: Path, force: bool) -> None:
+    """Write a commented job spec for TASK to DIR/NAME.yaml.
+
+    \b
+    Example:
+      dexter-auto init token-classification actors-v2
+    """
+    from dexter_autotrain.scaffold import scaffold_spec
+    from dexter_autotrain.spec.schema import SCHEMA_FILE_NAME, job_spec_schema_text
+
+    target = directory / f"{name}.yaml"
+    if target.exists() and not force:
+        raise UserError(f"{target}: already exists (pick another name or pass --force)")
+    text = scaffold_spec(task, name)
+    _write_atomically(target, text)
+    schema_file = directory / SCHEMA_FILE_NAME
+    if not schema_file.exists():
+        _write_atomically(schema_file, job_spec_schema_text())
+    out.print(f"wrote {target}; next: edit it, then `dexter-auto validate {target}`")
+
+
+@cli.group()
+def runner() -> None:
+    """Manage AutoTrain's own environment (autotrain-advanced 0.8.36 in its own venv).
+
+    Its location is $DEXTER_RUNNER_DIR, else ~/.cache/dexter-autotrain/. Set
+    DEXTER_RUNNER_TORCH (default torch==2.13.0) to choose the torch build it is pinned to.
+    """
+
+
+@runner.command("install")
+def runner_install() -> None:
+    """Create the runner environment if it is missing (idempotent)."""
+    from dexter_autotrain.runner_env import RunnerInstallError, default_runner, install
+
+    env = default_runner()
+    log = env.root.with_name(env.root.name + ".install.log")
+    try:
+        with err.status("installing the AutoTrain runner") as status:
+            record = install(env, lambda text: status.update(text), log)
+    except RunnerInstallError as error:
+        err.print(f"[red]runner install failed[/red]: {error}")
+        raise SystemExit(1) from None
+    out.print(f"runner ready at {env.root} ({record['autotrain']}, {record['torch']})")
+
+
+@runner.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def runner_status(as_json: bool) -> None:
+    """Say whether the runner is installed, and with what."""
+    from dexter_autotrain.runner_env import default_runner
+
+    env = default_runner()
+    record = {"path": str(env.root), "installed": env.is_installed(), **env.describe()}
+    if as_json:
+        print_json(record)
+    elif record["installed"]:
+        out.print(f"installed at {env.root}: {record['autotrain']}, {record['torch']}")
+    else:
+        out.print(f"not installed (would be at {env.root}); run `dexter-auto runner install`")
+        raise SystemExit(1)
+
+
+@runner.command("path")
+def runner_path() -> None:
+    """Print the runner's directory."""
+    from dexter_autotrain.runner_env import default_runner
+
+    click.echo(default_runner().root)

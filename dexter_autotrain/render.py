@@ -1,0 +1,117 @@
+"""Render a job spec into the AutoTrain (autotrain-advanced 0.8.36) config that trains it.
+
+The config is built as data and dumped as YAML, never templated as text, so it is always
+well-formed and byte-for-byte deterministic. It holds no secret: the Hub section carries the
+`${HF_USERNAME}`/`${HF_TOKEN}` placeholders that AutoTrain resolves from its environment.
+
+The config describes a run directory's layout: AutoTrain runs from the run directory, reads
+prepared splits from `data/` and writes the model to `<job name>/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dexter_autotrain.spec import JobSpec
+
+CONFIG_FILE_NAME = "autotrain.yml"
+PREPARED_DATA_DIR = "data"
+TRAIN_SPLIT = "train"
+VALID_SPLIT = "validation"
+
+AUTOTRAIN_TASKS = {
+    "text-classification": "text_multi_class_classification",
+    "token-classification": "text_token_classification",
+    "image-classification": "image_multi_class_classification",
+}
+COLUMN_MAPPINGS = {
+    "text-classification": {"text_column": "text", "target_column": "label"},
+    "token-classification": {"tokens_column": "tokens", "tags_column": "tags"},
+    "image-classification": {"image_column": "image", "target_column": "label"},
+}
+"""AutoTrain's column keys per task, pointing at the columns data preparation writes."""
+
+
+@dataclass(frozen=True)
+class RenderedConfig:
+    config: dict[str, Any]
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def render_config(spec: JobSpec, spec_dir: Path, base_model: str | None = None) -> RenderedConfig:
+    """The AutoTrain config for `spec`. `base_model` overrides the spec's (a local snapshot)."""
+    config = {
+        "task": AUTOTRAIN_TASKS[spec.task],
+        "base_model": base_model or _base_model(spec, spec_dir),
+        "project_name": spec.name,
+        "log": spec.training.log,
+        "backend": _backend(spec),
+        "data": {
+            "path": PREPARED_DATA_DIR,
+            "train_split": TRAIN_SPLIT,
+            "valid_split": VALID_SPLIT,
+            "column_mapping": COLUMN_MAPPINGS[spec.task],
+        },
+        "params": _params(spec),
+        "hub": {
+            "username": "${HF_USERNAME}",
+            "token": "${HF_TOKEN}",
+            "push_to_hub": spec.compute.backend != "local",
+        },
+    }
+    body = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100)
+    header = (f"# AutoTrain config for job `{spec.name}`, rendered by dexter-auto.\n"
+              "# Do not edit: change the job spec and render again. ${...} values are read\n"
+              "# from the environment by AutoTrain; no secret is written here.\n")
+    return RenderedConfig(config=config, text=header + body)
+
+
+def _base_model(spec: JobSpec, spec_dir: Path) -> str:
+    if spec.base_model.path is not None:
+        return str((spec_dir / spec.base_model.path).resolve())
+    assert spec.base_model.id is not None
+    return spec.base_model.id
+
+
+def _backend(spec: JobSpec) -> str:
+    # HF Jobs run AutoTrain inside the job's container, so the config itself is local there.
+    if spec.compute.backend == "autotrain-spaces":
+        return f"spaces-{spec.compute.hardware}"
+    return "local"
+
+
+def _params(spec: JobSpec) -> dict[str, Any]:
+    training = spec.training
+    params: dict[str, Any] = {
+        "epochs": training.epochs,
+        "lr": training.learning_rate,
+        "batch_size": training.batch_size,
+    }
+    if spec.task != "image-classification":
+        params["max_seq_length"] = training.max_seq_length
+    params |= {
+        "seed": training.seed,
+        "gradient_accumulation": training.gradient_accumulation,
+        "warmup_ratio": training.warmup_ratio,
+        "weight_decay": training.weight_decay,
+        "max_grad_norm": training.max_grad_norm,
+        "optimizer": training.optimizer,
+        "scheduler": training.scheduler,
+        "mixed_precision": None if training.mixed_precision == "none" else training.mixed_precision,
+        "auto_find_batch_size": training.auto_find_batch_size,
+        "eval_strategy": training.eval_strategy,
+        "logging_steps": training.logging_steps,
+        "save_total_limit": training.save_total_limit,
+        "early_stopping_patience": training.early_stopping.patience,
+        "early_stopping_threshold": training.early_stopping.threshold,
+    }
+    return params

@@ -1,0 +1,138 @@
+"""AutoTrain's own environment (the runner), kept apart from the toolkit's.
+
+autotrain-advanced 0.8.36 pins ~45 packages with `==` and would downgrade the toolkit's
+libraries, so it lives in a venv of its own. Its torch is constrained to the build this
+project uses (a CPU wheel unless told otherwise) so pip never pulls gigabytes of CUDA; on a
+CPU-only torch the CUDA torchvision and timm it brings are removed (they break model loading).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import venv
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+AUTOTRAIN_REQUIREMENT = "autotrain-advanced==0.8.36"
+DEFAULT_TORCH_REQUIREMENT = "torch==2.13.0"
+MARKER_FILE = "dexter-runner.json"
+CPU_ONLY_REMOVALS = ("torchvision", "timm")
+
+
+@dataclass(frozen=True)
+class RunnerEnv:
+    """Where the runner lives and how to call into it."""
+
+    root: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.root / "bin"
+
+    @property
+    def python(self) -> Path:
+        return self.bin / "python"
+
+    @property
+    def marker(self) -> Path:
+        return self.root / MARKER_FILE
+
+    def is_installed(self) -> bool:
+        return self.marker.is_file() and self.python.exists()
+
+    def describe(self) -> dict[str, str]:
+        """What `install` recorded: the requirements it installed and what it removed."""
+        return json.loads(self.marker.read_text()) if self.is_installed() else {}
+
+    def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """Environment for processes in the runner: its bin/ first on PATH (AutoTrain starts
+        `accelerate launch`), offline Hub access, no user site-packages."""
+        env = dict(os.environ if base is None else base)
+        env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
+        env["VIRTUAL_ENV"] = str(self.root)
+        env.pop("PYTHONPATH", None)
+        env |= {"PYTHONNOUSERSITE": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+        return env
+
+
+def default_runner() -> RunnerEnv:
+    """`$DEXTER_RUNNER_DIR`, else a folder in the user's cache directory."""
+    configured = os.environ.get("DEXTER_RUNNER_DIR")
+    if configured:
+        return RunnerEnv(Path(configured).expanduser())
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return RunnerEnv(cache / "dexter-autotrain" / "runner-autotrain-0.8.36")
+
+
+def install(runner: RunnerEnv, step: Callable[[str], None], log: Path) -> dict[str, str]:
+    """Create the runner if it is missing; idempotent, and safe against concurrent installs."""
+    runner.root.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(runner.root.with_name(runner.root.name + ".lock")):
+        if runner.is_installed():
+            return runner.describe()
+        torch = os.environ.get("DEXTER_RUNNER_TORCH", DEFAULT_TORCH_REQUIREMENT)
+        with log.open("w") as log_file:
+            step("creating the virtual environment")
+            venv.EnvBuilder(with_pip=True, clear=True).create(runner.root)
+            pip = [str(runner.python), "-m", "pip", "--disable-pip-version-check"]
+            step(f"installing {torch}")
+            _run([*pip, "install", torch], log_file)
+            constraints = runner.root / "constraints.txt"
+            constraints.write_text(_installed_torch(runner) + "\n")
+            step(f"installing {AUTOTRAIN_REQUIREMENT} (about 2 minutes)")
+            _run([*pip, "install", AUTOTRAIN_REQUIREMENT, "-c", str(constraints)], log_file)
+            removed = []
+            if not _torch_has_cuda(runner):
+                step("removing the CUDA-only torchvision and timm (CPU torch)")
+                _run([*pip, "uninstall", "-y", *CPU_ONLY_REMOVALS], log_file)
+                removed = list(CPU_ONLY_REMOVALS)
+        record = {"autotrain": AUTOTRAIN_REQUIREMENT, "torch": _installed_torch(runner),
+                  "removed": ",".join(removed), "python": sys.version.split()[0]}
+        runner.marker.write_text(json.dumps(record, indent=2) + "\n")
+        return record
+
+
+def _run(command: list[str], log_file) -> None:
+    log_file.write(f"$ {' '.join(command)}\n")
+    log_file.flush()
+    result = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT, check=False)
+    if result.returncode != 0:
+        raise RunnerInstallError(f"`{' '.join(command[3:])}` failed (exit {result.returncode})",
+                                 Path(log_file.name))
+
+
+def _installed_torch(runner: RunnerEnv) -> str:
+    version = _runner_output(runner, "import torch; print(torch.__version__)")
+    return f"torch=={version}"
+
+
+def _torch_has_cuda(runner: RunnerEnv) -> bool:
+    return _runner_output(runner, "import torch; print(torch.version.cuda)") != "None"
+
+
+def _runner_output(runner: RunnerEnv, code: str) -> str:
+    return subprocess.run([str(runner.python), "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class RunnerInstallError(RuntimeError):
+    def __init__(self, message: str, log: Path):
+        super().__init__(f"{message}; see {log}")
+        self.log = log

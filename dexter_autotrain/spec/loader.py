@@ -1,0 +1,240 @@
+"""Load a job spec: read YAML, follow `extends:`, interpolate, validate, locate every problem."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.spec.interpolation import interpolate
+from dexter_autotrain.spec.model import JobSpec
+from dexter_autotrain.spec.rules import check_rules, did_you_mean
+from dexter_autotrain.spec.yaml_source import (
+    FieldPath,
+    Mark,
+    YamlDocument,
+    dotted,
+    load_yaml_mapping,
+)
+
+MAX_EXTENDS_DEPTH = 8
+
+_PATTERN_HINTS = {
+    "name": "use lowercase letters, digits and hyphens, at most 48 characters",
+    "revision": "use the full 40-character commit sha",
+    "languages": "use an ISO 639 code such as eng, pcm, hau, yor, ibo",
+    "language": "use an ISO 639 code such as eng, pcm, hau, yor, ibo",
+    "timeout": "write a number and a unit, e.g. 90m or 2h",
+}
+_RANGE_WORDS = {"greater_than_equal": "of at least", "greater_than": "above",
+                "less_than_equal": "of at most", "less_than": "below"}
+_TYPE_NAMES = {"int_type": "an integer", "float_type": "a number", "string_type": "a string",
+               "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
+               "model_type": "a mapping", "int_from_float": "a whole number"}
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec, the data it was validated from, and where it came from."""
+
+    spec: JobSpec
+    path: Path
+    data: dict[str, Any]
+    files: tuple[Path, ...]
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the resolved spec: equal specs hash equal, however they were written."""
+        return spec_sha256(self.spec)
+
+
+def spec_sha256(spec: JobSpec) -> str:
+    canonical = json.dumps(spec.model_dump(mode="json", exclude={"extends"}), sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def is_partial(path: Path) -> bool:
+    """Files named `_*.yaml` hold shared defaults for other specs to extend."""
+    return path.name.startswith("_")
+
+
+def load_spec(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedSpec:
+    """Load and validate the spec at `path`, or raise UserError with every problem in it."""
+    path = Path(path)
+    spec, document, files = _load(path, os.environ if environ is None else environ, False)
+    assert spec is not None
+    return LoadedSpec(spec=spec, path=path, data=document.data, files=files)
+
+
+def check_partial(path: str | Path, environ: Mapping[str, str] | None = None) -> None:
+    """Validate a shared-defaults file: everything but the fields it may leave out."""
+    _load(Path(path), os.environ if environ is None else environ, True)
+
+
+def _load(path: Path, environ: Mapping[str, str], partial: bool
+          ) -> tuple[JobSpec | None, YamlDocument, tuple[Path, ...]]:
+    document, files = _resolve_extends(path, _display(path), ())
+    data, raw_problems = interpolate(document.data, environ)
+    if not partial:
+        data.setdefault("name", path.stem)
+    raw_problems += check_rules(data, partial=partial)
+    problems = [_located(document.marks, where, message, hint)
+                for where, message, hint in raw_problems]
+    spec = None
+    try:
+        spec = JobSpec.model_validate(data)
+    except ValidationError as error:
+        problems += [_pydantic_problem(document.marks, detail) for detail in error.errors()
+                     if not (partial and detail["type"] == "missing")]
+    if problems:
+        raise UserError(problems)
+    return spec, YamlDocument(data, document.marks), files
+
+
+def _display(path: Path) -> str:
+    relative = os.path.relpath(path.resolve(), Path.cwd())
+    return str(path) if relative.startswith("..") else relative
+
+
+def _resolve_extends(path: Path, display: str, chain: tuple[Path, ...]
+                     ) -> tuple[YamlDocument, tuple[Path, ...]]:
+    document = load_yaml_mapping(path, display)
+    chain = (*chain, path.resolve())
+    parent_name = document.data.get("extends")
+    if parent_name is None:
+        return document, chain
+    mark = document.marks[("extends",)]
+    if not isinstance(parent_name, str) or not parent_name:
+        raise UserError([_at(mark, "extends", "must be a file name",
+                             "write the path of a spec, e.g. _base.yaml")])
+    parent = path.parent / parent_name
+    if parent.resolve() in chain:
+        cycle = " -> ".join(p.name for p in (*chain, parent.resolve()))
+        raise UserError([_at(mark, "extends", f"circular: {cycle}", "remove one `extends:`")])
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise UserError([_at(mark, "extends", f"more than {MAX_EXTENDS_DEPTH} levels deep",
+                             "flatten the chain of specs")])
+    if not parent.is_file():
+        siblings = [p.name for p in path.parent.glob("*.y*ml")]
+        close = difflib.get_close_matches(parent.name, siblings, n=1)
+        hint = f"did you mean `{close[0]}`?" if close else "paths are relative to this file"
+        raise UserError([_at(mark, "extends", f"file not found: {parent_name}", hint)])
+    base, files = _resolve_extends(parent, _display(parent), chain)
+    base.data.pop("extends", None)
+    marks = {where: m for where, m in base.marks.items() if not _replaced(where, document.data)}
+    marks.update(document.marks)
+    return YamlDocument(_deep_merge(base.data, document.data), marks), files
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; anything else in `override` replaces the base value."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _replaced(where: FieldPath, override: dict[str, Any]) -> bool:
+    """Whether the override replaces the base value at or above `where` with a non-mapping."""
+    node: Any = override
+    for part in where:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+        if not isinstance(node, dict):
+            return True
+    return False
+
+
+def _located(marks: dict[FieldPath, Mark], where: FieldPath, message: str, hint: str) -> Problem:
+    return _at(_nearest_mark(marks, where), dotted(where), message, hint)
+
+
+def _at(mark: Mark, field: str, message: str, hint: str) -> Problem:
+    return Problem(mark.file, mark.line, mark.column, field, message, hint)
+
+
+def _nearest_mark(marks: dict[FieldPath, Mark], where: FieldPath) -> Mark:
+    for end in range(len(where), -1, -1):
+        if where[:end] in marks:
+            return marks[where[:end]]
+    return next(iter(marks.values()))
+
+
+def _pydantic_problem(marks: dict[FieldPath, Mark], detail: Any) -> Problem:
+    where: FieldPath = tuple(detail["loc"])
+    kind, value = detail["type"], detail.get("input")
+    field = str(where[-1]) if where else ""
+    if kind == "missing":
+        return _located(marks, where, "required field is missing", f"add `{field}:`")
+    if kind == "extra_forbidden":
+        allowed = sorted(_fields_at(where[:-1]))
+        return _located(marks, where, "unknown field", did_you_mean(field, allowed))
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", detail["ctx"]["expected"])
+        return _located(marks, where, f"{value!r} is not allowed",
+                        did_you_mean(str(value), choices))
+    if kind in _RANGE_WORDS:
+        limit = next(iter(detail["ctx"].values()))
+        return _located(marks, where, f"{value!r} is out of range",
+                        f"use a value {_RANGE_WORDS[kind]} {limit}")
+    if kind == "too_short":
+        return _located(marks, where, "is empty", "list at least one item")
+    if kind == "string_pattern_mismatch":
+        hint = _PATTERN_HINTS.get(_field_name(where), "use owner/name, e.g. dexter-ng/narrative")
+        return _located(marks, where, f"{value!r} is not valid", hint)
+    if kind in _TYPE_NAMES:
+        return _located(marks, where, f"expected {_TYPE_NAMES[kind]}, got {_describe(value)}",
+                        f"write {_TYPE_NAMES[kind]} here")
+    message = detail["msg"]
+    return _located(marks, where, message[0].lower() + message[1:], "")
+
+
+def _field_name(where: FieldPath) -> str:
+    return next((part for part in reversed(where) if isinstance(part, str)), "")
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _fields_at(where: FieldPath) -> set[str]:
+    """The field names of the spec section at `where` (for did-you-mean suggestions)."""
+    model: type[BaseModel] | None = JobSpec
+    for part in where:
+        if model is None or isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        model = _model_in(info.annotation) if info else None
+    return set(model.model_fields) if model else set()
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found:
+            return found
+    return None
+

@@ -1,0 +1,258 @@
+"""The job spec: one reviewed YAML file per model, validated strictly by these models.
+
+Field types and ranges live here; rules that tie fields together (a column mapping that fits
+the task, metrics the task can report) live in `rules.py` so that every problem in a spec is
+reported at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Task = Literal["text-classification", "token-classification", "image-classification"]
+Backend = Literal["local", "hf-jobs", "autotrain-spaces"]
+SplitName = Literal["train", "validation", "test"]
+SourceFormat = Literal["csv", "tsv", "jsonl", "parquet", "conll", "imagefolder", "image-csv"]
+
+JobName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+HubRepoId = Annotated[
+    str, StringConstraints(pattern=r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$", max_length=96)
+]
+CommitSha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
+Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*[smhd]$")]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
+
+TEXT_METRICS = ("accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro",
+                "calibration_error")
+TOKEN_METRICS = ("precision", "recall", "f1", "accuracy")
+IMAGE_METRICS = ("accuracy", "f1_macro", "f1_weighted")
+METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
+    "text-classification": TEXT_METRICS,
+    "token-classification": TOKEN_METRICS,
+    "image-classification": IMAGE_METRICS,
+}
+PRIMARY_METRIC = {"text-classification": "f1_macro", "token-classification": "f1",
+                  "image-classification": "f1_macro"}
+
+COLUMNS_BY_TASK: dict[str, tuple[str, ...]] = {
+    "text-classification": ("text", "label"),
+    "token-classification": ("tokens", "tags"),
+    "image-classification": ("image", "label"),
+}
+"""Required column roles per task; `language` is optional for every task."""
+
+
+class _Section(BaseModel):
+    """Strict base: unknown keys and silent type coercion are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class BaseModelRef(_Section):
+    """The model to fine-tune: a Hub id pinned to a commit, or a local directory."""
+
+    id: HubRepoId | None = Field(None, description="Hub model id, e.g. FacebookAI/xlm-roberta-base")
+    revision: CommitSha | None = Field(None, description="40-character commit sha of `id`")
+    path: NonEmptyText | None = Field(
+        None, description="local model directory, relative to the spec file")
+
+
+class Columns(_Section):
+    """Which source column plays which role. Unset roles default to the role's own name."""
+
+    text: NonEmptyText | None = None
+    label: NonEmptyText | None = None
+    tokens: NonEmptyText | None = None
+    tags: NonEmptyText | None = None
+    image: NonEmptyText | None = None
+    language: NonEmptyText | None = Field(
+        None, description="column holding a language code; else the source's `language`")
+
+
+class Source(_Section):
+    """One place data comes from. `{language}` in `path` expands over the job's languages."""
+
+    path: NonEmptyText | None = Field(
+        None, description="file or directory, relative to the spec file")
+    hub: HubRepoId | None = Field(None, description="Hub dataset id (needs `revision`)")
+    revision: CommitSha | None = None
+    subset: NonEmptyText | None = Field(None, description="Hub dataset configuration name")
+    format: SourceFormat | None = Field(None, description="default: from the file extension")
+    language: LanguageCode | None = None
+    split: SplitName | None = Field(
+        None, description="the split this source is; unset: a directory holding "
+                          "train/dev/test files, or data to split by ratio")
+
+
+class SplitRatios(_Section):
+    """How to carve validation and test sets when the sources do not give them."""
+
+    validation: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1
+    test: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1
+    seed: int = 42
+    stratify_by: list[Literal["label", "language"]] = ["label", "language"]
+
+
+class Upsampling(_Section):
+    """Repeat train examples of low-resource languages, at most `cap` times each."""
+
+    target: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="examples per language to reach; default: the largest language's")
+    cap: Annotated[float, Field(ge=1.0, le=100.0)] = 3.0
+
+
+class Data(_Section):
+    sources: Annotated[list[Source], Field(min_length=1)]
+    columns: Columns = Columns()
+    split: SplitRatios = SplitRatios()
+    labels: Annotated[list[NonEmptyText], Field(min_length=2)] | None = Field(
+        None, description="the label set (after `label_map`); default: found in the data")
+    label_map: dict[str, str] = Field(
+        default_factory=dict, description="rename labels, e.g. {B-DATE: O, I-DATE: O}")
+    min_examples_per_label: Annotated[int, Field(ge=1)] = 10
+    min_examples_per_language: Annotated[int, Field(ge=1)] = 10
+    remove_leaked_from_train: bool = Field(
+        False, description="drop train rows that also occur in validation or test")
+    upsample: Upsampling | None = None
+    max_rows_per_split: Annotated[int, Field(ge=1)] | None = None
+
+
+class EarlyStopping(_Section):
+    patience: Annotated[int, Field(ge=1, le=100)] = 5
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+
+
+class Training(_Section):
+    """AutoTrain's training parameters, under names that say what they are."""
+
+    epochs: Annotated[int, Field(ge=1, le=100)] = 3
+    learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 5e-5
+    batch_size: Annotated[int, Field(ge=1, le=4096)] = 8
+    max_seq_length: Annotated[int, Field(ge=8, le=8192)] = 128
+    seed: Annotated[int, Field(ge=0)] = 42
+    mixed_precision: Literal["none", "fp16", "bf16"] = "none"
+    gradient_accumulation: Annotated[int, Field(ge=1, le=1024)] = 1
+    warmup_ratio: Fraction = 0.1
+    weight_decay: Fraction = 0.0
+    max_grad_norm: Annotated[float, Field(gt=0.0)] = 1.0
+    optimizer: Literal["adamw_torch", "adamw_torch_fused", "adafactor", "sgd", "adagrad",
+                       "rmsprop"] = "adamw_torch"
+    scheduler: Literal["linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
+                       "constant_with_warmup", "inverse_sqrt"] = "linear"
+    early_stopping: EarlyStopping = EarlyStopping()
+    eval_strategy: Literal["epoch", "steps"] = "epoch"
+    logging_steps: Annotated[int, Field(ge=-1)] = -1
+    save_total_limit: Annotated[int, Field(ge=1)] = 1
+    auto_find_batch_size: bool = False
+    log: Literal["none", "tensorboard"] = "none"
+
+
+class Compute(_Section):
+    backend: Backend = "local"
+    hardware: NonEmptyText | None = Field(
+        None, description="HF Jobs flavor or Spaces hardware, e.g. t4-small; unset for local")
+    timeout: Duration = Field("2h", description="time budget: a number and s, m, h or d")
+
+
+class Fairness(_Section):
+    group_by: NonEmptyText = "language"
+    metric: NonEmptyText | None = Field(None, description="default: the primary metric")
+    max_gap: Fraction | None = Field(None, description="largest allowed best-minus-worst gap")
+    min_ratio: Fraction | None = Field(None, description="smallest allowed worst/best ratio")
+
+
+class Gates(_Section):
+    """Thresholds that must hold before anything is published."""
+
+    overall: dict[str, Fraction] = Field(default_factory=dict, description="metric: minimum")
+    per_slice: dict[str, Fraction] = Field(
+        default_factory=dict, description="metric: minimum in every slice")
+    max_fairness_gap: Fraction | None = None
+    min_lift_over_baseline: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+
+
+class Evaluation(_Section):
+    split: Literal["test", "validation"] = "test"
+    metrics: Annotated[list[str], Field(min_length=1)] | None = Field(
+        None, description="default: every metric the task reports")
+    primary_metric: NonEmptyText | None = None
+    slices: list[NonEmptyText] = ["language"]
+    fairness: Fairness | None = None
+    baseline: bool = True
+    counterfactual: bool = Field(True, description="identity-term swap probe (text tasks)")
+    identity_terms: NonEmptyText | None = Field(
+        None, description="extra identity terms file, relative to the spec file")
+    bootstrap_samples: Annotated[int, Field(ge=0, le=100_000)] = 1000
+    gates: Gates = Gates()
+
+
+class Card(_Section):
+    template: NonEmptyText | None = Field(
+        None, description="Jinja template, relative to the spec file; default per task")
+    license: NonEmptyText = "other"
+    intended_uses: str = ""
+    out_of_scope_uses: str = ""
+    limitations: str = ""
+    ethical_considerations: str = ""
+    citation: str = ""
+    datasets: list[HubRepoId] = Field(default_factory=list)
+    tags: list[NonEmptyText] = Field(default_factory=list)
+
+
+class Hub(_Section):
+    repo_id: HubRepoId | None = Field(None, description="owner/name; unset: do not publish")
+    private: bool = True
+    branch: NonEmptyText = "main"
+    tag: NonEmptyText | None = Field(
+        "{name}-{run_id}", description="tag per publish; placeholders {name} {run_id} {date}")
+
+
+class Deploy(_Section):
+    enabled: bool = False
+    name: JobName | None = Field(None, description="endpoint name; default: the job name")
+    vendor: Literal["aws", "azure", "gcp"] = "aws"
+    region: NonEmptyText = "us-east-1"
+    accelerator: Literal["cpu", "gpu"] = "cpu"
+    instance_type: NonEmptyText = "intel-icl"
+    instance_size: NonEmptyText = "x2"
+    min_replicas: Annotated[int, Field(ge=0, le=20)] = 0
+    max_replicas: Annotated[int, Field(ge=1, le=20)] = 1
+    scale_to_zero_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+
+
+class JobSpec(_Section):
+    """Everything needed to train, evaluate, document, publish and deploy one model."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+                              json_schema_extra={"title": "Dexter AutoTrain job spec"})
+
+    extends: NonEmptyText | None = Field(
+        None, description="a spec to start from (deep-merged), relative to this file")
+    name: JobName = Field(description="job name; default: the file name")
+    description: str = ""
+    task: Task
+    base_model: BaseModelRef
+    languages: list[LanguageCode] = Field(default_factory=list)
+    data: Data
+    training: Training = Training()
+    compute: Compute = Compute()
+    evaluation: Evaluation = Evaluation()
+    card: Card = Card()
+    hub: Hub = Hub()
+    deploy: Deploy = Deploy()
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.evaluation.metrics or METRICS_BY_TASK[self.task])
+
+    @property
+    def primary_metric(self) -> str:
+        return self.evaluation.primary_metric or PRIMARY_METRIC[self.task]
+
+    def column(self, role: str) -> str:
+        """The source column that plays `role` (text, label, tokens, ...)."""
+        return getattr(self.data.columns, role) or role
