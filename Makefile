@@ -4,8 +4,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# CPU machines: pin torch to the local CPU build so pip never pulls CUDA packages.
-export DEXTER_RUNNER_TORCH ?= torch==2.13.0
 
 .PHONY: setup demo test lint bench
 

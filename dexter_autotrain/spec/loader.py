@@ -86,6 +86,7 @@ def _load(path: Path, environ: Mapping[str, str], partial: bool
           ) -> tuple[JobSpec | None, YamlDocument, tuple[Path, ...]]:
     document, files = _resolve_extends(path, _display(path), ())
     data, raw_problems = interpolate(document.data, environ)
+    uninterpolated = {where for where, _, _ in raw_problems}
     if not partial:
         data.setdefault("name", path.stem)
     raw_problems += check_rules(data, partial=partial)
@@ -96,7 +97,8 @@ def _load(path: Path, environ: Mapping[str, str], partial: bool
         spec = JobSpec.model_validate(data)
     except ValidationError as error:
         problems += [_pydantic_problem(document.marks, detail) for detail in error.errors()
-                     if not (partial and detail["type"] == "missing")]
+                     if not (partial and detail["type"] == "missing")
+                     and tuple(detail["loc"]) not in uninterpolated]
     if problems:
         raise UserError(problems)
     return spec, YamlDocument(data, document.marks), files

@@ -37,6 +37,7 @@ RuleProblem = tuple[FieldPath, str, str]
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    close = close or [choice for choice in choices if choice.startswith(word)][:1]
     if close:
         return f"did you mean `{close[0]}`?"
     return "use one of: " + ", ".join(choices)

@@ -22,6 +22,8 @@ MAX_VALUES = 20_000
 MAX_DEPTH = 64
 
 FieldPath = tuple[str | int, ...]
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}"
+                        for name in ("map", "seq", "str", "int", "float", "bool", "null"))
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,15 @@ class YamlDocument:
 
 
 class _SpecLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core booleans and floats (`no` is a string, `5e-5` a float)."""
+    """SafeLoader with YAML 1.2 core booleans and floats (`no` is a string, `5e-5` a float)
+    and no implicit timestamps."""
 
 
 _BOOL = "tag:yaml.org,2002:bool"
 _FLOAT = "tag:yaml.org,2002:float"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"  # dates stay strings
 _SpecLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _FLOAT)]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _FLOAT, _TIMESTAMP)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _SpecLoader.add_implicit_resolver(
@@ -153,19 +157,18 @@ class _Builder:
                 f"document expands to more than {MAX_VALUES} values or {MAX_DEPTH} levels",
                 "remove the anchors/aliases that repeat content (an alias bomb?)")])
         self.marks.setdefault(path, _mark(node, self.display))
+        if node.tag not in _PLAIN_TAGS:
+            mark = _mark(node, self.display)
+            self.problems.append(Problem(self.display, mark.line, mark.column, dotted(path),
+                                         f"unsupported tag {node.tag}",
+                                         "use plain strings, numbers, booleans, lists and maps"))
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index), depth + 1)
                     for index, item in enumerate(node.value)]
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError as error:
-            mark = _mark(node, self.display)
-            self.problems.append(Problem(self.display, mark.line, mark.column, dotted(path),
-                                         f"unsupported value: {error.problem}",
-                                         "use plain strings, numbers, booleans, lists and maps"))
-            return None
+        return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
         self.loader.flatten_mapping(node)

@@ -1,0 +1,37 @@
+"""Shared helpers: run the real `dexter-auto` executable, find the repo and the runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+JOBS = REPO / "jobs"
+DEXTER_AUTO = Path(sys.executable).parent / "dexter-auto"
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+            ) -> Result:
+    """Run the installed console script as a user would, in a real process."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DEXTER_HUB")}
+    environ |= {"COLUMNS": "200", "NO_COLOR": "1"} | (env or {})
+    done = subprocess.run([str(DEXTER_AUTO), *map(str, args)], cwd=cwd or REPO, env=environ,
+                          capture_output=True, text=True, timeout=120)
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
