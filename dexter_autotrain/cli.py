@@ -81,8 +81,12 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
                 check_partial(path)
             else:
                 loaded = load_spec(path)
-                result |= {"name": loaded.spec.name, "task": loaded.spec.task,
-                           "backend": loaded.spec.compute.backend, "sha256": loaded.sha256}
+                result |= {
+                    "name": loaded.spec.name,
+                    "task": loaded.spec.task,
+                    "backend": loaded.spec.compute.backend,
+                    "sha256": loaded.sha256,
+                }
             result |= {"valid": True, "problems": []}
         except UserError as error:
             result |= {"valid": False, "problems": [p.to_dict() for p in error.problems]}
@@ -105,14 +109,21 @@ def _validate_line(result: dict[str, Any]) -> str:
         return f"[red]✗[/red] {result['path']}: {count} problem{'s' * (count != 1)}"
     if result["partial"]:
         return f"[green]✓[/green] {result['path']}: shared defaults"
-    return (f"[green]✓[/green] {result['path']}: {result['name']} "
-            f"({result['task']}, {result['backend']})")
+    return (
+        f"[green]✓[/green] {result['path']}: {result['name']} "
+        f"({result['task']}, {result['backend']})"
+    )
 
 
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write autotrain.yml into this directory instead of printing it.")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write autotrain.yml into this directory instead of printing it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the config and its hash as JSON.")
 def render(path: Path, output_dir: Path | None, as_json: bool) -> None:
     """Render a job spec into the AutoTrain config that trains it.
@@ -136,8 +147,14 @@ def render(path: Path, output_dir: Path | None, as_json: bool) -> None:
         written = output_dir / CONFIG_FILE_NAME
         _write_atomically(written, rendered.text)
     if as_json:
-        print_json({"path": str(written) if written else None, "sha256": rendered.sha256,
-                    "spec_sha256": loaded.sha256, "config": rendered.config})
+        print_json(
+            {
+                "path": str(written) if written else None,
+                "sha256": rendered.sha256,
+                "spec_sha256": loaded.sha256,
+                "config": rendered.config,
+            }
+        )
     elif written:
         out.print(f"wrote {written} (sha256 {rendered.sha256})")
     else:
@@ -152,8 +169,12 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the schema to this file instead of printing it.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to this file instead of printing it.",
+)
 def schema(output: Path | None) -> None:
     """Print the job spec's JSON Schema.
 
@@ -180,8 +201,14 @@ TASKS = ("text-classification", "token-classification", "image-classification")
 @cli.command()
 @click.argument("task", type=click.Choice(TASKS))
 @click.argument("name")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("jobs"), show_default=True, help="Where to write the spec.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("jobs"),
+    show_default=True,
+    help="Where to write the spec.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing spec.")
 def init(task: str, name: str, directory: Path, force: bool) -> None:
     """Write a commented job spec for TASK to DIR/NAME.yaml.

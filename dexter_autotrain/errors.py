@@ -20,7 +20,8 @@ class Problem:
         where = self.file
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        text = f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+        parts = [part for part in (where, self.field, self.message) if part]
+        text = ": ".join(parts)
         return f"{text} ({self.hint})" if self.hint else text
 
     def to_dict(self) -> dict:

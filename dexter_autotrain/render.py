@@ -69,9 +69,11 @@ def render_config(spec: JobSpec, spec_dir: Path, base_model: str | None = None) 
         },
     }
     body = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100)
-    header = (f"# AutoTrain config for job `{spec.name}`, rendered by dexter-auto.\n"
-              "# Do not edit: change the job spec and render again. ${...} values are read\n"
-              "# from the environment by AutoTrain; no secret is written here.\n")
+    header = (
+        f"# AutoTrain config for job `{spec.name}`, rendered by dexter-auto.\n"
+        "# Do not edit: change the job spec and render again. ${...} values are read\n"
+        "# from the environment by AutoTrain; no secret is written here.\n"
+    )
     return RenderedConfig(config=config, text=header + body)
 
 

@@ -57,8 +57,13 @@ class RunnerEnv:
         env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
         env["VIRTUAL_ENV"] = str(self.root)
         env.pop("PYTHONPATH", None)
-        env |= {"PYTHONNOUSERSITE": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-                "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+        env |= {
+            "PYTHONNOUSERSITE": "1",
+            "HF_HUB_OFFLINE": "1",
+            "HF_DATASETS_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+        }
         return env
 
 
@@ -93,8 +98,12 @@ def install(runner: RunnerEnv, step: Callable[[str], None], log: Path) -> dict[s
                 step("removing the CUDA-only torchvision and timm (CPU torch)")
                 _run([*pip, "uninstall", "-y", *CPU_ONLY_REMOVALS], log_file)
                 removed = list(CPU_ONLY_REMOVALS)
-        record = {"autotrain": AUTOTRAIN_REQUIREMENT, "torch": _installed_torch(runner),
-                  "removed": ",".join(removed), "python": sys.version.split()[0]}
+        record = {
+            "autotrain": AUTOTRAIN_REQUIREMENT,
+            "torch": _installed_torch(runner),
+            "removed": ",".join(removed),
+            "python": sys.version.split()[0],
+        }
         runner.marker.write_text(json.dumps(record, indent=2) + "\n")
         return record
 
@@ -104,8 +113,9 @@ def _run(command: list[str], log_file) -> None:
     log_file.flush()
     result = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
-        raise RunnerInstallError(f"`{' '.join(command[3:])}` failed (exit {result.returncode})",
-                                 Path(log_file.name))
+        raise RunnerInstallError(
+            f"`{' '.join(command[3:])}` failed (exit {result.returncode})", Path(log_file.name)
+        )
 
 
 def _installed_torch(runner: RunnerEnv) -> str:
@@ -118,8 +128,9 @@ def _torch_has_cuda(runner: RunnerEnv) -> bool:
 
 
 def _runner_output(runner: RunnerEnv, code: str) -> str:
-    return subprocess.run([str(runner.python), "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        [str(runner.python), "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @contextmanager

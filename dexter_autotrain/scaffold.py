@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from importlib import resources
 
+from pydantic import TypeAdapter, ValidationError
+
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.spec.model import JobName
-from pydantic import TypeAdapter, ValidationError
 
 
 def scaffold_spec(task: str, name: str) -> str:
@@ -14,7 +15,9 @@ def scaffold_spec(task: str, name: str) -> str:
     try:
         TypeAdapter(JobName).validate_python(name)
     except ValidationError:
-        raise UserError(f"{name!r}: not a valid job name (use lowercase letters, digits and "
-                        "hyphens, at most 48 characters)") from None
+        raise UserError(
+            f"{name!r}: not a valid job name (use lowercase letters, digits and "
+            "hyphens, at most 48 characters)"
+        ) from None
     template = resources.files("dexter_autotrain.scaffolds").joinpath(f"{task}.yaml")
     return template.read_text(encoding="utf-8").replace("__NAME__", name)

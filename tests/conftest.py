@@ -22,13 +22,20 @@ class Result:
     stderr: str
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
-            ) -> Result:
+def run_cli(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> Result:
     """Run the installed console script as a user would, in a real process."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("DEXTER_HUB")}
     environ |= {"COLUMNS": "200", "NO_COLOR": "1"} | (env or {})
-    done = subprocess.run([str(DEXTER_AUTO), *map(str, args)], cwd=cwd or REPO, env=environ,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(DEXTER_AUTO), *map(str, args)],
+        cwd=cwd or REPO,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return Result(done.returncode, done.stdout, done.stderr)
 
 

@@ -28,129 +28,250 @@ def replace(old: str, new: str) -> str:
 CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = []
 
 
-def case(case_id: str, content: str | bytes, *expected: str,
-         extra_files: dict[str, str | bytes] | None = None, file: str = "job.yaml") -> None:
+def case(
+    case_id: str,
+    content: str | bytes,
+    *expected: str,
+    extra_files: dict[str, str | bytes] | None = None,
+    file: str = "job.yaml",
+) -> None:
     CASES.append((case_id, {file: content, **(extra_files or {})}, file, list(expected)))
 
 
-case("duplicate-key", with_lines("task: token-classification"),
-     "job.yaml:10:1: task: duplicate key (first written on line 2) "
-     "(keep one of them; YAML would silently use the last)")
-case("tab-indentation", replace("  id: FacebookAI", "\tid: FacebookAI"),
-     "job.yaml:4:1: tab used for indentation (indent with spaces; YAML does not allow tabs there)")
-case("alias-bomb", with_lines(
-    "description_parts:",
-    '  a: &a ["x","x","x","x","x","x","x","x","x","x"]',
-    "  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]",
-    "  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]",
-    "  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]",
-    "  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]"),
+case(
+    "duplicate-key",
+    with_lines("task: token-classification"),
+    "job.yaml:10:1: task: duplicate key (first written on line 2) "
+    "(keep one of them; YAML would silently use the last)",
+)
+case(
+    "tab-indentation",
+    replace("  id: FacebookAI", "\tid: FacebookAI"),
+    "job.yaml:4:1: tab used for indentation (indent with spaces; YAML does not allow tabs there)",
+)
+case(
+    "alias-bomb",
+    with_lines(
+        "description_parts:",
+        '  a: &a ["x","x","x","x","x","x","x","x","x","x"]',
+        "  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]",
+        "  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]",
+        "  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]",
+        "  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]",
+    ),
     "job.yaml: document expands to more than 20000 values or 64 levels "
-    "(remove the anchors/aliases that repeat content (an alias bomb?))")
-case("non-utf8", VALID.encode() + b"description: caf\xe9\n",
-     "job.yaml:10:17: byte 0xe9 is not valid UTF-8 (save the file as UTF-8)")
-case("empty-file", "",
-     "job.yaml: file is empty (write a job spec, or run `dexter-auto init TASK NAME`)")
-case("comments-only", "# nothing here yet\n",
-     "job.yaml: file has no content (write a job spec mapping, e.g. `task: text-classification`)")
-case("top-level-list", "- task: text-classification\n",
-     "job.yaml:1:1: top level is a list, not a mapping "
-     "(a job spec is a mapping of `key: value` lines)")
-case("top-level-scalar", "just some words\n",
-     "job.yaml:1:1: top level is a scalar value, not a mapping "
-     "(a job spec is a mapping of `key: value` lines)")
-case("very-large-file", VALID + "# padding\n" * 120_000,
-     "job.yaml: file is 1.1 MiB, too large for a job spec "
-     "(job specs must be under 1024 KiB; keep data in data files, not in the spec)")
-case("invalid-yaml", replace("languages: [hau, yor]", "languages: [hau, yor"),
-     "job.yaml:7:5: invalid YAML: while parsing a flow sequence expected ',' or ']', "
-     "but got ':' (check indentation, colons and quotes around this position)")
-case("two-documents", with_lines("---", "name: other"),
-     "job.yaml:10:1: invalid YAML: expected a single document in the stream "
-     "but found another document "
-     "(check indentation, colons and quotes around this position)")
-case("python-tag", with_lines("description: !!python/object/apply:os.system ['true']"),
-     "job.yaml:10:14: description: unsupported tag tag:yaml.org,2002:python/object/apply:os.system "
-     "(use plain strings, numbers, booleans, lists and maps)")
-case("non-string-key", with_lines("1: one"),
-     "job.yaml:10:1: keys must be plain strings (quote the key or rename it)")
-case("missing-extends", "extends: _bse.yaml\n" + VALID,
-     "job.yaml:1:1: extends: file not found: _bse.yaml (did you mean `_base.yaml`?)",
-     extra_files={"_base.yaml": "training: {epochs: 1}\n"})
-case("circular-extends", "extends: b.yaml\n" + VALID,
-     "b.yaml:1:1: extends: circular: job.yaml -> b.yaml -> job.yaml (remove one `extends:`)",
-     extra_files={"b.yaml": "extends: job.yaml\n"})
-case("self-extends", "extends: job.yaml\n" + VALID,
-     "job.yaml:1:1: extends: circular: job.yaml -> job.yaml (remove one `extends:`)")
-case("wrong-type", with_lines("training:", "  epochs: three"),
-     "job.yaml:11:3: training.epochs: expected an integer, got str 'three' "
-     "(write an integer here)")
-case("quoted-number", with_lines("training:", '  batch_size: "16"'),
-     "job.yaml:11:3: training.batch_size: expected an integer, got str '16' "
-     "(write an integer here)")
-case("out-of-range", with_lines("training:", "  batch_size: 0"),
-     "job.yaml:11:3: training.batch_size: 0 is out of range (use a value of at least 1)")
-case("zero-learning-rate", with_lines("training:", "  learning_rate: 0"),
-     "job.yaml:11:3: training.learning_rate: 0 is out of range (use a value above 0.0)")
-case("unknown-task", replace("text-classification", "text-clasification"),
-     "job.yaml:2:1: task: 'text-clasification' is not allowed "
-     "(did you mean `text-classification`?)")
-case("unknown-top-level-key", with_lines("trainig:", "  epochs: 2"),
-     "job.yaml:10:1: trainig: unknown field (did you mean `training`?)")
-case("unknown-nested-key", with_lines("training:", "  learnin_rate: 0.001"),
-     "job.yaml:11:3: training.learnin_rate: unknown field (did you mean `learning_rate`?)")
-case("columns-do-not-fit-task", with_lines("  columns:", "    tokens: words"),
-     "job.yaml:11:5: data.columns.tokens: not used by text-classification "
-     "(this task reads text and label; remove `tokens`)")
-case("missing-task", replace("task: text-classification\n", ""),
-     "job.yaml:1:1: task: required field is missing (add `task:`)")
-case("missing-data", VALID.split("data:")[0],
-     "job.yaml:1:1: data: required field is missing (add `data:`)")
-case("unpinned-hub-model", replace("  revision: e73636d4f797dec63c3081bb6ed5c7b0bb3f2089\n", ""),
-     "job.yaml:4:3: base_model.id: a Hub model must be pinned to a commit "
-     "(add `revision:` with the 40-character commit sha from the model's history)")
-case("short-revision", replace("e73636d4f797dec63c3081bb6ed5c7b0bb3f2089", "main"),
-     "job.yaml:5:3: base_model.revision: 'main' is not valid "
-     "(use the full 40-character commit sha)")
-case("bad-language-code", replace("[hau, yor]", "[hau, Yoruba]"),
-     "job.yaml:6:18: languages[1]: 'Yoruba' is not valid "
-     "(use an ISO 639 code such as eng, pcm, hau, yor, ibo)")
-case("spaces-hardware-typo", with_lines("compute:", "  backend: autotrain-spaces",
-                                        "  hardware: t4-smal"),
-     "job.yaml:12:3: compute.hardware: `t4-smal` is not autotrain-spaces hardware "
-     "(did you mean `t4-small`?)")
-case("hardware-on-local", with_lines("compute:", "  hardware: a10g-small"),
-     "job.yaml:11:3: compute.hardware: the local backend uses this machine "
-     "(remove `hardware`, or choose backend hf-jobs or autotrain-spaces)")
-case("metric-not-for-task", with_lines("evaluation:", "  gates:", "    overall: {f1: 0.5}"),
-     "job.yaml:12:15: evaluation.gates.overall.f1: `f1` is not a text-classification metric "
-     "(did you mean `f1_macro`?)")
-case("secret-interpolation", with_lines("hub:", "  repo_id: ${HF_TOKEN}"),
-     "job.yaml:11:3: hub.repo_id: refusing to read ${HF_TOKEN} into the spec: it looks like a "
-     "secret (tokens are read from the environment when needed, never written into a spec)")
-case("interpolation-not-allowed", with_lines("description: built by ${USER}"),
-     "job.yaml:10:1: description: `${...}` is not allowed in this field (environment values "
-     "may be used only in base_model.path, card.template, data.sources[].path, "
-     "evaluation.identity_terms, hub.repo_id)")
-case("unset-variable", with_lines("hub:", "  repo_id: ${DEXTER_TEST_UNSET}/x"),
-     "job.yaml:11:3: hub.repo_id: environment variable DEXTER_TEST_UNSET is not set "
-     "(export DEXTER_TEST_UNSET=..., or write ${DEXTER_TEST_UNSET:-default})")
-case("replicas-inverted", with_lines("hub: {repo_id: dexter-ng/x}", "deploy:",
-                                     "  min_replicas: 3", "  max_replicas: 1"),
-     "job.yaml:12:3: deploy.min_replicas: 3 is more than max_replicas (1) "
-     "(lower min_replicas or raise max_replicas)")
-case("format-not-for-task", replace("path: data/{language}",
-                                    "path: data/{language}\n      format: conll"),
-     "job.yaml:10:7: data.sources[0].format: `conll` data cannot feed text-classification "
-     "(use one of: csv, jsonl, parquet, tsv)")
-case("label-map-outside-labels", with_lines("  labels: [negative, positive]",
-                                            "  label_map: {neg: negatve}"),
-     "job.yaml:11:15: data.label_map.neg: maps to `negatve`, not in `labels` "
-     "(did you mean `negative`?)")
-case("invalid-name", replace("name: sample", "name: My Job"),
-     "job.yaml:1:1: name: 'My Job' is not valid "
-     "(use lowercase letters, digits and hyphens, at most 48 characters)")
-case("deploy-without-hub", with_lines("deploy: {enabled: true}"),
-     "job.yaml:10:10: deploy.enabled: deploying needs a published model (set `hub.repo_id`)")
-case("empty-sources", replace("    - path: data/{language}\n", "    []\n"),
-     "job.yaml:8:3: data.sources: is empty (list at least one item)")
+    "(remove the anchors/aliases that repeat content (an alias bomb?))",
+)
+case(
+    "non-utf8",
+    VALID.encode() + b"description: caf\xe9\n",
+    "job.yaml:10:17: byte 0xe9 is not valid UTF-8 (save the file as UTF-8)",
+)
+case(
+    "empty-file",
+    "",
+    "job.yaml: file is empty (write a job spec, or run `dexter-auto init TASK NAME`)",
+)
+case(
+    "comments-only",
+    "# nothing here yet\n",
+    "job.yaml: file has no content (write a job spec mapping, e.g. `task: text-classification`)",
+)
+case(
+    "top-level-list",
+    "- task: text-classification\n",
+    "job.yaml:1:1: top level is a list, not a mapping "
+    "(a job spec is a mapping of `key: value` lines)",
+)
+case(
+    "top-level-scalar",
+    "just some words\n",
+    "job.yaml:1:1: top level is a scalar value, not a mapping "
+    "(a job spec is a mapping of `key: value` lines)",
+)
+case(
+    "very-large-file",
+    VALID + "# padding\n" * 120_000,
+    "job.yaml: file is 1.1 MiB, too large for a job spec "
+    "(job specs must be under 1024 KiB; keep data in data files, not in the spec)",
+)
+case(
+    "invalid-yaml",
+    replace("languages: [hau, yor]", "languages: [hau, yor"),
+    "job.yaml:7:5: invalid YAML: while parsing a flow sequence expected ',' or ']', "
+    "but got ':' (check indentation, colons and quotes around this position)",
+)
+case(
+    "two-documents",
+    with_lines("---", "name: other"),
+    "job.yaml:10:1: invalid YAML: expected a single document in the stream "
+    "but found another document "
+    "(check indentation, colons and quotes around this position)",
+)
+case(
+    "python-tag",
+    with_lines("description: !!python/object/apply:os.system ['true']"),
+    "job.yaml:10:14: description: unsupported tag tag:yaml.org,2002:python/object/apply:os.system "
+    "(use plain strings, numbers, booleans, lists and maps)",
+)
+case(
+    "non-string-key",
+    with_lines("1: one"),
+    "job.yaml:10:1: keys must be plain strings (quote the key or rename it)",
+)
+case(
+    "missing-extends",
+    "extends: _bse.yaml\n" + VALID,
+    "job.yaml:1:1: extends: file not found: _bse.yaml (did you mean `_base.yaml`?)",
+    extra_files={"_base.yaml": "training: {epochs: 1}\n"},
+)
+case(
+    "circular-extends",
+    "extends: b.yaml\n" + VALID,
+    "b.yaml:1:1: extends: circular: job.yaml -> b.yaml -> job.yaml (remove one `extends:`)",
+    extra_files={"b.yaml": "extends: job.yaml\n"},
+)
+case(
+    "self-extends",
+    "extends: job.yaml\n" + VALID,
+    "job.yaml:1:1: extends: circular: job.yaml -> job.yaml (remove one `extends:`)",
+)
+case(
+    "wrong-type",
+    with_lines("training:", "  epochs: three"),
+    "job.yaml:11:3: training.epochs: expected an integer, got str 'three' (write an integer here)",
+)
+case(
+    "quoted-number",
+    with_lines("training:", '  batch_size: "16"'),
+    "job.yaml:11:3: training.batch_size: expected an integer, got str '16' (write an integer here)",
+)
+case(
+    "out-of-range",
+    with_lines("training:", "  batch_size: 0"),
+    "job.yaml:11:3: training.batch_size: 0 is out of range (use a value of at least 1)",
+)
+case(
+    "zero-learning-rate",
+    with_lines("training:", "  learning_rate: 0"),
+    "job.yaml:11:3: training.learning_rate: 0 is out of range (use a value above 0.0)",
+)
+case(
+    "unknown-task",
+    replace("text-classification", "text-clasification"),
+    "job.yaml:2:1: task: 'text-clasification' is not allowed (did you mean `text-classification`?)",
+)
+case(
+    "unknown-top-level-key",
+    with_lines("trainig:", "  epochs: 2"),
+    "job.yaml:10:1: trainig: unknown field (did you mean `training`?)",
+)
+case(
+    "unknown-nested-key",
+    with_lines("training:", "  learnin_rate: 0.001"),
+    "job.yaml:11:3: training.learnin_rate: unknown field (did you mean `learning_rate`?)",
+)
+case(
+    "columns-do-not-fit-task",
+    with_lines("  columns:", "    tokens: words"),
+    "job.yaml:11:5: data.columns.tokens: not used by text-classification "
+    "(this task reads text and label; remove `tokens`)",
+)
+case(
+    "missing-task",
+    replace("task: text-classification\n", ""),
+    "job.yaml:1:1: task: required field is missing (add `task:`)",
+)
+case(
+    "missing-data",
+    VALID.split("data:")[0],
+    "job.yaml:1:1: data: required field is missing (add `data:`)",
+)
+case(
+    "unpinned-hub-model",
+    replace("  revision: e73636d4f797dec63c3081bb6ed5c7b0bb3f2089\n", ""),
+    "job.yaml:4:3: base_model.id: a Hub model must be pinned to a commit "
+    "(add `revision:` with the 40-character commit sha from the model's history)",
+)
+case(
+    "short-revision",
+    replace("e73636d4f797dec63c3081bb6ed5c7b0bb3f2089", "main"),
+    "job.yaml:5:3: base_model.revision: 'main' is not valid (use the full 40-character commit sha)",
+)
+case(
+    "bad-language-code",
+    replace("[hau, yor]", "[hau, Yoruba]"),
+    "job.yaml:6:18: languages[1]: 'Yoruba' is not valid "
+    "(use an ISO 639 code such as eng, pcm, hau, yor, ibo)",
+)
+case(
+    "spaces-hardware-typo",
+    with_lines("compute:", "  backend: autotrain-spaces", "  hardware: t4-smal"),
+    "job.yaml:12:3: compute.hardware: `t4-smal` is not autotrain-spaces hardware "
+    "(did you mean `t4-small`?)",
+)
+case(
+    "hardware-on-local",
+    with_lines("compute:", "  hardware: a10g-small"),
+    "job.yaml:11:3: compute.hardware: the local backend uses this machine "
+    "(remove `hardware`, or choose backend hf-jobs or autotrain-spaces)",
+)
+case(
+    "metric-not-for-task",
+    with_lines("evaluation:", "  gates:", "    overall: {f1: 0.5}"),
+    "job.yaml:12:15: evaluation.gates.overall.f1: `f1` is not a text-classification metric "
+    "(did you mean `f1_macro`?)",
+)
+case(
+    "secret-interpolation",
+    with_lines("hub:", "  repo_id: ${HF_TOKEN}"),
+    "job.yaml:11:3: hub.repo_id: refusing to read ${HF_TOKEN} into the spec: it looks like a "
+    "secret (tokens are read from the environment when needed, never written into a spec)",
+)
+case(
+    "interpolation-not-allowed",
+    with_lines("description: built by ${USER}"),
+    "job.yaml:10:1: description: `${...}` is not allowed in this field (environment values "
+    "may be used only in base_model.path, card.template, data.sources[].path, "
+    "evaluation.identity_terms, hub.repo_id)",
+)
+case(
+    "unset-variable",
+    with_lines("hub:", "  repo_id: ${DEXTER_TEST_UNSET}/x"),
+    "job.yaml:11:3: hub.repo_id: environment variable DEXTER_TEST_UNSET is not set "
+    "(export DEXTER_TEST_UNSET=..., or write ${DEXTER_TEST_UNSET:-default})",
+)
+case(
+    "replicas-inverted",
+    with_lines("hub: {repo_id: dexter-ng/x}", "deploy:", "  min_replicas: 3", "  max_replicas: 1"),
+    "job.yaml:12:3: deploy.min_replicas: 3 is more than max_replicas (1) "
+    "(lower min_replicas or raise max_replicas)",
+)
+case(
+    "format-not-for-task",
+    replace("path: data/{language}", "path: data/{language}\n      format: conll"),
+    "job.yaml:10:7: data.sources[0].format: `conll` data cannot feed text-classification "
+    "(use one of: csv, jsonl, parquet, tsv)",
+)
+case(
+    "label-map-outside-labels",
+    with_lines("  labels: [negative, positive]", "  label_map: {neg: negatve}"),
+    "job.yaml:11:15: data.label_map.neg: maps to `negatve`, not in `labels` "
+    "(did you mean `negative`?)",
+)
+case(
+    "invalid-name",
+    replace("name: sample", "name: My Job"),
+    "job.yaml:1:1: name: 'My Job' is not valid "
+    "(use lowercase letters, digits and hyphens, at most 48 characters)",
+)
+case(
+    "deploy-without-hub",
+    with_lines("deploy: {enabled: true}"),
+    "job.yaml:10:10: deploy.enabled: deploying needs a published model (set `hub.repo_id`)",
+)
+case(
+    "empty-sources",
+    replace("    - path: data/{language}\n", "    []\n"),
+    "job.yaml:8:3: data.sources: is empty (list at least one item)",
+)

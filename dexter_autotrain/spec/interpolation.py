@@ -14,17 +14,23 @@ from typing import Any
 from dexter_autotrain.spec.rules import RuleProblem
 from dexter_autotrain.spec.yaml_source import FieldPath
 
-INTERPOLATED_FIELDS = frozenset({
-    "hub.repo_id", "base_model.path", "data.sources[].path", "card.template",
-    "evaluation.identity_terms",
-})
+INTERPOLATED_FIELDS = frozenset(
+    {
+        "hub.repo_id",
+        "base_model.path",
+        "data.sources[].path",
+        "card.template",
+        "evaluation.identity_terms",
+    }
+)
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _VARIABLE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$")
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|KEY|CREDENTIAL|AUTH", re.IGNORECASE)
 
 
-def interpolate(data: Any, environ: Mapping[str, str], path: FieldPath = ()
-                ) -> tuple[Any, list[RuleProblem]]:
+def interpolate(
+    data: Any, environ: Mapping[str, str], path: FieldPath = ()
+) -> tuple[Any, list[RuleProblem]]:
     """Return `data` with references replaced, and the problems found on the way."""
     if isinstance(data, dict):
         problems: list[RuleProblem] = []
@@ -47,19 +53,32 @@ def interpolate(data: Any, environ: Mapping[str, str], path: FieldPath = ()
 def _check(text: str, environ: Mapping[str, str], path: FieldPath) -> Iterator[RuleProblem]:
     pattern = ".".join("[]" if isinstance(p, int) else p for p in path).replace(".[]", "[]")
     if pattern not in INTERPOLATED_FIELDS:
-        yield path, "`${...}` is not allowed in this field", (
-            "environment values may be used only in " + ", ".join(sorted(INTERPOLATED_FIELDS)))
+        yield (
+            path,
+            "`${...}` is not allowed in this field",
+            ("environment values may be used only in " + ", ".join(sorted(INTERPOLATED_FIELDS))),
+        )
         return
     for reference in _REFERENCE.findall(text):
         match = _VARIABLE.match(reference)
         if not match:
-            yield path, f"`${{{reference}}}` is not a valid reference", "write ${NAME} or ${NAME:-default}"
+            yield (
+                path,
+                f"`${{{reference}}}` is not a valid reference",
+                "write ${NAME} or ${NAME:-default}",
+            )
         elif _SECRET_NAME.search(match[1]):
-            yield path, f"refusing to read ${{{match[1]}}} into the spec: it looks like a secret", (
-                "tokens are read from the environment when needed, never written into a spec")
+            yield (
+                path,
+                f"refusing to read ${{{match[1]}}} into the spec: it looks like a secret",
+                ("tokens are read from the environment when needed, never written into a spec"),
+            )
         elif match[1] not in environ and match[2] is None:
-            yield path, f"environment variable {match[1]} is not set", (
-                f"export {match[1]}=..., or write ${{{match[1]}:-default}}")
+            yield (
+                path,
+                f"environment variable {match[1]} is not set",
+                (f"export {match[1]}=..., or write ${{{match[1]}:-default}}"),
+            )
 
 
 def _value(reference: str, environ: Mapping[str, str]) -> str:

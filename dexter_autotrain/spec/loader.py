@@ -36,11 +36,22 @@ _PATTERN_HINTS = {
     "language": "use an ISO 639 code such as eng, pcm, hau, yor, ibo",
     "timeout": "write a number and a unit, e.g. 90m or 2h",
 }
-_RANGE_WORDS = {"greater_than_equal": "of at least", "greater_than": "above",
-                "less_than_equal": "of at most", "less_than": "below"}
-_TYPE_NAMES = {"int_type": "an integer", "float_type": "a number", "string_type": "a string",
-               "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
-               "model_type": "a mapping", "int_from_float": "a whole number"}
+_RANGE_WORDS = {
+    "greater_than_equal": "of at least",
+    "greater_than": "above",
+    "less_than_equal": "of at most",
+    "less_than": "below",
+}
+_TYPE_NAMES = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "int_from_float": "a whole number",
+}
 
 
 @dataclass(frozen=True)
@@ -59,8 +70,12 @@ class LoadedSpec:
 
 
 def spec_sha256(spec: JobSpec) -> str:
-    canonical = json.dumps(spec.model_dump(mode="json", exclude={"extends"}), sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        spec.model_dump(mode="json", exclude={"extends"}),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -82,23 +97,28 @@ def check_partial(path: str | Path, environ: Mapping[str, str] | None = None) ->
     _load(Path(path), os.environ if environ is None else environ, True)
 
 
-def _load(path: Path, environ: Mapping[str, str], partial: bool
-          ) -> tuple[JobSpec | None, YamlDocument, tuple[Path, ...]]:
+def _load(
+    path: Path, environ: Mapping[str, str], partial: bool
+) -> tuple[JobSpec | None, YamlDocument, tuple[Path, ...]]:
     document, files = _resolve_extends(path, _display(path), ())
     data, raw_problems = interpolate(document.data, environ)
     uninterpolated = {where for where, _, _ in raw_problems}
     if not partial:
         data.setdefault("name", path.stem)
     raw_problems += check_rules(data, partial=partial)
-    problems = [_located(document.marks, where, message, hint)
-                for where, message, hint in raw_problems]
+    problems = [
+        _located(document.marks, where, message, hint) for where, message, hint in raw_problems
+    ]
     spec = None
     try:
         spec = JobSpec.model_validate(data)
     except ValidationError as error:
-        problems += [_pydantic_problem(document.marks, detail) for detail in error.errors()
-                     if not (partial and detail["type"] == "missing")
-                     and tuple(detail["loc"]) not in uninterpolated]
+        problems += [
+            _pydantic_problem(document.marks, detail)
+            for detail in error.errors()
+            if not (partial and detail["type"] == "missing")
+            and tuple(detail["loc"]) not in uninterpolated
+        ]
     if problems:
         raise UserError(problems)
     return spec, YamlDocument(data, document.marks), files
@@ -109,8 +129,9 @@ def _display(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def _resolve_extends(path: Path, display: str, chain: tuple[Path, ...]
-                     ) -> tuple[YamlDocument, tuple[Path, ...]]:
+def _resolve_extends(
+    path: Path, display: str, chain: tuple[Path, ...]
+) -> tuple[YamlDocument, tuple[Path, ...]]:
     document = load_yaml_mapping(path, display)
     chain = (*chain, path.resolve())
     parent_name = document.data.get("extends")
@@ -118,15 +139,31 @@ def _resolve_extends(path: Path, display: str, chain: tuple[Path, ...]
         return document, chain
     mark = document.marks[("extends",)]
     if not isinstance(parent_name, str) or not parent_name:
-        raise UserError([_at(mark, "extends", "must be a file name",
-                             "write the path of a spec, e.g. _base.yaml")])
+        raise UserError(
+            [
+                _at(
+                    mark,
+                    "extends",
+                    "must be a file name",
+                    "write the path of a spec, e.g. _base.yaml",
+                )
+            ]
+        )
     parent = path.parent / parent_name
     if parent.resolve() in chain:
         cycle = " -> ".join(p.name for p in (*chain, parent.resolve()))
         raise UserError([_at(mark, "extends", f"circular: {cycle}", "remove one `extends:`")])
     if len(chain) > MAX_EXTENDS_DEPTH:
-        raise UserError([_at(mark, "extends", f"more than {MAX_EXTENDS_DEPTH} levels deep",
-                             "flatten the chain of specs")])
+        raise UserError(
+            [
+                _at(
+                    mark,
+                    "extends",
+                    f"more than {MAX_EXTENDS_DEPTH} levels deep",
+                    "flatten the chain of specs",
+                )
+            ]
+        )
     if not parent.is_file():
         siblings = [p.name for p in path.parent.glob("*.y*ml")]
         close = difflib.get_close_matches(parent.name, siblings, n=1)
@@ -188,20 +225,26 @@ def _pydantic_problem(marks: dict[FieldPath, Mark], detail: Any) -> Problem:
         return _located(marks, where, "unknown field", did_you_mean(field, allowed))
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", detail["ctx"]["expected"])
-        return _located(marks, where, f"{value!r} is not allowed",
-                        did_you_mean(str(value), choices))
+        return _located(
+            marks, where, f"{value!r} is not allowed", did_you_mean(str(value), choices)
+        )
     if kind in _RANGE_WORDS:
         limit = next(iter(detail["ctx"].values()))
-        return _located(marks, where, f"{value!r} is out of range",
-                        f"use a value {_RANGE_WORDS[kind]} {limit}")
+        return _located(
+            marks, where, f"{value!r} is out of range", f"use a value {_RANGE_WORDS[kind]} {limit}"
+        )
     if kind == "too_short":
         return _located(marks, where, "is empty", "list at least one item")
     if kind == "string_pattern_mismatch":
         hint = _PATTERN_HINTS.get(_field_name(where), "use owner/name, e.g. dexter-ng/narrative")
         return _located(marks, where, f"{value!r} is not valid", hint)
     if kind in _TYPE_NAMES:
-        return _located(marks, where, f"expected {_TYPE_NAMES[kind]}, got {_describe(value)}",
-                        f"write {_TYPE_NAMES[kind]} here")
+        return _located(
+            marks,
+            where,
+            f"expected {_TYPE_NAMES[kind]}, got {_describe(value)}",
+            f"write {_TYPE_NAMES[kind]} here",
+        )
     message = detail["msg"]
     return _located(marks, where, message[0].lower() + message[1:], "")
 
@@ -239,4 +282,3 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
         if found:
             return found
     return None
-

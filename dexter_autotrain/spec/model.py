@@ -26,8 +26,14 @@ Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*[smhd]$")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
 
-TEXT_METRICS = ("accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro",
-                "calibration_error")
+TEXT_METRICS = (
+    "accuracy",
+    "f1_macro",
+    "f1_weighted",
+    "precision_macro",
+    "recall_macro",
+    "calibration_error",
+)
 TOKEN_METRICS = ("precision", "recall", "f1", "accuracy")
 IMAGE_METRICS = ("accuracy", "f1_macro", "f1_weighted")
 METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
@@ -35,8 +41,11 @@ METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
     "token-classification": TOKEN_METRICS,
     "image-classification": IMAGE_METRICS,
 }
-PRIMARY_METRIC = {"text-classification": "f1_macro", "token-classification": "f1",
-                  "image-classification": "f1_macro"}
+PRIMARY_METRIC = {
+    "text-classification": "f1_macro",
+    "token-classification": "f1",
+    "image-classification": "f1_macro",
+}
 
 COLUMNS_BY_TASK: dict[str, tuple[str, ...]] = {
     "text-classification": ("text", "label"),
@@ -58,7 +67,8 @@ class BaseModelRef(_Section):
     id: HubRepoId | None = Field(None, description="Hub model id, e.g. FacebookAI/xlm-roberta-base")
     revision: CommitSha | None = Field(None, description="40-character commit sha of `id`")
     path: NonEmptyText | None = Field(
-        None, description="local model directory, relative to the spec file")
+        None, description="local model directory, relative to the spec file"
+    )
 
 
 class Columns(_Section):
@@ -70,22 +80,26 @@ class Columns(_Section):
     tags: NonEmptyText | None = None
     image: NonEmptyText | None = None
     language: NonEmptyText | None = Field(
-        None, description="column holding a language code; else the source's `language`")
+        None, description="column holding a language code; else the source's `language`"
+    )
 
 
 class Source(_Section):
     """One place data comes from. `{language}` in `path` expands over the job's languages."""
 
     path: NonEmptyText | None = Field(
-        None, description="file or directory, relative to the spec file")
+        None, description="file or directory, relative to the spec file"
+    )
     hub: HubRepoId | None = Field(None, description="Hub dataset id (needs `revision`)")
     revision: CommitSha | None = None
     subset: NonEmptyText | None = Field(None, description="Hub dataset configuration name")
     format: SourceFormat | None = Field(None, description="default: from the file extension")
     language: LanguageCode | None = None
     split: SplitName | None = Field(
-        None, description="the split this source is; unset: a directory holding "
-                          "train/dev/test files, or data to split by ratio")
+        None,
+        description="the split this source is; unset: a directory holding "
+        "train/dev/test files, or data to split by ratio",
+    )
 
 
 class SplitRatios(_Section):
@@ -101,7 +115,8 @@ class Upsampling(_Section):
     """Repeat train examples of low-resource languages, at most `cap` times each."""
 
     target: Annotated[int, Field(ge=1)] | None = Field(
-        None, description="examples per language to reach; default: the largest language's")
+        None, description="examples per language to reach; default: the largest language's"
+    )
     cap: Annotated[float, Field(ge=1.0, le=100.0)] = 3.0
 
 
@@ -110,13 +125,16 @@ class Data(_Section):
     columns: Columns = Columns()
     split: SplitRatios = SplitRatios()
     labels: Annotated[list[NonEmptyText], Field(min_length=2)] | None = Field(
-        None, description="the label set (after `label_map`); default: found in the data")
+        None, description="the label set (after `label_map`); default: found in the data"
+    )
     label_map: dict[str, str] = Field(
-        default_factory=dict, description="rename labels, e.g. {B-DATE: O, I-DATE: O}")
+        default_factory=dict, description="rename labels, e.g. {B-DATE: O, I-DATE: O}"
+    )
     min_examples_per_label: Annotated[int, Field(ge=1)] = 10
     min_examples_per_language: Annotated[int, Field(ge=1)] = 10
     remove_leaked_from_train: bool = Field(
-        False, description="drop train rows that also occur in validation or test")
+        False, description="drop train rows that also occur in validation or test"
+    )
     upsample: Upsampling | None = None
     max_rows_per_split: Annotated[int, Field(ge=1)] | None = None
 
@@ -139,10 +157,18 @@ class Training(_Section):
     warmup_ratio: Fraction = 0.1
     weight_decay: Fraction = 0.0
     max_grad_norm: Annotated[float, Field(gt=0.0)] = 1.0
-    optimizer: Literal["adamw_torch", "adamw_torch_fused", "adafactor", "sgd", "adagrad",
-                       "rmsprop"] = "adamw_torch"
-    scheduler: Literal["linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
-                       "constant_with_warmup", "inverse_sqrt"] = "linear"
+    optimizer: Literal[
+        "adamw_torch", "adamw_torch_fused", "adafactor", "sgd", "adagrad", "rmsprop"
+    ] = "adamw_torch"
+    scheduler: Literal[
+        "linear",
+        "cosine",
+        "cosine_with_restarts",
+        "polynomial",
+        "constant",
+        "constant_with_warmup",
+        "inverse_sqrt",
+    ] = "linear"
     early_stopping: EarlyStopping = EarlyStopping()
     eval_strategy: Literal["epoch", "steps"] = "epoch"
     logging_steps: Annotated[int, Field(ge=-1)] = -1
@@ -154,7 +180,8 @@ class Training(_Section):
 class Compute(_Section):
     backend: Backend = "local"
     hardware: NonEmptyText | None = Field(
-        None, description="HF Jobs flavor or Spaces hardware, e.g. t4-small; unset for local")
+        None, description="HF Jobs flavor or Spaces hardware, e.g. t4-small; unset for local"
+    )
     timeout: Duration = Field("2h", description="time budget: a number and s, m, h or d")
 
 
@@ -170,7 +197,8 @@ class Gates(_Section):
 
     overall: dict[str, Fraction] = Field(default_factory=dict, description="metric: minimum")
     per_slice: dict[str, Fraction] = Field(
-        default_factory=dict, description="metric: minimum in every slice")
+        default_factory=dict, description="metric: minimum in every slice"
+    )
     max_fairness_gap: Fraction | None = None
     min_lift_over_baseline: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
 
@@ -178,21 +206,24 @@ class Gates(_Section):
 class Evaluation(_Section):
     split: Literal["test", "validation"] = "test"
     metrics: Annotated[list[str], Field(min_length=1)] | None = Field(
-        None, description="default: every metric the task reports")
+        None, description="default: every metric the task reports"
+    )
     primary_metric: NonEmptyText | None = None
     slices: list[NonEmptyText] = ["language"]
     fairness: Fairness | None = None
     baseline: bool = True
     counterfactual: bool = Field(True, description="identity-term swap probe (text tasks)")
     identity_terms: NonEmptyText | None = Field(
-        None, description="extra identity terms file, relative to the spec file")
+        None, description="extra identity terms file, relative to the spec file"
+    )
     bootstrap_samples: Annotated[int, Field(ge=0, le=100_000)] = 1000
     gates: Gates = Gates()
 
 
 class Card(_Section):
     template: NonEmptyText | None = Field(
-        None, description="Jinja template, relative to the spec file; default per task")
+        None, description="Jinja template, relative to the spec file; default per task"
+    )
     license: NonEmptyText = "other"
     intended_uses: str = ""
     out_of_scope_uses: str = ""
@@ -208,7 +239,8 @@ class Hub(_Section):
     private: bool = True
     branch: NonEmptyText = "main"
     tag: NonEmptyText | None = Field(
-        "{name}-{run_id}", description="tag per publish; placeholders {name} {run_id} {date}")
+        "{name}-{run_id}", description="tag per publish; placeholders {name} {run_id} {date}"
+    )
 
 
 class Deploy(_Section):
@@ -227,11 +259,16 @@ class Deploy(_Section):
 class JobSpec(_Section):
     """Everything needed to train, evaluate, document, publish and deploy one model."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
-                              json_schema_extra={"title": "Dexter AutoTrain job spec"})
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        json_schema_extra={"title": "Dexter AutoTrain job spec"},
+    )
 
     extends: NonEmptyText | None = Field(
-        None, description="a spec to start from (deep-merged), relative to this file")
+        None, description="a spec to start from (deep-merged), relative to this file"
+    )
     name: JobName = Field(description="job name; default: the file name")
     description: str = ""
     task: Task

@@ -16,13 +16,39 @@ from dexter_autotrain.spec.model import COLUMNS_BY_TASK, METRICS_BY_TASK
 from dexter_autotrain.spec.yaml_source import FieldPath
 
 SPACES_HARDWARE = (
-    "cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "l4x4", "l40sx1", "l40sx4",
-    "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4", "a100-large",
+    "cpu-basic",
+    "cpu-upgrade",
+    "t4-small",
+    "t4-medium",
+    "l4x1",
+    "l4x4",
+    "l40sx1",
+    "l40sx4",
+    "l40sx8",
+    "a10g-small",
+    "a10g-large",
+    "a10g-largex2",
+    "a10g-largex4",
+    "a100-large",
 )
 JOBS_HARDWARE = (
-    "cpu-basic", "cpu-upgrade", "cpu-xl", "t4-small", "t4-medium", "l4x1", "l4x4", "l40sx1",
-    "l40sx4", "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4",
-    "a100-large", "h100", "h100x8",
+    "cpu-basic",
+    "cpu-upgrade",
+    "cpu-xl",
+    "t4-small",
+    "t4-medium",
+    "l4x1",
+    "l4x4",
+    "l40sx1",
+    "l40sx4",
+    "l40sx8",
+    "a10g-small",
+    "a10g-large",
+    "a10g-largex2",
+    "a10g-largex4",
+    "a100-large",
+    "h100",
+    "h100x8",
 )
 FORMATS_BY_TASK = {
     "text-classification": {"csv", "tsv", "jsonl", "parquet"},
@@ -57,8 +83,13 @@ def check_rules(data: dict[str, Any], *, partial: bool) -> list[RuleProblem]:
         *_publishing(data),
     ]
     if known_task == "image-classification" and "max_seq_length" in _dict(data.get("training")):
-        problems.append((("training", "max_seq_length"), "not used by image-classification",
-                         "remove it; images are resized by the model's image processor"))
+        problems.append(
+            (
+                ("training", "max_seq_length"),
+                "not used by image-classification",
+                "remove it; images are resized by the model's image processor",
+            )
+        )
     return problems
 
 
@@ -73,8 +104,11 @@ def _base_model(ref: dict[str, Any], partial: bool) -> Iterator[RuleProblem]:
     elif ref and "id" not in ref and "path" not in ref and not partial:
         yield where, "names no model", "add `id` (Hub model id) or `path` (local directory)"
     if "id" in ref and "revision" not in ref:
-        yield (*where, "id"), "a Hub model must be pinned to a commit", (
-            "add `revision:` with the 40-character commit sha from the model's history")
+        yield (
+            (*where, "id"),
+            "a Hub model must be pinned to a commit",
+            ("add `revision:` with the 40-character commit sha from the model's history"),
+        )
     if "revision" in ref and "path" in ref:
         yield (*where, "revision"), "`revision` applies to Hub models only", "remove it"
 
@@ -85,8 +119,11 @@ def _columns(columns: dict[str, Any], task: str | None) -> Iterator[RuleProblem]
     roles = (*COLUMNS_BY_TASK[task], "language")
     for role in columns:
         if role not in roles:
-            yield ("data", "columns", role), f"not used by {task}", (
-                f"this task reads {' and '.join(COLUMNS_BY_TASK[task])}; remove `{role}`")
+            yield (
+                ("data", "columns", role),
+                f"not used by {task}",
+                (f"this task reads {' and '.join(COLUMNS_BY_TASK[task])}; remove `{role}`"),
+            )
 
 
 def _sources(data: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
@@ -97,66 +134,103 @@ def _sources(data: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
             continue
         where = ("data", "sources", index)
         if ("path" in source) == ("hub" in source):
-            yield where, "needs exactly one of `path` and `hub`", (
-                "use `path` for local files, `hub` for a Hub dataset id")
+            yield (
+                where,
+                "needs exactly one of `path` and `hub`",
+                ("use `path` for local files, `hub` for a Hub dataset id"),
+            )
         if "hub" in source and "revision" not in source:
-            yield (*where, "hub"), "a Hub dataset must be pinned to a commit", (
-                "add `revision:` with the dataset's 40-character commit sha")
+            yield (
+                (*where, "hub"),
+                "a Hub dataset must be pinned to a commit",
+                ("add `revision:` with the dataset's 40-character commit sha"),
+            )
         fmt = source.get("format")
         if task and isinstance(fmt, str) and fmt not in FORMATS_BY_TASK[task] | {None}:
             allowed = sorted(FORMATS_BY_TASK[task])
-            yield (*where, "format"), f"`{fmt}` data cannot feed {task}", (
-                "use one of: " + ", ".join(allowed))
+            yield (
+                (*where, "format"),
+                f"`{fmt}` data cannot feed {task}",
+                ("use one of: " + ", ".join(allowed)),
+            )
         path = source.get("path")
         if isinstance(path, str) and "{language}" in path:
             if "language" in source:
-                yield (*where, "language"), "conflicts with `{language}` in `path`", (
-                    "remove it; `{language}` expands over the job's `languages`")
+                yield (
+                    (*where, "language"),
+                    "conflicts with `{language}` in `path`",
+                    ("remove it; `{language}` expands over the job's `languages`"),
+                )
             elif not languages:
-                yield (*where, "path"), "uses `{language}` but the job lists no `languages`", (
-                    "add `languages: [hau, yor, ...]` at the top level")
+                yield (
+                    (*where, "path"),
+                    "uses `{language}` but the job lists no `languages`",
+                    ("add `languages: [hau, yor, ...]` at the top level"),
+                )
         language = source.get("language")
         if isinstance(language, str) and languages and language not in languages:
-            yield (*where, "language"), f"`{language}` is not in the job's languages", (
-                "add it to `languages` or fix the code")
+            yield (
+                (*where, "language"),
+                f"`{language}` is not in the job's languages",
+                ("add it to `languages` or fix the code"),
+            )
 
 
 def _labels(data: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
     labels = data.get("labels")
-    labels = [label for label in labels if isinstance(label, str)] if isinstance(
-        labels, list) else None
+    labels = (
+        [label for label in labels if isinstance(label, str)] if isinstance(labels, list) else None
+    )
     if labels and len(set(labels)) != len(labels):
         duplicated = sorted({label for label in labels if labels.count(label) > 1})
-        yield ("data", "labels"), f"lists {', '.join(duplicated)} more than once", (
-            "list each label once")
+        yield (
+            ("data", "labels"),
+            f"lists {', '.join(duplicated)} more than once",
+            ("list each label once"),
+        )
     if labels and task == "token-classification":
         for index, label in enumerate(labels):
             if label != "O" and not re.fullmatch(r"[BI]-\S+", label):
-                yield ("data", "labels", index), f"`{label}` is not an IOB2 tag", (
-                    "use O, B-TYPE or I-TYPE")
+                yield (
+                    ("data", "labels", index),
+                    f"`{label}` is not an IOB2 tag",
+                    ("use O, B-TYPE or I-TYPE"),
+                )
     label_map = data.get("label_map")
     if labels and isinstance(label_map, dict):
         for source, target in label_map.items():
             if isinstance(target, str) and target not in labels:
-                yield ("data", "label_map", source), f"maps to `{target}`, not in `labels`", (
-                    did_you_mean(target, labels))
+                yield (
+                    ("data", "label_map", source),
+                    f"maps to `{target}`, not in `labels`",
+                    (did_you_mean(target, labels)),
+                )
 
 
 def _compute(compute: dict[str, Any]) -> Iterator[RuleProblem]:
     backend = compute.get("backend", "local")
     hardware = compute.get("hardware")
     if backend in ("hf-jobs", "autotrain-spaces") and "hardware" not in compute:
-        yield ("compute", "backend"), f"{backend} needs `hardware`", (
-            "add e.g. `hardware: t4-small` (or cpu-upgrade for CPU)")
+        yield (
+            ("compute", "backend"),
+            f"{backend} needs `hardware`",
+            ("add e.g. `hardware: t4-small` (or cpu-upgrade for CPU)"),
+        )
     if not isinstance(hardware, str):
         return
     if backend == "local":
-        yield ("compute", "hardware"), "the local backend uses this machine", (
-            "remove `hardware`, or choose backend hf-jobs or autotrain-spaces")
+        yield (
+            ("compute", "hardware"),
+            "the local backend uses this machine",
+            ("remove `hardware`, or choose backend hf-jobs or autotrain-spaces"),
+        )
     choices = {"hf-jobs": JOBS_HARDWARE, "autotrain-spaces": SPACES_HARDWARE}.get(backend)
     if choices and hardware not in choices:
-        yield ("compute", "hardware"), f"`{hardware}` is not {backend} hardware", (
-            did_you_mean(hardware, choices))
+        yield (
+            ("compute", "hardware"),
+            f"`{hardware}` is not {backend} hardware",
+            (did_you_mean(hardware, choices)),
+        )
 
 
 def _evaluation(evaluation: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
@@ -176,8 +250,11 @@ def _evaluation(evaluation: dict[str, Any], task: str | None) -> Iterator[RulePr
 
     for index, metric in enumerate(chosen if isinstance(metrics, list) else []):
         if isinstance(metric, str) and metric not in available:
-            yield ("evaluation", "metrics", index), f"`{metric}` is not a {task} metric", (
-                did_you_mean(metric, available))
+            yield (
+                ("evaluation", "metrics", index),
+                f"`{metric}` is not a {task} metric",
+                (did_you_mean(metric, available)),
+            )
     yield from check(("evaluation", "primary_metric"), evaluation.get("primary_metric"))
     fairness = _dict(evaluation.get("fairness"))
     yield from check(("evaluation", "fairness", "metric"), fairness.get("metric"))
@@ -196,11 +273,17 @@ def _publishing(data: dict[str, Any]) -> Iterator[RuleProblem]:
     if isinstance(tag, str):
         for placeholder in re.findall(r"\{([^}]*)\}", tag):
             if placeholder not in TAG_PLACEHOLDERS:
-                yield ("hub", "tag"), f"unknown placeholder {{{placeholder}}}", (
-                    "use {name}, {run_id} or {date}")
+                yield (
+                    ("hub", "tag"),
+                    f"unknown placeholder {{{placeholder}}}",
+                    ("use {name}, {run_id} or {date}"),
+                )
     if deploy.get("enabled") is True and "repo_id" not in hub:
         yield ("deploy", "enabled"), "deploying needs a published model", "set `hub.repo_id`"
     low, high = deploy.get("min_replicas"), deploy.get("max_replicas", 1)
     if isinstance(low, int) and isinstance(high, int) and low > high:
-        yield ("deploy", "min_replicas"), f"{low} is more than max_replicas ({high})", (
-            "lower min_replicas or raise max_replicas")
+        yield (
+            ("deploy", "min_replicas"),
+            f"{low} is more than max_replicas ({high})",
+            ("lower min_replicas or raise max_replicas"),
+        )

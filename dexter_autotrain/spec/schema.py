@@ -12,8 +12,10 @@ SCHEMA_FILE_NAME = "job-spec.schema.json"
 
 def job_spec_schema() -> dict[str, Any]:
     """The spec's JSON Schema. Nothing is required: `extends:` may supply any field."""
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-              **JobSpec.model_json_schema()}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **JobSpec.model_json_schema(),
+    }
     schema.pop("required", None)
     return schema
 

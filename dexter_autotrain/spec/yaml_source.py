@@ -22,8 +22,9 @@ MAX_VALUES = 20_000
 MAX_DEPTH = 64
 
 FieldPath = tuple[str | int, ...]
-_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}"
-                        for name in ("map", "seq", "str", "int", "float", "bool", "null"))
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "int", "float", "bool", "null")
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,14 @@ def load_yaml_mapping(path: Path, display: str) -> YamlDocument:
     """Read `path` as one YAML mapping, or raise UserError listing every problem found."""
     text = _read_text(path, display)
     problems = [
-        Problem(display, number, line.index("\t") + 1, "", "tab used for indentation",
-                "indent with spaces; YAML does not allow tabs there")
+        Problem(
+            display,
+            number,
+            line.index("\t") + 1,
+            "",
+            "tab used for indentation",
+            "indent with spaces; YAML does not allow tabs there",
+        )
         for number, line in enumerate(text.splitlines(), start=1)
         if "\t" in line[: len(line) - len(line.lstrip(" \t"))]
     ]
@@ -86,22 +93,51 @@ def load_yaml_mapping(path: Path, display: str) -> YamlDocument:
     except yaml.MarkedYAMLError as error:
         raise UserError([_yaml_problem(error, display)]) from None
     except RecursionError:
-        raise UserError([Problem(display, None, None, "", "YAML is nested too deeply",
-                                 f"keep nesting under {MAX_DEPTH} levels")]) from None
+        raise UserError(
+            [
+                Problem(
+                    display,
+                    None,
+                    None,
+                    "",
+                    "YAML is nested too deeply",
+                    f"keep nesting under {MAX_DEPTH} levels",
+                )
+            ]
+        ) from None
     finally:
         loader.dispose()
     if root is None:
-        raise UserError([Problem(display, None, None, "", "file has no content",
-                                 "write a job spec mapping, e.g. `task: text-classification`")])
+        raise UserError(
+            [
+                Problem(
+                    display,
+                    None,
+                    None,
+                    "",
+                    "file has no content",
+                    "write a job spec mapping, e.g. `task: text-classification`",
+                )
+            ]
+        )
     builder = _Builder(display, loader)
     data = builder.build(root, ())
     if builder.problems:
         raise UserError(builder.problems)
     if not isinstance(data, dict):
         mark = _mark(root, display)
-        raise UserError([Problem(display, mark.line, mark.column, "",
-                                 f"top level is a {_kind(root)}, not a mapping",
-                                 "a job spec is a mapping of `key: value` lines")])
+        raise UserError(
+            [
+                Problem(
+                    display,
+                    mark.line,
+                    mark.column,
+                    "",
+                    f"top level is a {_kind(root)}, not a mapping",
+                    "a job spec is a mapping of `key: value` lines",
+                )
+            ]
+        )
     return YamlDocument(data=data, marks=builder.marks)
 
 
@@ -109,33 +145,82 @@ def _read_text(path: Path, display: str) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
-            raise UserError([Problem(display, None, None, "",
-                                     f"file is {size / 1024 / 1024:.1f} MiB, too large for a job spec",
-                                     f"job specs must be under {MAX_SPEC_BYTES // 1024} KiB; "
-                                     "keep data in data files, not in the spec")])
+            raise UserError(
+                [
+                    Problem(
+                        display,
+                        None,
+                        None,
+                        "",
+                        f"file is {size / 1024 / 1024:.1f} MiB, too large for a job spec",
+                        f"job specs must be under {MAX_SPEC_BYTES // 1024} KiB; "
+                        "keep data in data files, not in the spec",
+                    )
+                ]
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise UserError([Problem(display, None, None, "", "file not found",
-                                 "check the path")]) from None
+        raise UserError(
+            [Problem(display, None, None, "", "file not found", "check the path")]
+        ) from None
     except IsADirectoryError:
-        raise UserError([Problem(display, None, None, "", "is a directory, not a file",
-                                 "pass a .yaml file or a glob such as jobs/*.yaml")]) from None
+        raise UserError(
+            [
+                Problem(
+                    display,
+                    None,
+                    None,
+                    "",
+                    "is a directory, not a file",
+                    "pass a .yaml file or a glob such as jobs/*.yaml",
+                )
+            ]
+        ) from None
     except OSError as error:
-        raise UserError([Problem(display, None, None, "", f"cannot read: {error.strerror}",
-                                 "check the file's permissions")]) from None
+        raise UserError(
+            [
+                Problem(
+                    display,
+                    None,
+                    None,
+                    "",
+                    f"cannot read: {error.strerror}",
+                    "check the file's permissions",
+                )
+            ]
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         before = raw[: error.start]
         line = before.count(b"\n") + 1
         column = error.start - (before.rfind(b"\n") + 1) + 1
-        raise UserError([Problem(display, line, column, "",
-                                 f"byte 0x{raw[error.start]:02x} is not valid UTF-8",
-                                 "save the file as UTF-8")]) from None
+        raise UserError(
+            [
+                Problem(
+                    display,
+                    line,
+                    column,
+                    "",
+                    f"byte 0x{raw[error.start]:02x} is not valid UTF-8",
+                    "save the file as UTF-8",
+                )
+            ]
+        ) from None
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise UserError([Problem(display, None, None, "", "file is empty",
-                                 "write a job spec, or run `dexter-auto init TASK NAME`")])
+        raise UserError(
+            [
+                Problem(
+                    display,
+                    None,
+                    None,
+                    "",
+                    "file is empty",
+                    "write a job spec, or run `dexter-auto init TASK NAME`",
+                )
+            ]
+        )
     return text
 
 
@@ -152,22 +237,38 @@ class _Builder:
     def build(self, node: yaml.Node, path: FieldPath, depth: int = 0) -> Any:
         self.values += 1
         if self.values > MAX_VALUES or depth > MAX_DEPTH:
-            raise UserError([Problem(
-                self.display, None, None, "",
-                f"document expands to more than {MAX_VALUES} values or {MAX_DEPTH} levels",
-                "remove the anchors/aliases that repeat content (an alias bomb?)")])
+            raise UserError(
+                [
+                    Problem(
+                        self.display,
+                        None,
+                        None,
+                        "",
+                        f"document expands to more than {MAX_VALUES} values or {MAX_DEPTH} levels",
+                        "remove the anchors/aliases that repeat content (an alias bomb?)",
+                    )
+                ]
+            )
         self.marks.setdefault(path, _mark(node, self.display))
         if node.tag not in _PLAIN_TAGS:
             mark = _mark(node, self.display)
-            self.problems.append(Problem(self.display, mark.line, mark.column, dotted(path),
-                                         f"unsupported tag {node.tag}",
-                                         "use plain strings, numbers, booleans, lists and maps"))
+            self.problems.append(
+                Problem(
+                    self.display,
+                    mark.line,
+                    mark.column,
+                    dotted(path),
+                    f"unsupported tag {node.tag}",
+                    "use plain strings, numbers, booleans, lists and maps",
+                )
+            )
             return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, index), depth + 1)
-                    for index, item in enumerate(node.value)]
+            return [
+                self.build(item, (*path, index), depth + 1) for index, item in enumerate(node.value)
+            ]
         return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
@@ -177,17 +278,30 @@ class _Builder:
             mark = _mark(key_node, self.display)
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str) or key_node.tag != "tag:yaml.org,2002:str":
-                self.problems.append(Problem(self.display, mark.line, mark.column, dotted(path),
-                                             "keys must be plain strings",
-                                             "quote the key or rename it"))
+                self.problems.append(
+                    Problem(
+                        self.display,
+                        mark.line,
+                        mark.column,
+                        dotted(path),
+                        "keys must be plain strings",
+                        "quote the key or rename it",
+                    )
+                )
                 continue
             child = (*path, key)
             if key in result:
                 first = self.marks[child]
-                self.problems.append(Problem(
-                    self.display, mark.line, mark.column, dotted(child),
-                    f"duplicate key (first written on line {first.line})",
-                    "keep one of them; YAML would silently use the last"))
+                self.problems.append(
+                    Problem(
+                        self.display,
+                        mark.line,
+                        mark.column,
+                        dotted(child),
+                        f"duplicate key (first written on line {first.line})",
+                        "keep one of them; YAML would silently use the last",
+                    )
+                )
                 continue
             self.marks[child] = mark
             result[key] = self.build(value_node, child, depth + 1)
@@ -197,9 +311,14 @@ class _Builder:
 def _yaml_problem(error: yaml.MarkedYAMLError, display: str) -> Problem:
     mark = error.problem_mark or error.context_mark
     message = " ".join(part for part in (error.context, error.problem) if part)
-    return Problem(display, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
-                   "", f"invalid YAML: {message}",
-                   "check indentation, colons and quotes around this position")
+    return Problem(
+        display,
+        mark.line + 1 if mark else None,
+        mark.column + 1 if mark else None,
+        "",
+        f"invalid YAML: {message}",
+        "check indentation, colons and quotes around this position",
+    )
 
 
 def _mark(node: yaml.Node, display: str) -> Mark:

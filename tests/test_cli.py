@@ -1,0 +1,115 @@
+"""The command line: help with examples, version, validate output, schema, init."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import JOBS, REPO
+
+from dexter_autotrain import __version__
+
+COMMANDS = ["validate", "render", "schema", "init"]
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.code == 0 and result.stdout.strip() == f"dexter-auto, version {__version__}"
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_has_examples(cli, command):
+    result = cli(*([command] if command else []), "--help")
+    assert result.code == 0
+    assert "Example" in result.stdout
+
+
+def test_validate_all_example_jobs_with_a_glob(cli):
+    result = cli("validate", "jobs/*.yaml")
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "✓ jobs/_base.yaml: shared defaults",
+        "✓ jobs/actors.yaml: actors (token-classification, local)",
+        "✓ jobs/memes.yaml: memes (image-classification, hf-jobs)",
+        "✓ jobs/narrative.yaml: narrative (text-classification, local)",
+    ]
+
+
+def test_validate_json_reports_valid_and_invalid_specs(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("task: text-classification\n")
+    result = cli("validate", "jobs/narrative.yaml", bad, "--json")
+    assert result.code == 2
+    report = json.loads(result.stdout)
+    assert report["valid"] is False
+    good, broken = report["specs"]
+    assert good["valid"] and good["name"] == "narrative" and len(good["sha256"]) == 64
+    assert {p["field"] for p in broken["problems"]} == {"base_model", "data"}
+    assert all(p["line"] == 1 for p in broken["problems"])
+
+
+def test_validate_unmatched_glob_is_a_user_error(cli):
+    result = cli("validate", "jobs/*.yml")
+    assert result.code == 2 and result.stderr.strip() == (
+        "jobs/*.yml: no file matches (check the glob)"
+    )
+
+
+def test_committed_schema_is_current(cli):
+    result = cli("schema")
+    assert result.code == 0
+    assert result.stdout == (JOBS / "job-spec.schema.json").read_text()
+    schema = json.loads(result.stdout)
+    assert "required" not in schema and "training" in schema["properties"]
+
+
+@pytest.mark.parametrize("path", sorted(JOBS.glob("*.yaml")), ids=lambda p: p.name)
+def test_example_jobs_point_editors_at_the_schema(path):
+    assert path.read_text().splitlines()[0] == (
+        "# yaml-language-server: $schema=./job-spec.schema.json"
+    )
+
+
+@pytest.mark.parametrize(
+    "task", ["text-classification", "token-classification", "image-classification"]
+)
+def test_init_scaffolds_a_spec_that_validates(cli, tmp_path, task):
+    result = cli("init", task, "my-model", "--dir", tmp_path)
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "job-spec.schema.json").is_file()
+    check = cli("validate", tmp_path / "my-model.yaml", "--json")
+    assert check.code == 0, check.stderr
+    assert json.loads(check.stdout)["specs"][0]["task"] == task
+
+
+def test_init_refuses_to_overwrite(cli, tmp_path):
+    assert cli("init", "text-classification", "x", "--dir", tmp_path).code == 0
+    again = cli("init", "text-classification", "x", "--dir", tmp_path)
+    assert again.code == 2
+    assert "already exists (pick another name or pass --force)" in again.stderr
+
+
+def test_init_rejects_a_bad_name(cli, tmp_path):
+    result = cli("init", "text-classification", "Bad Name", "--dir", tmp_path)
+    assert result.code == 2 and not list(tmp_path.iterdir())
+
+
+def test_spec_commands_import_no_ml_libraries():
+    code = (
+        "import sys\n"
+        "from dexter_autotrain.cli import cli\n"
+        "for args in (['validate', 'jobs/narrative.yaml', 'jobs/_base.yaml'],"
+        " ['render', 'jobs/actors.yaml'], ['schema']):\n"
+        "    try:\n"
+        "        cli(args, standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = {'torch', 'transformers', 'datasets', 'evaluate'} & set(sys.modules)\n"
+        "print('HEAVY', sorted(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "HEAVY []"
