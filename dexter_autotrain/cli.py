@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,59 @@ def init(task: str, name: str, directory: Path, force: bool) -> None:
     if not schema_file.exists():
         _write_atomically(schema_file, job_spec_schema_text())
     out.print(f"wrote {target}; next: edit it, then `dexter-auto validate {target}`")
+
+
+@cli.group()
+def data() -> None:
+    """Prepare and check a job's data without training."""
+
+
+@data.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the prepared splits (data/) and data-report.json here.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the data report as JSON.")
+def data_check(path: Path, output_dir: Path | None, as_json: bool) -> None:
+    """Read, check, split and fingerprint the data of the job spec at PATH.
+
+    Reports rows per split, language and label, overlaps between splits (exact and after
+    normalising case, whitespace, URLs and @mentions), length statistics and sha256
+    fingerprints of every input and output. Exit code 2 when the data has errors.
+
+    \b
+    Examples:
+      dexter-auto data check jobs/narrative.yaml
+      dexter-auto data check jobs/actors.yaml --json > report.json
+      dexter-auto data check jobs/actors.yaml -o runs/actors-preview
+    """
+    from dexter_autotrain.data import prepare_data
+    from dexter_autotrain.data.report_view import report_tables
+    from dexter_autotrain.spec import load_spec
+
+    loaded = load_spec(path)
+    with err.status("preparing data") as status:
+        report = prepare_data(
+            loaded,
+            output_dir / "data" if output_dir else None,
+            progress=lambda text: status.update(text),
+        )
+    if output_dir is not None:
+        _write_atomically(
+            output_dir / "data-report.json",
+            json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n",
+        )
+    if as_json:
+        print_json(report.to_dict())
+        return
+    for table in report_tables(report):
+        out.print(table)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning[/yellow] {warning}")
 
 
 @cli.group()

@@ -19,7 +19,7 @@ class Problem:
     def __str__(self) -> str:
         where = self.file
         if self.line is not None:
-            where += f":{self.line}:{self.column or 1}"
+            where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
         parts = [part for part in (where, self.field, self.message) if part]
         text = ": ".join(parts)
         return f"{text} ({self.hint})" if self.hint else text

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.paths import display_path
 from dexter_autotrain.spec.interpolation import interpolate
 from dexter_autotrain.spec.model import JobSpec
 from dexter_autotrain.spec.rules import check_rules, did_you_mean
@@ -100,7 +101,7 @@ def check_partial(path: str | Path, environ: Mapping[str, str] | None = None) ->
 def _load(
     path: Path, environ: Mapping[str, str], partial: bool
 ) -> tuple[JobSpec | None, YamlDocument, tuple[Path, ...]]:
-    document, files = _resolve_extends(path, _display(path), ())
+    document, files = _resolve_extends(path, display_path(path), ())
     data, raw_problems = interpolate(document.data, environ)
     uninterpolated = {where for where, _, _ in raw_problems}
     if not partial:
@@ -122,11 +123,6 @@ def _load(
     if problems:
         raise UserError(problems)
     return spec, YamlDocument(data, document.marks), files
-
-
-def _display(path: Path) -> str:
-    relative = os.path.relpath(path.resolve(), Path.cwd())
-    return str(path) if relative.startswith("..") else relative
 
 
 def _resolve_extends(
@@ -169,7 +165,7 @@ def _resolve_extends(
         close = difflib.get_close_matches(parent.name, siblings, n=1)
         hint = f"did you mean `{close[0]}`?" if close else "paths are relative to this file"
         raise UserError([_at(mark, "extends", f"file not found: {parent_name}", hint)])
-    base, files = _resolve_extends(parent, _display(parent), chain)
+    base, files = _resolve_extends(parent, display_path(parent), chain)
     base.data.pop("extends", None)
     marks = {where: m for where, m in base.marks.items() if not _replaced(where, document.data)}
     marks.update(document.marks)

@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 Task = Literal["text-classification", "token-classification", "image-classification"]
 Backend = Literal["local", "hf-jobs", "autotrain-spaces"]
 SplitName = Literal["train", "validation", "test"]
-SourceFormat = Literal["csv", "tsv", "jsonl", "parquet", "conll", "imagefolder", "image-csv"]
+SourceFormat = Literal[
+    "csv", "tsv", "jsonl", "parquet", "conll", "hf-dataset", "imagefolder", "image-csv"
+]
 
 JobName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
@@ -132,6 +134,9 @@ class Data(_Section):
     )
     min_examples_per_label: Annotated[int, Field(ge=1)] = 10
     min_examples_per_language: Annotated[int, Field(ge=1)] = 10
+    fix_iob2: bool = Field(
+        False, description="turn a stray I-X (not after B-X or I-X) into B-X instead of failing"
+    )
     remove_leaked_from_train: bool = Field(
         False, description="drop train rows that also occur in validation or test"
     )

@@ -51,8 +51,8 @@ JOBS_HARDWARE = (
     "h100x8",
 )
 FORMATS_BY_TASK = {
-    "text-classification": {"csv", "tsv", "jsonl", "parquet"},
-    "token-classification": {"conll", "jsonl", "parquet"},
+    "text-classification": {"csv", "tsv", "jsonl", "parquet", "hf-dataset"},
+    "token-classification": {"conll", "jsonl", "parquet", "hf-dataset"},
     "image-classification": {"imagefolder", "image-csv"},
 }
 TAG_PLACEHOLDERS = {"name", "run_id", "date"}

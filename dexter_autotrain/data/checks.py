@@ -1,0 +1,214 @@
+"""Content checks on read examples: empty inputs, unknown labels, IOB2, counts, images."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from dexter_autotrain.data.examples import Examples
+from dexter_autotrain.errors import Problem
+from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.spec.rules import did_you_mean
+
+MAX_EXAMPLE_PROBLEMS = 5
+
+
+@dataclass
+class CheckResult:
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def _at(examples: Examples, index: int, message: str, hint: str = "") -> Problem:
+    file, line = examples.origin(index)
+    return Problem(file, line or None, None, "", message, hint)
+
+
+def apply_label_map(examples: Examples, label_map: dict[str, str]) -> None:
+    if not label_map:
+        return
+    labels = examples.labels
+    for index, label in enumerate(labels):
+        if isinstance(label, list):
+            labels[index] = [label_map.get(tag, tag) for tag in label]
+        else:
+            labels[index] = label_map.get(label, label)
+
+
+def drop_empty_inputs(examples: Examples, result: CheckResult) -> Examples:
+    """Rows whose text (or token list) is empty are dropped, with a warning naming them."""
+    empty = [
+        i
+        for i, value in enumerate(examples.inputs)
+        if not (value.strip() if isinstance(value, str) else value)
+    ]
+    if not empty:
+        return examples
+    where = ", ".join(":".join(map(str, examples.origin(i))) for i in empty[:MAX_EXAMPLE_PROBLEMS])
+    more = (
+        f" and {len(empty) - MAX_EXAMPLE_PROBLEMS} more"
+        if len(empty) > MAX_EXAMPLE_PROBLEMS
+        else ""
+    )
+    result.warnings.append(
+        Problem(
+            "",
+            None,
+            None,
+            "",
+            f"{len(empty)} examples with empty input dropped ({where}{more})",
+            "remove or fill those rows",
+        )
+    )
+    keep = sorted(set(range(len(examples))) - set(empty))
+    return examples.take(keep)
+
+
+def check_types(examples: Examples, token_task: bool, result: CheckResult) -> None:
+    """JSONL and Parquet can hold anything: texts must be strings, tokens lists of strings."""
+    expected = "a list of strings" if token_task else "a string"
+    bad = [
+        i
+        for i, (value, label) in enumerate(zip(examples.inputs, examples.labels, strict=True))
+        if not _fits(value, token_task)
+        or not _fits(label, token_task)
+        or (token_task and len(value) != len(label))
+    ]
+    for index in bad[:MAX_EXAMPLE_PROBLEMS]:
+        result.errors.append(
+            _at(
+                examples,
+                index,
+                f"input and label must each be {expected}"
+                + (" of equal length" if token_task else ""),
+                "fix this row",
+            )
+        )
+
+
+def _fits(value: object, token_task: bool) -> bool:
+    if token_task:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, str)
+
+
+def check_labels(examples: Examples, allowed: list[str], result: CheckResult) -> None:
+    """Every label (or tag) must be one of `allowed`; each unknown one is reported once."""
+    allowed_set = set(allowed)
+    first_seen: dict[str, int] = {}
+    counts: Counter[str] = Counter()
+    for index, label in enumerate(examples.labels):
+        for value in label if isinstance(label, list) else (label,):
+            if value not in allowed_set:
+                first_seen.setdefault(value, index)
+                counts[value] += 1
+    for value, index in first_seen.items():
+        result.errors.append(
+            _at(
+                examples,
+                index,
+                f"label `{value}` is not in data.labels ({counts[value]} rows, first here)",
+                did_you_mean(value, allowed) + " Or add it to data.labels, or map it with "
+                "data.label_map",
+            )
+        )
+
+
+def check_iob2(examples: Examples, result: CheckResult, repair: bool) -> None:
+    """An I-X tag must follow B-X or I-X (strict IOB2). With `repair`, a stray I-X becomes
+    B-X and a warning counts them."""
+    found = 0
+    for index, tags in enumerate(examples.labels):
+        previous = "O"
+        for position, tag in enumerate(tags):
+            if tag.startswith("I-") and previous[2:] != tag[2:]:
+                found += 1
+                if repair:
+                    tags[position] = tag = "B-" + tag[2:]
+                elif found <= MAX_EXAMPLE_PROBLEMS:
+                    token = examples.inputs[index][position]
+                    result.errors.append(
+                        _at(
+                            examples,
+                            index,
+                            f"invalid IOB2: token {position + 1} (`{token}`) is {tag} after {previous}",
+                            f"an entity starts with B-{tag[2:]}; or set data.fix_iob2: true",
+                        )
+                    )
+            previous = tag
+    if repair and found:
+        result.warnings.append(
+            Problem(
+                "", None, None, "data.fix_iob2", f"{found} stray I- tags turned into B- tags", ""
+            )
+        )
+    elif found > MAX_EXAMPLE_PROBLEMS:
+        result.errors.append(
+            Problem(
+                "",
+                None,
+                None,
+                "",
+                f"... and {found - MAX_EXAMPLE_PROBLEMS} more invalid IOB2 tags",
+                "",
+            )
+        )
+
+
+def check_minimum_counts(
+    train: Examples, spec: JobSpec, token_task: bool, result: CheckResult
+) -> None:
+    """Enough training examples per label (entity type for NER) and per language."""
+    if token_task:
+        per_label = Counter(tag[2:] for tags in train.labels for tag in tags if tag[:2] == "B-")
+    else:
+        per_label = Counter(train.labels)
+    minimum = spec.data.min_examples_per_label
+    for label, count in sorted(per_label.items()):
+        if count < minimum:
+            result.errors.append(
+                Problem(
+                    "",
+                    None,
+                    None,
+                    "data",
+                    f"label `{label}` has {count} training examples, "
+                    f"fewer than data.min_examples_per_label ({minimum})",
+                    "add examples, merge the label with data.label_map, or lower the minimum",
+                )
+            )
+    minimum = spec.data.min_examples_per_language
+    for language, count in sorted(Counter(train.languages).items()):
+        if count < minimum:
+            result.errors.append(
+                Problem(
+                    "",
+                    None,
+                    None,
+                    "data",
+                    f"language `{language}` has {count} training examples, "
+                    f"fewer than data.min_examples_per_language ({minimum})",
+                    "add examples or lower data.min_examples_per_language",
+                )
+            )
+
+
+def check_images(examples: Examples, result: CheckResult) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    for index, path in enumerate(examples.inputs):
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except (OSError, UnidentifiedImageError, SyntaxError) as error:
+            file, _ = examples.origin(index)
+            result.errors.append(
+                Problem(
+                    file if file != path else path,
+                    None,
+                    None,
+                    "",
+                    f"unreadable image {path}: {error}",
+                    "replace or remove the file",
+                )
+            )

@@ -1,0 +1,79 @@
+"""Write prepared splits in the layout the AutoTrain runner reads, hashing as they stream.
+
+Text and token tasks: `data/<split>.jsonl` with `text`/`label` or `tokens`/`tags` columns
+(plus `language`). Image tasks: `data/<split>/<label>/<file>` folders, which AutoTrain's image
+loader expects, plus `data/<split>.jsonl` listing each image with its label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import IO
+
+from dexter_autotrain.data.examples import Examples
+
+INPUT_KEY = {
+    "text-classification": "text",
+    "token-classification": "tokens",
+    "image-classification": "image",
+}
+LABEL_KEY = {
+    "text-classification": "label",
+    "token-classification": "tags",
+    "image-classification": "label",
+}
+
+
+def write_split(examples: Examples, split: str, task: str, data_dir: Path | None) -> dict:
+    """Write (when `data_dir` is given) and fingerprint one split; returns its record."""
+    name = f"{split}.jsonl"
+    image_paths = (
+        _place_images(examples, split, data_dir) if task == "image-classification" else None
+    )
+    digest = hashlib.sha256()
+    handle: IO[bytes] | None = None
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handle = (data_dir / f".{name}.partial").open("wb")
+    input_key, label_key = INPUT_KEY[task], LABEL_KEY[task]
+    try:
+        for index in range(len(examples)):
+            value = image_paths[index] if image_paths else examples.inputs[index]
+            line = json.dumps(
+                {
+                    input_key: value,
+                    label_key: examples.labels[index],
+                    "language": examples.languages[index],
+                },
+                ensure_ascii=False,
+            )
+            data = (line + "\n").encode()
+            digest.update(data)
+            if handle:
+                handle.write(data)
+    finally:
+        if handle:
+            handle.close()
+            os.replace(data_dir / f".{name}.partial", data_dir / name)
+    return {"path": f"data/{name}", "rows": len(examples), "sha256": digest.hexdigest()}
+
+
+def _place_images(examples: Examples, split: str, data_dir: Path | None) -> list[str]:
+    """Relative paths `<split>/<label>/<n>-<name>`; files are linked or copied there."""
+    relative = [
+        f"{split}/{label}/{index:06d}-{Path(path).name}"
+        for index, (path, label) in enumerate(zip(examples.inputs, examples.labels, strict=True))
+    ]
+    if data_dir is not None:
+        for source, target in zip(examples.inputs, relative, strict=True):
+            destination = data_dir / target
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, destination)
+            except OSError:
+                shutil.copyfile(source, destination)
+    return relative

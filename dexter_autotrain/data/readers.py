@@ -1,0 +1,356 @@
+"""Read one resolved source into Examples, per split, naming the file and line of any problem."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dexter_autotrain.data.examples import Examples
+from dexter_autotrain.data.sources import IMAGE_EXTENSIONS, SPLIT_STEMS, ResolvedSource
+from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.spec import JobSpec
+
+UNDETERMINED_LANGUAGE = "und"
+MAX_PROBLEMS_PER_FILE = 20
+csv.field_size_limit(2**31 - 1)  # news articles are long
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which source columns feed the example input, its label and its language."""
+
+    input: str
+    label: str
+    language: str | None
+    input_field: str
+    label_field: str
+
+    @classmethod
+    def for_spec(cls, spec: JobSpec) -> Roles:
+        input_role, label_role = {
+            "text-classification": ("text", "label"),
+            "token-classification": ("tokens", "tags"),
+            "image-classification": ("image", "label"),
+        }[spec.task]
+        return cls(
+            spec.column(input_role),
+            spec.column(label_role),
+            spec.data.columns.language,
+            f"data.columns.{input_role}",
+            f"data.columns.{label_role}",
+        )
+
+
+class _Collector:
+    """Builds Examples for one file, keeping at most a screenful of problems."""
+
+    def __init__(self, source: ResolvedSource, display: str):
+        self.source, self.display = source, display
+        self.examples = Examples(files=[display])
+        self.problems: list[Problem] = []
+        self.skipped = 0
+        self._interned: dict[str, str] = {}
+
+    def add(self, value: Any, label: Any, language: str | None, line: int) -> None:
+        examples = self.examples
+        if isinstance(label, str):
+            label = self._interned.setdefault(label, label)
+        examples.inputs.append(value)
+        examples.labels.append(label)
+        language = language or self.source.language or UNDETERMINED_LANGUAGE
+        examples.languages.append(self._interned.setdefault(language, language))
+        examples.origin_file.append(0)
+        examples.origin_line.append(line)
+
+    def problem(self, line: int | None, message: str, hint: str = "") -> None:
+        if len(self.problems) < MAX_PROBLEMS_PER_FILE:
+            self.problems.append(Problem(self.display, line, None, "", message, hint))
+        else:
+            self.skipped += 1
+
+    def finish(self) -> Examples:
+        if self.skipped:
+            self.problems.append(
+                Problem(
+                    self.display,
+                    None,
+                    None,
+                    "",
+                    f"... and {self.skipped} more problems like these",
+                    "",
+                )
+            )
+        if self.problems:
+            raise UserError(self.problems)
+        return self.examples
+
+
+def read_source(source: ResolvedSource, spec: JobSpec) -> dict[str | None, Examples]:
+    """Examples by split (None: to be split by ratio)."""
+    roles = Roles.for_spec(spec)
+    if source.format in ("hf-dataset", "hub"):
+        return _read_datasets(source, roles)
+    collector = _Collector(source, source.location)
+    assert source.path is not None
+    try:
+        _READERS[source.format](source.path, roles, collector)
+    except UnicodeDecodeError:
+        line, column, byte = _first_bad_byte(source.path)
+        raise UserError(
+            [
+                Problem(
+                    source.location,
+                    line,
+                    column,
+                    "",
+                    f"byte 0x{byte:02x} is not valid UTF-8",
+                    "save the file as UTF-8",
+                )
+            ]
+        ) from None
+    return {source.split: collector.finish()}
+
+
+def _read_delimited(
+    path: Path, roles: Roles, out: _Collector, delimiter: str, resolve_image: bool = False
+) -> None:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            out.problem(None, "file is empty", "write a header row, then one row per example")
+            return
+        positions = _column_positions(header, roles, out)
+        if positions is None:
+            return
+        input_at, label_at, language_at = positions
+        width = len(header)
+        start = reader.line_num + 1
+        for row in reader:
+            line, start = start, reader.line_num + 1
+            if len(row) != width:
+                if row:
+                    out.problem(
+                        line,
+                        f"row has {len(row)} fields, the header has {width}",
+                        "check quoting and delimiters on this row",
+                    )
+                continue
+            value = row[input_at]
+            if resolve_image:
+                value = str((path.parent / value).resolve())
+            out.add(
+                value, row[label_at], row[language_at] if language_at is not None else None, line
+            )
+
+
+def _column_positions(
+    header: list[str], roles: Roles, out: _Collector
+) -> tuple[int, int, int | None] | None:
+    missing = [
+        (name, field)
+        for name, field in (
+            (roles.input, roles.input_field),
+            (roles.label, roles.label_field),
+            (roles.language, "data.columns.language"),
+        )
+        if name is not None and name not in header
+    ]
+    for name, field in missing:
+        out.problem(
+            1,
+            f"column `{name}` not found (columns: {', '.join(header)})",
+            f"set `{field}` to the right column name",
+        )
+    if missing:
+        return None
+    return (
+        header.index(roles.input),
+        header.index(roles.label),
+        header.index(roles.language) if roles.language else None,
+    )
+
+
+def _read_jsonl(path: Path, roles: Roles, out: _Collector) -> None:
+    with path.open(encoding="utf-8") as handle:
+        for line, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as error:
+                out.problem(line, f"invalid JSON: {error.msg}", "write one JSON object per line")
+                continue
+            if not isinstance(row, dict):
+                out.problem(line, "line is not a JSON object", "write one JSON object per line")
+                continue
+            _add_record(row, roles, out, line)
+
+
+def _add_record(row: dict[str, Any], roles: Roles, out: _Collector, line: int) -> None:
+    missing = [
+        (name, field)
+        for name, field in ((roles.input, roles.input_field), (roles.label, roles.label_field))
+        if name not in row
+    ]
+    for name, field in missing:
+        out.problem(
+            line,
+            f"field `{name}` is missing (fields: {', '.join(row)})",
+            f"set `{field}` to the right field name",
+        )
+    if not missing:
+        language = row.get(roles.language) if roles.language else None
+        out.add(row[roles.input], row[roles.label], language, line)
+
+
+def _read_parquet(path: Path, roles: Roles, out: _Collector) -> None:
+    import pyarrow.parquet as pq
+
+    columns = [c for c in (roles.input, roles.label, roles.language) if c]
+    available = pq.read_schema(path).names
+    missing = [c for c in columns if c not in available]
+    for name in missing:
+        out.problem(
+            None,
+            f"column `{name}` not found (columns: {', '.join(available)})",
+            "set `data.columns` to the right column names",
+        )
+    if missing:
+        return
+    table = pq.read_table(path, columns=columns).to_pydict()
+    for row_number, row in enumerate(_rows(table), start=1):
+        _add_record(row, roles, out, row_number)
+
+
+def _rows(table: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
+    names = list(table)
+    for values in zip(*table.values(), strict=True):
+        yield dict(zip(names, values, strict=True))
+
+
+def _read_conll(path: Path, roles: Roles, out: _Collector) -> None:
+    tokens: list[str] = []
+    tags: list[str] = []
+    first_line = 0
+    with path.open(encoding="utf-8") as handle:
+        for line, text in enumerate(handle, start=1):
+            fields = text.split()
+            if not fields:
+                if tokens:
+                    out.add(tokens, tags, None, first_line)
+                    tokens, tags = [], []
+                continue
+            if len(fields) < 2:
+                out.problem(
+                    line,
+                    f"expected `token TAG`, got {text.strip()!r}",
+                    "write one token and its tag per line, a blank line between sentences",
+                )
+                continue
+            if not tokens:
+                first_line = line
+            tokens.append(fields[0])
+            tags.append(fields[-1])
+    if tokens:
+        out.add(tokens, tags, None, first_line)
+
+
+def _read_image_folder(path: Path, roles: Roles, out: _Collector) -> None:
+    classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        out.problem(
+            None, "holds no class folders", "put each class's images in a folder of its own"
+        )
+    for class_dir in classes:
+        for image in sorted(class_dir.rglob("*")):
+            if image.suffix.lower() in IMAGE_EXTENSIONS and image.is_file():
+                out.add(str(image.resolve()), class_dir.name, None, 0)
+
+
+def _read_datasets(source: ResolvedSource, roles: Roles) -> dict[str | None, Examples]:
+    import datasets
+
+    try:
+        if source.format == "hub":
+            loaded = datasets.load_dataset(source.location, source.subset, revision=source.revision)
+        else:
+            loaded = datasets.load_from_disk(str(source.path))
+    except Exception as error:  # datasets raises many kinds; all mean "cannot load this"
+        hint = (
+            "the Hub cannot be reached from here: download the dataset where there is "
+            "network, `save_to_disk` it, and use `path:` with `format: hf-dataset`"
+            if source.format == "hub"
+            else "write it with Dataset.save_to_disk"
+        )
+        raise UserError(
+            [
+                Problem(
+                    source.location,
+                    None,
+                    None,
+                    "",
+                    f"cannot load dataset: {type(error).__name__}",
+                    hint,
+                )
+            ]
+        ) from None
+    parts = loaded.items() if isinstance(loaded, datasets.DatasetDict) else [(None, loaded)]
+    result: dict[str | None, Examples] = {}
+    for name, dataset in parts:
+        split = _split_of(name) if name is not None else source.split
+        collector = _Collector(source, f"{source.location}[{name}]" if name else source.location)
+        columns = [c for c in (roles.input, roles.label, roles.language) if c]
+        missing = [c for c in columns if c not in dataset.column_names]
+        for column in missing:
+            collector.problem(
+                None,
+                f"column `{column}` not found (columns: {', '.join(dataset.column_names)})",
+                "set `data.columns` to the right column names",
+            )
+        if not missing:
+            feature = dataset.features[roles.label]
+            names = getattr(feature, "names", None) or getattr(
+                getattr(feature, "feature", None), "names", None
+            )
+            for row_number, row in enumerate(
+                _rows(dataset.select_columns(columns).to_dict()), start=1
+            ):
+                if names is not None:
+                    row[roles.label] = _class_names(row[roles.label], names)
+                _add_record(row, roles, collector, row_number)
+        result[split] = collector.finish()
+    return result
+
+
+def _class_names(value: Any, names: list[str]) -> Any:
+    return [names[v] for v in value] if isinstance(value, list) else names[value]
+
+
+def _split_of(name: str) -> str | None:
+    return next((split for split, stems in SPLIT_STEMS.items() if name in stems), None)
+
+
+def _first_bad_byte(path: Path) -> tuple[int, int, int]:
+    with path.open("rb") as handle:
+        for line, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return line, error.start + 1, raw[error.start]
+    return 1, 1, 0
+
+
+_READERS: dict[str, Callable[[Path, Roles, _Collector], None]] = {
+    "csv": lambda p, r, o: _read_delimited(p, r, o, ","),
+    "tsv": lambda p, r, o: _read_delimited(p, r, o, "\t"),
+    "image-csv": lambda p, r, o: _read_delimited(p, r, o, ",", resolve_image=True),
+    "jsonl": _read_jsonl,
+    "parquet": _read_parquet,
+    "conll": _read_conll,
+    "imagefolder": _read_image_folder,
+}

@@ -1,0 +1,68 @@
+"""The data report as rich tables for people."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from dexter_autotrain.data.report import DataReport
+
+
+def report_tables(report: DataReport) -> list[Table]:
+    label_title = "entity mentions" if report.task == "token-classification" else "labels"
+    counts = Table(title=f"Data for `{report.job}` ({report.task})", title_justify="left")
+    for column in ("split", "language", "rows", label_title):
+        counts.add_column(column, justify="right" if column == "rows" else "left")
+    for split, record in report.splits.items():
+        for language, part in record["by_language"].items():
+            labels = ", ".join(f"{name} {count}" for name, count in part["labels"].items())
+            counts.add_row(split, language, str(part["rows"]), labels)
+        counts.add_row(
+            f"[bold]{split}[/bold]", "all", f"[bold]{record['rows']}[/bold]", "", end_section=True
+        )
+    tables = [counts]
+    overlap = Table(
+        title="Overlap between splits (rows of the later split found in the earlier)",
+        title_justify="left",
+    )
+    for column in ("pair", "exact", "normalised", "by language (exact/normalised)"):
+        overlap.add_column(column)
+    for pair, record in report.overlaps.items():
+        languages = ", ".join(
+            f"{lang} {v['exact']}/{v['normalised']}" for lang, v in record["by_language"].items()
+        )
+        overlap.add_row(
+            pair.replace("_in_", " in "), str(record["exact"]), str(record["normalised"]), languages
+        )
+    overlap.caption = (
+        f"{report.duplicates_in_train} exact duplicates inside train; "
+        f"{report.removed_leaked_from_train} leaked rows removed from train"
+    )
+    tables.append(overlap)
+    lengths = Table(title="Length in words", title_justify="left")
+    for column in ("split", "min", "median", "p95", "max", "mean"):
+        lengths.add_column(column, justify="right")
+    for split, record in report.splits.items():
+        stats = record.get("length_in_words")
+        if stats:
+            lengths.add_row(
+                split, *(str(stats[k]) for k in ("min", "median", "p95", "max", "mean"))
+            )
+    if lengths.row_count:
+        tables.append(lengths)
+    prints = Table(title="Fingerprints (sha256)", title_justify="left")
+    prints.add_column("file")
+    prints.add_column("sha256")
+    prints.add_column("rows", justify="right")
+    for record in [*report.inputs, *report.outputs]:
+        prints.add_row(
+            record["path"], (record["sha256"] or "-")[:16] + "…", str(record.get("rows", ""))
+        )
+    tables.append(prints)
+    if report.upsampled:
+        upsampled = Table(title="Upsampled train rows", title_justify="left")
+        for column in ("language", "before", "after"):
+            upsampled.add_column(column)
+        for language, (before, after) in report.upsampled.items():
+            upsampled.add_row(language, str(before), str(after))
+        tables.append(upsampled)
+    return tables

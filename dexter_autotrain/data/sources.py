@@ -1,0 +1,141 @@
+"""Turn a spec's `data.sources` into concrete files (or datasets), each with its split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.paths import display_path
+from dexter_autotrain.spec import JobSpec
+
+SPLIT_STEMS = {
+    "train": ("train",),
+    "validation": ("dev", "validation", "valid", "val"),
+    "test": ("test",),
+}
+EXTENSIONS = {
+    "csv": (".csv",),
+    "tsv": (".tsv",),
+    "jsonl": (".jsonl",),
+    "parquet": (".parquet",),
+    "conll": (".txt", ".conll", ".iob"),
+    "image-csv": (".csv",),
+}
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class ResolvedSource:
+    """One readable unit: a file, a directory (images, saved dataset) or a Hub dataset."""
+
+    location: str
+    path: Path | None
+    format: str
+    language: str | None
+    split: str | None
+    """None: the rows are split by the spec's ratios."""
+    revision: str | None = None
+    subset: str | None = None
+
+
+def resolve_sources(spec: JobSpec, spec_dir: Path) -> list[ResolvedSource]:
+    resolved: list[ResolvedSource] = []
+    problems: list[Problem] = []
+    for index, source in enumerate(spec.data.sources):
+        field = f"data.sources[{index}]"
+        if source.hub is not None:
+            resolved.append(
+                ResolvedSource(
+                    source.hub,
+                    None,
+                    "hub",
+                    source.language,
+                    source.split,
+                    source.revision,
+                    source.subset,
+                )
+            )
+            continue
+        assert source.path is not None
+        expansions = (
+            [(source.path.replace("{language}", language), language) for language in spec.languages]
+            if "{language}" in source.path
+            else [(source.path, source.language)]
+        )
+        for relative, language in expansions:
+            path = spec_dir / relative
+            try:
+                resolved += _resolve_path(path, source.format, language, source.split)
+            except _SourceProblem as problem:
+                problems.append(
+                    Problem(display_path(path), None, None, field, problem.message, problem.hint)
+                )
+    if problems:
+        raise UserError(problems)
+    return resolved
+
+
+class _SourceProblem(Exception):
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def _resolve_path(
+    path: Path, fmt: str | None, language: str | None, split: str | None
+) -> list[ResolvedSource]:
+    if not path.exists():
+        raise _SourceProblem("not found", "check the path; it is relative to the spec file")
+    if path.is_file():
+        fmt = fmt or _format_from_extension(path)
+        return [ResolvedSource(display_path(path), path, fmt, language, split)]
+    if fmt is None:
+        raise _SourceProblem(
+            "is a directory and has no `format`",
+            "add `format:` (tsv, csv, jsonl, parquet, conll, hf-dataset, imagefolder or image-csv)",
+        )
+    if fmt == "hf-dataset":
+        return [ResolvedSource(display_path(path), path, fmt, language, split)]
+    if fmt == "imagefolder":
+        split_dirs = _split_entries(path, lambda p: p.is_dir(), ("",))
+        if split_dirs and split is None:
+            return [ResolvedSource(display_path(p), p, fmt, language, s) for s, p in split_dirs]
+        return [ResolvedSource(display_path(path), path, fmt, language, split)]
+    if split is not None:
+        raise _SourceProblem(
+            f"is a directory, but `split: {split}` names one file's split",
+            "point `path` at the file, or remove `split`",
+        )
+    files = _split_entries(path, lambda p: p.is_file(), EXTENSIONS[fmt])
+    if not files:
+        raise _SourceProblem(
+            f"holds no train/dev/test {'/'.join(EXTENSIONS[fmt])} files",
+            "name them train, dev (or validation) and test, or point `path` at one file",
+        )
+    return [ResolvedSource(display_path(p), p, fmt, language, s) for s, p in files]
+
+
+def _split_entries(directory: Path, accept, extensions: tuple[str, ...]) -> list[tuple[str, Path]]:
+    found = []
+    for split, stems in SPLIT_STEMS.items():
+        for stem in stems:
+            matches = [
+                directory / f"{stem}{ext}"
+                for ext in extensions
+                if accept(directory / f"{stem}{ext}")
+            ]
+            if matches:
+                found.append((split, matches[0]))
+                break
+    return found
+
+
+def _format_from_extension(path: Path) -> str:
+    for fmt, extensions in EXTENSIONS.items():
+        if path.suffix.lower() in extensions:
+            return fmt
+    raise _SourceProblem(
+        f"cannot tell the format of a {path.suffix or 'suffix-less'} file",
+        "add `format:` to the source",
+    )
