@@ -251,7 +251,7 @@ case(
     "format-not-for-task",
     replace("path: data/{language}", "path: data/{language}\n      format: conll"),
     "job.yaml:10:7: data.sources[0].format: `conll` data cannot feed text-classification "
-    "(use one of: csv, jsonl, parquet, tsv)",
+    "(use one of: csv, hf-dataset, jsonl, parquet, tsv)",
 )
 case(
     "label-map-outside-labels",

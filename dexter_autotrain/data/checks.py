@@ -131,7 +131,8 @@ def check_iob2(examples: Examples, result: CheckResult, repair: bool) -> None:
                         _at(
                             examples,
                             index,
-                            f"invalid IOB2: token {position + 1} (`{token}`) is {tag} after {previous}",
+                            f"invalid IOB2: token {position + 1} (`{token}`) is {tag} "
+                            f"after {previous}",
                             f"an entity starts with B-{tag[2:]}; or set data.fix_iob2: true",
                         )
                     )

@@ -48,7 +48,7 @@ def prepare_data(
     parts = {name: Examples.concatenate(found) for name, found in given.items() if found}
     if unsplit:
         parts["unsplit"] = Examples.concatenate(unsplit)
-    for name, examples in parts.items():
+    for examples in parts.values():
         checks.apply_label_map(examples, spec.data.label_map)
         checks.check_types(examples, token_task, result)
     if result.errors:
