@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dexter_autotrain.data.examples import Examples
 from dexter_autotrain.errors import Problem
+from dexter_autotrain.paths import display_path
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.spec.rules import did_you_mean
 
@@ -197,19 +199,10 @@ def check_minimum_counts(
 def check_images(examples: Examples, result: CheckResult) -> None:
     from PIL import Image, UnidentifiedImageError
 
-    for index, path in enumerate(examples.inputs):
+    for path in examples.inputs:
         try:
             with Image.open(path) as image:
                 image.verify()
-        except (OSError, UnidentifiedImageError, SyntaxError) as error:
-            file, _ = examples.origin(index)
-            result.errors.append(
-                Problem(
-                    file if file != path else path,
-                    None,
-                    None,
-                    "",
-                    f"unreadable image {path}: {error}",
-                    "replace or remove the file",
-                )
-            )
+        except (OSError, UnidentifiedImageError, SyntaxError):
+            result.errors.append(Problem(display_path(Path(path)), None, None, "",
+                                         "unreadable image", "replace or remove the file"))
