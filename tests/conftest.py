@@ -42,3 +42,19 @@ def run_cli(
 @pytest.fixture
 def cli():
     return run_cli
+
+
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def write_job(tmp_path):
+    """Write a spec into tmp_path and load it."""
+    from dexter_autotrain.spec import load_spec
+
+    def write(text: str, name: str = "job.yaml"):
+        path = tmp_path / name
+        path.write_text(text)
+        return load_spec(path)
+
+    return write

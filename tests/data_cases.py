@@ -39,8 +39,9 @@ def tsv(rows: list[tuple[str, str]], header: str = "text\tlabel") -> str:
 
 
 def balanced(count: int = 10) -> list[tuple[str, str]]:
-    return [(f"example number {i} is {label}", label)
-            for i in range(count) for label in ("good", "bad")]
+    return [
+        (f"example number {i} is {label}", label) for i in range(count) for label in ("good", "bad")
+    ]
 
 
 LOW_MIN = "  min_examples_per_label: 1\n  min_examples_per_language: 1\n"
@@ -62,79 +63,149 @@ def case(case_id: str, files: dict[str, str | bytes], spec: str, *expected: str)
     CASES.append((case_id, files, spec, list(expected)))
 
 
-case("missing-column", {"d/train.tsv": tsv(balanced(), "body\tlabel")},
-     TEXT_SPEC.format(path="d", extra="      format: tsv\n"),
-     "d/train.tsv:1: column `text` not found (columns: body, label) "
-     "(set `data.columns.text` to the right column name)")
-case("empty-data-file", {"train.csv": ""}, TEXT_SPEC.format(path="train.csv", extra=""),
-     "train.csv: file is empty (write a header row, then one row per example)")
-case("non-utf8-data", {"train.tsv": tsv(balanced()).encode() + b"caf\xe9 au lait\tgood\n"},
-     TEXT_SPEC.format(path="train.tsv", extra=""),
-     "train.tsv:22:4: byte 0xe9 is not valid UTF-8 (save the file as UTF-8)")
-case("label-outside-set", {"train.tsv": tsv([*balanced(), ("so so", "goood")])},
-     TEXT_SPEC.format(path="train.tsv", extra="  labels: [good, bad]\n"),
-     "train.tsv:22: label `goood` is not in data.labels (1 rows, first here) "
-     "(did you mean `good`? Or add it to data.labels, or map it with data.label_map)")
-case("wrong-field-count", {"train.tsv": tsv(balanced()) + "no label here\n"},
-     TEXT_SPEC.format(path="train.tsv", extra=""),
-     "train.tsv:22: row has 1 fields, the header has 2 "
-     "(check quoting and delimiters on this row)")
-case("invalid-json", {"train.jsonl": '{"text": "a", "label": "good"}\n{"text": "b", label\n'},
-     TEXT_SPEC.format(path="train.jsonl", extra=""),
-     "train.jsonl:2: invalid JSON: Expecting property name enclosed in double quotes "
-     "(write one JSON object per line)")
-case("json-not-object", {"train.jsonl": '["a", "good"]\n'},
-     TEXT_SPEC.format(path="train.jsonl", extra=""),
-     "train.jsonl:1: line is not a JSON object (write one JSON object per line)")
-case("json-missing-field", {"train.jsonl": '{"text": "a", "stance": "good"}\n'},
-     TEXT_SPEC.format(path="train.jsonl", extra=""),
-     "train.jsonl:1: field `label` is missing (fields: text, stance) "
-     "(set `data.columns.label` to the right field name)")
-case("json-wrong-type", {"train.jsonl": '{"text": 42, "label": "good"}\n'},
-     TEXT_SPEC.format(path="train.jsonl", extra=""),
-     "train.jsonl:1: input and label must each be a string (fix this row)")
-case("conll-malformed-line", {"train.txt": "Buhari B-PER\nya\nce O\n"},
-     NER_SPEC.format(path="train.txt", extra=""),
-     "train.txt:2: expected `token TAG`, got 'ya' "
-     "(write one token and its tag per line, a blank line between sentences)")
-case("invalid-iob2", {"train.txt": "Shugaba O\nMuhammadu I-PER\nBuhari I-PER\n\n"},
-     NER_SPEC.format(path="train.txt", extra=""),
-     "train.txt:1: invalid IOB2: token 2 (`Muhammadu`) is I-PER after O "
-     "(an entity starts with B-PER; or set data.fix_iob2: true)")
-case("corrupt-image", {"imgs/meme/a.png": png_bytes(), "imgs/meme/b.png": png_bytes(),
-                       "imgs/photo/c.png": png_bytes(), "imgs/photo/broken.png": b"not a png"},
-     IMAGE_SPEC.format(path="imgs"),
-     "imgs/photo/broken.png: unreadable image (replace or remove the file)")
-case("too-few-per-label", {"train.tsv": tsv([*balanced(15), ("meh", "neutral")])},
-     TEXT_SPEC.format(path="train.tsv", extra="  split: {validation: 0.2, test: 0.0}\n"),
-     "data: label `neutral` has 1 training examples, fewer than data.min_examples_per_label "
-     "(10) (add examples, merge the label with data.label_map, or lower the minimum)")
-case("too-few-per-language", {"hau.tsv": tsv(balanced()), "yor.tsv": tsv(balanced(1))},
-     "task: text-classification\nbase_model: {path: .}\nlanguages: [hau, yor]\ndata:\n"
-     "  sources:\n    - path: '{language}.tsv'\n  min_examples_per_label: 1\n"
-     "  split: {validation: 0.4, test: 0.0, stratify_by: [language]}\n",
-     "data: language `yor` has 1 training examples, fewer than "
-     "data.min_examples_per_language (10) "
-     "(add examples or lower data.min_examples_per_language)")
-case("source-not-found", {}, TEXT_SPEC.format(path="nowhere.tsv", extra=""),
-     "nowhere.tsv: data.sources[0]: not found (check the path; it is relative to the spec file)")
-case("directory-without-splits", {"d/all.tsv": tsv(balanced())},
-     TEXT_SPEC.format(path="d", extra="      format: tsv\n"),
-     "d: data.sources[0]: holds no train/dev/test .tsv files "
-     "(name them train, dev (or validation) and test, or point `path` at one file)")
-case("no-validation", {"train.tsv": tsv(balanced())},
-     TEXT_SPEC.format(path="train.tsv", extra="  split: {validation: 0.0, test: 0.2}\n"),
-     "data: no validation examples (add dev files, or set data.split.validation above 0)")
-case("unknown-extension", {"train.dat": "a\n"}, TEXT_SPEC.format(path="train.dat", extra=""),
-     "train.dat: data.sources[0]: cannot tell the format of a .dat file "
-     "(add `format:` to the source)")
-case("not-a-saved-dataset", {"ds/readme.md": "hello"},
-     TEXT_SPEC.format(path="ds", extra="      format: hf-dataset\n"),
-     "ds: cannot load dataset: FileNotFoundError (write it with Dataset.save_to_disk)")
-case("hub-dataset-offline", {},
-     "task: text-classification\nbase_model: {path: .}\ndata:\n  sources:\n"
-     "    - hub: masakhane/masakhanews\n      revision: " + "a" * 40 + "\n",
-     "masakhane/masakhanews: cannot load the dataset from the Hub (offline?) (download it "
-     "where there is network, `save_to_disk` it, and use `path:` with `format: hf-dataset`)")
-case("image-folder-without-classes", {"imgs/a.png": b""}, IMAGE_SPEC.format(path="imgs"),
-     "imgs: holds no class folders (put each class's images in a folder of its own)")
+case(
+    "missing-column",
+    {"d/train.tsv": tsv(balanced(), "body\tlabel")},
+    TEXT_SPEC.format(path="d", extra="      format: tsv\n"),
+    "d/train.tsv:1: column `text` not found (columns: body, label) "
+    "(set `data.columns.text` to the right column name)",
+)
+case(
+    "empty-data-file",
+    {"train.csv": ""},
+    TEXT_SPEC.format(path="train.csv", extra=""),
+    "train.csv: file is empty (write a header row, then one row per example)",
+)
+case(
+    "non-utf8-data",
+    {"train.tsv": tsv(balanced()).encode() + b"caf\xe9 au lait\tgood\n"},
+    TEXT_SPEC.format(path="train.tsv", extra=""),
+    "train.tsv:22:4: byte 0xe9 is not valid UTF-8 (save the file as UTF-8)",
+)
+case(
+    "label-outside-set",
+    {"train.tsv": tsv([*balanced(), ("so so", "goood")])},
+    TEXT_SPEC.format(path="train.tsv", extra="  labels: [good, bad]\n"),
+    "train.tsv:22: label `goood` is not in data.labels (1 rows, first here) "
+    "(did you mean `good`? Or add it to data.labels, or map it with data.label_map)",
+)
+case(
+    "wrong-field-count",
+    {"train.tsv": tsv(balanced()) + "no label here\n"},
+    TEXT_SPEC.format(path="train.tsv", extra=""),
+    "train.tsv:22: row has 1 fields, the header has 2 (check quoting and delimiters on this row)",
+)
+case(
+    "invalid-json",
+    {"train.jsonl": '{"text": "a", "label": "good"}\n{"text": "b", label\n'},
+    TEXT_SPEC.format(path="train.jsonl", extra=""),
+    "train.jsonl:2: invalid JSON: Expecting property name enclosed in double quotes "
+    "(write one JSON object per line)",
+)
+case(
+    "json-not-object",
+    {"train.jsonl": '["a", "good"]\n'},
+    TEXT_SPEC.format(path="train.jsonl", extra=""),
+    "train.jsonl:1: line is not a JSON object (write one JSON object per line)",
+)
+case(
+    "json-missing-field",
+    {"train.jsonl": '{"text": "a", "stance": "good"}\n'},
+    TEXT_SPEC.format(path="train.jsonl", extra=""),
+    "train.jsonl:1: field `label` is missing (fields: text, stance) "
+    "(set `data.columns.label` to the right field name)",
+)
+case(
+    "json-wrong-type",
+    {"train.jsonl": '{"text": 42, "label": "good"}\n'},
+    TEXT_SPEC.format(path="train.jsonl", extra=""),
+    "train.jsonl:1: input and label must each be a string (fix this row)",
+)
+case(
+    "conll-malformed-line",
+    {"train.txt": "Buhari B-PER\nya\nce O\n"},
+    NER_SPEC.format(path="train.txt", extra=""),
+    "train.txt:2: expected `token TAG`, got 'ya' "
+    "(write one token and its tag per line, a blank line between sentences)",
+)
+case(
+    "invalid-iob2",
+    {"train.txt": "Shugaba O\nMuhammadu I-PER\nBuhari I-PER\n\n"},
+    NER_SPEC.format(path="train.txt", extra=""),
+    "train.txt:1: invalid IOB2: token 2 (`Muhammadu`) is I-PER after O "
+    "(an entity starts with B-PER; or set data.fix_iob2: true)",
+)
+case(
+    "corrupt-image",
+    {
+        "imgs/meme/a.png": png_bytes(),
+        "imgs/meme/b.png": png_bytes(),
+        "imgs/photo/c.png": png_bytes(),
+        "imgs/photo/broken.png": b"not a png",
+    },
+    IMAGE_SPEC.format(path="imgs"),
+    "imgs/photo/broken.png: unreadable image (replace or remove the file)",
+)
+case(
+    "too-few-per-label",
+    {"train.tsv": tsv([*balanced(15), ("meh", "neutral")])},
+    TEXT_SPEC.format(path="train.tsv", extra="  split: {validation: 0.2, test: 0.0}\n"),
+    "data: label `neutral` has 1 training examples, fewer than data.min_examples_per_label "
+    "(10) (add examples, merge the label with data.label_map, or lower the minimum)",
+)
+case(
+    "too-few-per-language",
+    {"hau.tsv": tsv(balanced()), "yor.tsv": tsv(balanced(1))},
+    "task: text-classification\nbase_model: {path: .}\nlanguages: [hau, yor]\ndata:\n"
+    "  sources:\n    - path: '{language}.tsv'\n  min_examples_per_label: 1\n"
+    "  split: {validation: 0.4, test: 0.0, stratify_by: [language]}\n",
+    "data: language `yor` has 1 training examples, fewer than "
+    "data.min_examples_per_language (10) "
+    "(add examples or lower data.min_examples_per_language)",
+)
+case(
+    "source-not-found",
+    {},
+    TEXT_SPEC.format(path="nowhere.tsv", extra=""),
+    "nowhere.tsv: data.sources[0]: not found (check the path; it is relative to the spec file)",
+)
+case(
+    "directory-without-splits",
+    {"d/all.tsv": tsv(balanced())},
+    TEXT_SPEC.format(path="d", extra="      format: tsv\n"),
+    "d: data.sources[0]: holds no train/dev/test .tsv files "
+    "(name them train, dev (or validation) and test, or point `path` at one file)",
+)
+case(
+    "no-validation",
+    {"train.tsv": tsv(balanced())},
+    TEXT_SPEC.format(path="train.tsv", extra="  split: {validation: 0.0, test: 0.2}\n"),
+    "data: no validation examples (add dev files, or set data.split.validation above 0)",
+)
+case(
+    "unknown-extension",
+    {"train.dat": "a\n"},
+    TEXT_SPEC.format(path="train.dat", extra=""),
+    "train.dat: data.sources[0]: cannot tell the format of a .dat file "
+    "(add `format:` to the source)",
+)
+case(
+    "not-a-saved-dataset",
+    {"ds/readme.md": "hello"},
+    TEXT_SPEC.format(path="ds", extra="      format: hf-dataset\n"),
+    "ds: cannot load dataset: FileNotFoundError (write it with Dataset.save_to_disk)",
+)
+case(
+    "hub-dataset-offline",
+    {},
+    "task: text-classification\nbase_model: {path: .}\ndata:\n  sources:\n"
+    "    - hub: masakhane/masakhanews\n      revision: " + "a" * 40 + "\n",
+    "masakhane/masakhanews: cannot load the dataset from the Hub (offline?) (download it "
+    "where there is network, `save_to_disk` it, and use `path:` with `format: hf-dataset`)",
+)
+case(
+    "image-folder-without-classes",
+    {"imgs/a.png": b""},
+    IMAGE_SPEC.format(path="imgs"),
+    "imgs: holds no class folders (put each class's images in a folder of its own)",
+)

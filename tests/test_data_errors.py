@@ -6,16 +6,18 @@ import pytest
 from data_cases import CASES
 
 
-@pytest.mark.parametrize(("files", "spec", "expected"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("files", "spec", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_malformed_data_is_reported_exactly(tmp_path, cli, files, spec, expected):
     for name, content in files.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
     (tmp_path / "job.yaml").write_text(spec)
-    result = cli("data", "check", "job.yaml", "-o", "out", cwd=tmp_path,
-                 env={"HF_HUB_OFFLINE": "1"})
+    result = cli(
+        "data", "check", "job.yaml", "-o", "out", cwd=tmp_path, env={"HF_HUB_OFFLINE": "1"}
+    )
     assert result.code == 2
     assert result.stderr.splitlines() == expected
     assert not (tmp_path / "out").exists()

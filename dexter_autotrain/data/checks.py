@@ -204,5 +204,13 @@ def check_images(examples: Examples, result: CheckResult) -> None:
             with Image.open(path) as image:
                 image.verify()
         except (OSError, UnidentifiedImageError, SyntaxError):
-            result.errors.append(Problem(display_path(Path(path)), None, None, "",
-                                         "unreadable image", "replace or remove the file"))
+            result.errors.append(
+                Problem(
+                    display_path(Path(path)),
+                    None,
+                    None,
+                    "",
+                    "unreadable image",
+                    "replace or remove the file",
+                )
+            )

@@ -282,14 +282,24 @@ def _read_datasets(source: ResolvedSource, roles: Roles) -> dict[str | None, Exa
             loaded = datasets.load_from_disk(str(source.path))
     except Exception as error:  # datasets raises many kinds; all mean "cannot load this"
         if source.format == "hub":
-            problem = Problem(source.location, None, None, "",
-                              "cannot load the dataset from the Hub (offline?)",
-                              "download it where there is network, `save_to_disk` it, "
-                              "and use `path:` with `format: hf-dataset`")
+            problem = Problem(
+                source.location,
+                None,
+                None,
+                "",
+                "cannot load the dataset from the Hub (offline?)",
+                "download it where there is network, `save_to_disk` it, "
+                "and use `path:` with `format: hf-dataset`",
+            )
         else:
-            problem = Problem(source.location, None, None, "",
-                              f"cannot load dataset: {type(error).__name__}",
-                              "write it with Dataset.save_to_disk")
+            problem = Problem(
+                source.location,
+                None,
+                None,
+                "",
+                f"cannot load dataset: {type(error).__name__}",
+                "write it with Dataset.save_to_disk",
+            )
         raise UserError([problem]) from None
     parts = loaded.items() if isinstance(loaded, datasets.DatasetDict) else [(None, loaded)]
     result: dict[str | None, Examples] = {}
