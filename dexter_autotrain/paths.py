@@ -8,4 +8,4 @@ from pathlib import Path
 
 def display_path(path: Path) -> str:
     relative = os.path.relpath(path.resolve(), Path.cwd())
-    return str(path) if relative.startswith("..") else relative
+    return os.path.normpath(path) if relative.startswith("..") else relative

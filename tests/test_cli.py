@@ -11,7 +11,7 @@ from conftest import JOBS, REPO
 
 from dexter_autotrain import __version__
 
-COMMANDS = ["validate", "render", "schema", "init"]
+COMMANDS = ["validate", "render", "schema", "init", "data check"]
 
 
 def test_version(cli):
@@ -21,7 +21,7 @@ def test_version(cli):
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_help_has_examples(cli, command):
-    result = cli(*([command] if command else []), "--help")
+    result = cli(*(command.split() if command else []), "--help")
     assert result.code == 0
     assert "Example" in result.stdout
 

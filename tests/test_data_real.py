@@ -112,11 +112,11 @@ def test_news_tsv_with_quoted_multiline_fields(write_job):
         "sports": 100,
         "technology": 61,
     }
-    eng_dev = [
+    eng_dev = next(
         s
         for s in resolve_sources(loaded.spec, loaded.path.parent)
         if s.language == "eng" and s.split == "validation"
-    ][0]
+    )
     texts = read_source(eng_dev, loaded.spec)["validation"].inputs
     assert any("\n" in text for text in texts)  # article bodies kept their newlines
 

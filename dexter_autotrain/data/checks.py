@@ -19,6 +19,7 @@ MAX_EXAMPLE_PROBLEMS = 5
 class CheckResult:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    repaired_iob2: int = 0
 
 
 def _at(examples: Examples, index: int, message: str, hint: str = "") -> Problem:
@@ -139,12 +140,8 @@ def check_iob2(examples: Examples, result: CheckResult, repair: bool) -> None:
                         )
                     )
             previous = tag
-    if repair and found:
-        result.warnings.append(
-            Problem(
-                "", None, None, "data.fix_iob2", f"{found} stray I- tags turned into B- tags", ""
-            )
-        )
+    if repair:
+        result.repaired_iob2 += found
     elif found > MAX_EXAMPLE_PROBLEMS:
         result.errors.append(
             Problem(

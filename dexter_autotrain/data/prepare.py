@@ -70,6 +70,17 @@ def prepare_data(
             checks.check_images(examples, result)
     if result.errors:
         raise UserError(result.errors)
+    if result.repaired_iob2:
+        result.warnings.append(
+            Problem(
+                "",
+                None,
+                None,
+                "data.fix_iob2",
+                f"{result.repaired_iob2} stray I- tags turned into B- tags",
+                "",
+            )
+        )
 
     progress("splitting")
     splits = _split(parts, spec)
