@@ -209,3 +209,16 @@ case(
     IMAGE_SPEC.format(path="imgs"),
     "imgs: holds no class folders (put each class's images in a folder of its own)",
 )
+case(
+    "too-few-images-for-autotrain",
+    {f"imgs/{label}/{i}.png": png_bytes() for label in ("meme", "photo") for i in range(6)},
+    IMAGE_SPEC.format(path="imgs"),
+    "data: class `meme` has 2 validation images; AutoTrain needs at least 5 "
+    "(add images, or raise data.split.validation)",
+    "data: class `meme` has 4 train images; AutoTrain needs at least 5 "
+    "(add images, or raise data.split.validation)",
+    "data: class `photo` has 2 validation images; AutoTrain needs at least 5 "
+    "(add images, or raise data.split.validation)",
+    "data: class `photo` has 4 train images; AutoTrain needs at least 5 "
+    "(add images, or raise data.split.validation)",
+)

@@ -86,31 +86,31 @@ def _images(folder, count: int) -> None:
 
 
 def test_image_folder(write_job, tmp_path):
-    _images(tmp_path / "imgs", 10)
+    _images(tmp_path / "imgs", 25)
     loaded = write_job(
         HEAD.format(task="image-classification") + "    - path: imgs\n      format: imagefolder\n"
         "  split: {validation: 0.2, test: 0.2, stratify_by: [label]}\n" + LOW
     )
     report = prepare_data(loaded, tmp_path / "out")
-    assert [report.splits[s]["rows"] for s in ("train", "validation", "test")] == [12, 4, 4]
-    assert len(list((tmp_path / "out/train/meme").iterdir())) == 6
-    assert report.overlaps["test_in_train"]["exact"] == 4  # every image of a class is identical
+    assert [report.splits[s]["rows"] for s in ("train", "validation", "test")] == [30, 10, 10]
+    assert len(list((tmp_path / "out/train/meme").iterdir())) == 15
+    assert report.overlaps["test_in_train"]["exact"] == 10  # every image of a class is identical
 
 
 def test_image_csv(write_job, tmp_path):
-    _images(tmp_path / "imgs", 5)
+    _images(tmp_path / "imgs", 15)
     lines = ["path,label"] + [
-        f"imgs/{label}/{i}.png,{label}" for label in ("meme", "photo") for i in range(5)
+        f"imgs/{label}/{i}.png,{label}" for label in ("meme", "photo") for i in range(15)
     ]
     (tmp_path / "images.csv").write_text("\n".join(lines) + "\n")
     loaded = write_job(
         HEAD.format(task="image-classification")
         + "    - path: images.csv\n      format: image-csv\n"
         "  columns: {image: path}\n"
-        "  split: {validation: 0.2, test: 0.0, stratify_by: [label]}\n" + LOW
+        "  split: {validation: 0.34, test: 0.0, stratify_by: [label]}\n" + LOW
     )
     report = prepare_data(loaded)
-    assert report.splits["train"]["by_language"]["und"]["labels"] == {"meme": 4, "photo": 4}
+    assert report.splits["train"]["by_language"]["und"]["labels"] == {"meme": 10, "photo": 10}
 
 
 def test_csv_quoting_round_trip(write_job, tmp_path):

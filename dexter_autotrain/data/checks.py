@@ -211,3 +211,26 @@ def check_images(examples: Examples, result: CheckResult) -> None:
                     "replace or remove the file",
                 )
             )
+
+
+AUTOTRAIN_MIN_IMAGES = 5
+
+
+def check_image_splits(splits: dict[str, Examples], result: CheckResult) -> None:
+    """AutoTrain's image loader wants every class, with 5 or more images, in both train and
+    validation; say so before it fails deep inside the runner."""
+    counts = {name: Counter(splits[name].labels) for name in ("train", "validation")}
+    for label in sorted(set(counts["train"]) | set(counts["validation"])):
+        for name in ("train", "validation"):
+            if counts[name][label] < AUTOTRAIN_MIN_IMAGES:
+                result.errors.append(
+                    Problem(
+                        "",
+                        None,
+                        None,
+                        "data",
+                        f"class `{label}` has {counts[name][label]} "
+                        f"{name} images; AutoTrain needs at least {AUTOTRAIN_MIN_IMAGES}",
+                        "add images, or raise data.split.validation",
+                    )
+                )

@@ -21,6 +21,7 @@ INPUT_KEY = {
     "token-classification": "tokens",
     "image-classification": "image",
 }
+AUTOTRAIN_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 LABEL_KEY = {
     "text-classification": "label",
     "token-classification": "tags",
@@ -63,17 +64,30 @@ def write_split(examples: Examples, split: str, task: str, data_dir: Path | None
 
 
 def _place_images(examples: Examples, split: str, data_dir: Path | None) -> list[str]:
-    """Relative paths `<split>/<label>/<n>-<name>`; files are linked or copied there."""
-    relative = [
-        f"{split}/{label}/{index:06d}-{Path(path).name}"
-        for index, (path, label) in enumerate(zip(examples.inputs, examples.labels, strict=True))
-    ]
+    """Relative paths `<split>/<label>/<n>-<name>`; files are linked or copied there, and
+    converted to PNG when AutoTrain would not read their format."""
+    relative = []
+    for index, (path, label) in enumerate(zip(examples.inputs, examples.labels, strict=True)):
+        name = Path(path).name
+        if Path(name).suffix.lower() not in AUTOTRAIN_IMAGE_SUFFIXES:
+            name = f"{Path(name).stem}.png"
+        relative.append(f"{split}/{label}/{index:06d}-{name}")
     if data_dir is not None:
         for source, target in zip(examples.inputs, relative, strict=True):
             destination = data_dir / target
             destination.parent.mkdir(parents=True, exist_ok=True)
+            if Path(source).suffix != destination.suffix:
+                _convert_to_png(source, destination)
+                continue
             try:
                 os.link(source, destination)
             except OSError:
                 shutil.copyfile(source, destination)
     return relative
+
+
+def _convert_to_png(source: str, destination: Path) -> None:
+    from PIL import Image
+
+    with Image.open(source) as image:
+        image.convert("RGB").save(destination, format="PNG")

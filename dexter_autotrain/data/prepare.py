@@ -98,6 +98,8 @@ def prepare_data(
             ]
         )
     checks.check_minimum_counts(splits["train"], spec, token_task, result)
+    if task == "image-classification":
+        checks.check_image_splits(splits, result)
     if result.errors:
         raise UserError(result.errors)
     train_languages = set(splits["train"].languages)
