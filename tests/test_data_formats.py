@@ -126,3 +126,20 @@ def test_csv_quoting_round_trip(write_job, tmp_path):
     prepare_data(loaded, tmp_path / "out")
     texts = [json.loads(line)["text"] for line in (tmp_path / "out/train.jsonl").open()]
     assert f"{text} 0" in texts
+
+
+def test_empty_texts_are_dropped_with_a_warning(cli, tmp_path):
+    rows = "".join(f"post {i}\t{label}\n" for i in range(12) for label in ("a", "b"))
+    (tmp_path / "train.tsv").write_text("text\tlabel\n" + rows + " \ta\n\tb\n")
+    (tmp_path / "job.yaml").write_text(
+        HEAD.format(task="text-classification") + "    - path: train.tsv\n"
+        "  split: {validation: 0.2, test: 0.0}\n" + LOW
+    )
+    result = cli("data", "check", "job.yaml", "--json", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert sum(split["rows"] for split in report["splits"].values()) == 24
+    assert report["warnings"][0] == (
+        "2 examples with empty input dropped (train.tsv:26, train.tsv:27) "
+        "(remove or fill those rows)"
+    )
