@@ -47,6 +47,13 @@ def main() -> None:
     cli(prog_name="dexter-auto")
 
 
+def _register_run_commands() -> None:
+    from dexter_autotrain.cli_runs import list_runs_command, logs, status, submit
+
+    for command in (submit, list_runs_command, status, logs):
+        cli.add_command(command)
+
+
 def _expand(patterns: tuple[str, ...]) -> list[Path]:
     paths: list[Path] = []
     for pattern in patterns:
@@ -333,3 +340,6 @@ def runner_path() -> None:
     from dexter_autotrain.runner_env import default_runner
 
     click.echo(default_runner().root)
+
+
+_register_run_commands()

@@ -42,3 +42,10 @@ class UserError(Exception):
 
 def _problem_order(problem: Problem) -> tuple:
     return (problem.file, problem.line or 0, problem.column or 0, problem.field, problem.message)
+
+
+class ToolError(Exception):
+    """Something failed that is not the user's input (training crashed, a lock is held):
+    reported without a traceback, exit code 1."""
+
+    exit_code = 1

@@ -1,0 +1,96 @@
+"""Train on this machine: `autotrain --config` in the runner environment, from the run dir."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from dexter_autotrain.errors import ToolError
+from dexter_autotrain.render import CONFIG_FILE_NAME
+from dexter_autotrain.runner_env import RunnerEnv, default_runner
+from dexter_autotrain.runs import Run
+from dexter_autotrain.training_log import Progress, failure_cause, log_reports_failure
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+STOP_GRACE_SECONDS = 10
+
+
+class TrainingCancelled(Exception):
+    """Ctrl-C or SIGTERM during training; the child processes have been stopped."""
+
+
+class LocalBackend:
+    def __init__(self, runner: RunnerEnv | None = None):
+        self.runner = runner or default_runner()
+
+    def train(self, run: Run, on_progress: Callable[[Progress], None]) -> None:
+        if not self.runner.is_installed():
+            raise ToolError("the AutoTrain runner is not installed: run "
+                            "`dexter-auto runner install`")
+        model_dir = run.path / run.state()["model_dir"]
+        run.log_file.parent.mkdir(parents=True, exist_ok=True)
+        progress = Progress()
+        with run.log_file.open("wb") as log:
+            process = subprocess.Popen(
+                [str(self.runner.bin / "autotrain"), "--config", CONFIG_FILE_NAME],
+                cwd=run.path, env=self.runner.environ(), stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, start_new_session=True)
+            run.update(training_pid=process.pid)
+            try:
+                _stream(process, log, progress, on_progress)
+            except (KeyboardInterrupt, TrainingCancelled):
+                _stop(process)
+                raise TrainingCancelled() from None
+        if log_reports_failure(run.log_file) or not _has_weights(model_dir):
+            cause = failure_cause(run.log_file)
+            raise ToolError("training failed (AutoTrain exited "
+                            f"{process.returncode}, which it does even on failure); cause:\n"
+                            + "\n".join(cause or ["no traceback in the log"])
+                            + f"\nfull log: {run.log_file}")
+
+
+def _stream(process: subprocess.Popen, log, progress: Progress,
+            on_progress: Callable[[Progress], None]) -> None:
+    """Copy the child's output to the log, feeding each line (tqdm's \\r too) to progress."""
+    assert process.stdout is not None
+    pending = b""
+    while chunk := process.stdout.read1(65536):
+        log.write(chunk)
+        log.flush()
+        pending += chunk
+        *lines, pending = pending.replace(b"\r", b"\n").split(b"\n")
+        for line in lines:
+            if progress.read(line.decode("utf-8", errors="replace")):
+                on_progress(progress)
+    process.wait()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """End the whole process group: autotrain, accelerate launch and its workers."""
+    for sig, wait in ((signal.SIGTERM, STOP_GRACE_SECONDS), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if process.poll() is not None and not _group_alive(process.pid):
+                return
+            time.sleep(0.2)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _has_weights(model_dir: Path) -> bool:
+    return (model_dir / "config.json").is_file() and any(
+        (model_dir / name).is_file() for name in WEIGHT_FILES)

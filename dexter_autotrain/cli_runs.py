@@ -1,0 +1,179 @@
+"""`submit`, `runs`, `status`, `logs`: commands about runs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dexter_autotrain.console import err, out, print_json
+
+RUNS_DIR_OPTION = click.option(
+    "--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
+    envvar="DEXTER_RUNS_DIR", show_default=True, help="Where run directories live.")
+
+
+def _raise_keyboard_interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@click.command()
+@click.argument("spec", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--smoke", is_flag=True,
+              help="Swap in a tiny model built here, cap rows and epochs: a whole offline run "
+                   "on CPU in about a minute.")
+@click.option("--resume", "resume_run", metavar="RUN",
+              help="Continue a killed or failed run from its first unfinished stage.")
+@RUNS_DIR_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the final run state as JSON.")
+def submit(spec: Path | None, smoke: bool, resume_run: str | None, runs_dir: Path,
+           as_json: bool) -> None:
+    """Run a job: prepare data, render the config, train with AutoTrain.
+
+    Everything lands in runs/<job>/<run-id>/. Ctrl-C stops training cleanly and marks the
+    run cancelled. Exit codes: 0 done, 1 training failed (the cause is shown), 2 bad input,
+    130 cancelled.
+
+    \b
+    Examples:
+      dexter-auto submit --smoke jobs/narrative.yaml
+      dexter-auto submit jobs/actors.yaml
+      dexter-auto submit --resume runs/actors/20261124-101500-ab12
+    """
+    from dexter_autotrain.backends.local import TrainingCancelled
+    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.pipeline import resume
+    from dexter_autotrain.pipeline import submit as submit_spec
+    from dexter_autotrain.progress_view import PlainReporter, RichReporter
+    from dexter_autotrain.runs import find_run
+
+    if (spec is None) == (resume_run is None):
+        raise UserError("give a SPEC to start a run, or --resume RUN to continue one")
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    reporter = RichReporter(err) if err.is_terminal else PlainReporter(err)
+    started = time.monotonic()
+    try:
+        if resume_run:
+            run = resume(find_run(resume_run, runs_dir), reporter)
+        else:
+            assert spec is not None
+            run = submit_spec(spec, smoke, reporter, runs_dir)
+    except TrainingCancelled:
+        reporter.close()
+        err.print("[yellow]cancelled[/yellow]: training stopped; the run is marked cancelled")
+        raise SystemExit(130) from None
+    finally:
+        reporter.close()
+    state = run.state()
+    if as_json:
+        print_json({"run": str(run.path), **state})
+        return
+    _print_summary(run.path, state, time.monotonic() - started)
+
+
+def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
+    training = state.get("training", {})
+    validation = training.get("validation", {})
+    metrics = ", ".join(f"{k} {v:.3f}" for k, v in validation.items()
+                        if k in ("loss", "accuracy", "f1_macro", "f1", "precision", "recall"))
+    out.print(f"[green]✓[/green] run {state['run_id']} of `{state['job']}`: {state['state']} "
+              f"in {seconds:.0f} s{' (smoke)' if state.get('smoke') else ''}")
+    if metrics:
+        out.print(f"  validation: {metrics}")
+    for label, relative in (("run", ""), ("model", state["model_dir"]), ("config", "autotrain.yml"),
+                            ("data report", "data-report.json"), ("log", "logs/training.log"),
+                            ("state", "state.json")):
+        out.print(f"  {label + ':':13} {path / relative if relative else path}")
+
+
+@click.command("runs")
+@click.argument("job", required=False)
+@RUNS_DIR_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def list_runs_command(job: str | None, runs_dir: Path, as_json: bool) -> None:
+    """List runs, newest first (optionally only JOB's).
+
+    \b
+    Example:
+      dexter-auto runs narrative
+    """
+    from rich.table import Table
+
+    from dexter_autotrain.runs import list_runs
+
+    runs = [(run, run.describe()) for run in list_runs(runs_dir, job)]
+    if as_json:
+        print_json([{"run": str(run.path), **state} for run, state in runs])
+        return
+    table = Table("run", "job", "state", "created", "note")
+    for run, state in runs:
+        note = "interrupted" if state.get("interrupted") else (state.get("reason") or "")
+        table.add_row(run.run_id, state["job"], state["state"], state.get("created", ""), note)
+    out.print(table if runs else f"no runs under {runs_dir}")
+
+
+@click.command()
+@click.argument("run")
+@RUNS_DIR_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def status(run: str, runs_dir: Path, as_json: bool) -> None:
+    """Explain a run's state: stage, outcome, reason, what to do next.
+
+    RUN is a run directory, JOB/RUN-ID, a run id, or a job name (its latest run).
+
+    \b
+    Example:
+      dexter-auto status narrative
+    """
+    from dexter_autotrain.runs import find_run
+
+    found = find_run(run, runs_dir)
+    state = found.describe()
+    if as_json:
+        print_json({"run": str(found.path), **state})
+        return
+    out.print(f"run {found.path}: [bold]{state['state']}[/bold]")
+    out.print(f"  completed stages: {', '.join(state.get('completed', [])) or 'none'}")
+    for key in ("reason", "explanation"):
+        if state.get(key):
+            out.print(f"  {key}: {state[key]}")
+    if state["state"] in ("failed", "cancelled"):
+        out.print(f"  next: fix the cause, then `dexter-auto submit --resume {found.path}`")
+    if state.get("training"):
+        out.print(f"  training: {json.dumps(state['training'])}")
+
+
+@click.command()
+@click.argument("run")
+@RUNS_DIR_OPTION
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run ends.")
+def logs(run: str, runs_dir: Path, follow: bool) -> None:
+    """Print a run's training log.
+
+    \b
+    Example:
+      dexter-auto logs narrative -f
+    """
+    from dexter_autotrain.runs import BUSY_STATES, find_run
+
+    found = find_run(run, runs_dir)
+    if not found.log_file.exists():
+        err.print(f"{found.path}: no training log yet (state: {found.state()['state']})")
+        if not follow:
+            raise SystemExit(1)
+    position = 0
+    while True:
+        if found.log_file.exists():
+            with found.log_file.open("rb") as handle:
+                handle.seek(position)
+                chunk = handle.read()
+                position += len(chunk)
+            click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
+        if not follow or found.describe()["state"] not in BUSY_STATES \
+                or found.describe().get("interrupted"):
+            return
+        time.sleep(0.5)

@@ -1,0 +1,71 @@
+"""Run inside the AutoTrain runner: build a tiny, randomly initialised model for smoke runs.
+
+Text tasks get a 2-layer BERT (hidden size 32) and a WordPiece tokenizer trained on the job's
+own training text; image tasks a 2-layer ViT on 32x32 images. Nothing is downloaded.
+
+    python tiny_model.py TASK TRAIN_JSONL OUTPUT_DIR
+"""
+
+import json
+import sys
+
+import torch
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (
+    BertConfig,
+    BertModel,
+    BertTokenizerFast,
+    ViTConfig,
+    ViTImageProcessor,
+    ViTModel,
+)
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+VOCAB_SIZE = 4000
+
+
+def training_texts(train_jsonl: str, task: str) -> list[str]:
+    with open(train_jsonl, encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    if task == "token-classification":
+        return [" ".join(row["tokens"]) for row in rows]
+    return [row["text"] for row in rows]
+
+
+def text_model(texts: list[str], output_dir: str) -> None:
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.train_from_iterator(
+        texts, trainers.WordPieceTrainer(vocab_size=VOCAB_SIZE, special_tokens=SPECIAL_TOKENS))
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
+    fast = BertTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                             cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+                             model_max_length=512)
+    fast.save_pretrained(output_dir)
+    config = BertConfig(vocab_size=len(fast), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=512)
+    BertModel(config).save_pretrained(output_dir)
+
+
+def image_model(output_dir: str) -> None:
+    config = ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2,
+                       num_attention_heads=2, intermediate_size=64)
+    ViTModel(config).save_pretrained(output_dir)
+    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(output_dir)
+
+
+def main() -> None:
+    task, train_jsonl, output_dir = sys.argv[1:4]
+    torch.manual_seed(0)
+    if task == "image-classification":
+        image_model(output_dir)
+    else:
+        text_model(training_texts(train_jsonl, task), output_dir)
+
+
+if __name__ == "__main__":
+    main()
