@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   set up, then run the main job on the shipped sample
+#   make demo   set up, then run the main job (a smoke submit) on the shipped sample
 #   make test   set up, then run the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -17,7 +17,7 @@ setup: $(BIN)/dexter-auto
 
 demo: setup
 	$(BIN)/dexter-auto validate 'jobs/*.yaml'
-	$(BIN)/dexter-auto render jobs/narrative.yaml -o runs/demo
+	$(BIN)/dexter-auto submit --smoke jobs/narrative.yaml
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -27,3 +27,5 @@ lint: $(BIN)/dexter-auto
 
 bench: setup
 	$(BIN)/python bench/bench_validate.py
+	$(BIN)/python bench/bench_data.py
+	$(BIN)/python bench/bench_train.py

@@ -23,8 +23,10 @@ def resolve_base_model(spec: JobSpec, spec_dir: Path) -> str:
     if ref.path is not None:
         path = (spec_dir / ref.path).resolve()
         if not (path / "config.json").is_file():
-            raise UserError(f"base_model.path: {path} holds no model (no config.json); "
-                            "point it at a saved model folder")
+            raise UserError(
+                f"base_model.path: {path} holds no model (no config.json); "
+                "point it at a saved model folder"
+            )
         return str(path)
     assert ref.id is not None and ref.revision is not None
     from huggingface_hub import constants, snapshot_download
@@ -35,18 +37,21 @@ def resolve_base_model(spec: JobSpec, spec_dir: Path) -> str:
     except LocalEntryNotFoundError:
         pass
     if constants.HF_HUB_OFFLINE or not _hub_reachable(constants.ENDPOINT):
-        raise UserError(f"base_model.id: {ref.id}@{ref.revision[:12]} is not in the local cache "
-                        "and the Hub cannot be reached (offline?); try `dexter-auto submit "
-                        "--smoke` for a tiny offline model, or set base_model.path to a local "
-                        "copy")
+        raise UserError(
+            f"base_model.id: {ref.id}@{ref.revision[:12]} is not in the local cache "
+            "and the Hub cannot be reached (offline?); try `dexter-auto submit "
+            "--smoke` for a tiny offline model, or set base_model.path to a local "
+            "copy"
+        )
     return snapshot_download(ref.id, revision=ref.revision)
 
 
 def _hub_reachable(endpoint: str) -> bool:
     url = urlparse(endpoint)
     try:
-        with socket.create_connection((url.hostname, url.port or 443),
-                                      timeout=HUB_CHECK_TIMEOUT_SECONDS):
+        with socket.create_connection(
+            (url.hostname, url.port or 443), timeout=HUB_CHECK_TIMEOUT_SECONDS
+        ):
             return True
     except OSError:
         return False
@@ -55,8 +60,13 @@ def _hub_reachable(endpoint: str) -> bool:
 def build_tiny_model(runner: RunnerEnv, task: str, train_jsonl: Path, output: Path) -> str:
     """A tiny random-init model for `task`, its tokenizer trained on `train_jsonl`."""
     script = resources.files("dexter_autotrain.runner_scripts").joinpath("tiny_model.py")
-    done = subprocess.run([str(runner.python), str(script), task, str(train_jsonl), str(output)],
-                          env=runner.environ(), capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(runner.python), str(script), task, str(train_jsonl), str(output)],
+        env=runner.environ(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise ToolError("building the tiny smoke-test model failed:\n" + done.stderr[-2000:])
     return str(output)

@@ -9,20 +9,25 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from dexter_autotrain import __version__
 from dexter_autotrain.console import err, out, print_json, print_problems
-from dexter_autotrain.errors import UserError
+from dexter_autotrain.errors import ToolError, UserError
 
 
 class _Group(click.Group):
-    """Turns UserError into located messages and exit code 2, never a traceback."""
+    """Turns UserError into located messages (exit 2) and ToolError into its message
+    (exit 1); never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except UserError as error:
             print_problems(error.problems)
+            ctx.exit(error.exit_code)
+        except ToolError as error:
+            err.print(f"[red]error[/red]: {escape(str(error))}")
             ctx.exit(error.exit_code)
 
 

@@ -13,8 +13,13 @@ import click
 from dexter_autotrain.console import err, out, print_json
 
 RUNS_DIR_OPTION = click.option(
-    "--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
-    envvar="DEXTER_RUNS_DIR", show_default=True, help="Where run directories live.")
+    "--runs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs"),
+    envvar="DEXTER_RUNS_DIR",
+    show_default=True,
+    help="Where run directories live.",
+)
 
 
 def _raise_keyboard_interrupt(*_: Any) -> None:
@@ -23,15 +28,23 @@ def _raise_keyboard_interrupt(*_: Any) -> None:
 
 @click.command()
 @click.argument("spec", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--smoke", is_flag=True,
-              help="Swap in a tiny model built here, cap rows and epochs: a whole offline run "
-                   "on CPU in about a minute.")
-@click.option("--resume", "resume_run", metavar="RUN",
-              help="Continue a killed or failed run from its first unfinished stage.")
+@click.option(
+    "--smoke",
+    is_flag=True,
+    help="Swap in a tiny model built here, cap rows and epochs: a whole offline run "
+    "on CPU in about a minute.",
+)
+@click.option(
+    "--resume",
+    "resume_run",
+    metavar="RUN",
+    help="Continue a killed or failed run from its first unfinished stage.",
+)
 @RUNS_DIR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the final run state as JSON.")
-def submit(spec: Path | None, smoke: bool, resume_run: str | None, runs_dir: Path,
-           as_json: bool) -> None:
+def submit(
+    spec: Path | None, smoke: bool, resume_run: str | None, runs_dir: Path, as_json: bool
+) -> None:
     """Run a job: prepare data, render the config, train with AutoTrain.
 
     Everything lands in runs/<job>/<run-id>/. Ctrl-C stops training cleanly and marks the
@@ -78,15 +91,25 @@ def submit(spec: Path | None, smoke: bool, resume_run: str | None, runs_dir: Pat
 def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
     training = state.get("training", {})
     validation = training.get("validation", {})
-    metrics = ", ".join(f"{k} {v:.3f}" for k, v in validation.items()
-                        if k in ("loss", "accuracy", "f1_macro", "f1", "precision", "recall"))
-    out.print(f"[green]✓[/green] run {state['run_id']} of `{state['job']}`: {state['state']} "
-              f"in {seconds:.0f} s{' (smoke)' if state.get('smoke') else ''}")
+    metrics = ", ".join(
+        f"{k} {v:.3f}"
+        for k, v in validation.items()
+        if k in ("loss", "accuracy", "f1_macro", "f1", "precision", "recall")
+    )
+    out.print(
+        f"[green]✓[/green] run {state['run_id']} of `{state['job']}`: {state['state']} "
+        f"in {seconds:.0f} s{' (smoke)' if state.get('smoke') else ''}"
+    )
     if metrics:
         out.print(f"  validation: {metrics}")
-    for label, relative in (("run", ""), ("model", state["model_dir"]), ("config", "autotrain.yml"),
-                            ("data report", "data-report.json"), ("log", "logs/training.log"),
-                            ("state", "state.json")):
+    for label, relative in (
+        ("run", ""),
+        ("model", state["model_dir"]),
+        ("config", "autotrain.yml"),
+        ("data report", "data-report.json"),
+        ("log", "logs/training.log"),
+        ("state", "state.json"),
+    ):
         out.print(f"  {label + ':':13} {path / relative if relative else path}")
 
 
@@ -173,7 +196,10 @@ def logs(run: str, runs_dir: Path, follow: bool) -> None:
                 chunk = handle.read()
                 position += len(chunk)
             click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
-        if not follow or found.describe()["state"] not in BUSY_STATES \
-                or found.describe().get("interrupted"):
+        if (
+            not follow
+            or found.describe()["state"] not in BUSY_STATES
+            or found.describe().get("interrupted")
+        ):
             return
         time.sleep(0.5)

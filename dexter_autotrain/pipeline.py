@@ -62,32 +62,41 @@ class Stage:
 def smoke_spec(spec: JobSpec) -> JobSpec:
     """The same job, shrunk to run in about a minute on a CPU: few rows, short epochs."""
     limit = min(spec.data.max_rows_per_split or SMOKE_MAX_ROWS, SMOKE_MAX_ROWS)
-    return spec.model_copy(update={
-        "data": spec.data.model_copy(update={"max_rows_per_split": limit}),
-        "training": spec.training.model_copy(update={
-            "epochs": SMOKE_EPOCHS, "learning_rate": SMOKE_LEARNING_RATE, "batch_size": 16,
-            "mixed_precision": "none",
-            "max_seq_length": min(spec.training.max_seq_length, SMOKE_MAX_SEQ_LENGTH)}),
-        "compute": spec.compute.model_copy(update={"backend": "local", "hardware": None}),
-    })
+    return spec.model_copy(
+        update={
+            "data": spec.data.model_copy(update={"max_rows_per_split": limit}),
+            "training": spec.training.model_copy(
+                update={
+                    "epochs": SMOKE_EPOCHS,
+                    "learning_rate": SMOKE_LEARNING_RATE,
+                    "batch_size": 16,
+                    "mixed_precision": "none",
+                    "max_seq_length": min(spec.training.max_seq_length, SMOKE_MAX_SEQ_LENGTH),
+                }
+            ),
+            "compute": spec.compute.model_copy(update={"backend": "local", "hardware": None}),
+        }
+    )
 
 
 def _prepare(context: Context) -> None:
     run, spec = context.run, context.spec
     context.reporter.stage("prepare", "reading, checking and splitting data")
     report = prepare_data(context.loaded, run.path / "data")
-    write_atomically(run.path / "data-report.json",
-                     json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    write_atomically(
+        run.path / "data-report.json",
+        json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n",
+    )
     if context.smoke:
         context.reporter.stage("prepare", "building a tiny model from scratch (smoke run)")
-        base_model = build_tiny_model(default_runner(), spec.task, run.path / "data/train.jsonl",
-                                      run.path / "base-model")
+        base_model = build_tiny_model(
+            default_runner(), spec.task, run.path / "data/train.jsonl", run.path / "base-model"
+        )
     else:
         base_model = context.base_model or resolve_base_model(spec, context.loaded.path.parent)
     rendered = render_config(spec, context.loaded.path.parent, base_model=base_model)
     write_atomically(run.path / CONFIG_FILE_NAME, rendered.text)
-    run.update(config_sha256=rendered.sha256, base_model=base_model,
-               data_outputs=report.outputs)
+    run.update(config_sha256=rendered.sha256, base_model=base_model, data_outputs=report.outputs)
 
 
 def _train(context: Context) -> None:
@@ -96,27 +105,35 @@ def _train(context: Context) -> None:
     shutil.rmtree(model_dir, ignore_errors=True)  # a resumed run starts training afresh
     context.reporter.stage("train", f"AutoTrain on {context.spec.compute.backend}")
     started = time.monotonic()
-    get_backend(context.spec.compute.backend).train(run, context.reporter.progress)
-    summary = _keep_trainer_state(model_dir)
-    run.update(training={"seconds": round(time.monotonic() - started, 1), **summary})
+    final = get_backend(context.spec.compute.backend).train(run, context.reporter.progress)
+    _keep_trainer_state(model_dir)
+    run.update(
+        training={
+            "seconds": round(time.monotonic() - started, 1),
+            "steps": final.step,
+            "epoch": final.epoch,
+            "validation": {
+                k: v
+                for k, v in final.eval_metrics.items()
+                if not k.endswith(("runtime", "per_second"))
+            },
+        }
+    )
 
 
-def _keep_trainer_state(model_dir: Path) -> dict:
-    """Move the trainer state next to the model and drop checkpoints (optimizer state is
+def _keep_trainer_state(model_dir: Path) -> None:
+    """Keep the trainer state next to the model and drop checkpoints (optimizer state is
     large and not needed once training succeeded)."""
-    states = sorted(model_dir.glob("checkpoint-*/trainer_state.json"),
-                    key=lambda p: int(p.parent.name.split("-")[1]))
+    states = sorted(
+        model_dir.glob("checkpoint-*/trainer_state.json"),
+        key=lambda p: int(p.parent.name.split("-")[1]),
+    )
     if not states:
         raise ToolError(f"training wrote no trainer state under {model_dir}")
-    state = json.loads(states[-1].read_text())
     shutil.copyfile(states[-1], model_dir / "trainer_state.json")
     for checkpoint in model_dir.glob("checkpoint-*"):
         shutil.rmtree(checkpoint)
     shutil.rmtree(model_dir / "autotrain-data", ignore_errors=True)
-    evals = [entry for entry in state["log_history"] if "eval_loss" in entry]
-    return {"global_step": state["global_step"], "epoch": state["epoch"],
-            "validation": {k[5:]: v for k, v in (evals[-1] if evals else {}).items()
-                           if k.startswith("eval_") and not k.endswith(("_runtime", "_second"))}}
 
 
 STAGES = (
@@ -136,10 +153,17 @@ def submit(spec_path: Path, smoke: bool, reporter: Reporter, runs_root: Path) ->
     get_backend(spec.compute.backend)
     with job_lock(spec.name, runs_root):
         run = create_run(spec.name, runs_root)
-        write_atomically(run.path / "spec.yaml", yaml.safe_dump(
-            spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
-        run.update(spec_path=str(spec_path.resolve()), spec_sha256=spec_sha256, smoke=smoke,
-                   model_dir=spec.name, git=_git_commit(spec_path))
+        write_atomically(
+            run.path / "spec.yaml",
+            yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+        )
+        run.update(
+            spec_path=str(spec_path.resolve()),
+            spec_sha256=spec_sha256,
+            smoke=smoke,
+            model_dir=spec.name,
+            git=_git_commit(spec_path),
+        )
         write_atomically(run.path / "spec.sha256", spec_sha256 + "\n")
         _run_stages(Context(run, loaded, spec, smoke, reporter, base_model))
     return run
@@ -152,8 +176,10 @@ def resume(run: Run, reporter: Reporter) -> Run:
         raise UserError(f"{run.path}: already {state['state']}; nothing to resume")
     loaded = load_spec(Path(state["spec_path"]))
     if loaded.sha256 != state["spec_sha256"]:
-        raise UserError(f"{state['spec_path']}: the spec changed since run {run.run_id} started; "
-                        "start a new run with `dexter-auto submit`")
+        raise UserError(
+            f"{state['spec_path']}: the spec changed since run {run.run_id} started; "
+            "start a new run with `dexter-auto submit`"
+        )
     if state["smoke"]:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     spec = loaded.spec
@@ -187,13 +213,17 @@ def _run_stages(context: Context) -> None:
 
 def _git_commit(spec_path: Path) -> dict | None:
     """The commit the spec was read at, and whether the spec had uncommitted changes."""
+
     def git(*args: str) -> str | None:
-        done = subprocess.run(["git", "-C", str(spec_path.parent.resolve()), *args],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["git", "-C", str(spec_path.parent.resolve()), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         return done.stdout.strip() if done.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
     if commit is None:
         return None
-    return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--",
-                                                 spec_path.name))}
+    return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--", spec_path.name))}

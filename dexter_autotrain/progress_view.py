@@ -21,15 +21,24 @@ class RichReporter:
 
     def progress(self, progress: TrainingProgress) -> None:
         if self.bar is None:
-            self.bar = Progress(TextColumn("training"), BarColumn(),
-                                TextColumn("{task.completed}/{task.total} steps"),
-                                TextColumn("{task.description}"), TimeElapsedColumn(),
-                                console=self.console, transient=True)
+            self.bar = Progress(
+                TextColumn("training"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} steps"),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task("", total=progress.total_steps or None)
         loss = f"loss {progress.loss:.4f}" if progress.loss is not None else ""
-        self.bar.update(self.task, completed=progress.step, total=progress.total_steps or None,
-                        description=f"epoch {progress.epoch:.2f} {loss} eta {progress.eta}")
+        self.bar.update(
+            self.task,
+            completed=progress.step,
+            total=progress.total_steps or None,
+            description=f"epoch {progress.epoch:.2f} {loss} eta {progress.eta}",
+        )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -58,8 +67,10 @@ class PlainReporter:
             line += f" loss {progress.loss:.4f}"
         if new_eval:
             line += " | validation " + " ".join(
-                f"{k} {v:.4f}" for k, v in progress.eval_metrics.items()
-                if k in ("loss", "f1_macro", "f1", "accuracy"))
+                f"{k} {v:.4f}"
+                for k, v in progress.eval_metrics.items()
+                if k in ("loss", "f1_macro", "f1", "accuracy")
+            )
         self.console.print(line)
 
     def close(self) -> None:

@@ -19,8 +19,16 @@ from typing import Any
 
 from dexter_autotrain.errors import ToolError, UserError
 
-STATES = ("pending", "preparing", "training", "trained", "evaluated", "carded", "published",
-          "deployed")
+STATES = (
+    "pending",
+    "preparing",
+    "training",
+    "trained",
+    "evaluated",
+    "carded",
+    "published",
+    "deployed",
+)
 BUSY_STATES = ("pending", "preparing", "training")
 """States in which a live process is working on the run."""
 RUNS_ROOT = Path("runs")
@@ -78,9 +86,11 @@ class Run:
         state = self.state()
         if state["state"] in BUSY_STATES and not _alive(state.get("pid")):
             state["interrupted"] = True
-            state["explanation"] = (f"interrupted while {state['state']}: the process that ran "
-                                    "it is gone; continue with `dexter-auto submit --resume "
-                                    f"{self.path}`")
+            state["explanation"] = (
+                f"interrupted while {state['state']}: the process that ran "
+                "it is gone; continue with `dexter-auto submit --resume "
+                f"{self.path}`"
+            )
         return state
 
 
@@ -101,8 +111,9 @@ def create_run(job: str, root: Path = RUNS_ROOT) -> Run:
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     run = Run(root / job / run_id)
     run.path.mkdir(parents=True)
-    run.update(job=job, run_id=run_id, state="pending", created=now(), completed=[],
-               pid=os.getpid())
+    run.update(
+        job=job, run_id=run_id, state="pending", created=now(), completed=[], pid=os.getpid()
+    )
     return run
 
 
@@ -126,8 +137,9 @@ def list_runs(root: Path = RUNS_ROOT, job: str | None = None) -> list[Run]:
     if not root.is_dir():
         return []
     pattern = f"{job or '*'}/*/state.json"
-    return [Run(p.parent) for p in sorted(root.glob(pattern), key=lambda p: p.parent.name,
-                                          reverse=True)]
+    return [
+        Run(p.parent) for p in sorted(root.glob(pattern), key=lambda p: p.parent.name, reverse=True)
+    ]
 
 
 @contextmanager
@@ -141,8 +153,10 @@ def job_lock(job: str, root: Path = RUNS_ROOT) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise ToolError(f"job `{job}` is already being submitted by {holder}; wait for it "
-                            "to finish, or stop it") from None
+            raise ToolError(
+                f"job `{job}` is already being submitted by {holder}; wait for it "
+                "to finish, or stop it"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")

@@ -55,10 +55,16 @@ def failure_cause(log: Path, max_lines: int = 25) -> list[str]:
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
     starts = [i for i, line in enumerate(lines) if "Traceback (most recent call last)" in line]
     if starts:
-        block = lines[starts[-1]:]
-        end = next((i for i, line in enumerate(block[1:], start=1)
-                    if line and not line.startswith((" ", "\t")) and ":" in line), len(block) - 1)
-        return block[:end + 1][-max_lines:]
+        block = lines[starts[-1] :]
+        end = next(
+            (
+                i
+                for i, line in enumerate(block[1:], start=1)
+                if line and not line.startswith((" ", "\t")) and ":" in line
+            ),
+            len(block) - 1,
+        )
+        return block[: end + 1][-max_lines:]
     errors = [line for line in lines if "ERROR" in line or "Error" in line]
     return errors[-max_lines:]
 

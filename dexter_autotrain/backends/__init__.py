@@ -11,8 +11,9 @@ from dexter_autotrain.training_log import Progress
 
 
 class Backend(Protocol):
-    def train(self, run: Run, on_progress: Callable[[Progress], None]) -> None:
-        """Train the run's rendered config; raise ToolError with the cause if it fails."""
+    def train(self, run: Run, on_progress: Callable[[Progress], None]) -> Progress:
+        """Train the run's rendered config and return the final progress (steps, epoch,
+        validation metrics); raise ToolError with the cause if it fails."""
         ...
 
 
@@ -21,5 +22,7 @@ def get_backend(name: str) -> Backend:
         from dexter_autotrain.backends.local import LocalBackend
 
         return LocalBackend()
-    raise UserError(f"compute.backend: `{name}` is not available in this version yet "
-                    "(use `local`, or `submit --smoke`, which always trains locally)")
+    raise UserError(
+        f"compute.backend: `{name}` is not available in this version yet "
+        "(use `local`, or `submit --smoke`, which always trains locally)"
+    )

@@ -27,18 +27,23 @@ class LocalBackend:
     def __init__(self, runner: RunnerEnv | None = None):
         self.runner = runner or default_runner()
 
-    def train(self, run: Run, on_progress: Callable[[Progress], None]) -> None:
+    def train(self, run: Run, on_progress: Callable[[Progress], None]) -> Progress:
         if not self.runner.is_installed():
-            raise ToolError("the AutoTrain runner is not installed: run "
-                            "`dexter-auto runner install`")
+            raise ToolError(
+                "the AutoTrain runner is not installed: run `dexter-auto runner install`"
+            )
         model_dir = run.path / run.state()["model_dir"]
         run.log_file.parent.mkdir(parents=True, exist_ok=True)
         progress = Progress()
         with run.log_file.open("wb") as log:
             process = subprocess.Popen(
                 [str(self.runner.bin / "autotrain"), "--config", CONFIG_FILE_NAME],
-                cwd=run.path, env=self.runner.environ(), stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True)
+                cwd=run.path,
+                env=self.runner.environ(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             run.update(training_pid=process.pid)
             try:
                 _stream(process, log, progress, on_progress)
@@ -46,15 +51,19 @@ class LocalBackend:
                 _stop(process)
                 raise TrainingCancelled() from None
         if log_reports_failure(run.log_file) or not _has_weights(model_dir):
-            cause = failure_cause(run.log_file)
-            raise ToolError("training failed (AutoTrain exited "
-                            f"{process.returncode}, which it does even on failure); cause:\n"
-                            + "\n".join(cause or ["no traceback in the log"])
-                            + f"\nfull log: {run.log_file}")
+            cause = failure_cause(run.log_file) or ["no traceback in the log"]
+            raise ToolError(
+                f"training failed: {cause[-1].strip()} (AutoTrain exited "
+                f"{process.returncode}, as it does even on failure)\n"
+                + "\n".join(cause)
+                + f"\nfull log: {run.log_file}"
+            )
+        return progress
 
 
-def _stream(process: subprocess.Popen, log, progress: Progress,
-            on_progress: Callable[[Progress], None]) -> None:
+def _stream(
+    process: subprocess.Popen, log, progress: Progress, on_progress: Callable[[Progress], None]
+) -> None:
     """Copy the child's output to the log, feeding each line (tqdm's \\r too) to progress."""
     assert process.stdout is not None
     pending = b""
@@ -93,4 +102,5 @@ def _group_alive(pgid: int) -> bool:
 
 def _has_weights(model_dir: Path) -> bool:
     return (model_dir / "config.json").is_file() and any(
-        (model_dir / name).is_file() for name in WEIGHT_FILES)
+        (model_dir / name).is_file() for name in WEIGHT_FILES
+    )

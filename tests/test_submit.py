@@ -1,0 +1,209 @@
+"""`submit` end to end through the real AutoTrain runner, and the runs it leaves behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import DEXTER_AUTO, JOBS, REPO, SHARED_DATA
+
+from dexter_autotrain.runs import job_lock
+
+needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
+
+
+def _submit(cli, tmp_path: Path, spec: Path | str, *extra: str):
+    return cli("submit", *extra, spec, "--runs-dir", tmp_path / "runs", "--json", cwd=tmp_path)
+
+
+def _check_trained_run(result, task_metrics: set[str]) -> tuple[Path, dict]:
+    assert result.code == 0, result.stderr[-3000:]
+    state = json.loads(result.stdout)
+    run = Path(state["run"])
+    assert (state["state"], state["completed"]) == ("trained", ["prepare", "train"])
+    model = run / state["model_dir"]
+    assert (model / "config.json").is_file() and (model / "model.safetensors").is_file()
+    assert (model / "trainer_state.json").is_file() and not list(model.glob("checkpoint-*"))
+    assert task_metrics <= set(state["training"]["validation"])
+    assert state["base_model"] == str(run / "base-model") and state["smoke"] is True
+    for name in (
+        "spec.yaml",
+        "spec.sha256",
+        "autotrain.yml",
+        "data-report.json",
+        "logs/training.log",
+        "data/train.jsonl",
+    ):
+        assert (run / name).is_file(), name
+    assert (run / "spec.sha256").read_text().strip() == state["spec_sha256"]
+    assert f"base_model: {run}/base-model" in (run / "autotrain.yml").read_text()
+    return run, state
+
+
+@needs_shared
+def test_text_classification_on_sentiment_data(cli, tmp_path):
+    (tmp_path / "sentiment.yaml").write_text(
+        "task: text-classification\nbase_model:\n  id: FacebookAI/xlm-roberta-base\n"
+        "  revision: e73636d4f797dec63c3081bb6ed5c7b0bb3f2089\nlanguages: [hau, pcm]\n"
+        f"data:\n  sources:\n    - path: {SHARED_DATA}/sentiment/{{language}}\n"
+        "      format: tsv\n"
+    )
+    run, state = _check_trained_run(
+        _submit(cli, tmp_path, "sentiment.yaml", "--smoke"), {"accuracy", "f1_macro", "loss"}
+    )
+    report = json.loads((run / "data-report.json").read_text())
+    assert {split: record["rows"] for split, record in report["splits"].items()} == {
+        "train": 200,
+        "validation": 200,
+        "test": 200,
+    }
+    assert state["training"]["epoch"] == 3.0
+
+
+@needs_shared
+def test_token_classification_on_masakhaner(cli, tmp_path):
+    (tmp_path / "actors.yaml").write_text(
+        "task: token-classification\nbase_model: {path: nowhere}\nlanguages: [hau, yor]\n"
+        f"data:\n  sources:\n    - path: {SHARED_DATA}/ner/{{language}}\n      format: conll\n"
+        "  fix_iob2: true\n  label_map: {B-DATE: O, I-DATE: O}\n"
+    )
+    run, _ = _check_trained_run(
+        _submit(cli, tmp_path, "actors.yaml", "--smoke"), {"f1", "precision", "recall", "accuracy"}
+    )
+    config = json.loads((run / "actors" / "config.json").read_text())
+    assert sorted(config["label2id"]) == ["B-LOC", "B-ORG", "B-PER", "I-LOC", "I-ORG", "I-PER", "O"]
+
+
+def test_image_classification_on_generated_images(cli, tmp_path):
+    from PIL import Image
+
+    for label, colour in (
+        ("meme", (240, 20, 20)),
+        ("photo", (20, 20, 240)),
+        ("screenshot", (20, 240, 20)),
+    ):
+        (tmp_path / "imgs" / label).mkdir(parents=True)
+        for i in range(15):
+            Image.new("RGB", (48, 48), tuple((c + 7 * i) % 256 for c in colour)).save(
+                tmp_path / "imgs" / label / f"{i}.jpg"
+            )
+    (tmp_path / "memes.yaml").write_text(
+        "task: image-classification\nbase_model: {path: nowhere}\ndata:\n  sources:\n"
+        "    - path: imgs\n      format: imagefolder\n  min_examples_per_label: 5\n"
+        "  split: {validation: 0.34, test: 0.0, stratify_by: [label]}\n"
+    )
+    run, _ = _check_trained_run(
+        _submit(cli, tmp_path, "memes.yaml", "--smoke"), {"accuracy", "f1_macro"}
+    )
+    assert (run / "memes" / "preprocessor_config.json").is_file()
+
+
+def test_a_crashing_autotrain_run_is_reported_with_its_cause(cli, tmp_path):
+    (tmp_path / "broken-model").mkdir()
+    (tmp_path / "broken-model" / "config.json").write_text(
+        '{"model_type": "bert", "hidden_size": 32, "num_attention_heads": 2}'
+    )
+    (tmp_path / "job.yaml").write_text(
+        "task: text-classification\nbase_model: {path: broken-model}\nlanguages: [pcm]\n"
+        f"data:\n  sources:\n    - path: {REPO}/data/samples/naijasenti/{{language}}\n"
+        "      format: tsv\n  min_examples_per_label: 5\ntraining: {epochs: 1}\n"
+    )
+    result = cli("submit", "job.yaml", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
+    assert result.code == 1
+    assert "Traceback" in result.stderr and "OSError: Error no file named" in result.stderr
+    first = next(line for line in result.stderr.splitlines() if line.startswith("error"))
+    assert first.startswith(
+        "error: training failed: OSError: Error no file named pytorch_model.bin"
+    )
+    assert "AutoTrain exited 0, as it does even on failure" in first
+    status = json.loads(cli("status", "job", "--runs-dir", tmp_path / "runs", "--json").stdout)
+    assert status["state"] == "failed" and status["completed"] == ["prepare"]
+    assert status["reason"].startswith("train: training failed: OSError")
+
+
+def test_a_hub_model_offline_needs_smoke_or_a_local_path(cli, tmp_path):
+    result = cli("submit", JOBS / "narrative.yaml", "--runs-dir", tmp_path / "runs")
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "base_model.id: FacebookAI/xlm-roberta-base@e73636d4f797 is not in the local cache and "
+        "the Hub cannot be reached (offline?); try `dexter-auto submit --smoke` for a tiny "
+        "offline model, or set base_model.path to a local copy"
+    ]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_second_submit_of_the_same_job_is_refused(cli, tmp_path):
+    with job_lock("narrative", tmp_path / "runs"):
+        result = cli("submit", "--smoke", JOBS / "narrative.yaml", "--runs-dir", tmp_path / "runs")
+    assert result.code == 1
+    assert f"job `narrative` is already being submitted by pid {os.getpid()}" in result.stderr
+
+
+def _wait_for(predicate, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_kill_then_resume(cli, tmp_path):
+    runs = tmp_path / "runs"
+    process = subprocess.Popen(
+        [
+            str(DEXTER_AUTO),
+            "submit",
+            "--smoke",
+            str(JOBS / "narrative.yaml"),
+            "--runs-dir",
+            str(runs),
+        ],
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    state_files = lambda: list(runs.glob("narrative/*/state.json"))  # noqa: E731
+
+    def training_started() -> bool:
+        if not state_files():
+            return False
+        state = json.loads(state_files()[0].read_text())
+        log = state_files()[0].parent / "logs" / "training.log"
+        return "training_pid" in state and log.exists() and log.stat().st_size > 0
+
+    _wait_for(training_started)
+    state = json.loads(state_files()[0].read_text())
+    os.killpg(process.pid, signal.SIGKILL)  # the submit process dies without cleaning up...
+    os.killpg(state["training_pid"], signal.SIGKILL)  # ...and so does training, as in a crash
+    process.wait()
+    run = state_files()[0].parent
+    report_before = (run / "data-report.json").stat().st_mtime_ns
+
+    status = json.loads(cli("status", run, "--json").stdout)
+    assert status["state"] == "training" and status["interrupted"] is True
+    assert "continue with `dexter-auto submit --resume" in status["explanation"]
+
+    resumed = cli("submit", "--resume", run, "--runs-dir", runs, "--json")
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    final = json.loads(resumed.stdout)
+    assert (final["state"], final["completed"]) == ("trained", ["prepare", "train"])
+    assert (run / "data-report.json").stat().st_mtime_ns == report_before  # prepare not redone
+    assert (run / "narrative" / "model.safetensors").is_file()
+    again = cli("submit", "--resume", run, "--runs-dir", runs)
+    assert again.code == 2 and "already trained; nothing to resume" in again.stderr
+
+
+def test_runs_and_logs_commands(cli, tmp_path):
+    runs = tmp_path / "runs"
+    assert _submit(cli, tmp_path, JOBS / "narrative.yaml", "--smoke").code == 0
+    listed = json.loads(cli("runs", "--runs-dir", runs, "--json").stdout)
+    assert [(r["job"], r["state"]) for r in listed] == [("narrative", "trained")]
+    log = cli("logs", "narrative", "--runs-dir", runs)
+    assert log.code == 0 and "Finished training, saving model" in log.stdout
+    text = cli("status", "narrative", "--runs-dir", runs)
+    assert text.code == 0 and "trained" in text.stdout
