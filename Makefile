@@ -26,6 +26,7 @@ lint: $(BIN)/dexter-auto
 	$(BIN)/ruff check .
 
 bench: setup
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_data.py
 	$(BIN)/python bench/bench_train.py

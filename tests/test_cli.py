@@ -11,7 +11,17 @@ from conftest import JOBS, REPO
 
 from dexter_autotrain import __version__
 
-COMMANDS = ["validate", "render", "schema", "init", "data check"]
+COMMANDS = [
+    "validate",
+    "render",
+    "schema",
+    "init",
+    "data check",
+    "submit",
+    "runs",
+    "status",
+    "logs",
+]
 
 
 def test_version(cli):
