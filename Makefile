@@ -7,9 +7,13 @@ BIN := $(VENV)/bin
 
 .PHONY: setup demo test lint bench
 
-$(BIN)/dexter-auto: pyproject.toml
+# constraints-cpu.txt pins torch to the CPU build on this project's machines, so pip never
+# pulls CUDA packages; drop `-c` on a GPU machine to get the CUDA build instead.
+PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints-cpu.txt
+
+$(BIN)/dexter-auto: pyproject.toml constraints-cpu.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP_INSTALL) -e '.[dev]'
 	touch $@
 
 setup: $(BIN)/dexter-auto
@@ -26,7 +30,7 @@ lint: $(BIN)/dexter-auto
 	$(BIN)/ruff check .
 
 bench: setup
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(PIP_INSTALL) -e '.[dev,bench]'
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_data.py
 	$(BIN)/python bench/bench_train.py

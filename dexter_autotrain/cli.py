@@ -52,10 +52,11 @@ def main() -> None:
     cli(prog_name="dexter-auto")
 
 
-def _register_run_commands() -> None:
+def _register_commands() -> None:
+    from dexter_autotrain.cli_runner import runner
     from dexter_autotrain.cli_runs import list_runs_command, logs, status, submit
 
-    for command in (submit, list_runs_command, status, logs):
+    for command in (submit, list_runs_command, status, logs, runner):
         cli.add_command(command)
 
 
@@ -297,54 +298,4 @@ def data_check(path: Path, output_dir: Path | None, as_json: bool) -> None:
         err.print(f"[yellow]warning[/yellow] {warning}")
 
 
-@cli.group()
-def runner() -> None:
-    """Manage AutoTrain's own environment (autotrain-advanced 0.8.36 in its own venv).
-
-    Its location is $DEXTER_RUNNER_DIR, else ~/.cache/dexter-autotrain/. Set
-    DEXTER_RUNNER_TORCH (default torch==2.13.0) to choose the torch build it is pinned to.
-    """
-
-
-@runner.command("install")
-def runner_install() -> None:
-    """Create the runner environment if it is missing (idempotent)."""
-    from dexter_autotrain.runner_env import RunnerInstallError, default_runner, install
-
-    env = default_runner()
-    log = env.root.with_name(env.root.name + ".install.log")
-    try:
-        with err.status("installing the AutoTrain runner") as status:
-            record = install(env, lambda text: status.update(text), log)
-    except RunnerInstallError as error:
-        err.print(f"[red]runner install failed[/red]: {error}")
-        raise SystemExit(1) from None
-    out.print(f"runner ready at {env.root} ({record['autotrain']}, {record['torch']})")
-
-
-@runner.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def runner_status(as_json: bool) -> None:
-    """Say whether the runner is installed, and with what."""
-    from dexter_autotrain.runner_env import default_runner
-
-    env = default_runner()
-    record = {"path": str(env.root), "installed": env.is_installed(), **env.describe()}
-    if as_json:
-        print_json(record)
-    elif record["installed"]:
-        out.print(f"installed at {env.root}: {record['autotrain']}, {record['torch']}")
-    else:
-        out.print(f"not installed (would be at {env.root}); run `dexter-auto runner install`")
-        raise SystemExit(1)
-
-
-@runner.command("path")
-def runner_path() -> None:
-    """Print the runner's directory."""
-    from dexter_autotrain.runner_env import default_runner
-
-    click.echo(default_runner().root)
-
-
-_register_run_commands()
+_register_commands()

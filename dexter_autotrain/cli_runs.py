@@ -58,6 +58,7 @@ def submit(
       dexter-auto submit --resume runs/actors/20261124-101500-ab12
     """
     from dexter_autotrain.backends.local import TrainingCancelled
+    from dexter_autotrain.cli_runner import ensure_runner
     from dexter_autotrain.errors import UserError
     from dexter_autotrain.pipeline import resume
     from dexter_autotrain.pipeline import submit as submit_spec
@@ -66,6 +67,7 @@ def submit(
 
     if (spec is None) == (resume_run is None):
         raise UserError("give a SPEC to start a run, or --resume RUN to continue one")
+    ensure_runner()
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     reporter = RichReporter(err) if err.is_terminal else PlainReporter(err)
     started = time.monotonic()

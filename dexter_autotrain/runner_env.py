@@ -1,8 +1,8 @@
 """AutoTrain's own environment (the runner), kept apart from the toolkit's.
 
 autotrain-advanced 0.8.36 pins ~45 packages with `==` and would downgrade the toolkit's
-libraries, so it lives in a venv of its own. Its torch is constrained to the build this
-project uses (a CPU wheel unless told otherwise) so pip never pulls gigabytes of CUDA; on a
+libraries, so it lives in a venv of its own. Its torch is pinned to the build the toolkit
+runs on (a CPU wheel on this project's machines) so pip never pulls gigabytes of CUDA; on a
 CPU-only torch the CUDA torchvision and timm it brings are removed (they break model loading).
 """
 
@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import venv
+from importlib import metadata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def install(runner: RunnerEnv, step: Callable[[str], None], log: Path) -> dict[s
     with _locked(runner.root.with_name(runner.root.name + ".lock")):
         if runner.is_installed():
             return runner.describe()
-        torch = os.environ.get("DEXTER_RUNNER_TORCH", DEFAULT_TORCH_REQUIREMENT)
+        torch = os.environ.get("DEXTER_RUNNER_TORCH") or _toolkit_torch()
         with log.open("w") as log_file:
             step("creating the virtual environment")
             venv.EnvBuilder(with_pip=True, clear=True).create(runner.root)
@@ -106,6 +107,15 @@ def install(runner: RunnerEnv, step: Callable[[str], None], log: Path) -> dict[s
         }
         runner.marker.write_text(json.dumps(record, indent=2) + "\n")
         return record
+
+
+def _toolkit_torch() -> str:
+    """Pin the runner to the torch build the toolkit itself runs on, so both agree and pip
+    never reaches for another (CUDA) build."""
+    try:
+        return f"torch=={metadata.version('torch')}"
+    except metadata.PackageNotFoundError:
+        return DEFAULT_TORCH_REQUIREMENT
 
 
 def _run(command: list[str], log_file) -> None:

@@ -207,3 +207,36 @@ def test_runs_and_logs_commands(cli, tmp_path):
     assert log.code == 0 and "Finished training, saving model" in log.stdout
     text = cli("status", "narrative", "--runs-dir", runs)
     assert text.code == 0 and "trained" in text.stdout
+
+
+def test_sigterm_cancels_training_and_stops_every_child(tmp_path):
+    runs = tmp_path / "runs"
+    process = subprocess.Popen(
+        [
+            str(DEXTER_AUTO),
+            "submit",
+            "--smoke",
+            str(JOBS / "narrative.yaml"),
+            "--runs-dir",
+            str(runs),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def training_pid() -> int | None:
+        files = list(runs.glob("narrative/*/state.json"))
+        return json.loads(files[0].read_text()).get("training_pid") if files else None
+
+    _wait_for(lambda: training_pid() is not None)
+    time.sleep(2)  # let accelerate start its workers
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "cancelled" in stderr
+    with pytest.raises(ProcessLookupError):
+        os.killpg(training_pid(), 0)  # autotrain, accelerate and the trainer are all gone
+    state = json.loads(next(runs.glob("narrative/*/state.json")).read_text())
+    assert (state["state"], state["reason"]) == ("cancelled", "cancelled during train")
