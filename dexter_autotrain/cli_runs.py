@@ -59,7 +59,7 @@ def submit(
     """
     from dexter_autotrain.backends.local import TrainingCancelled
     from dexter_autotrain.cli_runner import ensure_runner
-    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.errors import GatesFailed, UserError
     from dexter_autotrain.pipeline import resume
     from dexter_autotrain.pipeline import submit as submit_spec
     from dexter_autotrain.progress_view import PlainReporter, RichReporter
@@ -81,6 +81,11 @@ def submit(
         reporter.close()
         err.print("[yellow]cancelled[/yellow]: training stopped; the run is marked cancelled")
         raise SystemExit(130) from None
+    except GatesFailed as failed:
+        reporter.close()
+        out.print(gates_table(failed.rows))
+        err.print(f"[red]gates failed[/red]: {failed}; publishing and deployment will not run")
+        raise SystemExit(failed.exit_code) from None
     finally:
         reporter.close()
     state = run.state()
@@ -88,6 +93,9 @@ def submit(
         print_json({"run": str(run.path), **state})
         return
     _print_summary(run.path, state, time.monotonic() - started)
+    if (run.path / "evaluation.json").is_file():
+        report = json.loads((run.path / "evaluation.json").read_text())
+        out.print(gates_table(report["gates"]["rows"]))
 
 
 def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
@@ -113,6 +121,85 @@ def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
         ("state", "state.json"),
     ):
         out.print(f"  {label + ':':13} {path / relative if relative else path}")
+
+
+def gates_table(rows: list[dict[str, Any]]):
+    from rich.table import Table
+
+    table = Table("gate", "value", "rule", "result", title="Gates", title_justify="left")
+    for row in rows:
+        value = "-" if row["value"] is None else f"{row['value']:.3f}"
+        result = "[green]pass[/green]" if row["passed"] else "[red]FAIL[/red]"
+        table.add_row(row["name"], value, f"{row['rule']} {row['threshold']}", result)
+    if not rows:
+        table.add_row("(no gates declared)", "", "", "")
+    return table
+
+
+@click.command()
+@click.argument("run")
+@click.option(
+    "--split",
+    type=click.Choice(["test", "validation", "train"]),
+    help="Which prepared split to score (default: the spec's evaluation.split).",
+)
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Score other data instead: a file or folder in any source format, read "
+    "with the job's column mapping. Written to evaluations/<name>/.",
+)
+@click.option("--language", help="Language code of --data rows without a language column.")
+@RUNS_DIR_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print evaluation.json.")
+def evaluate(
+    run: str,
+    split: str | None,
+    data_path: Path | None,
+    language: str | None,
+    runs_dir: Path,
+    as_json: bool,
+) -> None:
+    """Evaluate a trained run: metrics, slices, fairness, baseline, probe, speed, gates.
+
+    Exit code 3 when a gate fails.
+
+    \b
+    Examples:
+      dexter-auto evaluate narrative
+      dexter-auto evaluate narrative --split validation
+      dexter-auto evaluate narrative --data new-tweets.tsv --language pcm
+    """
+    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.evaluation.evaluate import evaluate_run
+    from dexter_autotrain.runs import find_run
+
+    if split and data_path:
+        raise UserError("give --split or --data, not both")
+    found = find_run(run, runs_dir)
+    state = found.state()
+    if "train" not in state.get("completed", []):
+        raise UserError(
+            f"{found.path}: not trained yet (state {state['state']}); "
+            "finish it with `dexter-auto submit --resume`"
+        )
+    with err.status("evaluating"):
+        report = evaluate_run(
+            found.path, found.spec(), found.path / state["model_dir"], split, data_path, language
+        )
+    if as_json:
+        print_json(report)
+    else:
+        primary = report["primary_metric"]
+        out.print(
+            f"{report['examples']} examples ({report['split']}): {primary} "
+            f"{report['overall']['metrics'][primary]:.3f}, baseline "
+            f"{report['baseline']['metrics'][primary]:.3f}"
+        )
+        out.print(gates_table(report["gates"]["rows"]))
+    if not report["gates"]["passed"]:
+        raise SystemExit(3)
 
 
 @click.command("runs")

@@ -49,3 +49,14 @@ class ToolError(Exception):
     reported without a traceback, exit code 1."""
 
     exit_code = 1
+
+
+class GatesFailed(Exception):
+    """The model missed a threshold of the spec: later stages (publish, deploy) do not run.
+    Exit code 3."""
+
+    exit_code = 3
+
+    def __init__(self, rows: list[dict]):
+        super().__init__(f"{sum(not r['passed'] for r in rows)} of {len(rows)} gates failed")
+        self.rows = rows

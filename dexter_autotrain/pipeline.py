@@ -23,7 +23,7 @@ from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.local import TrainingCancelled
 from dexter_autotrain.base_models import build_tiny_model, resolve_base_model
 from dexter_autotrain.data import prepare_data
-from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.errors import GatesFailed, ToolError, UserError
 from dexter_autotrain.render import CONFIG_FILE_NAME, render_config
 from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.runs import Run, create_run, job_lock, now, write_atomically
@@ -49,6 +49,8 @@ class Context:
     smoke: bool
     reporter: Reporter
     base_model: str | None = None
+    stop: GatesFailed | None = None
+    """Set by a stage whose outcome forbids the later stages (a failed gate)."""
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,36 @@ def _keep_trainer_state(model_dir: Path) -> None:
     shutil.rmtree(model_dir / "autotrain-data", ignore_errors=True)
 
 
+def _evaluate(context: Context) -> None:
+    from dexter_autotrain.evaluation.evaluate import evaluate_run
+
+    run, spec = context.run, context.spec
+    context.reporter.stage("evaluate", f"scoring the model on the {spec.evaluation.split} split")
+    report = evaluate_run(run.path, spec, run.path / run.state()["model_dir"])
+    primary = report["primary_metric"]
+    run.update(
+        evaluation={
+            "split": report["split"],
+            "primary_metric": primary,
+            "value": report["overall"]["metrics"][primary],
+            "baseline_lift": report["baseline"]["lift"],
+            "gates_passed": report["gates"]["passed"],
+        }
+    )
+    if not report["gates"]["passed"]:
+        if context.smoke:
+            context.reporter.stage(
+                "evaluate",
+                "gates failed; ignored in a smoke run, whose tiny model is never published",
+            )
+        else:
+            context.stop = GatesFailed(report["gates"]["rows"])
+
+
 STAGES = (
     Stage("prepare", "preparing", None, _prepare),
     Stage("train", "training", "trained", _train),
+    Stage("evaluate", "evaluating", "evaluated", _evaluate),
 )
 
 
@@ -155,7 +184,11 @@ def submit(spec_path: Path, smoke: bool, reporter: Reporter, runs_root: Path) ->
         run = create_run(spec.name, runs_root)
         write_atomically(
             run.path / "spec.yaml",
-            yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+            yaml.safe_dump(
+                spec.model_dump(mode="json", exclude={"extends"}),
+                sort_keys=False,
+                allow_unicode=True,
+            ),
         )
         run.update(
             spec_path=str(spec_path.resolve()),
@@ -208,6 +241,11 @@ def _run_stages(context: Context) -> None:
             run.update(state="failed", reason=f"{stage.name}: {str(error).splitlines()[0]}")
             raise
         run.complete(stage.name, **({"state": stage.done_state} if stage.done_state else {}))
+        if context.stop is not None:
+            run.update(
+                finished=now(), stage=None, reason=f"stopped after {stage.name}: {context.stop}"
+            )
+            raise context.stop
     run.update(finished=now(), stage=None)
 
 

@@ -14,10 +14,10 @@ import os
 import subprocess
 import sys
 import venv
-from importlib import metadata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 AUTOTRAIN_REQUIREMENT = "autotrain-advanced==0.8.36"

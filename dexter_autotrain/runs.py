@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.spec import JobSpec
 
 STATES = (
     "pending",
@@ -29,7 +32,7 @@ STATES = (
     "published",
     "deployed",
 )
-BUSY_STATES = ("pending", "preparing", "training")
+BUSY_STATES = ("pending", "preparing", "training", "evaluating")
 """States in which a live process is working on the run."""
 RUNS_ROOT = Path("runs")
 
@@ -66,6 +69,10 @@ class Run:
     @property
     def log_file(self) -> Path:
         return self.path / "logs" / "training.log"
+
+    def spec(self) -> JobSpec:
+        """The spec this run was started with (spec.yaml: resolved, defaults filled in)."""
+        return JobSpec.model_validate(yaml.safe_load((self.path / "spec.yaml").read_text()))
 
     def state(self) -> dict[str, Any]:
         return json.loads(self.state_file.read_text())

@@ -25,7 +25,7 @@ def _check_trained_run(result, task_metrics: set[str]) -> tuple[Path, dict]:
     assert result.code == 0, result.stderr[-3000:]
     state = json.loads(result.stdout)
     run = Path(state["run"])
-    assert (state["state"], state["completed"]) == ("trained", ["prepare", "train"])
+    assert (state["state"], state["completed"]) == ("evaluated", ["prepare", "train", "evaluate"])
     model = run / state["model_dir"]
     assert (model / "config.json").is_file() and (model / "model.safetensors").is_file()
     assert (model / "trainer_state.json").is_file() and not list(model.glob("checkpoint-*"))
@@ -191,22 +191,22 @@ def test_kill_then_resume(cli, tmp_path):
     resumed = cli("submit", "--resume", run, "--runs-dir", runs, "--json")
     assert resumed.code == 0, resumed.stderr[-3000:]
     final = json.loads(resumed.stdout)
-    assert (final["state"], final["completed"]) == ("trained", ["prepare", "train"])
+    assert (final["state"], final["completed"]) == ("evaluated", ["prepare", "train", "evaluate"])
     assert (run / "data-report.json").stat().st_mtime_ns == report_before  # prepare not redone
     assert (run / "narrative" / "model.safetensors").is_file()
     again = cli("submit", "--resume", run, "--runs-dir", runs)
-    assert again.code == 2 and "already trained; nothing to resume" in again.stderr
+    assert again.code == 2 and "already evaluated; nothing to resume" in again.stderr
 
 
 def test_runs_and_logs_commands(cli, tmp_path):
     runs = tmp_path / "runs"
     assert _submit(cli, tmp_path, JOBS / "narrative.yaml", "--smoke").code == 0
     listed = json.loads(cli("runs", "--runs-dir", runs, "--json").stdout)
-    assert [(r["job"], r["state"]) for r in listed] == [("narrative", "trained")]
+    assert [(r["job"], r["state"]) for r in listed] == [("narrative", "evaluated")]
     log = cli("logs", "narrative", "--runs-dir", runs)
     assert log.code == 0 and "Finished training, saving model" in log.stdout
     text = cli("status", "narrative", "--runs-dir", runs)
-    assert text.code == 0 and "trained" in text.stdout
+    assert text.code == 0 and "evaluated" in text.stdout
 
 
 def test_sigterm_cancels_training_and_stops_every_child(tmp_path):

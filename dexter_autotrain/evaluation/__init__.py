@@ -1,0 +1,1 @@
+"""Evaluation: predictions, metrics, slices, fairness, baseline, probe, speed, gates."""

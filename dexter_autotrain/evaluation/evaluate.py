@@ -1,0 +1,275 @@
+"""The evaluate stage: score a trained model on held-out data and decide whether it may ship.
+
+Everything is computed offline in the toolkit's environment and written to the run
+directory (or an `evaluations/<name>/` folder for other data): evaluation.json (versioned),
+evaluation.md and PNG plots.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dexter_autotrain.errors import UserError
+from dexter_autotrain.evaluation import plots
+from dexter_autotrain.evaluation.baseline import BASELINE_NAMES, baseline_predictions
+from dexter_autotrain.evaluation.counterfactual import load_terms, probe
+from dexter_autotrain.evaluation.fairness import fairness_report
+from dexter_autotrain.evaluation.gates import check_gates, gates_to_dicts
+from dexter_autotrain.evaluation.metrics import (
+    calibration_curve,
+    classification_metrics,
+    entity_metrics,
+)
+from dexter_autotrain.evaluation.predict import Predictor
+from dexter_autotrain.evaluation.report import evaluation_markdown
+from dexter_autotrain.evaluation.slices import Scorer, by_group
+from dexter_autotrain.evaluation.speed import measure_speed
+from dexter_autotrain.runs import write_atomically
+from dexter_autotrain.spec import JobSpec
+
+REPORT_VERSION = 1
+INPUT_KEY = {
+    "text-classification": "text",
+    "token-classification": "tokens",
+    "image-classification": "image",
+}
+LABEL_KEY = {
+    "text-classification": "label",
+    "token-classification": "tags",
+    "image-classification": "label",
+}
+
+
+@dataclass
+class Labeled:
+    """Examples to score: inputs, gold labels and the language of each."""
+
+    inputs: list[Any]
+    labels: list[Any]
+    languages: list[str]
+
+
+def load_prepared(data_dir: Path, split: str, task: str) -> Labeled:
+    path = data_dir / f"{split}.jsonl"
+    if not path.is_file():
+        raise UserError(
+            f"{path}: no prepared {split} split in this run (choose another "
+            "--split, or pass --data)"
+        )
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    inputs = [row[INPUT_KEY[task]] for row in rows]
+    if task == "image-classification":
+        inputs = [str(data_dir / value) for value in inputs]
+    return Labeled(
+        inputs, [row[LABEL_KEY[task]] for row in rows], [row["language"] for row in rows]
+    )
+
+
+def evaluate_model(
+    spec: JobSpec,
+    model_dir: Path,
+    data: Labeled,
+    train: Labeled,
+    out_dir: Path,
+    meta: dict[str, Any],
+    identity_terms: Path | None = None,
+) -> dict[str, Any]:
+    """Score, compare, probe, time and gate; write the report files into `out_dir`."""
+    if not data.inputs:
+        raise UserError("nothing to evaluate: the chosen data has no examples")
+    task, primary = spec.task, spec.primary_metric
+    predictor = Predictor(model_dir, task, spec.training.max_seq_length)
+    predicted = predictor.predict(data.inputs)
+    labels = predictor.labels + sorted(
+        {v for v in data.labels if isinstance(v, str)} - set(predictor.labels)
+    )
+    seed = spec.data.split.seed
+    scorer = Scorer(
+        task,
+        data.labels,
+        predicted.labels,
+        labels,
+        predicted.confidence,
+        spec.evaluation.bootstrap_samples,
+        seed,
+    )
+    rows = np.arange(len(data.inputs))
+    overall = scorer.score(rows)
+    exact = scorer.exact(rows)
+    slices, notes = _slices(spec, scorer, data)
+    fairness = _fairness(spec, scorer, data, primary)
+
+    baseline_labels = baseline_predictions(task, train.inputs, train.labels, data.inputs, seed)
+    baseline_metrics = (
+        entity_metrics(data.labels, baseline_labels)
+        if task == "token-classification"
+        else classification_metrics(data.labels, baseline_labels, labels)
+    )
+    baseline = {
+        "name": BASELINE_NAMES[task],
+        "metrics": {k: v for k, v in baseline_metrics.items() if isinstance(v, float)},
+        "lift": overall["metrics"][primary] - baseline_metrics[primary],
+    }
+
+    counterfactual = None
+    if task == "text-classification" and spec.evaluation.counterfactual:
+        counterfactual = probe(
+            data.inputs,
+            predicted.labels,
+            lambda texts: predictor.predict(texts).labels,
+            load_terms(identity_terms),
+        )
+    speed = measure_speed(lambda inputs, size: predictor.predict(inputs, size), data.inputs)
+    gates = check_gates(spec, overall["metrics"], slices, fairness, baseline["lift"])
+
+    report: dict[str, Any] = {
+        "version": REPORT_VERSION,
+        **meta,
+        "task": task,
+        "examples": len(data.inputs),
+        "primary_metric": primary,
+        "labels": labels,
+        "overall": overall,
+        "per_class": exact.get("per_class", {}),
+        "confusion_matrix": exact.get("confusion_matrix"),
+        "calibration": None,
+        "slices": slices,
+        "fairness": fairness,
+        "fairness_group": spec.evaluation.fairness.group_by if spec.evaluation.fairness else None,
+        "baseline": baseline,
+        "counterfactual": counterfactual,
+        "speed": speed,
+        "gates": {"passed": all(g.passed for g in gates), "rows": gates_to_dicts(gates)},
+        "notes": notes,
+        "plots": [],
+    }
+    if predicted.confidence is not None:
+        correct = np.asarray(data.labels, dtype=object) == np.asarray(
+            predicted.labels, dtype=object
+        )
+        report["calibration"] = {
+            "error": exact["calibration_error"],
+            "curve": calibration_curve(predicted.confidence, correct),
+        }
+    _write(report, out_dir, baseline_metrics.get(primary))
+    write_atomically(out_dir / "predictions.jsonl", "".join(
+        json.dumps({"label": label, "prediction": guess, "language": language},
+                   ensure_ascii=False) + "\n"
+        for label, guess, language in zip(data.labels, predicted.labels, data.languages,
+                                          strict=True)))
+    return report
+
+
+def _slices(spec: JobSpec, scorer: Scorer, data: Labeled) -> tuple[dict, list[str]]:
+    slices, notes = {}, []
+    for column in spec.evaluation.slices:
+        if column == "language":
+            slices["language"] = by_group(scorer, data.languages)
+        else:
+            notes.append(
+                f"slice `{column}` is not carried by prepared data yet; only "
+                "`language` slices are computed"
+            )
+    return slices, notes
+
+
+def _fairness(spec: JobSpec, scorer: Scorer, data: Labeled, primary: str) -> dict | None:
+    limits = spec.evaluation.fairness
+    if limits is None or limits.group_by != "language":
+        return None
+    metric = limits.metric or primary
+    return fairness_report(
+        lambda rows: scorer.exact(rows)[metric],
+        data.languages,
+        metric,
+        limits.max_gap,
+        limits.min_ratio,
+    )
+
+
+def _write(report: dict[str, Any], out_dir: Path, baseline_primary: float | None) -> None:
+    plot_dir = out_dir / "plots"
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    primary = report["primary_metric"]
+    if report["confusion_matrix"] is not None:
+        plots.confusion_matrix_plot(
+            report["confusion_matrix"], report["labels"], plot_dir / "confusion_matrix.png"
+        )
+        report["plots"].append("confusion_matrix.png")
+    if "language" in report["slices"]:
+        plots.group_scores_plot(
+            report["slices"]["language"],
+            primary,
+            report["overall"]["metrics"][primary],
+            baseline_primary,
+            f"{primary} by language (95% CI)",
+            plot_dir / "per_language.png",
+        )
+        report["plots"].append("per_language.png")
+    if report["calibration"] is not None:
+        plots.calibration_plot(
+            report["calibration"]["curve"],
+            report["calibration"]["error"],
+            plot_dir / "calibration.png",
+        )
+        report["plots"].append("calibration.png")
+    write_atomically(
+        out_dir / "evaluation.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    )
+    write_atomically(out_dir / "evaluation.md", evaluation_markdown(report))
+
+
+def evaluate_run(
+    run_path: Path,
+    spec: JobSpec,
+    model_dir: Path,
+    split: str | None = None,
+    data: Path | None = None,
+    language: str | None = None,
+) -> dict[str, Any]:
+    """Evaluate a trained run on one of its prepared splits, or on other data (written to
+    `evaluations/<file name>/` so the run's own report stays as it was)."""
+    data_dir = run_path / "data"
+    train = load_prepared(data_dir, "train", spec.task)
+    meta = {"job": spec.name, "run_id": run_path.name}
+    if data is None:
+        chosen = split or spec.evaluation.split
+        return evaluate_model(
+            spec,
+            model_dir,
+            load_prepared(data_dir, chosen, spec.task),
+            train,
+            run_path,
+            meta | {"split": chosen},
+        )
+    out_dir = run_path / "evaluations" / data.stem
+    return evaluate_model(
+        spec,
+        model_dir,
+        read_labeled(data, spec, language),
+        train,
+        out_dir,
+        meta | {"split": f"external data {data.name}"},
+    )
+
+
+def read_labeled(path: Path, spec: JobSpec, language: str | None) -> Labeled:
+    """Examples from a file the job never saw, read with the job's column mapping."""
+    from dexter_autotrain.data.checks import apply_label_map
+    from dexter_autotrain.data.readers import read_source
+    from dexter_autotrain.data.sources import resolve_path
+
+    sources = resolve_path(path, None, language, None, "--data")
+    parts = [examples for source in sources for examples in read_source(source, spec).values()]
+    labeled = Labeled([], [], [])
+    for examples in parts:
+        apply_label_map(examples, spec.data.label_map)
+        labeled.inputs += examples.inputs
+        labeled.labels += examples.labels
+        labeled.languages += examples.languages
+    return labeled

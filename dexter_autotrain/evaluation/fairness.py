@@ -1,0 +1,42 @@
+"""Disaggregated scores across groups with Fairlearn's MetricFrame: largest gap and smallest
+ratio, checked against the spec's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def fairness_report(
+    score: Callable[[np.ndarray], float],
+    groups: Sequence[str],
+    metric: str,
+    max_gap: float | None,
+    min_ratio: float | None,
+) -> dict[str, Any]:
+    """`score(rows)` gives the metric on a subset; MetricFrame slices the rows by group."""
+    from fairlearn.metrics import MetricFrame
+
+    rows = np.arange(len(groups))
+    frame = MetricFrame(
+        metrics={metric: lambda truth, _: score(np.asarray(truth))},
+        y_true=rows,
+        y_pred=rows,
+        sensitive_features=np.asarray(groups, dtype=object),
+    )
+    by_group = {str(k): float(v) for k, v in frame.by_group[metric].items()}
+    gap = float(frame.difference(method="between_groups")[metric])
+    ratio = float(frame.ratio(method="between_groups")[metric])
+    passed = (max_gap is None or gap <= max_gap) and (min_ratio is None or ratio >= min_ratio)
+    return {
+        "metric": metric,
+        "by_group": by_group,
+        "gap": gap,
+        "ratio": ratio,
+        "max_gap": max_gap,
+        "min_ratio": min_ratio,
+        "passed": passed,
+        "worst_group": min(by_group, key=by_group.get) if by_group else None,
+    }

@@ -1,0 +1,78 @@
+"""Gates: the spec's thresholds, each checked and shown as a row of a pass/fail table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from dexter_autotrain.spec import JobSpec
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    value: float | None
+    threshold: float
+    rule: str  # ">=" or "<="
+    passed: bool
+
+
+def _gate(name: str, value: float | None, threshold: float, rule: str) -> Gate:
+    passed = value is not None and (value >= threshold if rule == ">=" else value <= threshold)
+    return Gate(name, value, threshold, rule, passed)
+
+
+def check_gates(
+    spec: JobSpec,
+    overall: dict[str, float],
+    slices: dict[str, dict],
+    fairness: dict[str, Any] | None,
+    lift: float | None,
+) -> list[Gate]:
+    gates = spec.evaluation.gates
+    rows = [
+        _gate(f"{metric} overall", overall.get(metric), minimum, ">=")
+        for metric, minimum in gates.overall.items()
+    ]
+    for metric, minimum in gates.per_slice.items():
+        for column, groups in slices.items():
+            rows += [
+                _gate(
+                    f"{metric} for {column}={group}", record["metrics"].get(metric), minimum, ">="
+                )
+                for group, record in groups.items()
+            ]
+    limits = spec.evaluation.fairness
+    if fairness is not None:
+        gap = fairness["gap"]
+        if gates.max_fairness_gap is not None:
+            rows.append(
+                _gate(f"{fairness['metric']} gap across groups", gap, gates.max_fairness_gap, "<=")
+            )
+        if limits is not None and limits.max_gap is not None:
+            rows.append(
+                _gate(f"{fairness['metric']} gap (fairness.max_gap)", gap, limits.max_gap, "<=")
+            )
+        if limits is not None and limits.min_ratio is not None:
+            rows.append(
+                _gate(
+                    f"{fairness['metric']} worst/best ratio",
+                    fairness["ratio"],
+                    limits.min_ratio,
+                    ">=",
+                )
+            )
+    if gates.min_lift_over_baseline is not None:
+        rows.append(
+            _gate(
+                f"{spec.primary_metric} lift over baseline",
+                lift,
+                gates.min_lift_over_baseline,
+                ">=",
+            )
+        )
+    return rows
+
+
+def gates_to_dicts(rows: list[Gate]) -> list[dict[str, Any]]:
+    return [asdict(row) for row in rows]

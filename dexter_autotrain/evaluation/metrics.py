@@ -1,0 +1,177 @@
+"""Metrics, computed offline: scikit-learn for classification, seqeval (strict IOB2) for NER.
+
+Point estimates call the reference functions themselves. Bootstrap resampling needs the same
+numbers thousands of times, so it works from sufficient statistics (a confusion matrix, or
+per-sentence entity counts) that reproduce the reference values; tests check they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+CALIBRATION_BINS = 15
+
+
+def classification_metrics(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    labels: list[str],
+    confidence: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Accuracy, macro/weighted F1, precision and recall, per-class scores, the confusion
+    matrix and (with confidences) expected calibration error."""
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        precision_recall_fscore_support,
+        precision_score,
+        recall_score,
+    )
+
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    result: dict[str, Any] = {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "f1_macro": float(
+            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        ),
+        "f1_weighted": float(
+            f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)
+        ),
+        "precision_macro": float(
+            precision_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        ),
+        "recall_macro": float(
+            recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        ),
+        "per_class": {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+        },
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+    if confidence is not None:
+        correct = np.asarray(y_true, dtype=object) == np.asarray(y_pred, dtype=object)
+        result["calibration_error"] = expected_calibration_error(confidence, correct)
+    return result
+
+
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = CALIBRATION_BINS
+) -> float:
+    """|accuracy - confidence| averaged over equal-width confidence bins, weighted by size."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            total += members.sum() * abs(correct[members].mean() - confidence[members].mean())
+    return float(total / len(confidence))
+
+
+def calibration_curve(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = CALIBRATION_BINS
+) -> list[dict[str, float]]:
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    return [
+        {
+            "confidence": float(confidence[index == b].mean()),
+            "accuracy": float(correct[index == b].mean()),
+            "count": int((index == b).sum()),
+        }
+        for b in range(bins)
+        if (index == b).any()
+    ]
+
+
+def confusion_scores(matrix: np.ndarray) -> dict[str, float]:
+    """accuracy, f1_macro, f1_weighted, precision_macro, recall_macro from a confusion matrix
+    (rows: truth, columns: prediction), as scikit-learn computes them (zero_division=0)."""
+    tp = np.diag(matrix).astype(float)
+    true_count = matrix.sum(axis=1).astype(float)
+    pred_count = matrix.sum(axis=0).astype(float)
+    precision = np.divide(tp, pred_count, out=np.zeros_like(tp), where=pred_count > 0)
+    recall = np.divide(tp, true_count, out=np.zeros_like(tp), where=true_count > 0)
+    # scikit-learn's own formula, so the floating-point result is identical
+    denominator = true_count + pred_count
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    total = true_count.sum()
+    return {
+        "accuracy": float(tp.sum() / total) if total else 0.0,
+        "f1_macro": float(np.average(f1)),
+        "f1_weighted": float(np.average(f1, weights=true_count)) if total else 0.0,
+        "precision_macro": float(np.average(precision)),
+        "recall_macro": float(np.average(recall)),
+    }
+
+
+def entity_metrics(y_true: list[list[str]], y_pred: list[list[str]]) -> dict[str, Any]:
+    """seqeval in strict IOB2 mode: entity-level precision, recall, F1, per entity type."""
+    from seqeval.metrics import (
+        accuracy_score,
+        classification_report,
+        f1_score,
+        precision_score,
+        recall_score,
+    )
+    from seqeval.scheme import IOB2
+
+    options = {"mode": "strict", "scheme": IOB2}
+    report = classification_report(y_true, y_pred, output_dict=True, zero_division=0, **options)
+    return {
+        "precision": float(precision_score(y_true, y_pred, zero_division=0, **options)),
+        "recall": float(recall_score(y_true, y_pred, zero_division=0, **options)),
+        "f1": float(f1_score(y_true, y_pred, zero_division=0, **options)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "per_class": {
+            name: {
+                "precision": float(v["precision"]),
+                "recall": float(v["recall"]),
+                "f1": float(v["f1-score"]),
+                "support": int(v["support"]),
+            }
+            for name, v in report.items()
+            if not name.endswith(" avg")
+        },
+    }
+
+
+def entity_counts(y_true: list[list[str]], y_pred: list[list[str]]) -> np.ndarray:
+    """Per sentence: [true positives, predicted entities, true entities, correct tokens,
+    tokens], strict IOB2, so that sums over any subset reproduce seqeval."""
+    from seqeval.scheme import IOB2, Entities
+
+    counts = np.zeros((len(y_true), 5), dtype=np.int64)
+    for row, (truth, guess) in enumerate(zip(y_true, y_pred, strict=True)):
+        true_entities = Entities([truth], IOB2).entities[0]
+        pred_entities = Entities([guess], IOB2).entities[0]
+        true_set = {e.to_tuple()[1:] for e in true_entities}
+        pred_set = {e.to_tuple()[1:] for e in pred_entities}
+        counts[row] = (
+            len(true_set & pred_set),
+            len(pred_set),
+            len(true_set),
+            sum(t == p for t, p in zip(truth, guess, strict=True)),
+            len(truth),
+        )
+    return counts
+
+
+def entity_scores(counts: np.ndarray) -> dict[str, float]:
+    tp, predicted, actual, correct, tokens = counts.sum(axis=0)
+    precision = tp / predicted if predicted else 0.0
+    recall = tp / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "accuracy": float(correct / tokens) if tokens else 0.0,
+    }

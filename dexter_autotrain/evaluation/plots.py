@@ -1,0 +1,110 @@
+"""PNG plots for the evaluation report: confusion matrix, scores per language with their
+95% intervals, and a calibration (reliability) diagram."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def confusion_matrix_plot(matrix: list[list[int]], labels: list[str], path: Path) -> None:
+    plt = _pyplot()
+    size = max(4.0, 0.9 * len(labels) + 2)
+    figure, axes = plt.subplots(figsize=(size, size * 0.85))
+    image = axes.imshow(matrix, cmap="Blues")
+    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    axes.set_yticks(range(len(labels)), labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    top = max(max(row) for row in matrix) or 1
+    for i, row in enumerate(matrix):
+        for j, value in enumerate(row):
+            axes.text(
+                j,
+                i,
+                str(value),
+                ha="center",
+                va="center",
+                color="white" if value > top / 2 else "black",
+            )
+    axes.set_title("Confusion matrix (test split)")
+    figure.colorbar(image, ax=axes, fraction=0.046)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def group_scores_plot(
+    groups: dict[str, dict[str, Any]],
+    metric: str,
+    overall: float,
+    baseline: float | None,
+    title: str,
+    path: Path,
+) -> None:
+    plt = _pyplot()
+    names = list(groups)
+    values = [groups[n]["metrics"].get(metric, 0.0) for n in names]
+    lows = [
+        v - groups[n]["ci95"].get(metric, [v, v])[0] for n, v in zip(names, values, strict=True)
+    ]
+    highs = [
+        groups[n]["ci95"].get(metric, [v, v])[1] - v for n, v in zip(names, values, strict=True)
+    ]
+    figure, axes = plt.subplots(figsize=(max(4.5, 1.2 * len(names) + 2), 3.8))
+    axes.bar(names, values, yerr=[lows, highs], capsize=6, color="#4C72B0")
+    axes.axhline(overall, color="black", linestyle="--", linewidth=1, label=f"all: {overall:.3f}")
+    if baseline is not None:
+        axes.axhline(
+            baseline,
+            color="#C44E52",
+            linestyle=":",
+            linewidth=1.5,
+            label=f"baseline: {baseline:.3f}",
+        )
+    for x, (value, name) in enumerate(zip(values, names, strict=True)):
+        axes.text(
+            x,
+            value + 0.01,
+            f"{value:.2f}\nn={groups[name]['count']}",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    axes.set_ylim(0, 1.1)
+    axes.set_ylabel(metric)
+    axes.set_title(title)
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def calibration_plot(curve: list[dict[str, float]], error: float, path: Path) -> None:
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(4.5, 4.5))
+    axes.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
+    axes.plot(
+        [p["confidence"] for p in curve],
+        [p["accuracy"] for p in curve],
+        marker="o",
+        label=f"model (ECE {error:.3f})",
+    )
+    axes.set_xlabel("confidence")
+    axes.set_ylabel("accuracy")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_title("Calibration (test split)")
+    axes.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

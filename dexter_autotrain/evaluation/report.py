@@ -1,0 +1,105 @@
+"""evaluation.md: the evaluation report for people, from the evaluation.json data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _interval(record: dict[str, Any], metric: str) -> str:
+    bounds = record.get("ci95", {}).get(metric)
+    return f"[{bounds[0]:.3f}, {bounds[1]:.3f}]" if bounds else "-"
+
+
+def evaluation_markdown(report: dict[str, Any]) -> str:
+    primary = report["primary_metric"]
+    overall = report["overall"]
+    baseline = report["baseline"]
+    verdict = "PASSED" if report["gates"]["passed"] else "FAILED"
+    lines = [
+        f"# Evaluation of `{report['job']}` (run {report['run_id']})",
+        "",
+        f"{report['examples']} {report['split']} examples; task {report['task']}; "
+        f"primary metric `{primary}`. Gates: **{verdict}**.",
+        "",
+        "| metric | model | 95% CI | baseline |",
+        "|---|---|---|---|",
+    ]
+    for metric, value in overall["metrics"].items():
+        lines.append(
+            f"| {metric} | {_number(value)} | {_interval(overall, metric)} | "
+            f"{_number(baseline['metrics'].get(metric))} |"
+        )
+    lines += [
+        "",
+        f"Baseline: {baseline['name']}; lift in {primary}: {_number(baseline['lift'])}.",
+        "",
+    ]
+    for column, groups in report["slices"].items():
+        lines += [
+            f"## By {column}",
+            "",
+            f"| {column} | n | {primary} | 95% CI |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {group} | {record['count']} | {_number(record['metrics'].get(primary))} | "
+            f"{_interval(record, primary)} |"
+            for group, record in groups.items()
+        ]
+        lines.append("")
+    fairness = report.get("fairness")
+    if fairness:
+        lines += [
+            "## Fairness",
+            "",
+            f"{fairness['metric']} by {report['fairness_group']}: largest gap "
+            f"{_number(fairness['gap'])}, smallest ratio {_number(fairness['ratio'])}, "
+            f"worst group `{fairness['worst_group']}`.",
+            "",
+        ]
+    probe = report.get("counterfactual")
+    if probe:
+        lines += ["## Counterfactual probe", ""]
+        if probe["flip_rate"] is None:
+            lines += [probe["note"], ""]
+        else:
+            lines += [
+                f"{probe['flips']} of {probe['variants']} identity-term swaps changed the "
+                f"prediction (flip rate {probe['flip_rate']:.3f}).",
+                "",
+                "| category | swaps | flips | rate |",
+                "|---|---|---|---|",
+            ]
+            lines += [
+                f"| {c} | {r['variants']} | {r['flips']} | {r['flip_rate']:.3f} |"
+                for c, r in probe["by_category"].items()
+            ]
+            lines.append("")
+    speed = report["speed"]
+    lines += [
+        "## Inference speed",
+        "",
+        "| batch | examples/s | p50 ms | p95 ms |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name.split('_')[1]} | {r['examples_per_second']:.1f} | {r['p50_ms']:.1f} | "
+        f"{r['p95_ms']:.1f} |"
+        for name, r in speed.items()
+    ]
+    lines += ["", "## Gates", "", "| gate | value | rule | result |", "|---|---|---|---|"]
+    lines += [
+        f"| {g['name']} | {_number(g['value'])} | {g['rule']} {g['threshold']} | "
+        f"{'pass' if g['passed'] else '**FAIL**'} |"
+        for g in report["gates"]["rows"]
+    ]
+    if not report["gates"]["rows"]:
+        lines.append("| (no gates declared) | | | |")
+    lines += ["", "## Plots", ""] + [f"![{name}](plots/{name})" for name in report["plots"]]
+    for note in report.get("notes", []):
+        lines += ["", f"> {note}"]
+    return "\n".join(lines) + "\n"

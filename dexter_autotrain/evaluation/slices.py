@@ -1,0 +1,99 @@
+"""Metrics per group (language, ...) with bootstrap 95% confidence intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from dexter_autotrain.evaluation.metrics import (
+    classification_metrics,
+    confusion_scores,
+    entity_counts,
+    entity_metrics,
+    entity_scores,
+)
+
+SCALAR_KEYS = (
+    "accuracy",
+    "f1_macro",
+    "f1_weighted",
+    "precision_macro",
+    "recall_macro",
+    "precision",
+    "recall",
+    "f1",
+    "calibration_error",
+)
+
+
+class Scorer:
+    """Scores any subset of the evaluated examples: exact values from the reference
+    functions, bootstrap intervals from sufficient statistics."""
+
+    def __init__(
+        self,
+        task: str,
+        y_true: Sequence[Any],
+        y_pred: Sequence[Any],
+        labels: list[str],
+        confidence: np.ndarray | None,
+        samples: int,
+        seed: int,
+    ):
+        self.task, self.y_true, self.y_pred, self.labels = task, y_true, y_pred, labels
+        self.confidence, self.samples = confidence, samples
+        self.rng = np.random.default_rng(seed)
+        if task == "token-classification":
+            self.counts = entity_counts(list(y_true), list(y_pred))
+        else:
+            index = {label: i for i, label in enumerate(labels)}
+            self.codes = np.array([index[v] for v in y_true]) * len(labels) + np.array(
+                [index.get(v, 0) for v in y_pred]
+            )
+
+    def exact(self, rows: np.ndarray) -> dict[str, Any]:
+        truth = [self.y_true[i] for i in rows]
+        guess = [self.y_pred[i] for i in rows]
+        if self.task == "token-classification":
+            return entity_metrics(truth, guess)
+        confidence = None if self.confidence is None else self.confidence[rows]
+        return classification_metrics(truth, guess, self.labels, confidence)
+
+    def intervals(self, rows: np.ndarray) -> dict[str, list[float]]:
+        """95% percentile bootstrap intervals of the scalar metrics over `rows`."""
+        if self.samples == 0 or len(rows) == 0:
+            return {}
+        draws = []
+        for _ in range(self.samples):
+            sample = rows[self.rng.integers(0, len(rows), len(rows))]
+            draws.append(self._scores(sample))
+        return {
+            key: [
+                float(np.percentile([d[key] for d in draws], 2.5)),
+                float(np.percentile([d[key] for d in draws], 97.5)),
+            ]
+            for key in draws[0]
+        }
+
+    def _scores(self, rows: np.ndarray) -> dict[str, float]:
+        if self.task == "token-classification":
+            return entity_scores(self.counts[rows])
+        size = len(self.labels)
+        matrix = np.bincount(self.codes[rows], minlength=size * size).reshape(size, size)
+        return confusion_scores(matrix)
+
+    def score(self, rows: np.ndarray) -> dict[str, Any]:
+        exact = self.exact(rows)
+        return {
+            "count": len(rows),
+            "metrics": {k: v for k, v in exact.items() if k in SCALAR_KEYS},
+            "ci95": self.intervals(rows),
+            "per_class": exact.get("per_class", {}),
+        }
+
+
+def by_group(scorer: Scorer, groups: Sequence[str]) -> dict[str, dict[str, Any]]:
+    values = np.asarray(groups, dtype=object)
+    return {group: scorer.score(np.flatnonzero(values == group)) for group in sorted(set(groups))}

@@ -1,0 +1,215 @@
+"""Evaluation: metrics equal to scikit-learn/seqeval, reports from a real run, gates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHARED_DATA
+from seqeval.metrics import f1_score as seqeval_f1
+from seqeval.metrics import precision_score as seqeval_precision
+from seqeval.metrics import recall_score as seqeval_recall
+from seqeval.scheme import IOB2
+from sklearn import metrics as sk
+
+from dexter_autotrain.evaluation.baseline import baseline_predictions
+from dexter_autotrain.evaluation.metrics import (
+    classification_metrics,
+    confusion_scores,
+    entity_counts,
+    entity_metrics,
+    entity_scores,
+    expected_calibration_error,
+)
+
+needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
+LABELS = ["negative", "neutral", "positive"]
+
+
+def _sklearn_scores(truth, guess, labels) -> dict[str, float]:
+    return {
+        "accuracy": sk.accuracy_score(truth, guess),
+        "f1_macro": sk.f1_score(truth, guess, labels=labels, average="macro", zero_division=0),
+        "f1_weighted": sk.f1_score(
+            truth, guess, labels=labels, average="weighted", zero_division=0
+        ),
+        "precision_macro": sk.precision_score(
+            truth, guess, labels=labels, average="macro", zero_division=0
+        ),
+        "recall_macro": sk.recall_score(
+            truth, guess, labels=labels, average="macro", zero_division=0
+        ),
+    }
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bootstrap_statistics_equal_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    truth = list(rng.choice(LABELS, 500, p=[0.6, 0.1, 0.3]))
+    guess = list(rng.choice(LABELS[:2], 500))  # one class is never predicted
+    matrix = sk.confusion_matrix(truth, guess, labels=LABELS)
+    assert confusion_scores(matrix) == _sklearn_scores(truth, guess, LABELS)
+    reported = classification_metrics(truth, guess, LABELS)
+    assert {k: reported[k] for k in _sklearn_scores(truth, guess, LABELS)} == _sklearn_scores(
+        truth, guess, LABELS
+    )
+    assert reported["confusion_matrix"] == matrix.tolist()
+
+
+def test_calibration_error_matches_a_direct_computation():
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.34, 1.0, 1000)
+    correct = rng.uniform(0, 1, 1000) < confidence
+    expected = 0.0
+    for low, high in zip(np.linspace(0, 1, 16)[:-1], np.linspace(0, 1, 16)[1:], strict=True):
+        members = (confidence > low) & (confidence <= high)
+        if members.any():
+            expected += members.mean() * abs(correct[members].mean() - confidence[members].mean())
+    assert expected_calibration_error(confidence, correct) == pytest.approx(expected, abs=1e-12)
+
+
+def _conll(path: Path) -> list[tuple[list[str], list[str]]]:
+    sentences, words, tags = [], [], []
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():
+            if words:
+                sentences.append((words, tags))
+            words, tags = [], []
+            continue
+        word, tag = line.split()
+        words.append(word)
+        tags.append(tag)
+    return sentences
+
+
+@needs_shared
+def test_entity_scores_equal_seqeval_strict_on_masakhaner():
+    train = _conll(SHARED_DATA / "ner/hau/train.txt")
+    dev = _conll(SHARED_DATA / "ner/hau/dev.txt")
+    truth = [tags for _, tags in dev]
+    guess = baseline_predictions(
+        "token-classification",
+        [w for w, _ in train],
+        [t for _, t in train],
+        [w for w, _ in dev],
+        seed=0,
+    )
+    options = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
+    reference = {
+        "precision": seqeval_precision(truth, guess, **options),
+        "recall": seqeval_recall(truth, guess, **options),
+        "f1": seqeval_f1(truth, guess, **options),
+    }
+    assert 0.2 < reference["f1"] < 0.9  # a real, imperfect baseline
+    counted = entity_scores(entity_counts(truth, guess))
+    assert {k: counted[k] for k in reference} == reference
+    reported = entity_metrics(truth, guess)
+    assert {k: reported[k] for k in reference} == reference
+    assert set(reported["per_class"]) == {"PER", "ORG", "LOC", "DATE"}
+
+
+@pytest.fixture(scope="module")
+def evaluated_run(tmp_path_factory):
+    """A smoke run on real AfriSenti data (hau, pcm), through training and evaluation."""
+    from conftest import run_cli
+
+    folder = tmp_path_factory.mktemp("evaluated")
+    (folder / "sentiment.yaml").write_text(
+        "task: text-classification\nbase_model: {path: nowhere}\nlanguages: [hau, pcm]\n"
+        f"data:\n  sources:\n    - path: {SHARED_DATA}/sentiment/{{language}}\n"
+        "      format: tsv\nevaluation:\n  bootstrap_samples: 200\n"
+        "  fairness: {group_by: language, max_gap: 1.0}\n"
+        "  gates: {overall: {f1_macro: 0.0}, min_lift_over_baseline: -1.0}\n"
+    )
+    result = run_cli(
+        "submit", "--smoke", "sentiment.yaml", "--runs-dir", folder / "runs", "--json", cwd=folder
+    )
+    assert result.code == 0, result.stderr[-3000:]
+    return Path(json.loads(result.stdout)["run"])
+
+
+@needs_shared
+def test_reported_metrics_equal_sklearn_on_the_predictions(evaluated_run):
+    report = json.loads((evaluated_run / "evaluation.json").read_text())
+    rows = [json.loads(line) for line in (evaluated_run / "predictions.jsonl").open()]
+    truth, guess = [r["label"] for r in rows], [r["prediction"] for r in rows]
+    assert report["examples"] == len(rows) == 200
+    expected = _sklearn_scores(truth, guess, report["labels"])
+    assert {k: report["overall"]["metrics"][k] for k in expected} == expected
+    for language, record in report["slices"]["language"].items():
+        mine = [
+            (t, g) for t, g, r in zip(truth, guess, rows, strict=True) if r["language"] == language
+        ]
+        assert record["count"] == len(mine)
+        assert record["metrics"]["f1_macro"] == sk.f1_score(
+            [t for t, _ in mine],
+            [g for _, g in mine],
+            labels=report["labels"],
+            average="macro",
+            zero_division=0,
+        )
+        low, high = record["ci95"]["f1_macro"]
+        assert low <= high
+
+
+@needs_shared
+def test_report_sections_and_plots(evaluated_run):
+    report = json.loads((evaluated_run / "evaluation.json").read_text())
+    assert report["version"] == 1 and report["split"] == "test"
+    assert report["baseline"]["name"] == "TF-IDF + logistic regression"
+    assert report["baseline"]["lift"] == pytest.approx(
+        report["overall"]["metrics"]["f1_macro"] - report["baseline"]["metrics"]["f1_macro"]
+    )
+    assert set(report["fairness"]["by_group"]) == {"hau", "pcm"}
+    assert report["counterfactual"]["variants"] >= 0
+    assert set(report["speed"]) == {"batch_1", "batch_32"}
+    assert 0 <= report["calibration"]["error"] <= 1
+    assert [g["name"] for g in report["gates"]["rows"]] == [
+        "f1_macro overall",
+        "f1_macro gap (fairness.max_gap)",
+        "f1_macro lift over baseline",
+    ]
+    for name in ("confusion_matrix.png", "per_language.png", "calibration.png"):
+        assert (evaluated_run / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    markdown = (evaluated_run / "evaluation.md").read_text()
+    assert "## By language" in markdown and "## Gates" in markdown
+
+
+@needs_shared
+def test_evaluate_on_data_the_job_never_saw(cli, evaluated_run):
+    result = cli(
+        "evaluate",
+        evaluated_run,
+        "--data",
+        SHARED_DATA / "sentiment/yor/dev.tsv",
+        "--language",
+        "yor",
+        "--json",
+    )
+    assert result.code == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["examples"] == 2090 and set(report["slices"]["language"]) == {"yor"}
+    assert (evaluated_run / "evaluations/dev/evaluation.json").is_file()
+    state = json.loads((evaluated_run / "state.json").read_text())
+    assert state["evaluation"]["split"] == "test"  # the run's own evaluation is untouched
+
+
+@needs_shared
+def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, evaluated_run, tmp_path):
+    (tmp_path / "strict.yaml").write_text(
+        f"task: text-classification\nbase_model: {{path: {evaluated_run / 'base-model'}}}\n"
+        f"languages: [pcm]\ndata:\n  sources:\n    - path: {SHARED_DATA}/sentiment/{{language}}\n"
+        "      format: tsv\n  max_rows_per_split: 100\n  min_examples_per_label: 1\n"
+        "training: {epochs: 1}\nevaluation:\n  gates: {overall: {f1_macro: 0.99}}\n"
+    )
+    result = cli("submit", "strict.yaml", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
+    assert result.code == 3
+    assert "gates failed: 1 of 1 gates failed; publishing and deployment will not run" in (
+        result.stderr
+    )
+    assert "f1_macro overall" in result.stdout and "FAIL" in result.stdout
+    state = json.loads(next((tmp_path / "runs").glob("strict/*/state.json")).read_text())
+    assert state["state"] == "evaluated" and state["evaluation"]["gates_passed"] is False
+    assert state["reason"] == "stopped after evaluate: 1 of 1 gates failed"
