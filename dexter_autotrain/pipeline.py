@@ -85,6 +85,11 @@ def _prepare(context: Context) -> None:
     run, spec = context.run, context.spec
     context.reporter.stage("prepare", "reading, checking and splitting data")
     report = prepare_data(context.loaded, run.path / "data")
+    split = spec.evaluation.split
+    if not report.splits.get(split, {}).get("rows"):
+        raise UserError(f"evaluation.split: the data has no {split} examples to evaluate on; "
+                        f"add {split} files, set data.split.{split} above 0, or choose "
+                        "another evaluation.split")
     write_atomically(
         run.path / "data-report.json",
         json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n",

@@ -95,7 +95,7 @@ def test_image_classification_on_generated_images(cli, tmp_path):
     (tmp_path / "memes.yaml").write_text(
         "task: image-classification\nbase_model: {path: nowhere}\ndata:\n  sources:\n"
         "    - path: imgs\n      format: imagefolder\n  min_examples_per_label: 5\n"
-        "  split: {validation: 0.34, test: 0.0, stratify_by: [label]}\n"
+        "  split: {validation: 0.34, test: 0.34, stratify_by: [label]}\n"
     )
     run, _ = _check_trained_run(
         _submit(cli, tmp_path, "memes.yaml", "--smoke"), {"accuracy", "f1_macro"}

@@ -82,6 +82,18 @@ class _SourceProblem(Exception):
         self.message, self.hint = message, hint
 
 
+def resolve_path(
+    path: Path, fmt: str | None, language: str | None, split: str | None, field: str
+) -> list[ResolvedSource]:
+    """The sources at one path, or UserError naming `field`."""
+    try:
+        return _resolve_path(path, fmt, language, split)
+    except _SourceProblem as problem:
+        raise UserError(
+            [Problem(display_path(path), None, None, field, problem.message, problem.hint)]
+        ) from None
+
+
 def _resolve_path(
     path: Path, fmt: str | None, language: str | None, split: str | None
 ) -> list[ResolvedSource]:
