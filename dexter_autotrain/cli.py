@@ -54,9 +54,9 @@ def main() -> None:
 
 def _register_commands() -> None:
     from dexter_autotrain.cli_runner import runner
-    from dexter_autotrain.cli_runs import evaluate, list_runs_command, logs, status, submit
+    from dexter_autotrain.cli_runs import card, evaluate, list_runs_command, logs, status, submit
 
-    for command in (submit, evaluate, list_runs_command, status, logs, runner):
+    for command in (submit, evaluate, card, list_runs_command, status, logs, runner):
         cli.add_command(command)
 
 

@@ -22,6 +22,15 @@ RUNS_DIR_OPTION = click.option(
 )
 
 
+CARDS_DIR_OPTION = click.option(
+    "--cards-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("model_cards"),
+    show_default=True,
+    help="Where the reviewed copy of each job's card is written (not for smoke runs).",
+)
+
+
 def _raise_keyboard_interrupt(*_: Any) -> None:
     raise KeyboardInterrupt
 
@@ -41,11 +50,17 @@ def _raise_keyboard_interrupt(*_: Any) -> None:
     help="Continue a killed or failed run from its first unfinished stage.",
 )
 @RUNS_DIR_OPTION
+@CARDS_DIR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the final run state as JSON.")
 def submit(
-    spec: Path | None, smoke: bool, resume_run: str | None, runs_dir: Path, as_json: bool
+    spec: Path | None,
+    smoke: bool,
+    resume_run: str | None,
+    runs_dir: Path,
+    cards_dir: Path,
+    as_json: bool,
 ) -> None:
-    """Run a job: prepare data, render the config, train with AutoTrain.
+    """Run a job: prepare data, train with AutoTrain, evaluate, write the model card.
 
     Everything lands in runs/<job>/<run-id>/. Ctrl-C stops training cleanly and marks the
     run cancelled. Exit codes: 0 done, 1 training failed (the cause is shown), 2 bad input,
@@ -73,10 +88,10 @@ def submit(
     started = time.monotonic()
     try:
         if resume_run:
-            run = resume(find_run(resume_run, runs_dir), reporter)
+            run = resume(find_run(resume_run, runs_dir), reporter, cards_dir)
         else:
             assert spec is not None
-            run = submit_spec(spec, smoke, reporter, runs_dir)
+            run = submit_spec(spec, smoke, reporter, runs_dir, cards_dir)
     except TrainingCancelled:
         reporter.close()
         err.print("[yellow]cancelled[/yellow]: training stopped; the run is marked cancelled")
@@ -112,12 +127,21 @@ def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
     )
     if metrics:
         out.print(f"  validation: {metrics}")
+    evaluation = state.get("evaluation")
+    if evaluation:
+        verdict = "passed" if evaluation["gates_passed"] else "FAILED"
+        out.print(
+            f"  {evaluation['split']}: {evaluation['primary_metric']} {evaluation['value']:.3f} "
+            f"(lift over baseline {evaluation['baseline_lift']:+.3f}); gates {verdict}"
+        )
     for label, relative in (
         ("run", ""),
         ("model", state["model_dir"]),
         ("config", "autotrain.yml"),
         ("data report", "data-report.json"),
         ("log", "logs/training.log"),
+        ("evaluation", "evaluation.md"),
+        ("card", "README.md"),
         ("state", "state.json"),
     ):
         out.print(f"  {label + ':':13} {path / relative if relative else path}")
@@ -200,6 +224,40 @@ def evaluate(
         out.print(gates_table(report["gates"]["rows"]))
     if not report["gates"]["passed"]:
         raise SystemExit(3)
+
+
+@click.command()
+@click.argument("run")
+@RUNS_DIR_OPTION
+@CARDS_DIR_OPTION
+def card(run: str, runs_dir: Path, cards_dir: Path) -> None:
+    """Write an evaluated run's model card: README.md (with .eval_results/) in the run, and
+    model_cards/<job>.md for review in pull requests.
+
+    \b
+    Example:
+      dexter-auto card narrative
+    """
+    from dexter_autotrain.cards.write import write_card
+    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.runs import find_run
+
+    found = find_run(run, runs_dir)
+    state = found.state()
+    if "evaluate" not in state.get("completed", []):
+        raise UserError(
+            f"{found.path}: not evaluated yet (state {state['state']}); run "
+            "`dexter-auto evaluate` or `submit --resume` first"
+        )
+    written = write_card(
+        found.path,
+        found.spec(),
+        Path(state["spec_path"]).parent,
+        cards_dir,
+        bool(state.get("smoke")),
+    )
+    for path in written:
+        out.print(f"wrote {path}")
 
 
 @click.command("runs")

@@ -49,8 +49,7 @@ class Context:
     smoke: bool
     reporter: Reporter
     base_model: str | None = None
-    stop: GatesFailed | None = None
-    """Set by a stage whose outcome forbids the later stages (a failed gate)."""
+    cards_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -87,9 +86,11 @@ def _prepare(context: Context) -> None:
     report = prepare_data(context.loaded, run.path / "data")
     split = spec.evaluation.split
     if not report.splits.get(split, {}).get("rows"):
-        raise UserError(f"evaluation.split: the data has no {split} examples to evaluate on; "
-                        f"add {split} files, set data.split.{split} above 0, or choose "
-                        "another evaluation.split")
+        raise UserError(
+            f"evaluation.split: the data has no {split} examples to evaluate on; "
+            f"add {split} files, set data.split.{split} above 0, or choose "
+            "another evaluation.split"
+        )
     write_atomically(
         run.path / "data-report.json",
         json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n",
@@ -159,24 +160,33 @@ def _evaluate(context: Context) -> None:
             "gates_passed": report["gates"]["passed"],
         }
     )
-    if not report["gates"]["passed"]:
-        if context.smoke:
-            context.reporter.stage(
-                "evaluate",
-                "gates failed; ignored in a smoke run, whose tiny model is never published",
-            )
-        else:
-            context.stop = GatesFailed(report["gates"]["rows"])
+    if not report["gates"]["passed"] and context.smoke:
+        context.reporter.stage(
+            "evaluate", "gates failed; ignored in a smoke run, whose tiny model is never published"
+        )
+
+
+def _card(context: Context) -> None:
+    from dexter_autotrain.cards.write import write_card
+
+    context.reporter.stage("card", "writing the model card")
+    written = write_card(
+        context.run.path, context.spec, context.loaded.path.parent, context.cards_dir, context.smoke
+    )
+    context.run.update(card=[str(path) for path in written])
 
 
 STAGES = (
     Stage("prepare", "preparing", None, _prepare),
     Stage("train", "training", "trained", _train),
     Stage("evaluate", "evaluating", "evaluated", _evaluate),
+    Stage("card", "carding", "carded", _card),
 )
 
 
-def submit(spec_path: Path, smoke: bool, reporter: Reporter, runs_root: Path) -> Run:
+def submit(
+    spec_path: Path, smoke: bool, reporter: Reporter, runs_root: Path, cards_dir: Path | None = None
+) -> Run:
     """Start a new run of the spec and take it through every stage."""
     loaded = load_spec(spec_path)
     spec_sha256 = loaded.sha256
@@ -203,11 +213,11 @@ def submit(spec_path: Path, smoke: bool, reporter: Reporter, runs_root: Path) ->
             git=_git_commit(spec_path),
         )
         write_atomically(run.path / "spec.sha256", spec_sha256 + "\n")
-        _run_stages(Context(run, loaded, spec, smoke, reporter, base_model))
+        _run_stages(Context(run, loaded, spec, smoke, reporter, base_model, cards_dir))
     return run
 
 
-def resume(run: Run, reporter: Reporter) -> Run:
+def resume(run: Run, reporter: Reporter, cards_dir: Path | None = None) -> Run:
     """Continue a run from its first unfinished stage."""
     state = run.state()
     if state["state"] == STAGES[-1].done_state:
@@ -223,7 +233,7 @@ def resume(run: Run, reporter: Reporter) -> Run:
     spec = loaded.spec
     with job_lock(spec.name, run.path.parent.parent):
         run.update(pid=os.getpid(), reason=None)
-        _run_stages(Context(run, loaded, spec, state["smoke"], reporter))
+        _run_stages(Context(run, loaded, spec, state["smoke"], reporter, None, cards_dir))
     return run
 
 
@@ -246,12 +256,21 @@ def _run_stages(context: Context) -> None:
             run.update(state="failed", reason=f"{stage.name}: {str(error).splitlines()[0]}")
             raise
         run.complete(stage.name, **({"state": stage.done_state} if stage.done_state else {}))
-        if context.stop is not None:
-            run.update(
-                finished=now(), stage=None, reason=f"stopped after {stage.name}: {context.stop}"
-            )
-            raise context.stop
+    failed = _failed_gates(context)
+    if failed is not None:
+        run.update(finished=now(), stage=None, reason=f"gates failed: {failed}")
+        raise failed
     run.update(finished=now(), stage=None)
+
+
+def _failed_gates(context: Context) -> GatesFailed | None:
+    """A failed gate lets the card be written (for review) but stops everything after it:
+    nothing is published or deployed, and submit exits 3. Smoke runs are exempt."""
+    evaluation = context.run.state().get("evaluation")
+    if context.smoke or evaluation is None or evaluation["gates_passed"]:
+        return None
+    report = json.loads((context.run.path / "evaluation.json").read_text())
+    return GatesFailed(report["gates"]["rows"])
 
 
 def _git_commit(spec_path: Path) -> dict | None:

@@ -32,7 +32,7 @@ STATES = (
     "published",
     "deployed",
 )
-BUSY_STATES = ("pending", "preparing", "training", "evaluating")
+BUSY_STATES = ("pending", "preparing", "training", "evaluating", "carding")
 """States in which a live process is working on the run."""
 RUNS_ROOT = Path("runs")
 

@@ -157,11 +157,18 @@ def evaluate_model(
             "curve": calibration_curve(predicted.confidence, correct),
         }
     _write(report, out_dir, baseline_metrics.get(primary))
-    write_atomically(out_dir / "predictions.jsonl", "".join(
-        json.dumps({"label": label, "prediction": guess, "language": language},
-                   ensure_ascii=False) + "\n"
-        for label, guess, language in zip(data.labels, predicted.labels, data.languages,
-                                          strict=True)))
+    write_atomically(
+        out_dir / "predictions.jsonl",
+        "".join(
+            json.dumps(
+                {"label": label, "prediction": guess, "language": language}, ensure_ascii=False
+            )
+            + "\n"
+            for label, guess, language in zip(
+                data.labels, predicted.labels, data.languages, strict=True
+            )
+        ),
+    )
     return report
 
 

@@ -45,7 +45,9 @@ class Predictor:
             AutoModelForTokenClassification,
             AutoTokenizer,
         )
+        from transformers.utils import logging
 
+        logging.disable_progress_bar()
         self.task, self.max_length, self.batch_size = task, max_length, batch_size
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         model_class = {

@@ -1,0 +1,1 @@
+"""Model cards: Jinja templates rendered from the spec, data report and evaluation."""

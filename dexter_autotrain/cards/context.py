@@ -1,0 +1,95 @@
+"""Everything a card template may show, gathered from the run directory.
+
+Only what a reviewer should see goes in: no token, no absolute local path, no machine name.
+Paths outside the repository are shortened to their last parts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from dexter_autotrain.spec import JobSpec
+
+PIPELINE_TAGS = {
+    "text-classification": "text-classification",
+    "token-classification": "token-classification",
+    "image-classification": "image-classification",
+}
+AUTO_CLASSES = {
+    "text-classification": "AutoModelForSequenceClassification",
+    "token-classification": "AutoModelForTokenClassification",
+    "image-classification": "AutoModelForImageClassification",
+}
+SMOKE_MODEL = "a tiny randomly initialised model built for this smoke run"
+LANGUAGE_NAMES = {
+    "eng": "English",
+    "pcm": "Nigerian Pidgin",
+    "hau": "Hausa",
+    "yor": "Yorùbá",
+    "ibo": "Igbo",
+    "und": "undetermined",
+}
+
+
+def public_path(path: str) -> str:
+    """A path fit for a public card: relative paths inside the repository stay as they are;
+    anything else keeps only its last three parts."""
+    pure = PurePosixPath(path)
+    if not pure.is_absolute() and ".." not in pure.parts:
+        return path
+    kept = [part for part in pure.parts if part not in ("/", "..")]
+    return "/".join(kept[-3:])
+
+
+def base_model_name(spec: JobSpec) -> str:
+    if spec.base_model.id is not None:
+        return spec.base_model.id
+    return f"local model `{PurePosixPath(spec.base_model.path or '').name}`"
+
+
+def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
+    state = json.loads((run_path / "state.json").read_text())
+    data_report = json.loads((run_path / "data-report.json").read_text())
+    evaluation = json.loads((run_path / "evaluation.json").read_text())
+    repo_id = spec.hub.repo_id or f"dexter-ng/{spec.name}"
+    return {
+        "spec": spec.model_dump(mode="json", exclude={"extends"}),
+        "name": spec.name,
+        "task": spec.task,
+        "pipeline_tag": PIPELINE_TAGS[spec.task],
+        "auto_class": AUTO_CLASSES[spec.task],
+        "repo_id": repo_id,
+        "run_id": state["run_id"],
+        "smoke": bool(state.get("smoke")),
+        "git_commit": (state.get("git") or {}).get("commit"),
+        "base_model": SMOKE_MODEL if state.get("smoke") else base_model_name(spec),
+        "base_model_revision": None if state.get("smoke") else spec.base_model.revision,
+        "languages": [
+            {"code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in spec.languages
+        ],
+        "data": {
+            "splits": data_report["splits"],
+            "overlaps": data_report["overlaps"],
+            "removed_leaked_from_train": data_report["removed_leaked_from_train"],
+            "duplicates_in_train": data_report["duplicates_in_train"],
+            "languages_without_test": data_report["languages_without_test"],
+            "inputs": [
+                {"path": public_path(i["path"]), "sha256": i["sha256"]}
+                for i in data_report["inputs"]
+            ],
+            "outputs": data_report["outputs"],
+        },
+        "training": {
+            "params": spec.training.model_dump(mode="json"),
+            "backend": spec.compute.backend,
+            "hardware": spec.compute.hardware or "local CPU/GPU",
+            "seconds": state.get("training", {}).get("seconds"),
+            "epochs_run": state.get("training", {}).get("epoch"),
+            "steps": state.get("training", {}).get("steps"),
+            "validation": state.get("training", {}).get("validation", {}),
+        },
+        "evaluation": evaluation,
+        "card": spec.card.model_dump(mode="json"),
+    }

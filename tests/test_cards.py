@@ -1,0 +1,140 @@
+"""Model cards: golden files per task, metadata round trip, sandboxing, strictness, secrets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+from huggingface_hub import ModelCard, parse_eval_result_entries
+
+FIXTURES = REPO / "tests" / "fixtures" / "cards"
+GOLDEN = REPO / "tests" / "golden" / "cards"
+TASKS = ["text-classification", "token-classification", "image-classification"]
+
+
+def _run_dir(tmp_path: Path, task: str, spec_dir: Path | None = None) -> Path:
+    """A run directory recorded from a real smoke run of the task (see the fixture)."""
+    run = tmp_path / "runs" / "job" / "20261125-000000-abcd"
+    shutil.copytree(FIXTURES / task, run)
+    state = json.loads((run / "state.json").read_text())
+    state["spec_path"] = str((spec_dir or tmp_path) / "job.yaml")
+    (run / "state.json").write_text(json.dumps(state))
+    return run
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_card_matches_golden_file(cli, tmp_path, task):
+    run = _run_dir(tmp_path, task)
+    result = cli("card", run, "--cards-dir", tmp_path / "model_cards")
+    assert result.code == 0, result.stderr
+    text = (run / "README.md").read_text()
+    assert text == (GOLDEN / f"{task}.md").read_text()
+    again = cli("card", run, "--cards-dir", tmp_path / "model_cards")
+    assert again.code == 0 and (run / "README.md").read_text() == text  # deterministic
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_metadata_round_trips_through_huggingface_hub(cli, tmp_path, task):
+    run = _run_dir(tmp_path, task)
+    assert cli("card", run, "--cards-dir", tmp_path / "model_cards").code == 0
+    card = ModelCard.load(run / "README.md")
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    data = card.data
+    assert data.license == spec["card"]["license"]
+    assert data.pipeline_tag == task and data.library_name == "transformers"
+    assert (data.language or []) == spec["languages"]
+    assert "dexter-autotrain" in data.tags
+    assert {r.metric_type: r.metric_value for r in data.eval_results} == {
+        k: round(v, 4) for k, v in evaluation["overall"]["metrics"].items()
+    }
+    assert {r.dataset_split for r in data.eval_results} == {evaluation["split"]}
+    entries_file = run / ".eval_results" / f"{spec['name']}.yaml"
+    if spec["card"]["datasets"]:
+        entries = parse_eval_result_entries(yaml.safe_load(entries_file.read_text()))
+        assert {e.dataset_id for e in entries} == {spec["card"]["datasets"][0]}
+        assert len(entries) == len(evaluation["overall"]["metrics"])
+    else:
+        assert not entries_file.exists()
+
+
+def test_reviewed_copy_is_written_for_real_runs_only(cli, tmp_path):
+    real = _run_dir(tmp_path, "token-classification")
+    assert cli("card", real, "--cards-dir", tmp_path / "model_cards").code == 0
+    assert (tmp_path / "model_cards" / "actors.md").read_text() == (real / "README.md").read_text()
+    smoke = _run_dir(tmp_path / "smoke", "text-classification")
+    assert cli("card", smoke, "--cards-dir", tmp_path / "smoke-cards").code == 0
+    assert not (tmp_path / "smoke-cards").exists()
+    assert "**Smoke run.**" in (smoke / "README.md").read_text()
+    assert "base_model:" not in (smoke / "README.md").read_text().split("---")[1]
+
+
+def test_card_holds_no_secret_path_or_machine_name(cli, tmp_path):
+    token = "hf_" + "q" * 34
+    run = _run_dir(tmp_path, "text-classification")
+    result = cli(
+        "card",
+        run,
+        "--cards-dir",
+        tmp_path / "model_cards",
+        env={"HF_TOKEN": token, "HUGGING_FACE_HUB_TOKEN": token},
+    )
+    assert result.code == 0
+    text = (run / "README.md").read_text()
+    assert token not in text
+    for forbidden in (str(tmp_path), "/tmp/", "/root", "/work/", "/home/", socket.gethostname()):
+        assert forbidden not in text, forbidden
+    assert "`naijasenti/hau/train.tsv`" in text  # a path outside the repo, shortened
+
+
+def _override(tmp_path: Path, body: str) -> Path:
+    run = _run_dir(tmp_path, "text-classification")
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    spec["card"]["template"] = "custom.md.j2"
+    (run / "spec.yaml").write_text(yaml.safe_dump(spec))
+    (tmp_path / "custom.md.j2").write_text(body)
+    return run
+
+
+def test_a_job_can_override_the_template(cli, tmp_path):
+    run = _override(tmp_path, "# {{ repo_id }}\n\nBest {{ evaluation.primary_metric }}.\n")
+    assert cli("card", run, "--cards-dir", tmp_path / "cards").code == 0
+    assert (
+        (run / "README.md").read_text().endswith("# dexter-ng/narrative-xlmr\n\nBest f1_macro.\n")
+    )
+
+
+def test_missing_variable_names_template_and_line(cli, tmp_path):
+    run = _override(tmp_path, "# {{ repo_id }}\n\n{{ evaluation.no_such_section }}\n")
+    result = cli("card", run, "--cards-dir", tmp_path / "cards", cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.strip() == (
+        "custom.md.j2:3: 'dict object' has no attribute 'no_such_section' "
+        "(use a variable the card provides, or `| default(...)`)"
+    )
+    assert not (run / "README.md").exists()
+
+
+def test_template_injection_cannot_reach_python_internals(cli, tmp_path):
+    run = _override(tmp_path, "# x\n{{ ''.__class__.__mro__[1].__subclasses__() }}\n")
+    result = cli("card", run, "--cards-dir", tmp_path / "cards", cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.startswith("custom.md.j2:2: template tried to reach Python internals")
+    assert (
+        "subclasses" not in (run / "README.md").read_text()
+        if (run / "README.md").exists()
+        else True
+    )
+    assert not (run / "README.md").exists()
+
+
+def test_template_syntax_error(cli, tmp_path):
+    run = _override(tmp_path, "# x\n{% if %}\n")
+    result = cli("card", run, "--cards-dir", tmp_path / "cards", cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.startswith("custom.md.j2:2: template syntax error:")
