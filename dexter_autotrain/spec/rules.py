@@ -74,7 +74,7 @@ def check_rules(data: dict[str, Any], *, partial: bool) -> list[RuleProblem]:
     task = data.get("task")
     known_task = task if task in COLUMNS_BY_TASK else None
     problems = [
-        *_base_model(_dict(data.get("base_model")), partial),
+        *_base_model(data.get("base_model"), partial),
         *_columns(_dict(_dict(data.get("data")).get("columns")), known_task),
         *_sources(data, known_task),
         *_labels(_dict(data.get("data")), known_task),
@@ -97,19 +97,26 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _base_model(ref: dict[str, Any], partial: bool) -> Iterator[RuleProblem]:
-    where = ("base_model",)
-    if "id" in ref and "path" in ref:
+def _given(section: dict[str, Any]) -> set[str]:
+    """Keys set to something: `path:` left empty (null) counts as not given."""
+    return {key for key, value in section.items() if value is not None}
+
+
+def _base_model(raw: Any, partial: bool) -> Iterator[RuleProblem]:
+    if not isinstance(raw, dict):
+        return  # absent or the wrong type: pydantic reports it
+    where, given = ("base_model",), _given(raw)
+    if {"id", "path"} <= given:
         yield where, "has both `id` and `path`", "keep `id` (Hub model) or `path` (local model)"
-    elif ref and "id" not in ref and "path" not in ref and not partial:
+    elif not given & {"id", "path"} and not partial:
         yield where, "names no model", "add `id` (Hub model id) or `path` (local directory)"
-    if "id" in ref and "revision" not in ref:
+    if "id" in given and "revision" not in given:
         yield (
             (*where, "id"),
             "a Hub model must be pinned to a commit",
-            ("add `revision:` with the 40-character commit sha from the model's history"),
+            "add `revision:` with the 40-character commit sha from the model's history",
         )
-    if "revision" in ref and "path" in ref:
+    if "revision" in given and "path" in given:
         yield (*where, "revision"), "`revision` applies to Hub models only", "remove it"
 
 
@@ -133,13 +140,13 @@ def _sources(data: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
         if not isinstance(source, dict):
             continue
         where = ("data", "sources", index)
-        if ("path" in source) == ("hub" in source):
+        if ("path" in _given(source)) == ("hub" in _given(source)):
             yield (
                 where,
                 "needs exactly one of `path` and `hub`",
                 ("use `path` for local files, `hub` for a Hub dataset id"),
             )
-        if "hub" in source and "revision" not in source:
+        if "hub" in _given(source) and "revision" not in _given(source):
             yield (
                 (*where, "hub"),
                 "a Hub dataset must be pinned to a commit",
