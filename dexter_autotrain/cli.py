@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from rich.markup import escape
 from dexter_autotrain import __version__
 from dexter_autotrain.console import err, out, print_json, print_problems
 from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.paths import write_atomically
 
 
 class _Group(click.Group):
@@ -159,7 +159,7 @@ def render(path: Path, output_dir: Path | None, as_json: bool) -> None:
     written = None
     if output_dir is not None:
         written = output_dir / CONFIG_FILE_NAME
-        _write_atomically(written, rendered.text)
+        write_atomically(written, rendered.text)
     if as_json:
         print_json(
             {
@@ -173,13 +173,6 @@ def render(path: Path, output_dir: Path | None, as_json: bool) -> None:
         out.print(f"wrote {written} (sha256 {rendered.sha256})")
     else:
         click.echo(rendered.text, nl=False)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 @cli.command()
@@ -205,7 +198,7 @@ def schema(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        _write_atomically(output, text)
+        write_atomically(output, text)
         out.print(f"wrote {output}")
 
 
@@ -238,10 +231,10 @@ def init(task: str, name: str, directory: Path, force: bool) -> None:
     if target.exists() and not force:
         raise UserError(f"{target}: already exists (pick another name or pass --force)")
     text = scaffold_spec(task, name)
-    _write_atomically(target, text)
+    write_atomically(target, text)
     schema_file = directory / SCHEMA_FILE_NAME
     if not schema_file.exists():
-        _write_atomically(schema_file, job_spec_schema_text())
+        write_atomically(schema_file, job_spec_schema_text())
     out.print(f"wrote {target}; next: edit it, then `dexter-auto validate {target}`")
 
 
@@ -285,7 +278,7 @@ def data_check(path: Path, output_dir: Path | None, as_json: bool) -> None:
             progress=lambda text: status.update(text),
         )
     if output_dir is not None:
-        _write_atomically(
+        write_atomically(
             output_dir / "data-report.json",
             json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n",
         )

@@ -1,4 +1,4 @@
-"""How paths are shown to people: relative to the working directory when inside it."""
+"""Paths: how they are shown to people, and how files are written safely."""
 
 from __future__ import annotations
 
@@ -9,3 +9,11 @@ from pathlib import Path
 def display_path(path: Path) -> str:
     relative = os.path.relpath(path.resolve(), Path.cwd())
     return os.path.normpath(path) if relative.startswith("..") else relative
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

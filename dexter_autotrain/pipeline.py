@@ -24,9 +24,10 @@ from dexter_autotrain.backends.local import TrainingCancelled
 from dexter_autotrain.base_models import build_tiny_model, resolve_base_model
 from dexter_autotrain.data import prepare_data
 from dexter_autotrain.errors import GatesFailed, ToolError, UserError
+from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.render import CONFIG_FILE_NAME, render_config
 from dexter_autotrain.runner_env import default_runner
-from dexter_autotrain.runs import Run, create_run, job_lock, now, write_atomically
+from dexter_autotrain.runs import Run, create_run, job_lock, now
 from dexter_autotrain.spec import JobSpec, LoadedSpec, load_spec
 from dexter_autotrain.training_log import Progress
 

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
 
 STATES = (
@@ -39,13 +40,6 @@ RUNS_ROOT = Path("runs")
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 @dataclass(frozen=True)

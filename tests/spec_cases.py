@@ -275,7 +275,12 @@ case(
     replace("    - path: data/{language}\n", "    []\n"),
     "job.yaml:8:3: data.sources: is empty (list at least one item)",
 )
-case("empty-model-path", replace("  id: FacebookAI/xlm-roberta-base\n  revision: "
-                                  "e73636d4f797dec63c3081bb6ed5c7b0bb3f2089\n", "  path:\n"),
-     "job.yaml:3:1: base_model: names no model "
-     "(add `id` (Hub model id) or `path` (local directory))")
+case(
+    "empty-model-path",
+    replace(
+        "  id: FacebookAI/xlm-roberta-base\n  revision: e73636d4f797dec63c3081bb6ed5c7b0bb3f2089\n",
+        "  path:\n",
+    ),
+    "job.yaml:3:1: base_model: names no model "
+    "(add `id` (Hub model id) or `path` (local directory))",
+)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DEXTER_AUTO, JOBS, REPO, SHARED_DATA
@@ -25,7 +26,10 @@ def _check_trained_run(result, task_metrics: set[str]) -> tuple[Path, dict]:
     assert result.code == 0, result.stderr[-3000:]
     state = json.loads(result.stdout)
     run = Path(state["run"])
-    assert (state["state"], state["completed"]) == ("evaluated", ["prepare", "train", "evaluate"])
+    assert (state["state"], state["completed"]) == (
+        "carded",
+        ["prepare", "train", "evaluate", "card"],
+    )
     model = run / state["model_dir"]
     assert (model / "config.json").is_file() and (model / "model.safetensors").is_file()
     assert (model / "trainer_state.json").is_file() and not list(model.glob("checkpoint-*"))
@@ -151,37 +155,38 @@ def _wait_for(predicate, timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
+def _start_smoke_submit(runs: Path, **popen: Any) -> subprocess.Popen:
+    command = [
+        str(DEXTER_AUTO),
+        "submit",
+        "--smoke",
+        str(JOBS / "narrative.yaml"),
+        "--runs-dir",
+        str(runs),
+    ]
+    return subprocess.Popen(command, cwd=runs.parent, stdout=subprocess.DEVNULL, **popen)
+
+
+def _training_state(runs: Path) -> dict | None:
+    """The run's state once AutoTrain has started and written to its log."""
+    files = list(runs.glob("narrative/*/state.json"))
+    if not files:
+        return None
+    state = json.loads(files[0].read_text())
+    log = files[0].parent / "logs" / "training.log"
+    started = "training_pid" in state and log.exists() and log.stat().st_size > 0
+    return state if started else None
+
+
 def test_kill_then_resume(cli, tmp_path):
     runs = tmp_path / "runs"
-    process = subprocess.Popen(
-        [
-            str(DEXTER_AUTO),
-            "submit",
-            "--smoke",
-            str(JOBS / "narrative.yaml"),
-            "--runs-dir",
-            str(runs),
-        ],
-        cwd=tmp_path,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    state_files = lambda: list(runs.glob("narrative/*/state.json"))  # noqa: E731
-
-    def training_started() -> bool:
-        if not state_files():
-            return False
-        state = json.loads(state_files()[0].read_text())
-        log = state_files()[0].parent / "logs" / "training.log"
-        return "training_pid" in state and log.exists() and log.stat().st_size > 0
-
-    _wait_for(training_started)
-    state = json.loads(state_files()[0].read_text())
+    process = _start_smoke_submit(runs, start_new_session=True, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: _training_state(runs) is not None)
+    state = _training_state(runs)
     os.killpg(process.pid, signal.SIGKILL)  # the submit process dies without cleaning up...
     os.killpg(state["training_pid"], signal.SIGKILL)  # ...and so does training, as in a crash
     process.wait()
-    run = state_files()[0].parent
+    run = next(runs.glob("narrative/*/state.json")).parent
     report_before = (run / "data-report.json").stat().st_mtime_ns
 
     status = json.loads(cli("status", run, "--json").stdout)
@@ -191,52 +196,38 @@ def test_kill_then_resume(cli, tmp_path):
     resumed = cli("submit", "--resume", run, "--runs-dir", runs, "--json")
     assert resumed.code == 0, resumed.stderr[-3000:]
     final = json.loads(resumed.stdout)
-    assert (final["state"], final["completed"]) == ("evaluated", ["prepare", "train", "evaluate"])
+    assert (final["state"], final["completed"]) == (
+        "carded",
+        ["prepare", "train", "evaluate", "card"],
+    )
     assert (run / "data-report.json").stat().st_mtime_ns == report_before  # prepare not redone
     assert (run / "narrative" / "model.safetensors").is_file()
     again = cli("submit", "--resume", run, "--runs-dir", runs)
-    assert again.code == 2 and "already evaluated; nothing to resume" in again.stderr
+    assert again.code == 2 and "already carded; nothing to resume" in again.stderr
 
 
 def test_runs_and_logs_commands(cli, tmp_path):
     runs = tmp_path / "runs"
     assert _submit(cli, tmp_path, JOBS / "narrative.yaml", "--smoke").code == 0
     listed = json.loads(cli("runs", "--runs-dir", runs, "--json").stdout)
-    assert [(r["job"], r["state"]) for r in listed] == [("narrative", "evaluated")]
+    assert [(r["job"], r["state"]) for r in listed] == [("narrative", "carded")]
     log = cli("logs", "narrative", "--runs-dir", runs)
     assert log.code == 0 and "Finished training, saving model" in log.stdout
     text = cli("status", "narrative", "--runs-dir", runs)
-    assert text.code == 0 and "evaluated" in text.stdout
+    assert text.code == 0 and "carded" in text.stdout
 
 
 def test_sigterm_cancels_training_and_stops_every_child(tmp_path):
     runs = tmp_path / "runs"
-    process = subprocess.Popen(
-        [
-            str(DEXTER_AUTO),
-            "submit",
-            "--smoke",
-            str(JOBS / "narrative.yaml"),
-            "--runs-dir",
-            str(runs),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-    def training_pid() -> int | None:
-        files = list(runs.glob("narrative/*/state.json"))
-        return json.loads(files[0].read_text()).get("training_pid") if files else None
-
-    _wait_for(lambda: training_pid() is not None)
+    process = _start_smoke_submit(runs, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: _training_state(runs) is not None)
+    training_pid = _training_state(runs)["training_pid"]
     time.sleep(2)  # let accelerate start its workers
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert "cancelled" in stderr
     with pytest.raises(ProcessLookupError):
-        os.killpg(training_pid(), 0)  # autotrain, accelerate and the trainer are all gone
+        os.killpg(training_pid, 0)  # autotrain, accelerate and the trainer are all gone
     state = json.loads(next(runs.glob("narrative/*/state.json")).read_text())
     assert (state["state"], state["reason"]) == ("cancelled", "cancelled during train")

@@ -64,43 +64,25 @@ def render_card(context: dict[str, Any], template: Path | None = None) -> str:
                 )
             ]
         ) from None
-    except UndefinedError as error:
-        filename, line = _template_frame(error, name)
-        raise UserError(
-            [
-                Problem(
-                    filename,
-                    line,
-                    None,
-                    "",
-                    f"{error.message}",
-                    "use a variable the card provides, or `| default(...)`",
-                )
-            ]
-        ) from None
-    except SecurityError as error:
-        filename, line = _template_frame(error, name)
-        raise UserError(
-            [
-                Problem(
-                    filename,
-                    line,
-                    None,
-                    "",
-                    f"template tried to reach Python internals ({error})",
-                    "templates may only use the card's variables and filters",
-                )
-            ]
-        ) from None
     except TemplateError as error:
         filename, line = _template_frame(error, name)
-        raise UserError(
-            [Problem(filename, line, None, "", f"template error: {error}", "")]
-        ) from None
+        message, hint = _explain(error)
+        raise UserError([Problem(filename, line, None, "", message, hint)]) from None
     data = card_data(context)
     text = f"---\n{data.to_yaml()}\n---\n\n{body.lstrip()}"
     ModelCard(text, ignore_metadata_errors=False)  # the Hub's own parser must accept it
     return text
+
+
+def _explain(error: TemplateError) -> tuple[str, str]:
+    if isinstance(error, SecurityError):
+        return (
+            f"template tried to reach Python internals ({error})",
+            "templates may only use the card's variables and filters",
+        )
+    if isinstance(error, UndefinedError):
+        return str(error.message), "use a variable the card provides, or `| default(...)`"
+    return f"template error: {error}", ""
 
 
 def _template_frame(error: Exception, name: str) -> tuple[str, int | None]:

@@ -11,7 +11,7 @@ from huggingface_hub import eval_result_entries_to_yaml
 from dexter_autotrain.cards.context import card_context
 from dexter_autotrain.cards.metadata import eval_result_entries
 from dexter_autotrain.cards.render import render_card
-from dexter_autotrain.runs import write_atomically
+from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
 
 

@@ -29,7 +29,7 @@ from dexter_autotrain.evaluation.predict import Predictor
 from dexter_autotrain.evaluation.report import evaluation_markdown
 from dexter_autotrain.evaluation.slices import Scorer, by_group
 from dexter_autotrain.evaluation.speed import measure_speed
-from dexter_autotrain.runs import write_atomically
+from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
 
 REPORT_VERSION = 1

@@ -72,13 +72,18 @@ def group_scores_plot(
             label=f"baseline: {baseline:.3f}",
         )
     for x, (value, high, name) in enumerate(zip(values, highs, names, strict=True)):
-        axes.text(x, value + high + 0.02, f"{value:.2f} (n={groups[name]['count']})",
-                  ha="center", va="bottom", fontsize=8)
+        axes.text(
+            x,
+            value + high + 0.02,
+            f"{value:.2f} (n={groups[name]['count']})",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     axes.set_ylim(0, 1.15)
     axes.set_ylabel(metric)
     axes.set_title(title)
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8,
-                frameon=False)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8, frameon=False)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

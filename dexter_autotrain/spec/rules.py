@@ -31,25 +31,7 @@ SPACES_HARDWARE = (
     "a10g-largex4",
     "a100-large",
 )
-JOBS_HARDWARE = (
-    "cpu-basic",
-    "cpu-upgrade",
-    "cpu-xl",
-    "t4-small",
-    "t4-medium",
-    "l4x1",
-    "l4x4",
-    "l40sx1",
-    "l40sx4",
-    "l40sx8",
-    "a10g-small",
-    "a10g-large",
-    "a10g-largex2",
-    "a10g-largex4",
-    "a100-large",
-    "h100",
-    "h100x8",
-)
+JOBS_HARDWARE = (*SPACES_HARDWARE, "cpu-xl", "h100", "h100x8")
 FORMATS_BY_TASK = {
     "text-classification": {"csv", "tsv", "jsonl", "parquet", "hf-dataset"},
     "token-classification": {"conll", "jsonl", "parquet", "hf-dataset"},
