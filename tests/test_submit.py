@@ -42,6 +42,10 @@ def _check_trained_run(result, task_metrics: set[str]) -> tuple[Path, dict]:
         "data-report.json",
         "logs/training.log",
         "data/train.jsonl",
+        "evaluation.json",
+        "evaluation.md",
+        "predictions.jsonl",
+        "README.md",
     ):
         assert (run / name).is_file(), name
     assert (run / "spec.sha256").read_text().strip() == state["spec_sha256"]
