@@ -143,3 +143,36 @@ def test_empty_texts_are_dropped_with_a_warning(cli, tmp_path):
         "2 examples with empty input dropped (train.tsv:26, train.tsv:27) "
         "(remove or fill those rows)"
     )
+
+
+def test_slice_columns_are_carried_to_the_prepared_data(write_job, tmp_path):
+    rows = [
+        {"text": f"post {i}", "label": label, "platform": ("x", "facebook")[i % 2]}
+        for i in range(20)
+        for label in ("a", "b")
+    ]
+    with (tmp_path / "posts.jsonl").open("w") as handle:
+        handle.writelines(json.dumps(row) + "\n" for row in rows)
+    loaded = write_job(
+        HEAD.format(task="text-classification")
+        + "    - path: posts.jsonl\n"
+        + LOW
+        + "evaluation:\n  slices: [language, platform]\n"
+    )
+    prepare_data(loaded, tmp_path / "out")
+    first = json.loads((tmp_path / "out/test.jsonl").open().readline())
+    assert set(first) == {"text", "label", "language", "platform"}
+
+
+def test_a_slice_column_missing_from_the_data_is_an_error(cli, tmp_path):
+    (tmp_path / "train.tsv").write_text("text\tlabel\n" + "x\ta\n" * 5)
+    (tmp_path / "job.yaml").write_text(
+        HEAD.format(task="text-classification") + "    - path: train.tsv\nevaluation:\n"
+        "  slices: [platform]\n"
+    )
+    result = cli("data", "check", "job.yaml", cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.strip() == (
+        "train.tsv:1: column `platform` not found (columns: text, "
+        "label) (set `evaluation.slices` to the right column name)"
+    )

@@ -216,3 +216,41 @@ def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, evaluated_run, tmp_pa
     card = (next((tmp_path / "runs").glob("strict/*")) / "README.md").read_text()
     assert "**The model failed at least one gate**" in card  # written for review, not shipped
     assert (tmp_path / "model_cards" / "strict.md").read_text() == card
+
+
+@needs_shared
+def test_slices_and_fairness_by_another_column(evaluated_run, tmp_path):
+    from dexter_autotrain.evaluation.evaluate import evaluate_model, load_prepared
+    from dexter_autotrain.runs import Run
+
+    run = Run(evaluated_run)
+    spec = run.spec()
+    spec = spec.model_copy(
+        update={
+            "evaluation": spec.evaluation.model_copy(
+                update={
+                    "slices": ["language", "platform"],
+                    "bootstrap_samples": 50,
+                    "fairness": spec.evaluation.fairness.model_copy(
+                        update={"group_by": "platform"}
+                    ),
+                }
+            )
+        }
+    )
+    data = load_prepared(run.path / "data", "test", spec.task)
+    data.extras["platform"] = [("x", "facebook")[i % 2] for i in range(len(data.inputs))]
+    train = load_prepared(run.path / "data", "train", spec.task)
+    report = evaluate_model(
+        spec,
+        run.path / run.state()["model_dir"],
+        data,
+        train,
+        tmp_path,
+        {"job": spec.name, "run_id": run.run_id, "split": "test"},
+    )
+    platforms = report["slices"]["platform"]
+    assert {k: v["count"] for k, v in platforms.items()} == {"facebook": 100, "x": 100}
+    assert set(report["fairness"]["by_group"]) == {"facebook", "x"}
+    assert report["fairness_group"] == "platform"
+    assert "## By platform" in (tmp_path / "evaluation.md").read_text()

@@ -23,6 +23,8 @@ class Examples:
     files: list[str] = field(default_factory=list)
     origin_file: array = field(default_factory=lambda: array("I"))
     origin_line: array = field(default_factory=lambda: array("I"))
+    extras: dict[str, list[str]] = field(default_factory=dict)
+    """Other columns kept for evaluation slices (e.g. `source`), one value per example."""
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -39,6 +41,7 @@ class Examples:
             files=self.files,
             origin_file=array("I", (self.origin_file[i] for i in indices)),
             origin_line=array("I", (self.origin_line[i] for i in indices)),
+            extras={name: [values[i] for i in indices] for name, values in self.extras.items()},
         )
 
     def extend(self, other: Examples) -> None:
@@ -49,6 +52,8 @@ class Examples:
         self.languages.extend(other.languages)
         self.origin_file.extend(index + offset for index in other.origin_file)
         self.origin_line.extend(other.origin_line)
+        for name, values in other.extras.items():
+            self.extras.setdefault(name, []).extend(values)
 
     @classmethod
     def concatenate(cls, parts: Iterable[Examples]) -> Examples:

@@ -1,8 +1,9 @@
 """Write prepared splits in the layout the AutoTrain runner reads, hashing as they stream.
 
-Text and token tasks: `data/<split>.jsonl` with `text`/`label` or `tokens`/`tags` columns
-(plus `language`). Image tasks: `data/<split>/<label>/<file>` folders, which AutoTrain's image
-loader expects, plus `data/<split>.jsonl` listing each image with its label.
+Text and token tasks: `data/<split>.jsonl` with `text`/`label` or `tokens`/`tags` columns,
+plus `language` and any columns kept for evaluation slices. Image tasks:
+`data/<split>/<label>/<file>` folders, which AutoTrain's image loader expects, plus
+`data/<split>.jsonl` listing each image with its label.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def write_split(examples: Examples, split: str, task: str, data_dir: Path | None
                     input_key: value,
                     label_key: examples.labels[index],
                     "language": examples.languages[index],
+                    **{name: values[index] for name, values in examples.extras.items()},
                 },
                 ensure_ascii=False,
             )

@@ -28,6 +28,8 @@ class Roles:
     language: str | None
     input_field: str
     label_field: str
+    extras: tuple[str, ...] = ()
+    """Columns kept for evaluation slices and fairness groups."""
 
     @classmethod
     def for_spec(cls, spec: JobSpec) -> Roles:
@@ -42,7 +44,23 @@ class Roles:
             spec.data.columns.language,
             f"data.columns.{input_role}",
             f"data.columns.{label_role}",
+            slice_columns(spec),
         )
+
+    def columns(self) -> list[tuple[str, str]]:
+        """(column, spec field that names it) for every column a record must have."""
+        named = [(self.input, self.input_field), (self.label, self.label_field)]
+        if self.language:
+            named.append((self.language, "data.columns.language"))
+        return named + [(extra, "evaluation.slices") for extra in self.extras]
+
+
+def slice_columns(spec: JobSpec) -> tuple[str, ...]:
+    """Columns other than language that evaluation slices or fairness groups need."""
+    wanted = [*spec.evaluation.slices]
+    if spec.evaluation.fairness is not None:
+        wanted.append(spec.evaluation.fairness.group_by)
+    return tuple(dict.fromkeys(c for c in wanted if c != "language"))
 
 
 class _Collector:
@@ -55,8 +73,17 @@ class _Collector:
         self.skipped = 0
         self._interned: dict[str, str] = {}
 
-    def add(self, value: Any, label: Any, language: str | None, line: int) -> None:
+    def add(
+        self,
+        value: Any,
+        label: Any,
+        language: str | None,
+        line: int,
+        extras: dict[str, Any] | None = None,
+    ) -> None:
         examples = self.examples
+        for name, extra in (extras or {}).items():
+            examples.extras.setdefault(name, []).append(str(extra))
         if isinstance(label, str):
             label = self._interned.setdefault(label, label)
         examples.inputs.append(value)
@@ -127,7 +154,6 @@ def _read_delimited(
         positions = _column_positions(header, roles, out)
         if positions is None:
             return
-        input_at, label_at, language_at = positions
         width = len(header)
         start = reader.line_num + 1
         for row in reader:
@@ -140,39 +166,24 @@ def _read_delimited(
                         "check quoting and delimiters on this row",
                     )
                 continue
-            value = row[input_at]
-            if resolve_image:
-                value = str((path.parent / value).resolve())
-            out.add(
-                value, row[label_at], row[language_at] if language_at is not None else None, line
+            _add_record(
+                {name: row[at] for name, at in positions.items()},
+                roles,
+                out,
+                line,
+                base=path.parent if resolve_image else None,
             )
 
 
-def _column_positions(
-    header: list[str], roles: Roles, out: _Collector
-) -> tuple[int, int, int | None] | None:
-    missing = [
-        (name, field)
-        for name, field in (
-            (roles.input, roles.input_field),
-            (roles.label, roles.label_field),
-            (roles.language, "data.columns.language"),
-        )
-        if name is not None and name not in header
-    ]
+def _column_positions(header: list[str], roles: Roles, out: _Collector) -> dict[str, int] | None:
+    missing = [(name, field) for name, field in roles.columns() if name not in header]
     for name, field in missing:
         out.problem(
             1,
             f"column `{name}` not found (columns: {', '.join(header)})",
             f"set `{field}` to the right column name",
         )
-    if missing:
-        return None
-    return (
-        header.index(roles.input),
-        header.index(roles.label),
-        header.index(roles.language) if roles.language else None,
-    )
+    return None if missing else {name: header.index(name) for name, _ in roles.columns()}
 
 
 def _read_jsonl(path: Path, roles: Roles, out: _Collector) -> None:
@@ -191,27 +202,30 @@ def _read_jsonl(path: Path, roles: Roles, out: _Collector) -> None:
             _add_record(row, roles, out, line)
 
 
-def _add_record(row: dict[str, Any], roles: Roles, out: _Collector, line: int) -> None:
-    missing = [
-        (name, field)
-        for name, field in ((roles.input, roles.input_field), (roles.label, roles.label_field))
-        if name not in row
-    ]
+def _add_record(
+    row: dict[str, Any], roles: Roles, out: _Collector, line: int, base: Path | None = None
+) -> None:
+    """One example from a record; `base` resolves relative image paths."""
+    missing = [(name, field) for name, field in roles.columns() if name not in row]
     for name, field in missing:
         out.problem(
             line,
             f"field `{name}` is missing (fields: {', '.join(row)})",
             f"set `{field}` to the right field name",
         )
-    if not missing:
-        language = row.get(roles.language) if roles.language else None
-        out.add(row[roles.input], row[roles.label], language, line)
+    if missing:
+        return
+    value = row[roles.input]
+    if base is not None:
+        value = str((base / value).resolve())
+    language = row[roles.language] if roles.language else None
+    out.add(value, row[roles.label], language, line, {extra: row[extra] for extra in roles.extras})
 
 
 def _read_parquet(path: Path, roles: Roles, out: _Collector) -> None:
     import pyarrow.parquet as pq
 
-    columns = [c for c in (roles.input, roles.label, roles.language) if c]
+    columns = [name for name, _ in roles.columns()]
     available = pq.read_schema(path).names
     missing = [c for c in columns if c not in available]
     for name in missing:
@@ -233,7 +247,20 @@ def _rows(table: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
         yield dict(zip(names, values, strict=True))
 
 
+def _no_extras(roles: Roles, out: _Collector, kind: str) -> bool:
+    """CoNLL files and image folders have no columns to slice by."""
+    if roles.extras:
+        out.problem(
+            None,
+            f"{kind} have no `{'`, `'.join(roles.extras)}` column",
+            "slice these jobs by language only (evaluation.slices)",
+        )
+    return not roles.extras
+
+
 def _read_conll(path: Path, roles: Roles, out: _Collector) -> None:
+    if not _no_extras(roles, out, "CoNLL files"):
+        return
     tokens: list[str] = []
     tags: list[str] = []
     first_line = 0
@@ -261,6 +288,8 @@ def _read_conll(path: Path, roles: Roles, out: _Collector) -> None:
 
 
 def _read_image_folder(path: Path, roles: Roles, out: _Collector) -> None:
+    if not _no_extras(roles, out, "image folders"):
+        return
     classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         out.problem(
@@ -306,7 +335,7 @@ def _read_datasets(source: ResolvedSource, roles: Roles) -> dict[str | None, Exa
     for name, dataset in parts:
         split = _split_of(name) if name is not None else source.split
         collector = _Collector(source, f"{source.location}[{name}]" if name else source.location)
-        columns = [c for c in (roles.input, roles.label, roles.language) if c]
+        columns = [name for name, _ in roles.columns()]
         missing = [c for c in columns if c not in dataset.column_names]
         for column in missing:
             collector.problem(

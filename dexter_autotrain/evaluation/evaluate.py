@@ -8,7 +8,7 @@ evaluation.md and PNG plots.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,11 @@ class Labeled:
     inputs: list[Any]
     labels: list[Any]
     languages: list[str]
+    extras: dict[str, list[str]] = field(default_factory=dict)
+    """Other slice columns, one value per example."""
+
+    def groups(self, column: str) -> list[str] | None:
+        return self.languages if column == "language" else self.extras.get(column)
 
 
 def load_prepared(data_dir: Path, split: str, task: str) -> Labeled:
@@ -65,8 +70,13 @@ def load_prepared(data_dir: Path, split: str, task: str) -> Labeled:
     inputs = [row[INPUT_KEY[task]] for row in rows]
     if task == "image-classification":
         inputs = [str(data_dir / value) for value in inputs]
+    known = {INPUT_KEY[task], LABEL_KEY[task], "language"}
+    extras = sorted({key for row in rows[:1] for key in row} - known)
     return Labeled(
-        inputs, [row[LABEL_KEY[task]] for row in rows], [row["language"] for row in rows]
+        inputs,
+        [row[LABEL_KEY[task]] for row in rows],
+        [row["language"] for row in rows],
+        {name: [str(row.get(name)) for row in rows] for name in extras},
     )
 
 
@@ -175,27 +185,22 @@ def evaluate_model(
 def _slices(spec: JobSpec, scorer: Scorer, data: Labeled) -> tuple[dict, list[str]]:
     slices, notes = {}, []
     for column in spec.evaluation.slices:
-        if column == "language":
-            slices["language"] = by_group(scorer, data.languages)
+        values = data.groups(column)
+        if values is None:
+            notes.append(f"slice `{column}` is not in this data; no {column} slices computed")
         else:
-            notes.append(
-                f"slice `{column}` is not carried by prepared data yet; only "
-                "`language` slices are computed"
-            )
+            slices[column] = by_group(scorer, values)
     return slices, notes
 
 
 def _fairness(spec: JobSpec, scorer: Scorer, data: Labeled, primary: str) -> dict | None:
     limits = spec.evaluation.fairness
-    if limits is None or limits.group_by != "language":
+    values = data.groups(limits.group_by) if limits is not None else None
+    if limits is None or values is None:
         return None
     metric = limits.metric or primary
     return fairness_report(
-        lambda rows: scorer.exact(rows)[metric],
-        data.languages,
-        metric,
-        limits.max_gap,
-        limits.min_ratio,
+        lambda rows: scorer.exact(rows)[metric], values, metric, limits.max_gap, limits.min_ratio
     )
 
 
@@ -279,4 +284,6 @@ def read_labeled(path: Path, spec: JobSpec, language: str | None) -> Labeled:
         labeled.inputs += examples.inputs
         labeled.labels += examples.labels
         labeled.languages += examples.languages
+        for name, values in examples.extras.items():
+            labeled.extras.setdefault(name, []).extend(values)
     return labeled
