@@ -95,9 +95,8 @@ def evaluate_model(
     task, primary = spec.task, spec.primary_metric
     predictor = Predictor(model_dir, task, spec.training.max_seq_length)
     predicted = predictor.predict(data.inputs)
-    labels = predictor.labels + sorted(
-        {v for v in data.labels if isinstance(v, str)} - set(predictor.labels)
-    )
+    # sorted, as scikit-learn orders them, so bootstrap statistics reproduce its numbers
+    labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
     seed = spec.data.split.seed
     scorer = Scorer(
         task,

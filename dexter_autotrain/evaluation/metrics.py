@@ -22,7 +22,11 @@ def classification_metrics(
     confidence: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Accuracy, macro/weighted F1, precision and recall, per-class scores, the confusion
-    matrix and (with confidences) expected calibration error."""
+    matrix and (with confidences) expected calibration error.
+
+    Averages run over the labels that occur in `y_true` or `y_pred` (scikit-learn's default),
+    so a slice without, say, `technology` articles is not marked down for it; per-class
+    scores and the confusion matrix list every label in `labels`."""
     from sklearn.metrics import (
         accuracy_score,
         confusion_matrix,
@@ -35,20 +39,13 @@ def classification_metrics(
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
+    averaged = {"average": "macro", "zero_division": 0}
     result: dict[str, Any] = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "f1_macro": float(
-            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-        ),
-        "f1_weighted": float(
-            f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)
-        ),
-        "precision_macro": float(
-            precision_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-        ),
-        "recall_macro": float(
-            recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-        ),
+        "f1_macro": float(f1_score(y_true, y_pred, **averaged)),
+        "f1_weighted": float(f1_score(y_true, y_pred, average="weighted", zero_division=0)),
+        "precision_macro": float(precision_score(y_true, y_pred, **averaged)),
+        "recall_macro": float(recall_score(y_true, y_pred, **averaged)),
         "per_class": {
             label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
             for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
@@ -93,7 +90,10 @@ def calibration_curve(
 
 def confusion_scores(matrix: np.ndarray) -> dict[str, float]:
     """accuracy, f1_macro, f1_weighted, precision_macro, recall_macro from a confusion matrix
-    (rows: truth, columns: prediction), as scikit-learn computes them (zero_division=0)."""
+    (rows: truth, columns: prediction, labels in sorted order), exactly as scikit-learn's
+    defaults compute them: over the labels present, with zero_division=0."""
+    present = (matrix.sum(axis=0) + matrix.sum(axis=1)) > 0
+    matrix = matrix[np.ix_(present, present)]
     tp = np.diag(matrix).astype(float)
     true_count = matrix.sum(axis=1).astype(float)
     pred_count = matrix.sum(axis=0).astype(float)
