@@ -208,7 +208,7 @@ def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, evaluated_run, tmp_pa
     state = json.loads(next((tmp_path / "runs").glob("strict/*/state.json")).read_text())
     assert state["state"] == "carded" and state["evaluation"]["gates_passed"] is False
     assert state["reason"] == "gates failed: 1 of 1 gates failed"
-    card = (next((tmp_path / "runs").glob("strict/*")) / "README.md").read_text()
+    card = next((tmp_path / "runs").glob("strict/*/README.md")).read_text()
     assert "**The model failed at least one gate**" in card  # written for review, not shipped
     assert (tmp_path / "model_cards" / "strict.md").read_text() == card
 
