@@ -109,9 +109,10 @@ def main() -> None:
         )
         one_by_one = timed(lambda: [classifier(text) for text in texts])
         batched = timed(lambda: classifier(texts, batch_size=32))
+    trained = f"run {run.name}" if args.run else "a tiny BERT trained by submit --smoke"
     print(
         f"{len(texts)} tweets, CPU ({torch.get_num_threads()} threads), model {model.name} "
-        "(tiny BERT trained by submit --smoke)"
+        f"({trained})"
     )
     print(f"{'way':58} {'seconds':>8} {'tweets/s':>9}")
     for name, seconds in (

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-SPEED_EXAMPLES = 128
+SPEED_EXAMPLES = 64
 
 
 def measure_speed(
