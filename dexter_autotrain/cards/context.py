@@ -46,7 +46,56 @@ def public_path(path: str) -> str:
 def base_model_name(spec: JobSpec) -> str:
     if spec.base_model.id is not None:
         return spec.base_model.id
-    return f"local model `{PurePosixPath(spec.base_model.path or '').name}`"
+    return f"local model `{'/'.join(PurePosixPath(spec.base_model.path or '').parts[-2:])}`"
+
+
+SMALL_SLICE = 100
+
+
+def caveats(evaluation: dict[str, Any], data_report: dict[str, Any]) -> list[str]:
+    """Warnings a reviewer needs, derived from the numbers rather than written by hand."""
+    found = []
+    if not evaluation["gates"]["passed"]:
+        found.append("**The model failed at least one gate** (see Metrics); it should not be used.")
+    for column, groups in evaluation["slices"].items():
+        found += [
+            f"Only {record['count']} test examples for {column} `{group}`: its scores "
+            "are uncertain (see the intervals)."
+            for group, record in groups.items()
+            if record["count"] < SMALL_SLICE
+        ]
+    test = data_report["splits"].get(evaluation["split"], {}).get("by_language", {})
+    every_label = set().union(*(set(part["labels"]) for part in test.values())) if test else set()
+    for language, part in test.items():
+        missing = sorted(every_label - set(part["labels"]))
+        if missing and len(test) > 1:
+            found.append(
+                f"`{language}` has no {', '.join(missing)} examples in the test data, "
+                "so its scores are over fewer labels and not directly comparable "
+                "with other languages'."
+            )
+    per_class = {
+        name: record for name, record in evaluation["per_class"].items() if record["support"]
+    }
+    if per_class:
+        weakest = min(per_class, key=lambda name: per_class[name]["f1"])
+        kind = "entity type" if evaluation["task"] == "token-classification" else "label"
+        found.append(
+            f"Weakest {kind}: `{weakest}` (F1 {per_class[weakest]['f1']:.3f}, recall "
+            f"{per_class[weakest]['recall']:.3f})."
+        )
+    leaked = data_report["overlaps"].get("test_in_train", {}).get("exact", 0)
+    if leaked:
+        found.append(
+            f"{leaked} test examples also occur in the training data, which flatters "
+            "the test scores (set data.remove_leaked_from_train)."
+        )
+    if data_report["languages_without_test"]:
+        found.append(
+            "Languages without test data "
+            f"({', '.join(data_report['languages_without_test'])}) are untested."
+        )
+    return found
 
 
 def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
@@ -91,5 +140,6 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "validation": state.get("training", {}).get("validation", {}),
         },
         "evaluation": evaluation,
+        "caveats": caveats(evaluation, data_report),
         "card": spec.card.model_dump(mode="json"),
     }
