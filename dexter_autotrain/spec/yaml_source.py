@@ -93,32 +93,16 @@ def load_yaml_mapping(path: Path, display: str) -> YamlDocument:
     except yaml.MarkedYAMLError as error:
         raise UserError([_yaml_problem(error, display)]) from None
     except RecursionError:
-        raise UserError(
-            [
-                Problem(
-                    display,
-                    None,
-                    None,
-                    "",
-                    "YAML is nested too deeply",
-                    f"keep nesting under {MAX_DEPTH} levels",
-                )
-            ]
+        raise _file_error(
+            display, "YAML is nested too deeply", f"keep nesting under {MAX_DEPTH} levels"
         ) from None
     finally:
         loader.dispose()
     if root is None:
-        raise UserError(
-            [
-                Problem(
-                    display,
-                    None,
-                    None,
-                    "",
-                    "file has no content",
-                    "write a job spec mapping, e.g. `task: text-classification`",
-                )
-            ]
+        raise _file_error(
+            display,
+            "file has no content",
+            "write a job spec mapping, e.g. `task: text-classification`",
         )
     builder = _Builder(display, loader)
     data = builder.build(root, ())
@@ -145,18 +129,11 @@ def _read_text(path: Path, display: str) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
-            raise UserError(
-                [
-                    Problem(
-                        display,
-                        None,
-                        None,
-                        "",
-                        f"file is {size / 1024 / 1024:.1f} MiB, too large for a job spec",
-                        f"job specs must be under {MAX_SPEC_BYTES // 1024} KiB; "
-                        "keep data in data files, not in the spec",
-                    )
-                ]
+            raise _file_error(
+                display,
+                f"file is {size / 1024 / 1024:.1f} MiB, too large for a job spec",
+                f"job specs must be under {MAX_SPEC_BYTES // 1024} KiB; "
+                "keep data in data files, not in the spec",
             )
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -164,30 +141,12 @@ def _read_text(path: Path, display: str) -> str:
             [Problem(display, None, None, "", "file not found", "check the path")]
         ) from None
     except IsADirectoryError:
-        raise UserError(
-            [
-                Problem(
-                    display,
-                    None,
-                    None,
-                    "",
-                    "is a directory, not a file",
-                    "pass a .yaml file or a glob such as jobs/*.yaml",
-                )
-            ]
+        raise _file_error(
+            display, "is a directory, not a file", "pass a .yaml file or a glob such as jobs/*.yaml"
         ) from None
     except OSError as error:
-        raise UserError(
-            [
-                Problem(
-                    display,
-                    None,
-                    None,
-                    "",
-                    f"cannot read: {error.strerror}",
-                    "check the file's permissions",
-                )
-            ]
+        raise _file_error(
+            display, f"cannot read: {error.strerror}", "check the file's permissions"
         ) from None
     try:
         text = raw.decode("utf-8")
@@ -209,17 +168,8 @@ def _read_text(path: Path, display: str) -> str:
         ) from None
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise UserError(
-            [
-                Problem(
-                    display,
-                    None,
-                    None,
-                    "",
-                    "file is empty",
-                    "write a job spec, or run `dexter-auto init TASK NAME`",
-                )
-            ]
+        raise _file_error(
+            display, "file is empty", "write a job spec, or run `dexter-auto init TASK NAME`"
         )
     return text
 
@@ -306,6 +256,11 @@ class _Builder:
             self.marks[child] = mark
             result[key] = self.build(value_node, child, depth + 1)
         return result
+
+
+def _file_error(display: str, message: str, hint: str) -> UserError:
+    """A problem with the file as a whole (no line to point at)."""
+    return UserError([Problem(display, None, None, "", message, hint)])
 
 
 def _yaml_problem(error: yaml.MarkedYAMLError, display: str) -> Problem:
