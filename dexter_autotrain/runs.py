@@ -110,7 +110,7 @@ def _alive(pid: int | None) -> bool:
 
 def create_run(job: str, root: Path = RUNS_ROOT) -> Run:
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
-    run = Run(root / job / run_id)
+    run = Run(root.resolve() / job / run_id)  # AutoTrain runs from inside it: no relative paths
     run.path.mkdir(parents=True)
     run.update(
         job=job, run_id=run_id, state="pending", created=now(), completed=[], pid=os.getpid()

@@ -210,14 +210,16 @@ def test_kill_then_resume(cli, tmp_path):
     assert again.code == 2 and "already carded; nothing to resume" in again.stderr
 
 
-def test_runs_and_logs_commands(cli, tmp_path):
-    runs = tmp_path / "runs"
-    assert _submit(cli, tmp_path, JOBS / "narrative.yaml", "--smoke").code == 0
-    listed = json.loads(cli("runs", "--runs-dir", runs, "--json").stdout)
+def test_the_quickstart_with_the_default_runs_dir(cli, tmp_path):
+    """`make demo`: a smoke submit from a folder, runs/ relative to it; then the run commands."""
+    result = cli("submit", "--smoke", JOBS / "narrative.yaml", cwd=tmp_path)
+    assert result.code == 0, result.stderr[-3000:]
+    assert "✓ run " in result.stdout and "carded" in result.stdout
+    listed = json.loads(cli("runs", "--json", cwd=tmp_path).stdout)
     assert [(r["job"], r["state"]) for r in listed] == [("narrative", "carded")]
-    log = cli("logs", "narrative", "--runs-dir", runs)
+    log = cli("logs", "narrative", cwd=tmp_path)
     assert log.code == 0 and "Finished training, saving model" in log.stdout
-    text = cli("status", "narrative", "--runs-dir", runs)
+    text = cli("status", "narrative", cwd=tmp_path)
     assert text.code == 0 and "carded" in text.stdout
 
 
