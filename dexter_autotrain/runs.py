@@ -1,7 +1,9 @@
 """Run directories: one folder per run holding everything it read and wrote, and its state.
 
 `runs/<job>/<run-id>/state.json` is rewritten atomically at every transition, so a killed
-process leaves a run that `status` can explain and `submit --resume` can continue.
+process leaves a run that `status` can explain and `submit --resume` can continue. States:
+pending -> preparing -> training -> trained -> evaluating -> evaluated -> carding -> carded
+(publishing and deployment follow), or failed / cancelled with the reason.
 """
 
 from __future__ import annotations
@@ -23,16 +25,6 @@ from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
 
-STATES = (
-    "pending",
-    "preparing",
-    "training",
-    "trained",
-    "evaluated",
-    "carded",
-    "published",
-    "deployed",
-)
 BUSY_STATES = ("pending", "preparing", "training", "evaluating", "carding")
 """States in which a live process is working on the run."""
 RUNS_ROOT = Path("runs")
