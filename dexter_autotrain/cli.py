@@ -129,15 +129,24 @@ def _validate_line(result: dict[str, Any]) -> str:
     )
 
 
+def _spec_and_output(output_help: str):
+    """The SPEC argument and `-o DIR` option shared by commands that may write files."""
+
+    def decorate(command):
+        command = click.option(
+            "-o",
+            "--output",
+            "output_dir",
+            help=output_help,
+            type=click.Path(file_okay=False, path_type=Path),
+        )(command)
+        return click.argument("path", type=click.Path(dir_okay=False, path_type=Path))(command)
+
+    return decorate
+
+
 @cli.command()
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write autotrain.yml into this directory instead of printing it.",
-)
+@_spec_and_output("Write autotrain.yml into this directory instead of printing it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the config and its hash as JSON.")
 def render(path: Path, output_dir: Path | None, as_json: bool) -> None:
     """Render a job spec into the AutoTrain config that trains it.
@@ -244,14 +253,7 @@ def data() -> None:
 
 
 @data.command("check")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Also write the prepared splits (data/) and data-report.json here.",
-)
+@_spec_and_output("Also write the prepared splits (data/) and data-report.json here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the data report as JSON.")
 def data_check(path: Path, output_dir: Path | None, as_json: bool) -> None:
     """Read, check, split and fingerprint the data of the job spec at PATH.

@@ -163,34 +163,34 @@ def check_minimum_counts(
         per_label = Counter(tag[2:] for tags in train.labels for tag in tags if tag[:2] == "B-")
     else:
         per_label = Counter(train.labels)
-    minimum = spec.data.min_examples_per_label
-    for label, count in sorted(per_label.items()):
-        if count < minimum:
-            result.errors.append(
-                Problem(
-                    "",
-                    None,
-                    None,
-                    "data",
-                    f"label `{label}` has {count} training examples, "
-                    f"fewer than data.min_examples_per_label ({minimum})",
-                    "add examples, merge the label with data.label_map, or lower the minimum",
+    limits = (
+        (
+            "label",
+            per_label,
+            spec.data.min_examples_per_label,
+            "add examples, merge the label with data.label_map, or lower the minimum",
+        ),
+        (
+            "language",
+            Counter(train.languages),
+            spec.data.min_examples_per_language,
+            "add examples or lower data.min_examples_per_language",
+        ),
+    )
+    for kind, counts, minimum, hint in limits:
+        for name, count in sorted(counts.items()):
+            if count < minimum:
+                result.errors.append(
+                    Problem(
+                        "",
+                        None,
+                        None,
+                        "data",
+                        f"{kind} `{name}` has {count} training examples, "
+                        f"fewer than data.min_examples_per_{kind} ({minimum})",
+                        hint,
+                    )
                 )
-            )
-    minimum = spec.data.min_examples_per_language
-    for language, count in sorted(Counter(train.languages).items()):
-        if count < minimum:
-            result.errors.append(
-                Problem(
-                    "",
-                    None,
-                    None,
-                    "data",
-                    f"language `{language}` has {count} training examples, "
-                    f"fewer than data.min_examples_per_language ({minimum})",
-                    "add examples or lower data.min_examples_per_language",
-                )
-            )
 
 
 def check_images(examples: Examples, result: CheckResult) -> None:
