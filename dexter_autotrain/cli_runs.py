@@ -147,6 +147,18 @@ def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
         out.print(f"  {label + ':':13} {path / relative if relative else path}")
 
 
+def _run_past(reference: str, runs_dir: Path, stage: str, hint: str):
+    """The run and its state, or UserError when `stage` has not completed yet."""
+    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.runs import find_run
+
+    found = find_run(reference, runs_dir)
+    state = found.state()
+    if stage not in state.get("completed", []):
+        raise UserError(f"{found.path}: `{stage}` has not run yet (state {state['state']}); {hint}")
+    return found, state
+
+
 def gates_table(rows: list[dict[str, Any]]):
     from rich.table import Table
 
@@ -197,17 +209,10 @@ def evaluate(
     """
     from dexter_autotrain.errors import UserError
     from dexter_autotrain.evaluation.evaluate import evaluate_run
-    from dexter_autotrain.runs import find_run
 
     if split and data_path:
         raise UserError("give --split or --data, not both")
-    found = find_run(run, runs_dir)
-    state = found.state()
-    if "train" not in state.get("completed", []):
-        raise UserError(
-            f"{found.path}: not trained yet (state {state['state']}); "
-            "finish it with `dexter-auto submit --resume`"
-        )
+    found, state = _run_past(run, runs_dir, "train", "finish it with `dexter-auto submit --resume`")
     with err.status("evaluating"):
         report = evaluate_run(
             found.path, found.spec(), found.path / state["model_dir"], split, data_path, language
@@ -239,16 +244,10 @@ def card(run: str, runs_dir: Path, cards_dir: Path) -> None:
       dexter-auto card narrative
     """
     from dexter_autotrain.cards.write import write_card
-    from dexter_autotrain.errors import UserError
-    from dexter_autotrain.runs import find_run
 
-    found = find_run(run, runs_dir)
-    state = found.state()
-    if "evaluate" not in state.get("completed", []):
-        raise UserError(
-            f"{found.path}: not evaluated yet (state {state['state']}); run "
-            "`dexter-auto evaluate` or `submit --resume` first"
-        )
+    found, state = _run_past(
+        run, runs_dir, "evaluate", "run `dexter-auto evaluate` or `submit --resume` first"
+    )
     written = write_card(
         found.path,
         found.spec(),
@@ -343,10 +342,9 @@ def logs(run: str, runs_dir: Path, follow: bool) -> None:
                 chunk = handle.read()
                 position += len(chunk)
             click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
-        if (
-            not follow
-            or found.describe()["state"] not in BUSY_STATES
-            or found.describe().get("interrupted")
-        ):
+        if not follow:
+            return
+        state = found.describe()
+        if state["state"] not in BUSY_STATES or state.get("interrupted"):
             return
         time.sleep(0.5)

@@ -24,6 +24,11 @@ class Problem:
         text = ": ".join(parts)
         return f"{text} ({self.hint})" if self.hint else text
 
+    @classmethod
+    def about(cls, field: str, message: str, hint: str = "") -> Problem:
+        """A problem with no file or line to point at (e.g. a count over all the data)."""
+        return cls("", None, None, field, message, hint)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -35,7 +40,7 @@ class UserError(Exception):
 
     def __init__(self, problems: list[Problem] | str):
         if isinstance(problems, str):
-            problems = [Problem(file="", line=None, column=None, field="", message=problems)]
+            problems = [Problem.about("", problems)]
         self.problems = sorted(set(problems), key=_problem_order)
         super().__init__("\n".join(str(p) for p in self.problems))
 

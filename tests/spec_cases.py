@@ -284,3 +284,9 @@ case(
     "job.yaml:3:1: base_model: names no model "
     "(add `id` (Hub model id) or `path` (local directory))",
 )
+case(
+    "metric-list-typo",
+    with_lines("evaluation:", "  metrics: [accuracy, acuracy]"),
+    "job.yaml:11:23: evaluation.metrics[1]: `acuracy` is not a text-classification metric "
+    "(did you mean `accuracy`?)",
+)

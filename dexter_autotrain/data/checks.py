@@ -54,10 +54,7 @@ def drop_empty_inputs(examples: Examples, result: CheckResult) -> Examples:
         else ""
     )
     result.warnings.append(
-        Problem(
-            "",
-            None,
-            None,
+        Problem.about(
             "",
             f"{len(empty)} examples with empty input dropped ({where}{more})",
             "remove or fill those rows",
@@ -144,10 +141,7 @@ def check_iob2(examples: Examples, result: CheckResult, repair: bool) -> None:
         result.repaired_iob2 += found
     elif found > MAX_EXAMPLE_PROBLEMS:
         result.errors.append(
-            Problem(
-                "",
-                None,
-                None,
+            Problem.about(
                 "",
                 f"... and {found - MAX_EXAMPLE_PROBLEMS} more invalid IOB2 tags",
                 "",
@@ -181,10 +175,7 @@ def check_minimum_counts(
         for name, count in sorted(counts.items()):
             if count < minimum:
                 result.errors.append(
-                    Problem(
-                        "",
-                        None,
-                        None,
+                    Problem.about(
                         "data",
                         f"{kind} `{name}` has {count} training examples, "
                         f"fewer than data.min_examples_per_{kind} ({minimum})",
@@ -224,10 +215,7 @@ def check_image_splits(splits: dict[str, Examples], result: CheckResult) -> None
         for name in ("train", "validation"):
             if counts[name][label] < AUTOTRAIN_MIN_IMAGES:
                 result.errors.append(
-                    Problem(
-                        "",
-                        None,
-                        None,
+                    Problem.about(
                         "data",
                         f"class `{label}` has {counts[name][label]} "
                         f"{name} images; AutoTrain needs at least {AUTOTRAIN_MIN_IMAGES}",

@@ -72,10 +72,7 @@ def prepare_data(
         raise UserError(result.errors)
     if result.repaired_iob2:
         result.warnings.append(
-            Problem(
-                "",
-                None,
-                None,
+            Problem.about(
                 "data.fix_iob2",
                 f"{result.repaired_iob2} stray I- tags turned into B- tags",
                 "",
@@ -87,10 +84,7 @@ def prepare_data(
     if "validation" not in splits or not len(splits["validation"]):
         raise UserError(
             [
-                Problem(
-                    "",
-                    None,
-                    None,
+                Problem.about(
                     "data",
                     "no validation examples",
                     "add dev files, or set data.split.validation above 0",
@@ -156,10 +150,7 @@ def _split(parts: dict[str, Examples], spec) -> dict[str, Examples]:
     if "train" not in splits:
         raise UserError(
             [
-                Problem(
-                    "",
-                    None,
-                    None,
+                Problem.about(
                     "data.sources",
                     "no training examples",
                     "add a train file or data to split",

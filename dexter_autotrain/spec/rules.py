@@ -237,13 +237,8 @@ def _evaluation(evaluation: dict[str, Any], task: str | None) -> Iterator[RulePr
         elif metric not in chosen:
             yield where, f"`{metric}` is not in `evaluation.metrics`", "add it there"
 
-    for index, metric in enumerate(chosen if isinstance(metrics, list) else []):
-        if isinstance(metric, str) and metric not in available:
-            yield (
-                ("evaluation", "metrics", index),
-                f"`{metric}` is not a {task} metric",
-                (did_you_mean(metric, available)),
-            )
+    for index, metric in enumerate(metrics if isinstance(metrics, list) else []):
+        yield from check(("evaluation", "metrics", index), metric)
     yield from check(("evaluation", "primary_metric"), evaluation.get("primary_metric"))
     fairness = _dict(evaluation.get("fairness"))
     yield from check(("evaluation", "fairness", "metric"), fairness.get("metric"))
