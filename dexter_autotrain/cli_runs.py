@@ -130,9 +130,11 @@ def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
     evaluation = state.get("evaluation")
     if evaluation:
         verdict = "passed" if evaluation["gates_passed"] else "FAILED"
+        lift = evaluation["baseline_lift"]
+        lift_text = "no baseline" if lift is None else f"lift over baseline {lift:+.3f}"
         out.print(
             f"  {evaluation['split']}: {evaluation['primary_metric']} {evaluation['value']:.3f} "
-            f"(lift over baseline {evaluation['baseline_lift']:+.3f}); gates {verdict}"
+            f"({lift_text}); gates {verdict}"
         )
     for label, relative in (
         ("run", ""),

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -114,7 +115,12 @@ def _train(context: Context) -> None:
     shutil.rmtree(model_dir, ignore_errors=True)  # a resumed run starts training afresh
     context.reporter.stage("train", f"AutoTrain on {context.spec.compute.backend}")
     started = time.monotonic()
-    final = get_backend(context.spec.compute.backend).train(run, context.reporter.progress)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the baseline needs only the train split: fit it while the model trains
+        baseline = pool.submit(_fit_baseline, context) if context.spec.evaluation.baseline else None
+        final = get_backend(context.spec.compute.backend).train(run, context.reporter.progress)
+        if baseline is not None:
+            baseline.result()
     _keep_trainer_state(model_dir)
     run.update(
         training={
@@ -128,6 +134,12 @@ def _train(context: Context) -> None:
             },
         }
     )
+
+
+def _fit_baseline(context: Context) -> None:
+    from dexter_autotrain.evaluation.baseline import run_baseline
+
+    run_baseline(context.run.path, context.spec.task, context.spec.data.split.seed)
 
 
 def _keep_trainer_state(model_dir: Path) -> None:
@@ -157,7 +169,7 @@ def _evaluate(context: Context) -> None:
             "split": report["split"],
             "primary_metric": primary,
             "value": report["overall"]["metrics"][primary],
-            "baseline_lift": report["baseline"]["lift"],
+            "baseline_lift": report["baseline"]["lift"] if report["baseline"] else None,
             "gates_passed": report["gates"]["passed"],
         }
     )

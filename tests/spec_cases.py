@@ -290,3 +290,9 @@ case(
     "job.yaml:11:23: evaluation.metrics[1]: `acuracy` is not a text-classification metric "
     "(did you mean `accuracy`?)",
 )
+case(
+    "lift-gate-without-baseline",
+    with_lines("evaluation:", "  baseline: false", "  gates:", "    min_lift_over_baseline: 0.02"),
+    "job.yaml:13:5: evaluation.gates.min_lift_over_baseline: needs a baseline, and "
+    "`evaluation.baseline` is false (set `evaluation.baseline: true` or remove this gate)",
+)

@@ -138,3 +138,15 @@ def test_template_syntax_error(cli, tmp_path):
     result = cli("card", run, "--cards-dir", tmp_path / "cards", cwd=tmp_path)
     assert result.code == 2
     assert result.stderr.startswith("custom.md.j2:2: template syntax error:")
+
+
+def test_card_without_a_baseline(cli, tmp_path):
+    run = _run_dir(tmp_path, "text-classification")
+    report = json.loads((run / "evaluation.json").read_text())
+    report["baseline"] = None
+    (run / "evaluation.json").write_text(json.dumps(report))
+    result = cli("card", run, "--cards-dir", tmp_path / "model_cards")
+    assert result.code == 0, result.stderr
+    text = (run / "README.md").read_text()
+    assert "No baseline was fitted (`evaluation.baseline: false` in the job spec)." in text
+    assert "| metric | model | 95% CI |\n|---|---|---|\n| accuracy |" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from seqeval.metrics import recall_score as seqeval_recall
 from seqeval.scheme import IOB2
 from sklearn import metrics as sk
 
-from dexter_autotrain.evaluation.baseline import baseline_predictions
+from dexter_autotrain.evaluation.baseline import fit_baseline
+from dexter_autotrain.evaluation.counterfactual import flip_report, swaps
 from dexter_autotrain.evaluation.metrics import (
     classification_metrics,
     confusion_scores,
@@ -85,13 +87,8 @@ def test_entity_scores_equal_seqeval_strict_on_masakhaner():
     train = _conll(SHARED_DATA / "ner/hau/train.txt")
     dev = _conll(SHARED_DATA / "ner/hau/dev.txt")
     truth = [tags for _, tags in dev]
-    guess = baseline_predictions(
-        "token-classification",
-        [w for w, _ in train],
-        [t for _, t in train],
-        [w for w, _ in dev],
-        seed=0,
-    )
+    baseline = fit_baseline("token-classification", [w for w, _ in train], [t for _, t in train], 0)
+    guess = baseline.predict([w for w, _ in dev])
     options = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
     reference = {
         "precision": seqeval_precision(truth, guess, **options),
@@ -152,7 +149,7 @@ def test_reported_metrics_equal_sklearn_on_the_predictions(evaluated_run):
 @needs_shared
 def test_report_sections_and_plots(evaluated_run):
     report = json.loads((evaluated_run / "evaluation.json").read_text())
-    assert report["version"] == 1 and report["split"] == "test"
+    assert report["version"] == 2 and report["split"] == "test"
     assert report["baseline"]["name"] == "TF-IDF + logistic regression"
     assert report["baseline"]["lift"] == pytest.approx(
         report["overall"]["metrics"]["f1_macro"] - report["baseline"]["metrics"]["f1_macro"]
@@ -160,6 +157,8 @@ def test_report_sections_and_plots(evaluated_run):
     assert set(report["fairness"]["by_group"]) == {"hau", "pcm"}
     assert report["counterfactual"]["variants"] >= 0
     assert set(report["speed"]) == {"batch_1", "batch_32"}
+    assert report["speed"]["batch_1"]["examples"] == 32
+    assert report["speed"]["batch_32"]["examples"] == 200 + report["counterfactual"]["variants"]
     assert 0 <= report["calibration"]["error"] <= 1
     assert [g["name"] for g in report["gates"]["rows"]] == [
         "f1_macro overall",
@@ -215,6 +214,7 @@ def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, evaluated_run, tmp_pa
 
 @needs_shared
 def test_slices_and_fairness_by_another_column(evaluated_run, tmp_path):
+    from dexter_autotrain.evaluation.baseline import run_baseline
     from dexter_autotrain.evaluation.evaluate import evaluate_model, load_prepared
     from dexter_autotrain.runs import Run
 
@@ -235,12 +235,11 @@ def test_slices_and_fairness_by_another_column(evaluated_run, tmp_path):
     )
     data = load_prepared(run.path / "data", "test", spec.task)
     data.extras["platform"] = [("x", "facebook")[i % 2] for i in range(len(data.inputs))]
-    train = load_prepared(run.path / "data", "train", spec.task)
     report = evaluate_model(
         spec,
         run.path / run.state()["model_dir"],
         data,
-        train,
+        run_baseline(run.path, spec.task, spec.data.split.seed),
         tmp_path,
         {"job": spec.name, "run_id": run.run_id, "split": "test"},
     )
@@ -249,3 +248,89 @@ def test_slices_and_fairness_by_another_column(evaluated_run, tmp_path):
     assert set(report["fairness"]["by_group"]) == {"facebook", "x"}
     assert report["fairness_group"] == "platform"
     assert "## By platform" in (tmp_path / "evaluation.md").read_text()
+
+
+def test_counterfactual_swaps_identity_terms_and_counts_flips():
+    terms = {"ethnic_groups": ["Yoruba", "Igbo", "Hausa", "Fulani"], "religion": ["Christians"]}
+    texts = ["The Yoruba traders protested", "Rain in Kano today", "Igbo and Christians met"]
+    variants = swaps(texts, terms)
+    assert [(v.example, v.change) for v in variants] == [
+        (0, "Yoruba -> Igbo"),
+        (0, "Yoruba -> Hausa"),
+        (0, "Yoruba -> Fulani"),
+        (2, "Igbo -> Yoruba"),
+        (2, "Igbo -> Hausa"),
+        (2, "Igbo -> Fulani"),
+    ]  # a category with one term has nothing to swap in
+    assert variants[1].text == "The Hausa traders protested"
+    original = ["negative", "neutral", "positive"]
+    after = ["negative", "positive", "negative", "positive", "positive", "positive"]
+    report = flip_report(variants, original, after)
+    assert (report["variants"], report["flips"], report["flip_rate"]) == (6, 1, 1 / 6)
+    assert report["by_category"] == {
+        "ethnic_groups": {"variants": 6, "flips": 1, "flip_rate": 1 / 6}
+    }
+    assert report["examples"][0]["swap"] == "Yoruba -> Hausa"
+    assert report["examples"][0]["after"] == "positive"
+    assert flip_report([], original, [])["flip_rate"] is None
+
+
+@needs_shared
+def test_bfloat16_pass_with_close_calls_rescored_keeps_float32_labels(evaluated_run):
+    """The `auto` precision path, forced on (the CPU may not run bfloat16 natively)."""
+    from dexter_autotrain.evaluation.predict import CLOSE_CALL_MARGIN, Predictor
+
+    model = evaluated_run / json.loads((evaluated_run / "state.json").read_text())["model_dir"]
+    with (SHARED_DATA / "sentiment/hau/dev.tsv").open(encoding="utf-8") as handle:
+        texts = [line.split("\t")[0] for line in list(handle)[1:1001]]
+    exact = Predictor(model, "text-classification", precision="float32").predict(texts)
+    fast = Predictor(model, "text-classification", precision="bfloat16")
+    quick = fast.predict(texts, rescore=False)
+    checked = fast.predict(texts)
+    assert checked.labels == exact.labels
+    top_two = np.sort(quick.probabilities, axis=1)[:, -2:]
+    assert checked.rescored == int(np.sum(top_two[:, 1] - top_two[:, 0] < CLOSE_CALL_MARGIN))
+    assert 0 < np.abs(quick.probabilities - exact.probabilities).max() < CLOSE_CALL_MARGIN / 2
+    assert (
+        fast.precision.startswith("bfloat16")
+        and Predictor(model, "text-classification", precision="float32").precision == "float32"
+    )
+
+
+@needs_shared
+def test_the_baseline_is_fitted_during_training_and_reused(evaluated_run):
+    from dexter_autotrain.evaluation.baseline import run_baseline
+
+    key = json.loads((evaluated_run / "baseline/key.json").read_text())
+    train = (evaluated_run / "data/train.jsonl").read_bytes()
+    assert key["train_sha256"] == hashlib.sha256(train).hexdigest()
+    pickled = evaluated_run / "baseline/baseline.pkl"
+    written = pickled.stat().st_mtime_ns
+    baseline = run_baseline(evaluated_run, "text-classification", 42)  # the spec's seed
+    assert pickled.stat().st_mtime_ns == written
+    assert len(baseline.predict(["ina son wannan", "bad"])) == 2
+
+
+@needs_shared
+def test_no_baseline_when_the_spec_turns_it_off(evaluated_run, tmp_path):
+    from dexter_autotrain.evaluation.evaluate import evaluate_model, load_prepared
+    from dexter_autotrain.runs import Run
+
+    run = Run(evaluated_run)
+    spec = run.spec()
+    spec = spec.model_copy(
+        update={
+            "evaluation": spec.evaluation.model_copy(
+                update={
+                    "baseline": False,
+                    "bootstrap_samples": 0,
+                    "gates": type(spec.evaluation.gates)(),
+                }
+            )
+        }
+    )
+    data = load_prepared(run.path / "data", "test", spec.task)
+    meta = {"job": spec.name, "run_id": run.run_id, "split": "test"}
+    report = evaluate_model(spec, run.path / run.state()["model_dir"], data, None, tmp_path, meta)
+    assert report["baseline"] is None and report["gates"]["passed"]
+    assert "No baseline (`evaluation.baseline: false`)." in (tmp_path / "evaluation.md").read_text()

@@ -1,14 +1,25 @@
 """A cheap baseline beside the model, trained on the same train split, scored on the same
 test examples: TF-IDF + logistic regression for text, the most frequent tag of each word for
-NER, the majority class for images."""
+NER, the majority class for images.
+
+A baseline depends only on the train split and the seed, so it is fitted once per run (the
+train stage fits it while AutoTrain trains) and kept in the run directory; evaluations load it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import pickle
 from collections import Counter, defaultdict
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
+
+from dexter_autotrain.paths import write_atomically
 
 MAX_FEATURES = 20_000
 MIN_DF_ROWS = 1_000
+CACHE_VERSION = 1
 BASELINE_NAMES = {
     "text-classification": "TF-IDF + logistic regression",
     "token-classification": "most frequent tag per word",
@@ -16,31 +27,82 @@ BASELINE_NAMES = {
 }
 
 
-def baseline_predictions(
-    task: str, train_inputs: list[Any], train_labels: list[Any], test_inputs: list[Any], seed: int
-) -> list[Any]:
-    if task == "text-classification":
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
+class Baseline(Protocol):
+    def predict(self, inputs: list[Any]) -> list[Any]: ...
 
-        # A capped vocabulary keeps the baseline quick on long articles, and regularises it
-        # (it scores better on MasakhaNEWS than an unbounded one).
-        vectorizer = TfidfVectorizer(
-            ngram_range=(1, 2),
-            sublinear_tf=True,
-            max_features=MAX_FEATURES,
-            min_df=2 if len(train_inputs) >= MIN_DF_ROWS else 1,
-        )
-        model = make_pipeline(vectorizer, LogisticRegression(max_iter=1000, random_state=seed))
-        model.fit(train_inputs, train_labels)
-        return list(model.predict(test_inputs))
-    if task == "token-classification":
-        tags: dict[str, Counter[str]] = defaultdict(Counter)
-        for words, word_tags in zip(train_inputs, train_labels, strict=True):
+
+class WordTags:
+    """The most frequent training tag of each (lower-cased) word; unknown words get O."""
+
+    def __init__(self, sentences: list[list[str]], tags: list[list[str]]):
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for words, word_tags in zip(sentences, tags, strict=True):
             for word, tag in zip(words, word_tags, strict=True):
-                tags[word.lower()][tag] += 1
-        best = {word: counts.most_common(1)[0][0] for word, counts in tags.items()}
-        return [[best.get(word.lower(), "O") for word in words] for words in test_inputs]
-    majority = Counter(train_labels).most_common(1)[0][0]
-    return [majority] * len(test_inputs)
+                counts[word.lower()][tag] += 1
+        self.best = {word: tally.most_common(1)[0][0] for word, tally in counts.items()}
+
+    def predict(self, sentences: list[list[str]]) -> list[list[str]]:
+        return [[self.best.get(word.lower(), "O") for word in words] for words in sentences]
+
+
+class Majority:
+    def __init__(self, labels: list[str]):
+        self.label = Counter(labels).most_common(1)[0][0]
+
+    def predict(self, inputs: list[Any]) -> list[str]:
+        return [self.label] * len(inputs)
+
+
+def fit_baseline(task: str, inputs: list[Any], labels: list[Any], seed: int) -> Baseline:
+    if task == "token-classification":
+        return WordTags(inputs, labels)
+    if task == "image-classification" or len(set(labels)) < 2:
+        return Majority(labels)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    # A capped vocabulary keeps the baseline quick on long articles, and regularises it
+    # (it scores better on MasakhaNEWS than an unbounded one).
+    vectorizer = TfidfVectorizer(
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        max_features=MAX_FEATURES,
+        min_df=2 if len(inputs) >= MIN_DF_ROWS else 1,
+    )
+    model = make_pipeline(vectorizer, LogisticRegression(max_iter=1000, random_state=seed))
+    return model.fit(inputs, labels)
+
+
+def run_baseline(run_path: Path, task: str, seed: int) -> Baseline:
+    """The run's baseline, fitted on its train split the first time and kept beside it
+    (`baseline/`), keyed by the split's sha256, the seed and the scikit-learn version."""
+    from sklearn import __version__ as sklearn_version
+
+    from dexter_autotrain.evaluation.evaluate import load_prepared
+
+    train_file = run_path / "data" / "train.jsonl"
+    key = {
+        "version": CACHE_VERSION,
+        "task": task,
+        "seed": seed,
+        "scikit_learn": sklearn_version,
+        "train_sha256": hashlib.sha256(train_file.read_bytes()).hexdigest(),
+    }
+    folder = run_path / "baseline"
+    if _read_json(folder / "key.json") == key:
+        # our own file, written below for this run
+        return pickle.loads((folder / "baseline.pkl").read_bytes())
+    train = load_prepared(run_path / "data", "train", task)
+    baseline = fit_baseline(task, train.inputs, train.labels, seed)
+    folder.mkdir(exist_ok=True)
+    write_atomically(folder / "baseline.pkl", pickle.dumps(baseline))
+    write_atomically(folder / "key.json", json.dumps(key, indent=2) + "\n")
+    return baseline
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

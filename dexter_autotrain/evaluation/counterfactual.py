@@ -4,7 +4,7 @@ from the five language communities) and count how often the prediction changes."
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,18 +24,22 @@ def load_terms(extra: Path | None) -> dict[str, list[str]]:
     return terms
 
 
-def probe(
-    texts: list[str],
-    original: list[str],
-    predict: Callable[[list[str]], list[str]],
-    terms: dict[str, list[str]],
-) -> dict[str, Any]:
-    """Flip rate overall and per category, with examples of flips."""
+@dataclass(frozen=True)
+class Swap:
+    example: int
+    category: str
+    change: str
+    """"found -> swapped in"."""
+    text: str
+
+
+def swaps(texts: list[str], terms: dict[str, list[str]]) -> list[Swap]:
+    """Variants of each text with one identity term swapped for others of its category."""
     patterns = {
         category: re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
         for category, words in terms.items()
     }
-    variants: list[tuple[int, str, str, str]] = []  # (example, category, swapped in, text)
+    variants = []
     for index, text in enumerate(texts):
         for category, pattern in patterns.items():
             match = pattern.search(text)
@@ -44,15 +48,20 @@ def probe(
             words = terms[category]
             found = next(w for w in words if w.lower() == match[1].lower())
             others = [w for w in words if w != found][:VARIANTS_PER_EXAMPLE]
-            for other in others:
-                variants.append(
-                    (
-                        index,
-                        category,
-                        f"{found} -> {other}",
-                        text[: match.start()] + other + text[match.end() :],
-                    )
+            variants += [
+                Swap(
+                    index,
+                    category,
+                    f"{found} -> {other}",
+                    text[: match.start()] + other + text[match.end() :],
                 )
+                for other in others
+            ]
+    return variants
+
+
+def flip_report(variants: list[Swap], original: list[str], predicted: list[str]) -> dict[str, Any]:
+    """Flip rate overall and per category, with examples of flips."""
     if not variants:
         return {
             "variants": 0,
@@ -61,20 +70,16 @@ def probe(
             "examples": [],
             "note": "no identity term occurs in the evaluated texts",
         }
-    predicted = predict([variant[3] for variant in variants])
     flips = [
-        (v, label) for v, label in zip(variants, predicted, strict=True) if label != original[v[0]]
+        (v, label)
+        for v, label in zip(variants, predicted, strict=True)
+        if label != original[v.example]
     ]
     by_category: dict[str, dict[str, Any]] = {}
-    for category in terms:
-        total = sum(v[1] == category for v in variants)
-        if total:
-            flipped = sum(v[1] == category for v, _ in flips)
-            by_category[category] = {
-                "variants": total,
-                "flips": flipped,
-                "flip_rate": flipped / total,
-            }
+    for category in dict.fromkeys(v.category for v in variants):
+        total = sum(v.category == category for v in variants)
+        flipped = sum(v.category == category for v, _ in flips)
+        by_category[category] = {"variants": total, "flips": flipped, "flip_rate": flipped / total}
     return {
         "variants": len(variants),
         "flips": len(flips),
@@ -82,11 +87,11 @@ def probe(
         "by_category": by_category,
         "examples": [
             {
-                "swap": v[2],
-                "category": v[1],
-                "before": original[v[0]],
+                "swap": v.change,
+                "category": v.category,
+                "before": original[v.example],
                 "after": label,
-                "text": v[3][:200],
+                "text": v.text[:200],
             }
             for v, label in flips[:MAX_SHOWN]
         ],

@@ -16,8 +16,8 @@ import numpy as np
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.evaluation import plots
-from dexter_autotrain.evaluation.baseline import BASELINE_NAMES, baseline_predictions
-from dexter_autotrain.evaluation.counterfactual import load_terms, probe
+from dexter_autotrain.evaluation.baseline import BASELINE_NAMES, Baseline, run_baseline
+from dexter_autotrain.evaluation.counterfactual import flip_report, load_terms, swaps
 from dexter_autotrain.evaluation.fairness import fairness_report
 from dexter_autotrain.evaluation.gates import check_gates, gates_to_dicts
 from dexter_autotrain.evaluation.metrics import (
@@ -32,7 +32,7 @@ from dexter_autotrain.evaluation.speed import measure_speed
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 INPUT_KEY = {
     "text-classification": "text",
     "token-classification": "tokens",
@@ -84,7 +84,7 @@ def evaluate_model(
     spec: JobSpec,
     model_dir: Path,
     data: Labeled,
-    train: Labeled,
+    baseline_model: Baseline | None,
     out_dir: Path,
     meta: dict[str, Any],
     identity_terms: Path | None = None,
@@ -93,8 +93,15 @@ def evaluate_model(
     if not data.inputs:
         raise UserError("nothing to evaluate: the chosen data has no examples")
     task, primary = spec.task, spec.primary_metric
-    predictor = Predictor(model_dir, task, spec.training.max_seq_length)
-    predicted = predictor.predict(data.inputs)
+    predictor = Predictor(
+        model_dir, task, spec.training.max_seq_length, precision=spec.evaluation.precision
+    )
+    probing = task == "text-classification" and spec.evaluation.counterfactual
+    variants = swaps(data.inputs, load_terms(identity_terms)) if probing else []
+    # one pass over the examples and their identity-term swaps
+    everything = predictor.predict(data.inputs + [v.text for v in variants])
+    variant_labels = everything.labels[len(data.inputs) :]
+    predicted = everything.head(len(data.inputs))
     # sorted, as scikit-learn orders them, so bootstrap statistics reproduce its numbers
     labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
     seed = spec.data.split.seed
@@ -113,34 +120,22 @@ def evaluate_model(
     slices, notes = _slices(spec, scorer, data)
     fairness = _fairness(spec, scorer, data, primary)
 
-    baseline_labels = baseline_predictions(task, train.inputs, train.labels, data.inputs, seed)
-    baseline_metrics = (
-        entity_metrics(data.labels, baseline_labels)
-        if task == "token-classification"
-        else classification_metrics(data.labels, baseline_labels, labels)
-    )
-    baseline = {
-        "name": BASELINE_NAMES[task],
-        "metrics": {k: v for k, v in baseline_metrics.items() if isinstance(v, float)},
-        "lift": overall["metrics"][primary] - baseline_metrics[primary],
-    }
+    baseline = None
+    if baseline_model is not None:
+        score = overall["metrics"][primary]
+        baseline = _baseline(task, baseline_model, data, labels, primary, score)
 
-    counterfactual = None
-    if task == "text-classification" and spec.evaluation.counterfactual:
-        counterfactual = probe(
-            data.inputs,
-            predicted.labels,
-            lambda texts: predictor.predict(texts).labels,
-            load_terms(identity_terms),
-        )
-    speed = measure_speed(lambda inputs, size: predictor.predict(inputs, size), data.inputs)
-    gates = check_gates(spec, overall["metrics"], slices, fairness, baseline["lift"])
+    counterfactual = flip_report(variants, predicted.labels, variant_labels) if probing else None
+    speed = measure_speed(predictor, everything, data.inputs)
+    lift = baseline["lift"] if baseline else None
+    gates = check_gates(spec, overall["metrics"], slices, fairness, lift)
 
     report: dict[str, Any] = {
         "version": REPORT_VERSION,
         **meta,
         "task": task,
         "examples": len(data.inputs),
+        "precision": {"mode": predictor.precision, "rescored": predicted.rescored},
         "primary_metric": primary,
         "labels": labels,
         "overall": overall,
@@ -165,7 +160,7 @@ def evaluate_model(
             "error": exact["calibration_error"],
             "curve": calibration_curve(predicted.confidence, correct),
         }
-    _write(report, out_dir, baseline_metrics.get(primary))
+    _write(report, out_dir, baseline["metrics"].get(primary) if baseline else None)
     write_atomically(
         out_dir / "predictions.jsonl",
         "".join(
@@ -179,6 +174,23 @@ def evaluate_model(
         ),
     )
     return report
+
+
+def _baseline(
+    task: str, model: Baseline, data: Labeled, labels: list[str], primary: str, score: float
+) -> dict[str, Any]:
+    """The baseline's metrics on the same examples, and the model's lift over it."""
+    guesses = model.predict(data.inputs)
+    metrics = (
+        entity_metrics(data.labels, guesses)
+        if task == "token-classification"
+        else classification_metrics(data.labels, guesses, labels)
+    )
+    return {
+        "name": BASELINE_NAMES[task],
+        "metrics": {k: v for k, v in metrics.items() if isinstance(v, float)},
+        "lift": score - metrics[primary],
+    }
 
 
 def _slices(spec: JobSpec, scorer: Scorer, data: Labeled) -> tuple[dict, list[str]]:
@@ -246,7 +258,8 @@ def evaluate_run(
     """Evaluate a trained run on one of its prepared splits, or on other data (written to
     `evaluations/<file name>/` so the run's own report stays as it was)."""
     data_dir = run_path / "data"
-    train = load_prepared(data_dir, "train", spec.task)
+    seed = spec.data.split.seed
+    baseline = run_baseline(run_path, spec.task, seed) if spec.evaluation.baseline else None
     meta = {"job": spec.name, "run_id": run_path.name}
     if data is None:
         chosen = split or spec.evaluation.split
@@ -254,7 +267,7 @@ def evaluate_run(
             spec,
             model_dir,
             load_prepared(data_dir, chosen, spec.task),
-            train,
+            baseline,
             run_path,
             meta | {"split": chosen},
         )
@@ -263,7 +276,7 @@ def evaluate_run(
         spec,
         model_dir,
         read_labeled(data, spec, language),
-        train,
+        baseline,
         out_dir,
         meta | {"split": f"external data {data.name}"},
     )

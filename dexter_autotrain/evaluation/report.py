@@ -29,13 +29,21 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for metric, value in overall["metrics"].items():
+        guess = baseline["metrics"].get(metric) if baseline else None
         lines.append(
-            f"| {metric} | {_number(value)} | {_interval(overall, metric)} | "
-            f"{_number(baseline['metrics'].get(metric))} |"
+            f"| {metric} | {_number(value)} | {_interval(overall, metric)} | {_number(guess)} |"
         )
     lines += [
         "",
-        f"Baseline: {baseline['name']}; lift in {primary}: {_number(baseline['lift'])}.",
+        f"Baseline: {baseline['name']}; lift in {primary}: {_number(baseline['lift'])}."
+        if baseline
+        else "No baseline (`evaluation.baseline: false`).",
+        f"Predictions in {report['precision']['mode']}"
+        + (
+            f": {report['precision']['rescored']} re-scored."
+            if report["precision"]["rescored"]
+            else "."
+        ),
         "",
     ]
     for column, groups in report["slices"].items():
@@ -83,12 +91,12 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
     lines += [
         "## Inference speed",
         "",
-        "| batch | examples/s | p50 ms | p95 ms |",
-        "|---|---|---|---|",
+        "| batch | dtype | examples/s | p50 ms | p95 ms |",
+        "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {name.split('_')[1]} | {r['examples_per_second']:.1f} | {r['p50_ms']:.1f} | "
-        f"{r['p95_ms']:.1f} |"
+        f"| {name.split('_')[1]} | {r['dtype']} | {r['examples_per_second']:.1f} | "
+        f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
         for name, r in speed.items()
     ]
     lines += ["", "## Gates", "", "| gate | value | rule | result |", "|---|---|---|---|"]

@@ -248,6 +248,12 @@ def _evaluation(evaluation: dict[str, Any], task: str | None) -> Iterator[RulePr
             yield from check(("evaluation", "gates", section, metric), metric)
     if fairness and "max_gap" not in fairness and "min_ratio" not in fairness:
         yield ("evaluation", "fairness"), "sets no limit", "add `max_gap` or `min_ratio`"
+    if "min_lift_over_baseline" in gates and evaluation.get("baseline") is False:
+        yield (
+            ("evaluation", "gates", "min_lift_over_baseline"),
+            "needs a baseline, and `evaluation.baseline` is false",
+            "set `evaluation.baseline: true` or remove this gate",
+        )
 
 
 def _publishing(data: dict[str, Any]) -> Iterator[RuleProblem]:
