@@ -99,11 +99,19 @@ def calibration_plot(curve: list[dict[str, float]], error: float, path: Path) ->
         marker="o",
         label=f"model (ECE {error:.3f})",
     )
+    for point in curve:  # so a bin of a few examples is not read as a trend
+        axes.annotate(
+            f"n={point['count']}",
+            (point["confidence"], point["accuracy"]),
+            textcoords="offset points",
+            xytext=(5, -10),
+            fontsize=7,
+        )
     axes.set_xlabel("confidence")
     axes.set_ylabel("accuracy")
     axes.set_xlim(0, 1)
     axes.set_ylim(0, 1)
-    axes.set_title("Calibration (test split)")
+    axes.set_title("Calibration")
     axes.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
