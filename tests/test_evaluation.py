@@ -312,7 +312,7 @@ def test_the_baseline_is_fitted_during_training_and_reused(evaluated_run):
 
 
 @needs_shared
-def test_no_baseline_when_the_spec_turns_it_off(evaluated_run, tmp_path):
+def test_no_baseline_and_only_the_chosen_metrics(evaluated_run, tmp_path):
     from dexter_autotrain.evaluation.evaluate import evaluate_model, load_prepared
     from dexter_autotrain.runs import Run
 
@@ -324,6 +324,7 @@ def test_no_baseline_when_the_spec_turns_it_off(evaluated_run, tmp_path):
                 update={
                     "baseline": False,
                     "bootstrap_samples": 0,
+                    "metrics": ["accuracy"],
                     "gates": type(spec.evaluation.gates)(),
                 }
             )
@@ -333,4 +334,8 @@ def test_no_baseline_when_the_spec_turns_it_off(evaluated_run, tmp_path):
     meta = {"job": spec.name, "run_id": run.run_id, "split": "test"}
     report = evaluate_model(spec, run.path / run.state()["model_dir"], data, None, tmp_path, meta)
     assert report["baseline"] is None and report["gates"]["passed"]
+    assert set(report["overall"]["metrics"]) == {"accuracy", "f1_macro"}  # chosen + primary
+    assert all(
+        set(r["metrics"]) == {"accuracy", "f1_macro"} for r in report["slices"]["language"].values()
+    )
     assert "No baseline (`evaluation.baseline: false`)." in (tmp_path / "evaluation.md").read_text()

@@ -113,6 +113,8 @@ def evaluate_model(
         predicted.confidence,
         spec.evaluation.bootstrap_samples,
         seed,
+        # the primary metric is always reported: the lift and the card are stated in it
+        [*spec.evaluation.metrics, primary] if spec.evaluation.metrics else None,
     )
     rows = np.arange(len(data.inputs))
     overall = scorer.score(rows)
@@ -124,6 +126,9 @@ def evaluate_model(
     if baseline_model is not None:
         score = overall["metrics"][primary]
         baseline = _baseline(task, baseline_model, data, labels, primary, score)
+        baseline["metrics"] = {
+            k: v for k, v in baseline["metrics"].items() if k in overall["metrics"]
+        }
 
     counterfactual = flip_report(variants, predicted.labels, variant_labels) if probing else None
     speed = measure_speed(predictor, everything, data.inputs)

@@ -41,8 +41,11 @@ class Scorer:
         confidence: np.ndarray | None,
         samples: int,
         seed: int,
+        shown: Sequence[str] | None = None,
     ):
+        """`shown`: the metrics to report (`evaluation.metrics`); None: every one."""
         self.task, self.y_true, self.y_pred, self.labels = task, y_true, y_pred, labels
+        self.shown = set(shown or SCALAR_KEYS)
         self.confidence, self.samples = confidence, samples
         self.rng = np.random.default_rng(seed)
         if task == "token-classification":
@@ -86,10 +89,11 @@ class Scorer:
 
     def score(self, rows: np.ndarray) -> dict[str, Any]:
         exact = self.exact(rows)
+        metrics = {k: v for k, v in exact.items() if k in SCALAR_KEYS and k in self.shown}
         return {
             "count": len(rows),
-            "metrics": {k: v for k, v in exact.items() if k in SCALAR_KEYS},
-            "ci95": self.intervals(rows),
+            "metrics": metrics,
+            "ci95": {k: v for k, v in self.intervals(rows).items() if k in metrics},
             "per_class": exact.get("per_class", {}),
         }
 
