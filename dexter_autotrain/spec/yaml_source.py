@@ -137,9 +137,7 @@ def _read_text(path: Path, display: str) -> str:
             )
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise UserError(
-            [Problem(display, None, None, "", "file not found", "check the path")]
-        ) from None
+        raise _file_error(display, "file not found", "check the path") from None
     except IsADirectoryError:
         raise _file_error(
             display, "is a directory, not a file", "pass a .yaml file or a glob such as jobs/*.yaml"
@@ -187,30 +185,18 @@ class _Builder:
     def build(self, node: yaml.Node, path: FieldPath, depth: int = 0) -> Any:
         self.values += 1
         if self.values > MAX_VALUES or depth > MAX_DEPTH:
-            raise UserError(
-                [
-                    Problem(
-                        self.display,
-                        None,
-                        None,
-                        "",
-                        f"document expands to more than {MAX_VALUES} values or {MAX_DEPTH} levels",
-                        "remove the anchors/aliases that repeat content (an alias bomb?)",
-                    )
-                ]
+            raise _file_error(
+                self.display,
+                f"document expands to more than {MAX_VALUES} values or {MAX_DEPTH} levels",
+                "remove the anchors/aliases that repeat content (an alias bomb?)",
             )
         self.marks.setdefault(path, _mark(node, self.display))
         if node.tag not in _PLAIN_TAGS:
-            mark = _mark(node, self.display)
-            self.problems.append(
-                Problem(
-                    self.display,
-                    mark.line,
-                    mark.column,
-                    dotted(path),
-                    f"unsupported tag {node.tag}",
-                    "use plain strings, numbers, booleans, lists and maps",
-                )
+            self._problem(
+                _mark(node, self.display),
+                path,
+                f"unsupported tag {node.tag}",
+                "use plain strings, numbers, booleans, lists and maps",
             )
             return None
         if isinstance(node, yaml.MappingNode):
@@ -228,34 +214,27 @@ class _Builder:
             mark = _mark(key_node, self.display)
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str) or key_node.tag != "tag:yaml.org,2002:str":
-                self.problems.append(
-                    Problem(
-                        self.display,
-                        mark.line,
-                        mark.column,
-                        dotted(path),
-                        "keys must be plain strings",
-                        "quote the key or rename it",
-                    )
+                self._problem(
+                    mark, path, "keys must be plain strings", "quote the key or rename it"
                 )
                 continue
             child = (*path, key)
             if key in result:
-                first = self.marks[child]
-                self.problems.append(
-                    Problem(
-                        self.display,
-                        mark.line,
-                        mark.column,
-                        dotted(child),
-                        f"duplicate key (first written on line {first.line})",
-                        "keep one of them; YAML would silently use the last",
-                    )
+                self._problem(
+                    mark,
+                    child,
+                    f"duplicate key (first written on line {self.marks[child].line})",
+                    "keep one of them; YAML would silently use the last",
                 )
                 continue
             self.marks[child] = mark
             result[key] = self.build(value_node, child, depth + 1)
         return result
+
+    def _problem(self, mark: Mark, path: FieldPath, message: str, hint: str) -> None:
+        self.problems.append(
+            Problem(self.display, mark.line, mark.column, dotted(path), message, hint)
+        )
 
 
 def _file_error(display: str, message: str, hint: str) -> UserError:
