@@ -22,6 +22,12 @@ from transformers import (
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 VOCAB_SIZE = 4000
+TINY_LAYERS = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+}
 
 
 def training_texts(train_jsonl: str, task: str) -> list[str]:
@@ -57,10 +63,7 @@ def text_model(texts: list[str], output_dir: str) -> None:
     fast.save_pretrained(output_dir)
     config = BertConfig(
         vocab_size=len(fast),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
+        **TINY_LAYERS,
         max_position_embeddings=512,
     )
     BertModel(config).save_pretrained(output_dir)
@@ -70,10 +73,7 @@ def image_model(output_dir: str) -> None:
     config = ViTConfig(
         image_size=32,
         patch_size=8,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
+        **TINY_LAYERS,
     )
     ViTModel(config).save_pretrained(output_dir)
     ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(output_dir)
