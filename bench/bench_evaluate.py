@@ -81,7 +81,8 @@ def main() -> None:
     from transformers.utils import logging
 
     from dexter_autotrain.evaluation.baseline import run_baseline
-    from dexter_autotrain.evaluation.evaluate import Labeled, evaluate_model
+    from dexter_autotrain.evaluation.evaluate import evaluate_model
+    from dexter_autotrain.evaluation.examples import Labeled
     from dexter_autotrain.runs import Run
 
     logging.disable_progress_bar()

@@ -25,6 +25,7 @@ from dexter_autotrain.evaluation.metrics import (
     entity_scores,
     expected_calibration_error,
 )
+from dexter_autotrain.spec.model import Gates
 
 needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 LABELS = ["negative", "neutral", "positive"]
@@ -212,36 +213,45 @@ def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, evaluated_run, tmp_pa
     assert (tmp_path / "model_cards" / "strict.md").read_text() == card
 
 
-@needs_shared
-def test_slices_and_fairness_by_another_column(evaluated_run, tmp_path):
+def _evaluate_test_split(run_dir: Path, out: Path, platform: bool = False, **evaluation) -> dict:
+    """Evaluate the run's test split again, with `evaluation` settings changed; with
+    `platform`, an extra slice column (alternating x / facebook) that fairness groups by."""
     from dexter_autotrain.evaluation.baseline import run_baseline
-    from dexter_autotrain.evaluation.evaluate import evaluate_model, load_prepared
+    from dexter_autotrain.evaluation.evaluate import evaluate_model
+    from dexter_autotrain.evaluation.examples import load_prepared
     from dexter_autotrain.runs import Run
 
-    run = Run(evaluated_run)
+    run = Run(run_dir)
     spec = run.spec()
-    spec = spec.model_copy(
-        update={
-            "evaluation": spec.evaluation.model_copy(
-                update={
-                    "slices": ["language", "platform"],
-                    "bootstrap_samples": 50,
-                    "fairness": spec.evaluation.fairness.model_copy(
-                        update={"group_by": "platform"}
-                    ),
-                }
-            )
-        }
-    )
+    if platform:
+        evaluation["fairness"] = spec.evaluation.fairness.model_copy(
+            update={"group_by": "platform"}
+        )
+    spec = spec.model_copy(update={"evaluation": spec.evaluation.model_copy(update=evaluation)})
     data = load_prepared(run.path / "data", "test", spec.task)
-    data.extras["platform"] = [("x", "facebook")[i % 2] for i in range(len(data.inputs))]
-    report = evaluate_model(
+    if platform:
+        data.extras["platform"] = [("x", "facebook")[i % 2] for i in range(len(data.inputs))]
+    baseline = None
+    if spec.evaluation.baseline:
+        baseline = run_baseline(run.path, spec.task, spec.data.split.seed)
+    return evaluate_model(
         spec,
         run.path / run.state()["model_dir"],
         data,
-        run_baseline(run.path, spec.task, spec.data.split.seed),
-        tmp_path,
+        baseline,
+        out,
         {"job": spec.name, "run_id": run.run_id, "split": "test"},
+    )
+
+
+@needs_shared
+def test_slices_and_fairness_by_another_column(evaluated_run, tmp_path):
+    report = _evaluate_test_split(
+        evaluated_run,
+        tmp_path,
+        platform=True,
+        slices=["language", "platform"],
+        bootstrap_samples=50,
     )
     platforms = report["slices"]["platform"]
     assert {k: v["count"] for k, v in platforms.items()} == {"facebook": 100, "x": 100}
@@ -313,26 +323,14 @@ def test_the_baseline_is_fitted_during_training_and_reused(evaluated_run):
 
 @needs_shared
 def test_no_baseline_and_only_the_chosen_metrics(evaluated_run, tmp_path):
-    from dexter_autotrain.evaluation.evaluate import evaluate_model, load_prepared
-    from dexter_autotrain.runs import Run
-
-    run = Run(evaluated_run)
-    spec = run.spec()
-    spec = spec.model_copy(
-        update={
-            "evaluation": spec.evaluation.model_copy(
-                update={
-                    "baseline": False,
-                    "bootstrap_samples": 0,
-                    "metrics": ["accuracy"],
-                    "gates": type(spec.evaluation.gates)(),
-                }
-            )
-        }
+    report = _evaluate_test_split(
+        evaluated_run,
+        tmp_path,
+        baseline=False,
+        bootstrap_samples=0,
+        metrics=["accuracy"],
+        gates=Gates(),
     )
-    data = load_prepared(run.path / "data", "test", spec.task)
-    meta = {"job": spec.name, "run_id": run.run_id, "split": "test"}
-    report = evaluate_model(spec, run.path / run.state()["model_dir"], data, None, tmp_path, meta)
     assert report["baseline"] is None and report["gates"]["passed"]
     assert set(report["overall"]["metrics"]) == {"accuracy", "f1_macro"}  # chosen + primary
     assert all(

@@ -79,7 +79,7 @@ def run_baseline(run_path: Path, task: str, seed: int) -> Baseline:
     (`baseline/`), keyed by the split's sha256, the seed and the scikit-learn version."""
     from sklearn import __version__ as sklearn_version
 
-    from dexter_autotrain.evaluation.evaluate import load_prepared
+    from dexter_autotrain.evaluation.examples import load_prepared
 
     train_file = run_path / "data" / "train.jsonl"
     key = {

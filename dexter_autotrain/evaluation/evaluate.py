@@ -8,7 +8,6 @@ evaluation.md and PNG plots.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from dexter_autotrain.errors import UserError
 from dexter_autotrain.evaluation import plots
 from dexter_autotrain.evaluation.baseline import BASELINE_NAMES, Baseline, run_baseline
 from dexter_autotrain.evaluation.counterfactual import flip_report, load_terms, swaps
+from dexter_autotrain.evaluation.examples import Labeled, load_prepared, read_labeled
 from dexter_autotrain.evaluation.fairness import fairness_report
 from dexter_autotrain.evaluation.gates import check_gates, gates_to_dicts
 from dexter_autotrain.evaluation.metrics import (
@@ -33,51 +33,6 @@ from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
 
 REPORT_VERSION = 2
-INPUT_KEY = {
-    "text-classification": "text",
-    "token-classification": "tokens",
-    "image-classification": "image",
-}
-LABEL_KEY = {
-    "text-classification": "label",
-    "token-classification": "tags",
-    "image-classification": "label",
-}
-
-
-@dataclass
-class Labeled:
-    """Examples to score: inputs, gold labels and the language of each."""
-
-    inputs: list[Any]
-    labels: list[Any]
-    languages: list[str]
-    extras: dict[str, list[str]] = field(default_factory=dict)
-    """Other slice columns, one value per example."""
-
-    def groups(self, column: str) -> list[str] | None:
-        return self.languages if column == "language" else self.extras.get(column)
-
-
-def load_prepared(data_dir: Path, split: str, task: str) -> Labeled:
-    path = data_dir / f"{split}.jsonl"
-    if not path.is_file():
-        raise UserError(
-            f"{path}: no prepared {split} split in this run (choose another "
-            "--split, or pass --data)"
-        )
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    inputs = [row[INPUT_KEY[task]] for row in rows]
-    if task == "image-classification":
-        inputs = [str(data_dir / value) for value in inputs]
-    known = {INPUT_KEY[task], LABEL_KEY[task], "language"}
-    extras = sorted({key for row in rows[:1] for key in row} - known)
-    return Labeled(
-        inputs,
-        [row[LABEL_KEY[task]] for row in rows],
-        [row["language"] for row in rows],
-        {name: [str(row.get(name)) for row in rows] for name in extras},
-    )
 
 
 def evaluate_model(
@@ -124,11 +79,7 @@ def evaluate_model(
 
     baseline = None
     if baseline_model is not None:
-        score = overall["metrics"][primary]
-        baseline = _baseline(task, baseline_model, data, labels, primary, score)
-        baseline["metrics"] = {
-            k: v for k, v in baseline["metrics"].items() if k in overall["metrics"]
-        }
+        baseline = _baseline(task, baseline_model, data, labels, primary, overall["metrics"])
 
     counterfactual = flip_report(variants, predicted.labels, variant_labels) if probing else None
     speed = measure_speed(predictor, everything, data.inputs)
@@ -182,9 +133,15 @@ def evaluate_model(
 
 
 def _baseline(
-    task: str, model: Baseline, data: Labeled, labels: list[str], primary: str, score: float
+    task: str,
+    model: Baseline,
+    data: Labeled,
+    labels: list[str],
+    primary: str,
+    reported: dict[str, float],
 ) -> dict[str, Any]:
-    """The baseline's metrics on the same examples, and the model's lift over it."""
+    """The baseline's scores on the same examples, in the metrics reported for the model,
+    and the model's lift over it."""
     guesses = model.predict(data.inputs)
     metrics = (
         entity_metrics(data.labels, guesses)
@@ -193,8 +150,8 @@ def _baseline(
     )
     return {
         "name": BASELINE_NAMES[task],
-        "metrics": {k: v for k, v in metrics.items() if isinstance(v, float)},
-        "lift": score - metrics[primary],
+        "metrics": {k: metrics[k] for k in reported if isinstance(metrics.get(k), float)},
+        "lift": reported[primary] - metrics[primary],
     }
 
 
@@ -285,22 +242,3 @@ def evaluate_run(
         out_dir,
         meta | {"split": f"external data {data.name}"},
     )
-
-
-def read_labeled(path: Path, spec: JobSpec, language: str | None) -> Labeled:
-    """Examples from a file the job never saw, read with the job's column mapping."""
-    from dexter_autotrain.data.checks import apply_label_map
-    from dexter_autotrain.data.readers import read_source
-    from dexter_autotrain.data.sources import resolve_path
-
-    sources = resolve_path(path, None, language, None, "--data")
-    parts = [examples for source in sources for examples in read_source(source, spec).values()]
-    labeled = Labeled([], [], [])
-    for examples in parts:
-        apply_label_map(examples, spec.data.label_map)
-        labeled.inputs += examples.inputs
-        labeled.labels += examples.labels
-        labeled.languages += examples.languages
-        for name, values in examples.extras.items():
-            labeled.extras.setdefault(name, []).extend(values)
-    return labeled

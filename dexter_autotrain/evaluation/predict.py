@@ -19,14 +19,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
+
+from dexter_autotrain.spec.model import Precision
 
 DEFAULT_BATCH_SIZE = 32
 CLOSE_CALL_MARGIN = 0.1
 PAD_TO_MULTIPLE = 8
-Precision = Literal["auto", "bfloat16", "float32"]
 
 
 @dataclass
@@ -103,6 +104,11 @@ class Predictor:
     @property
     def labels(self) -> list[str]:
         return [self.id2label[i] for i in sorted(self.id2label)]
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the main pass."""
+        return "float32" if self.fast_model is None else "bfloat16"
 
     @property
     def precision(self) -> str:

@@ -22,18 +22,18 @@ def measure_speed(
     sample = inputs[:SINGLE_EXAMPLES]
     predictor.time_batches(sample[:1], 1)  # warm up
     return {
-        "batch_1": _figures(predictor.time_batches(sample, 1), len(sample), predictor),
+        "batch_1": _figures(predictor.time_batches(sample, 1), len(sample), predictor.dtype),
         f"batch_{predictor.batch_size}": _figures(
-            predicted.batch_seconds, len(predicted.labels), predictor
+            predicted.batch_seconds, len(predicted.labels), predictor.dtype
         ),
     }
 
 
-def _figures(latencies: list[float], examples: int, predictor: Predictor) -> dict[str, Any]:
+def _figures(latencies: list[float], examples: int, dtype: str) -> dict[str, Any]:
     return {
         "examples_per_second": examples / sum(latencies),
         "p50_ms": float(np.percentile(latencies, 50) * 1000),
         "p95_ms": float(np.percentile(latencies, 95) * 1000),
         "examples": examples,
-        "dtype": "bfloat16" if predictor.fast_model is not None else "float32",
+        "dtype": dtype,
     }

@@ -28,6 +28,8 @@ Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*[smhd]$")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
 
+Precision = Literal["auto", "bfloat16", "float32"]
+
 TEXT_METRICS = (
     "accuracy",
     "f1_macro",
@@ -222,7 +224,7 @@ class Evaluation(_Section):
         None, description="extra identity terms file, relative to the spec file"
     )
     bootstrap_samples: Annotated[int, Field(ge=0, le=100_000)] = 1000
-    precision: Literal["auto", "bfloat16", "float32"] = Field(
+    precision: Precision = Field(
         "auto",
         description="auto: bfloat16 where the hardware runs it natively, close calls "
         "re-scored in float32 (float32's labels, 2-3x faster on such CPUs), else float32; "
