@@ -82,7 +82,7 @@ def evaluate_model(
         baseline = _baseline(task, baseline_model, data, labels, primary, overall["metrics"])
 
     counterfactual = flip_report(variants, predicted.labels, variant_labels) if probing else None
-    speed = measure_speed(predictor, everything, data.inputs)
+    speed = measure_speed(predictor, data.inputs)
     lift = baseline["lift"] if baseline else None
     gates = check_gates(spec, overall["metrics"], slices, fairness, lift)
 
@@ -91,7 +91,12 @@ def evaluate_model(
         **meta,
         "task": task,
         "examples": len(data.inputs),
-        "precision": {"mode": predictor.precision, "rescored": predicted.rescored},
+        "precision": {
+            "mode": predictor.precision,
+            "rescored": predicted.rescoring.examples,
+            "gap": predicted.rescoring.gap if predicted.rescoring.examples else None,
+            "drift": predicted.rescoring.drift if predicted.rescoring.examples else None,
+        },
         "primary_metric": primary,
         "labels": labels,
         "overall": overall,

@@ -38,12 +38,7 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         f"Baseline: {baseline['name']}; lift in {primary}: {_number(baseline['lift'])}."
         if baseline
         else "No baseline (`evaluation.baseline: false`).",
-        f"Predictions in {report['precision']['mode']}"
-        + (
-            f": {report['precision']['rescored']} re-scored."
-            if report["precision"]["rescored"]
-            else "."
-        ),
+        _precision(report["precision"]),
         "",
     ]
     for column, groups in report["slices"].items():
@@ -111,3 +106,13 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
     for note in report.get("notes", []):
         lines += ["", f"> {note}"]
     return "\n".join(lines) + "\n"
+
+
+def _precision(precision: dict[str, Any]) -> str:
+    line = f"Predictions in {precision['mode']}"
+    if not precision["rescored"]:
+        return line + "."
+    return (
+        f"{line}: {precision['rescored']} re-scored (logit gap under {precision['gap']:g}; "
+        f"bfloat16 had moved their logit differences by at most {precision['drift']:.3f})."
+    )

@@ -15,6 +15,8 @@ from dexter_autotrain.evaluation.metrics import (
     entity_scores,
 )
 
+RESAMPLED_ROWS_AT_ONCE = 2_000_000
+"""Bootstrap resamples are drawn and scored in chunks of about this many example indices."""
 SCALAR_KEYS = (
     "accuracy",
     "f1_macro",
@@ -68,24 +70,27 @@ class Scorer:
         """95% percentile bootstrap intervals of the scalar metrics over `rows`."""
         if self.samples == 0 or len(rows) == 0:
             return {}
-        draws = []
-        for _ in range(self.samples):
-            sample = rows[self.rng.integers(0, len(rows), len(rows))]
-            draws.append(self._scores(sample))
+        chunk = max(1, RESAMPLED_ROWS_AT_ONCE // len(rows))
+        parts = [
+            self._scores(rows[self.rng.integers(0, len(rows), (min(chunk, left), len(rows)))])
+            for left in range(self.samples, 0, -chunk)
+        ]
         return {
-            key: [
-                float(np.percentile([d[key] for d in draws], 2.5)),
-                float(np.percentile([d[key] for d in draws], 97.5)),
-            ]
-            for key in draws[0]
+            key: [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+            for key in parts[0]
+            for values in [np.concatenate([part[key] for part in parts])]
         }
 
-    def _scores(self, rows: np.ndarray) -> dict[str, float]:
+    def _scores(self, samples: np.ndarray) -> dict[str, np.ndarray]:
+        """Scalar metrics of each resample (a row of example indices)."""
         if self.task == "token-classification":
-            return entity_scores(self.counts[rows])
-        size = len(self.labels)
-        matrix = np.bincount(self.codes[rows], minlength=size * size).reshape(size, size)
-        return confusion_scores(matrix)
+            return entity_scores(self.counts[samples].sum(axis=1))
+        cells = len(self.labels) ** 2
+        offsets = np.arange(len(samples))[:, None] * cells
+        counts = np.bincount(
+            (self.codes[samples] + offsets).ravel(), minlength=len(samples) * cells
+        )
+        return confusion_scores(counts.reshape(len(samples), len(self.labels), len(self.labels)))
 
     def score(self, rows: np.ndarray) -> dict[str, Any]:
         exact = self.exact(rows)
