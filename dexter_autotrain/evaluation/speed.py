@@ -16,7 +16,7 @@ from dexter_autotrain.evaluation.predict import Predictor
 
 SINGLE_EXAMPLES = 32
 BATCH = 32
-TIMED_BATCHES = 12
+TIMED_BATCHES = 8
 
 
 def measure_speed(predictor: Predictor, inputs: list[Any]) -> dict[str, dict[str, Any]]:
