@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import random
 import subprocess
 import sys
 import tempfile
@@ -59,12 +60,15 @@ def train_run(folder: Path) -> Path:
 
 
 def tweets(count: int) -> list[tuple[str, str, str]]:
-    """(text, label, language), taking the languages' test files in turn."""
+    """(text, label, language), taking the languages' test files in turn, each shuffled with
+    a fixed seed (the files are sorted by label)."""
     per_language = []
     for language in LANGUAGES:
         with (SENTIMENT / language / "test.tsv").open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle, delimiter="\t")
-            per_language.append([(r["text"], r["label"], language) for r in reader])
+            rows = [(r["text"], r["label"], language) for r in reader]
+        random.Random(0).shuffle(rows)
+        per_language.append(rows)
     mixed = [row for rows in zip(*per_language, strict=False) for row in rows]
     return mixed[:count]
 
