@@ -79,6 +79,7 @@ def group_scores_plot(
             ha="center",
             va="bottom",
             fontsize=8,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},  # over the lines
         )
     axes.set_ylim(0, 1.15)
     axes.set_ylabel(metric)

@@ -113,6 +113,6 @@ def _precision(precision: dict[str, Any]) -> str:
     if not precision["rescored"]:
         return line + "."
     return (
-        f"{line}: {precision['rescored']} re-scored (logit gap under {precision['gap']:g}; "
+        f"{line}: {precision['rescored']} re-scored (logit gap under {precision['gap']:.3f}; "
         f"bfloat16 had moved their logit differences by at most {precision['drift']:.3f})."
     )
