@@ -17,7 +17,7 @@ import venv
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
 AUTOTRAIN_REQUIREMENT = "autotrain-advanced==0.8.36"
@@ -51,13 +51,20 @@ class RunnerEnv:
         """What `install` recorded: the requirements it installed and what it removed."""
         return json.loads(self.marker.read_text()) if self.is_installed() else {}
 
-    def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
+    def environ(
+        self, base: dict[str, str] | None = None, seed: int | None = None
+    ) -> dict[str, str]:
         """Environment for processes in the runner: its bin/ first on PATH (AutoTrain starts
-        `accelerate launch`), offline Hub access, no user site-packages."""
+        `accelerate launch`), offline Hub access, no user site-packages; with `seed`, torch
+        seeded from it in every process (see runner_scripts/startup/sitecustomize.py)."""
         env = dict(os.environ if base is None else base)
         env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
         env["VIRTUAL_ENV"] = str(self.root)
         env.pop("PYTHONPATH", None)
+        env.pop("DEXTER_SEED", None)
+        if seed is not None:
+            startup = resources.files("dexter_autotrain.runner_scripts.startup")
+            env |= {"PYTHONPATH": str(startup), "DEXTER_SEED": str(seed)}
         env |= {
             "PYTHONNOUSERSITE": "1",
             "HF_HUB_OFFLINE": "1",

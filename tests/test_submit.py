@@ -237,3 +237,26 @@ def test_sigterm_cancels_training_and_stops_every_child(tmp_path):
         os.killpg(training_pid, 0)  # autotrain, accelerate and the trainer are all gone
     state = json.loads(next(runs.glob("narrative/*/state.json")).read_text())
     assert (state["state"], state["reason"]) == ("cancelled", "cancelled during train")
+
+
+def test_the_same_job_trains_the_same_model_twice(cli, tmp_path):
+    """Seeded end to end: the smoke model's vocabulary and weights, and the classification
+    head AutoTrain adds before its Trainer seeds anything."""
+    weights = []
+    for attempt in ("first", "second"):
+        (tmp_path / attempt).mkdir()
+        result = _submit(cli, tmp_path / attempt, JOBS / "narrative.yaml", "--smoke")
+        assert result.code == 0, result.stderr[-3000:]
+        state = json.loads(result.stdout)
+        run = Path(state["run"])
+        weights.append(
+            [
+                (run / name).read_bytes()
+                for name in (
+                    "base-model/tokenizer.json",
+                    "base-model/model.safetensors",
+                    f"{state['model_dir']}/model.safetensors",
+                )
+            ]
+        )
+    assert weights[0] == weights[1]

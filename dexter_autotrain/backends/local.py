@@ -39,7 +39,7 @@ class LocalBackend:
             process = subprocess.Popen(
                 [str(self.runner.bin / "autotrain"), "--config", CONFIG_FILE_NAME],
                 cwd=run.path,
-                env=self.runner.environ(),
+                env=self.runner.environ(seed=run.spec().training.seed),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -1,16 +1,18 @@
 """Run inside the AutoTrain runner: build a tiny, randomly initialised model for smoke runs.
 
-Text tasks get a 2-layer BERT (hidden size 32) and a WordPiece tokenizer trained on the job's
-own training text; image tasks a 2-layer ViT on 32x32 images. Nothing is downloaded.
+Text tasks get a 2-layer BERT (hidden size 32) and a WordPiece tokenizer whose vocabulary is
+the job's own training text: every character, and its most frequent words; image tasks a
+2-layer ViT on 32x32 images. Nothing is downloaded.
 
     python tiny_model.py TASK TRAIN_JSONL OUTPUT_DIR
 """
 
 import json
 import sys
+from collections import Counter
 
 import torch
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 from transformers import (
     BertConfig,
     BertModel,
@@ -38,13 +40,30 @@ def training_texts(train_jsonl: str, task: str) -> list[str]:
     return [row["text"] for row in rows]
 
 
+def wordpiece_vocab(texts: list[str], normalizer, pre_tokenizer) -> dict[str, int]:
+    """Every character, alone and as a continuation, then the most frequent words (ties in
+    alphabetical order). Built here because the WordPiece trainer's vocabulary changes from
+    run to run (hash-map order: huggingface/tokenizers#1794), and a smoke run of the same job
+    and data must give the same model."""
+    words: Counter[str] = Counter()
+    for text in texts:
+        pieces = pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text))
+        words.update(piece for piece, _ in pieces)
+    characters = sorted({character for word in words for character in word})
+    tokens = [*SPECIAL_TOKENS, *characters, *(f"##{c}" for c in characters)]
+    known = set(tokens)
+    by_count = sorted(words.items(), key=lambda item: (-item[1], item[0]))
+    tokens += [word for word, _ in by_count if word not in known][: VOCAB_SIZE - len(tokens)]
+    return {token: index for index, token in enumerate(tokens)}
+
+
 def text_model(texts: list[str], output_dir: str) -> None:
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.train_from_iterator(
-        texts, trainers.WordPieceTrainer(vocab_size=VOCAB_SIZE, special_tokens=SPECIAL_TOKENS)
-    )
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    vocab = wordpiece_vocab(texts, normalizer, pre_tokenizer)
+    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

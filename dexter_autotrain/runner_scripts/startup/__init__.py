@@ -1,0 +1,1 @@
+"""Put on the runner's PYTHONPATH for training: holds its `sitecustomize`."""
