@@ -213,9 +213,7 @@ class Predictor:
             rows = [encoded["input_ids"][i] for i in indices]
             longest = max(len(row) for row in rows)
             # few distinct shapes: kernels are compiled per shape on first use
-            width = max(
-                longest, min(-(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, self.max_length)
-            )
+            width = max(longest, min(_padded(longest), self.max_length))
             mask = np.zeros((len(rows), width), dtype=np.int64)
             batch = {}
             for name in names:
@@ -286,7 +284,7 @@ class _Passes:
         batches: list[list[int]] = []
         width = 0
         for index in order:
-            longer = -(-self.lengths[index] // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE
+            longer = _padded(self.lengths[index])
             rows = len(batches[-1]) if batches else 0
             padding = rows * (longer - width)
             if not rows or (rows + 1) * longer > budget or padding > PASS_COST_IN_TOKENS:
@@ -309,6 +307,11 @@ class _Passes:
             done = count
             count = int(np.sum(gaps < DRIFT_SAFETY * drift))
         return Rescoring(done, DRIFT_SAFETY * drift, drift)
+
+
+def _padded(length: int) -> int:
+    """`length` rounded up to a multiple of `PAD_TO_MULTIPLE`."""
+    return -(-length // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE
 
 
 def _first_tokens(word_ids: list[int | None]) -> dict[int, int]:
