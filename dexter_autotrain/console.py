@@ -1,4 +1,9 @@
-"""Terminal output: rich for people, plain text when stdout is not a terminal."""
+"""Terminal output: rich for people, plain text when stdout is not a terminal, JSON for scripts.
+
+Everything that came from input (file names, field names, values, log lines) is passed
+through `printable()` before it reaches a terminal, so control characters in a hostile spec
+cannot move the cursor or rewrite a CI log.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,38 @@ import json
 import sys
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.markup import escape
 
 from dexter_autotrain.errors import Problem
+from dexter_autotrain.path_policy import printable
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Mode:
+    """Whether the running command was given `--json` (errors then go to stdout as JSON)."""
+
+    json = False
+
+
+mode = _Mode()
+
+
+def _remember_json(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        mode.json = True
+    return value
+
+
+def json_option(help_text: str = "Print the result as JSON for scripts (errors too)."):
+    """The `--json` flag every command takes; with it, errors are JSON on stdout as well:
+    `{"ok": false, "problems": [...]}`."""
+    return click.option(
+        "--json", "as_json", is_flag=True, is_eager=True, callback=_remember_json, help=help_text
+    )
 
 
 def print_json(payload: Any) -> None:
@@ -21,5 +51,17 @@ def print_json(payload: Any) -> None:
 
 
 def print_problems(problems: list[Problem]) -> None:
+    """One line per problem on stderr, escaped; as `{"ok": false, ...}` on stdout in JSON mode."""
+    if mode.json:
+        print_json({"ok": False, "problems": [p.to_dict() for p in problems]})
+        return
     for problem in problems:
-        err.print(f"[red]{escape(str(problem))}[/red]")
+        err.print(f"[red]{escape(printable(str(problem)))}[/red]")
+
+
+def print_error(kind: str, message: str) -> None:
+    """A failure that is not a located problem (exit 1): `error: ...`, or JSON."""
+    if mode.json:
+        print_json({"ok": False, "error": kind, "message": message})
+        return
+    err.print(f"[red]{kind}[/red]: {escape(printable(message))}")
