@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dexter_autotrain.console import err, out, print_json
+from dexter_autotrain.console import err, json_option, out, print_error, print_json
 from dexter_autotrain.runner_env import RunnerEnv, RunnerInstallError, default_runner, install
 
 
@@ -18,7 +18,7 @@ def ensure_runner() -> RunnerEnv:
         with err.status("installing the AutoTrain runner (first use)") as status:
             install(env, lambda text: status.update(f"runner: {text}"), log)
     except RunnerInstallError as error:
-        err.print(f"[red]runner install failed[/red]: {error}")
+        print_error("runner install failed", str(error))
         raise SystemExit(1) from None
     return env
 
@@ -39,15 +39,19 @@ def runner() -> None:
 
 
 @runner.command("install")
-def runner_install() -> None:
+@json_option()
+def runner_install(as_json: bool) -> None:
     """Create the runner environment if it is missing (idempotent)."""
     env = ensure_runner()
     record = env.describe()
+    if as_json:
+        print_json({"path": str(env.root), "installed": True, **record})
+        return
     out.print(f"runner ready at {env.root} ({record['autotrain']}, {record['torch']})")
 
 
 @runner.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 def runner_status(as_json: bool) -> None:
     """Say whether the runner is installed, and with what."""
     env = default_runner()
@@ -62,6 +66,10 @@ def runner_status(as_json: bool) -> None:
 
 
 @runner.command("path")
-def runner_path() -> None:
+@json_option()
+def runner_path(as_json: bool) -> None:
     """Print the runner's directory."""
-    click.echo(default_runner().root)
+    if as_json:
+        print_json({"path": str(default_runner().root)})
+    else:
+        click.echo(default_runner().root)

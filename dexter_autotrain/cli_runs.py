@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dexter_autotrain.console import err, out, print_json
+from dexter_autotrain.console import err, json_option, out, print_error, print_json
 
 RUNS_DIR_OPTION = click.option(
     "--runs-dir",
@@ -51,7 +52,7 @@ def _raise_keyboard_interrupt(*_: Any) -> None:
 )
 @RUNS_DIR_OPTION
 @CARDS_DIR_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the final run state as JSON.")
+@json_option("Print the final run state as JSON (errors and failed gates too).")
 def submit(
     spec: Path | None,
     smoke: bool,
@@ -63,8 +64,9 @@ def submit(
     """Run a job: prepare data, train with AutoTrain, evaluate, write the model card.
 
     Everything lands in runs/<job>/<run-id>/. Ctrl-C stops training cleanly and marks the
-    run cancelled. Exit codes: 0 done, 1 training failed (the cause is shown), 2 bad input,
-    130 cancelled.
+    run cancelled (SIGTERM and SIGHUP too); if submit is killed outright, AutoTrain's processes
+    end with it. Exit codes: 0 done, 1 training failed (the cause is shown), 2 bad input,
+    3 a gate failed (the card is still written, for review), 130 cancelled.
 
     \b
     Examples:
@@ -73,33 +75,25 @@ def submit(
       dexter-auto submit --resume runs/actors/20261124-101500-ab12
     """
     from dexter_autotrain.backends.local import TrainingCancelled
-    from dexter_autotrain.cli_runner import ensure_runner
     from dexter_autotrain.errors import GatesFailed, UserError
-    from dexter_autotrain.pipeline import resume
-    from dexter_autotrain.pipeline import submit as submit_spec
     from dexter_autotrain.progress_view import PlainReporter, RichReporter
-    from dexter_autotrain.runs import find_run
 
     if (spec is None) == (resume_run is None):
         raise UserError("give a SPEC to start a run, or --resume RUN to continue one")
-    ensure_runner()
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    start = _starter(spec, smoke, resume_run, runs_dir, cards_dir)  # checks before installing
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_keyboard_interrupt)
     reporter = RichReporter(err) if err.is_terminal else PlainReporter(err)
     started = time.monotonic()
     try:
-        if resume_run:
-            run = resume(find_run(resume_run, runs_dir), reporter, cards_dir)
-        else:
-            assert spec is not None
-            run = submit_spec(spec, smoke, reporter, runs_dir, cards_dir)
+        run = start(reporter)
     except TrainingCancelled:
         reporter.close()
-        err.print("[yellow]cancelled[/yellow]: training stopped; the run is marked cancelled")
+        print_error("cancelled", "training stopped; the run is marked cancelled")
         raise SystemExit(130) from None
     except GatesFailed as failed:
         reporter.close()
-        out.print(gates_table(failed.rows))
-        err.print(f"[red]gates failed[/red]: {failed}; publishing and deployment will not run")
+        _report_failed_gates(failed, as_json)
         raise SystemExit(failed.exit_code) from None
     finally:
         reporter.close()
@@ -113,29 +107,42 @@ def submit(
         out.print(gates_table(report["gates"]["rows"]))
 
 
+def _starter(
+    spec: Path | None, smoke: bool, resume_run: str | None, runs_dir: Path, cards_dir: Path
+) -> Callable[[Any], Any]:
+    """What submit will do, once the spec (or the run) checked out and the runner is there."""
+    from dexter_autotrain.cli_runner import ensure_runner
+    from dexter_autotrain.pipeline import resume
+    from dexter_autotrain.pipeline import submit as submit_spec
+    from dexter_autotrain.runs import find_run
+    from dexter_autotrain.spec import load_spec
+
+    if resume_run:
+        found = find_run(resume_run, runs_dir)
+        ensure_runner()
+        return lambda reporter: resume(found, reporter, cards_dir)
+    assert spec is not None
+    loaded = load_spec(spec)
+    ensure_runner()
+    return lambda reporter: submit_spec(loaded, smoke, reporter, runs_dir, cards_dir)
+
+
+def _report_failed_gates(failed, as_json: bool) -> None:
+    message = f"{failed}; the card is written for review, publishing and deployment will not run"
+    if as_json:
+        print_json({"ok": False, "error": "gates failed", "message": message, "gates": failed.rows})
+        return
+    out.print(gates_table(failed.rows))
+    err.print(f"[red]gates failed[/red]: {message}")
+
+
 def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
-    training = state.get("training", {})
-    validation = training.get("validation", {})
-    metrics = ", ".join(
-        f"{k} {v:.3f}"
-        for k, v in validation.items()
-        if k in ("loss", "accuracy", "f1_macro", "f1", "precision", "recall")
-    )
     out.print(
         f"[green]✓[/green] run {state['run_id']} of `{state['job']}`: {state['state']} "
         f"in {seconds:.0f} s{' (smoke)' if state.get('smoke') else ''}"
     )
-    if metrics:
-        out.print(f"  validation: {metrics}")
-    evaluation = state.get("evaluation")
-    if evaluation:
-        verdict = "passed" if evaluation["gates_passed"] else "FAILED"
-        lift = evaluation["baseline_lift"]
-        lift_text = "no baseline" if lift is None else f"lift over baseline {lift:+.3f}"
-        out.print(
-            f"  {evaluation['split']}: {evaluation['primary_metric']} {evaluation['value']:.3f} "
-            f"({lift_text}); gates {verdict}"
-        )
+    for line in _outcome_lines(state):
+        out.print(f"  {line}")
     for label, relative in (
         ("run", ""),
         ("model", state["model_dir"]),
@@ -147,6 +154,34 @@ def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
         ("state", "state.json"),
     ):
         out.print(f"  {label + ':':13} {path / relative if relative else path}")
+
+
+def _outcome_lines(state: dict[str, Any]) -> list[str]:
+    """Training and evaluation in words: validation metrics, test metric, gate verdict."""
+    lines = []
+    training = state.get("training") or {}
+    metrics = ", ".join(
+        f"{k} {v:.3f}"
+        for k, v in training.get("validation", {}).items()
+        if k in ("loss", "accuracy", "f1_macro", "f1", "precision", "recall")
+    )
+    if training:
+        lines.append(
+            f"training: {training.get('steps')} steps, {training.get('epoch')} epochs in "
+            f"{training.get('seconds')} s"
+        )
+    if metrics:
+        lines.append(f"validation: {metrics}")
+    evaluation = state.get("evaluation")
+    if evaluation:
+        verdict = "passed" if evaluation["gates_passed"] else "FAILED"
+        lift = evaluation["baseline_lift"]
+        lift_text = "no baseline" if lift is None else f"lift over baseline {lift:+.3f}"
+        lines.append(
+            f"{evaluation['split']}: {evaluation['primary_metric']} {evaluation['value']:.3f} "
+            f"({lift_text}); gates {verdict}"
+        )
+    return lines
 
 
 def _run_past(reference: str, runs_dir: Path, stage: str, hint: str):
@@ -190,7 +225,7 @@ def gates_table(rows: list[dict[str, Any]]):
 )
 @click.option("--language", help="Language code of --data rows without a language column.")
 @RUNS_DIR_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print evaluation.json.")
+@json_option("Print evaluation.json (errors as JSON too).")
 def evaluate(
     run: str,
     split: str | None,
@@ -237,7 +272,8 @@ def evaluate(
 @click.argument("run")
 @RUNS_DIR_OPTION
 @CARDS_DIR_OPTION
-def card(run: str, runs_dir: Path, cards_dir: Path) -> None:
+@json_option()
+def card(run: str, runs_dir: Path, cards_dir: Path, as_json: bool) -> None:
     """Write an evaluated run's model card: README.md (with .eval_results/) in the run, and
     model_cards/<job>.md for review in pull requests.
 
@@ -257,6 +293,9 @@ def card(run: str, runs_dir: Path, cards_dir: Path) -> None:
         cards_dir,
         bool(state.get("smoke")),
     )
+    if as_json:
+        print_json({"run": str(found.path), "written": [str(path) for path in written]})
+        return
     for path in written:
         out.print(f"wrote {path}")
 
@@ -264,33 +303,38 @@ def card(run: str, runs_dir: Path, cards_dir: Path) -> None:
 @click.command("runs")
 @click.argument("job", required=False)
 @RUNS_DIR_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 def list_runs_command(job: str | None, runs_dir: Path, as_json: bool) -> None:
-    """List runs, newest first (optionally only JOB's).
+    """List runs, newest first (optionally only JOB's). A run whose state.json cannot be
+    read is listed as `corrupt`, with the cause.
 
     \b
     Example:
       dexter-auto runs narrative
     """
+    from rich.markup import escape
     from rich.table import Table
 
+    from dexter_autotrain.path_policy import printable
     from dexter_autotrain.runs import list_runs
 
-    runs = [(run, run.describe()) for run in list_runs(runs_dir, job)]
+    described = [(run, run.describe()) for run in list_runs(runs_dir, job)]
+    runs = [(run, state) for run, state in described if run.path.is_dir()]  # not deleted since
     if as_json:
         print_json([{"run": str(run.path), **state} for run, state in runs])
         return
     table = Table("run", "job", "state", "created", "note")
     for run, state in runs:
         note = "interrupted" if state.get("interrupted") else (state.get("reason") or "")
-        table.add_row(run.run_id, state["job"], state["state"], state.get("created", ""), note)
+        cells = (run.run_id, run.job, state["state"], str(state.get("created", "")), str(note))
+        table.add_row(*(escape(printable(cell)) for cell in cells))
     out.print(table if runs else f"no runs under {runs_dir}")
 
 
 @click.command()
 @click.argument("run")
 @RUNS_DIR_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 def status(run: str, runs_dir: Path, as_json: bool) -> None:
     """Explain a run's state: stage, outcome, reason, what to do next.
 
@@ -300,6 +344,9 @@ def status(run: str, runs_dir: Path, as_json: bool) -> None:
     Example:
       dexter-auto status narrative
     """
+    from rich.markup import escape
+
+    from dexter_autotrain.path_policy import printable
     from dexter_autotrain.runs import find_run
 
     found = find_run(run, runs_dir)
@@ -307,46 +354,62 @@ def status(run: str, runs_dir: Path, as_json: bool) -> None:
     if as_json:
         print_json({"run": str(found.path), **state})
         return
-    out.print(f"run {found.path}: [bold]{state['state']}[/bold]")
+    out.print(f"run {escape(str(found.path))}: [bold]{escape(state['state'])}[/bold]")
     out.print(f"  completed stages: {', '.join(state.get('completed', [])) or 'none'}")
     for key in ("reason", "explanation"):
         if state.get(key):
-            out.print(f"  {key}: {state[key]}")
+            out.print(f"  {key}: {escape(printable(str(state[key])))}")
     if state["state"] in ("failed", "cancelled"):
         out.print(f"  next: fix the cause, then `dexter-auto submit --resume {found.path}`")
-    if state.get("training"):
-        out.print(f"  training: {json.dumps(state['training'])}")
+    for line in _outcome_lines(state):
+        out.print(f"  {line}")
 
 
 @click.command()
 @click.argument("run")
 @RUNS_DIR_OPTION
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the run ends.")
-def logs(run: str, runs_dir: Path, follow: bool) -> None:
-    """Print a run's training log.
+@json_option("Print the log so far and the run's state as JSON (not with -f).")
+def logs(run: str, runs_dir: Path, follow: bool, as_json: bool) -> None:
+    """Print a run's training log. With -f, follow it until the run stops (finished,
+    failed, or its process gone).
 
     \b
     Example:
       dexter-auto logs narrative -f
     """
+    from dexter_autotrain.errors import UserError
     from dexter_autotrain.runs import BUSY_STATES, find_run
 
+    if follow and as_json:
+        raise UserError("give -f or --json, not both")
     found = find_run(run, runs_dir)
+    if as_json:
+        text = _read_from(found.log_file, 0).decode("utf-8", errors="replace")
+        print_json({"run": str(found.path), "state": found.describe()["state"], "log": text})
+        return
     if not found.log_file.exists():
-        err.print(f"{found.path}: no training log yet (state: {found.state()['state']})")
+        err.print(f"{found.path}: no training log yet (state: {found.describe()['state']})")
         if not follow:
             raise SystemExit(1)
     position = 0
     while True:
-        if found.log_file.exists():
-            with found.log_file.open("rb") as handle:
-                handle.seek(position)
-                chunk = handle.read()
-                position += len(chunk)
-            click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
+        chunk = _read_from(found.log_file, position)
+        position += len(chunk)
+        click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
         if not follow:
             return
         state = found.describe()
         if state["state"] not in BUSY_STATES or state.get("interrupted"):
             return
         time.sleep(0.5)
+
+
+def _read_from(log: Path, position: int) -> bytes:
+    """The log's bytes from `position` on; none when it does not exist (yet, or any more)."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(position)
+            return handle.read()
+    except FileNotFoundError:
+        return b""

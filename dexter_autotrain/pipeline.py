@@ -7,8 +7,8 @@ join the STAGES list.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -28,7 +28,7 @@ from dexter_autotrain.errors import GatesFailed, ToolError, UserError
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.render import CONFIG_FILE_NAME, render_config
 from dexter_autotrain.runner_env import default_runner
-from dexter_autotrain.runs import Run, create_run, job_lock, now
+from dexter_autotrain.runs import Run, create_run, job_lock, now, owner
 from dexter_autotrain.spec import JobSpec, LoadedSpec, load_spec
 from dexter_autotrain.training_log import Progress
 
@@ -198,56 +198,87 @@ STAGES = (
 
 
 def submit(
-    spec_path: Path, smoke: bool, reporter: Reporter, runs_root: Path, cards_dir: Path | None = None
+    loaded: LoadedSpec,
+    smoke: bool,
+    reporter: Reporter,
+    runs_root: Path,
+    cards_dir: Path | None = None,
 ) -> Run:
-    """Start a new run of the spec and take it through every stage."""
-    loaded = load_spec(spec_path)
+    """Start a new run of a loaded (validated) spec and take it through every stage."""
     spec_sha256 = loaded.sha256
     if smoke:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     spec = loaded.spec
-    base_model = None if smoke else resolve_base_model(spec, spec_path.parent)  # fail early
+    base_model = None if smoke else resolve_base_model(spec, loaded.path.parent)  # fail early
     get_backend(spec.compute.backend)
-    with job_lock(spec.name, runs_root):
-        run = create_run(spec.name, runs_root)
-        write_atomically(
-            run.path / "spec.yaml",
-            yaml.safe_dump(
-                spec.model_dump(mode="json", exclude={"extends"}),
-                sort_keys=False,
-                allow_unicode=True,
-            ),
-        )
-        run.update(
-            spec_path=str(spec_path.resolve()),
-            spec_sha256=spec_sha256,
-            smoke=smoke,
-            model_dir=spec.name,
-            git=_git_commit(spec_path),
-        )
-        write_atomically(run.path / "spec.sha256", spec_sha256 + "\n")
-        _run_stages(Context(run, loaded, spec, smoke, reporter, base_model, cards_dir))
+    try:
+        with job_lock(spec.name, runs_root):
+            run = create_run(spec.name, runs_root)
+            _record_spec(run, loaded, spec_sha256)
+            run.update(smoke=smoke, model_dir=spec.name)
+            _run_stages(Context(run, loaded, spec, smoke, reporter, base_model, cards_dir))
+    except OSError as error:  # before the stages: the runs folder itself cannot be written
+        raise ToolError(f"cannot write a run under {runs_root}: {os_cause(error)}") from None
     return run
 
 
+def _record_spec(run: Run, loaded: LoadedSpec, spec_sha256: str) -> None:
+    """Keep the spec as loaded (resolved, defaults filled in), its hash and its commit."""
+    write_atomically(
+        run.path / "spec.yaml",
+        yaml.safe_dump(
+            loaded.spec.model_dump(mode="json", exclude={"extends"}),
+            sort_keys=False,
+            allow_unicode=True,
+        ),
+    )
+    write_atomically(run.path / "spec.sha256", spec_sha256 + "\n")
+    run.update(
+        spec_path=str(loaded.path.resolve()),
+        spec_sha256=spec_sha256,
+        git=_git_commit(loaded.path),
+    )
+
+
 def resume(run: Run, reporter: Reporter, cards_dir: Path | None = None) -> Run:
-    """Continue a run from its first unfinished stage."""
+    """Continue a run from its first unfinished stage.
+
+    A spec that changed since is taken as long as nothing was built from the old one yet
+    (the run failed in `prepare`, e.g. on a data folder an environment variable now fixes);
+    after that, the prepared data and config belong to the old spec and a new run is needed.
+    """
     state = run.state()
     if state["state"] == STAGES[-1].done_state:
         raise UserError(f"{run.path}: already {state['state']}; nothing to resume")
     loaded = load_spec(Path(state["spec_path"]))
-    if loaded.sha256 != state["spec_sha256"]:
+    changed = loaded.sha256 != state["spec_sha256"]
+    if changed and "prepare" in state.get("completed", []):
         raise UserError(
-            f"{state['spec_path']}: the spec changed since run {run.run_id} started; "
+            f"{state['spec_path']}: the spec changed since run {run.run_id} prepared its data; "
             "start a new run with `dexter-auto submit`"
         )
+    spec_sha256 = loaded.sha256
     if state["smoke"]:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
-    spec = loaded.spec
-    with job_lock(spec.name, run.path.parent.parent):
-        run.update(pid=os.getpid(), reason=None)
-        _run_stages(Context(run, loaded, spec, state["smoke"], reporter, None, cards_dir))
+    with job_lock(loaded.spec.name, run.path.parent.parent):
+        _refuse_live_training(run)
+        if changed:
+            _record_spec(run, loaded, spec_sha256)
+        run.update(**owner(), reason=None)
+        _run_stages(Context(run, loaded, loaded.spec, state["smoke"], reporter, None, cards_dir))
     return run
+
+
+def _refuse_live_training(run: Run) -> None:
+    """Never two trainings in one run directory: an earlier attempt's AutoTrain group (its
+    watchdog ends it within seconds of `submit` dying) must be gone first."""
+    if run.training_alive():
+        pgid = run.state()["training_pid"]
+        raise ToolError(
+            f"{run.path}: AutoTrain from an earlier attempt is still running (process group "
+            f"{pgid}); wait a few seconds for it to stop, or end it with `kill -- -{pgid}`, "
+            "then resume again"
+        )
 
 
 def _run_stages(context: Context) -> None:
@@ -256,24 +287,37 @@ def _run_stages(context: Context) -> None:
     for stage in STAGES:
         if stage.name in completed:
             continue
-        run.update(state=stage.running_state, stage=stage.name, stage_started=now())
         try:
+            run.update(state=stage.running_state, stage=stage.name, stage_started=now())
             stage.action(context)
-        except TrainingCancelled:
-            run.update(state="cancelled", reason=f"cancelled during {stage.name}")
-            raise
-        except KeyboardInterrupt:
-            run.update(state="cancelled", reason=f"cancelled during {stage.name}")
+        except (TrainingCancelled, KeyboardInterrupt):
+            _record_failure(run, "cancelled", f"cancelled during {stage.name}")
             raise TrainingCancelled() from None
         except (ToolError, UserError) as error:
-            run.update(state="failed", reason=f"{stage.name}: {str(error).splitlines()[0]}")
+            _record_failure(run, "failed", f"{stage.name}: {str(error).splitlines()[0]}")
             raise
+        except OSError as error:  # a full disk, a read-only or deleted run directory
+            failure = ToolError(f"{stage.name}: {os_cause(error)}")
+            _record_failure(run, "failed", str(failure))
+            raise failure from None
         run.complete(stage.name, **({"state": stage.done_state} if stage.done_state else {}))
     failed = _failed_gates(context)
     if failed is not None:
         run.update(finished=now(), stage=None, reason=f"gates failed: {failed}")
         raise failed
     run.update(finished=now(), stage=None)
+
+
+def _record_failure(run: Run, state: str, reason: str) -> None:
+    """Record why the run stopped, if the run directory can still be written."""
+    with contextlib.suppress(OSError, ToolError):
+        run.update(state=state, reason=reason)
+
+
+def os_cause(error: OSError) -> str:
+    """One line for a failed file operation: what the system said, and about which path."""
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or error}{where}"
 
 
 def _failed_gates(context: Context) -> GatesFailed | None:

@@ -8,22 +8,30 @@ CPU-only torch the CUDA torchvision and timm it brings are removed (they break m
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 import venv
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
+
+from filelock import FileLock
 
 AUTOTRAIN_REQUIREMENT = "autotrain-advanced==0.8.36"
 DEFAULT_TORCH_REQUIREMENT = "torch==2.13.0"
 MARKER_FILE = "dexter-runner.json"
 CPU_ONLY_REMOVALS = ("torchvision", "timm")
+SECRET_NAME = re.compile(
+    r"(^|_)(TOKENS?|SECRETS?|PASSWORD|PASSWD|CREDENTIALS?|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY"
+    r"|AUTH)(_|$)|(TOKEN|SECRET|PASSWORD|APIKEY)$",
+    re.IGNORECASE,
+)
+"""Environment variables the runner never sees: local training needs no credentials, and
+AutoTrain writes what it is given (HF_TOKEN) into training_params.json."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,14 @@ class RunnerEnv:
     ) -> dict[str, str]:
         """Environment for processes in the runner: its bin/ first on PATH (AutoTrain starts
         `accelerate launch`), offline Hub access, no user site-packages; with `seed`, torch
-        seeded from it in every process (see runner_scripts/startup/sitecustomize.py)."""
-        env = dict(os.environ if base is None else base)
+        seeded from it in every process (see runner_scripts/startup/sitecustomize.py).
+        No credentials: every secret-looking variable is dropped, and HF_TOKEN_PATH points
+        where no file is, so huggingface_hub's login file is not read either."""
+        env = {
+            name: value
+            for name, value in (os.environ if base is None else base).items()
+            if not SECRET_NAME.search(name)
+        }
         env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
         env["VIRTUAL_ENV"] = str(self.root)
         env.pop("PYTHONPATH", None)
@@ -71,6 +85,8 @@ class RunnerEnv:
             "HF_DATASETS_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_TOKEN_PATH": str(self.root / "no-hf-token" / "token"),
+            "HF_STORED_TOKENS_PATH": str(self.root / "no-hf-token" / "stored_tokens"),
         }
         return env
 
@@ -87,7 +103,7 @@ def default_runner() -> RunnerEnv:
 def install(runner: RunnerEnv, step: Callable[[str], None], log: Path) -> dict[str, str]:
     """Create the runner if it is missing; idempotent, and safe against concurrent installs."""
     runner.root.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(runner.root.with_name(runner.root.name + ".lock")):
+    with FileLock(runner.root.with_name(runner.root.name + ".lock")):
         if runner.is_installed():
             return runner.describe()
         torch = os.environ.get("DEXTER_RUNNER_TORCH") or _toolkit_torch()
@@ -148,16 +164,6 @@ def _runner_output(runner: RunnerEnv, code: str) -> str:
     return subprocess.run(
         [str(runner.python), "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
-
-
-@contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class RunnerInstallError(RuntimeError):

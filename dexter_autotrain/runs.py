@@ -9,7 +9,7 @@ pending -> preparing -> training -> trained -> evaluating -> evaluated -> cardin
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
+import glob
 import json
 import os
 import secrets
@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from filelock import FileLock, Timeout
 
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.processes import group_alive, is_running, start_time
 from dexter_autotrain.spec import JobSpec
 
 BUSY_STATES = ("pending", "preparing", "training", "evaluating", "carding")
@@ -61,10 +63,20 @@ class Run:
         return JobSpec.model_validate(yaml.safe_load((self.path / "spec.yaml").read_text()))
 
     def state(self) -> dict[str, Any]:
-        return json.loads(self.state_file.read_text())
+        """The state file's content; ToolError when it is missing or not a run's state."""
+        try:
+            state = json.loads(self.state_file.read_text())
+        except (OSError, ValueError) as error:
+            raise ToolError(f"{self.state_file}: unreadable: {_cause(error)}") from None
+        if not isinstance(state, dict) or not isinstance(state.get("state"), str):
+            raise ToolError(f"{self.state_file}: not a run state (no `state` field)")
+        return state
 
     def update(self, **changes: Any) -> dict[str, Any]:
-        """Merge `changes` into the state and write it atomically."""
+        """Merge `changes` into the state and write it atomically (never recreating a run
+        directory that was deleted)."""
+        if not self.path.is_dir():
+            raise ToolError(f"{self.path}: the run directory is gone (deleted while in use?)")
         state = self.state() if self.state_file.exists() else {}
         state |= changes | {"updated": now()}
         write_atomically(self.state_file, json.dumps(state, indent=2) + "\n")
@@ -75,9 +87,16 @@ class Run:
         self.update(completed=completed, **changes)
 
     def describe(self) -> dict[str, Any]:
-        """The state, plus whether a run that claims to be busy is really still running."""
-        state = self.state()
-        if state["state"] in BUSY_STATES and not _alive(state.get("pid")):
+        """The state, plus whether a run that claims to be busy is really still running;
+        a run whose state cannot be read is `corrupt`, with the cause."""
+        try:
+            state = self.state()
+        except ToolError as error:
+            reason = "state.json " + str(error).removeprefix(f"{self.state_file}: ")
+            return {"job": self.job, "run_id": self.run_id, "state": "corrupt", "reason": reason}
+        if state["state"] in BUSY_STATES and not is_running(
+            state.get("pid"), state.get("pid_started")
+        ):
             state["interrupted"] = True
             state["explanation"] = (
                 f"interrupted while {state['state']}: the process that ran "
@@ -86,27 +105,26 @@ class Run:
             )
         return state
 
+    def training_alive(self) -> bool:
+        """Whether AutoTrain processes started for this run are still running."""
+        state = self.state()
+        return group_alive(state.get("training_pid"), state.get("training_started"))
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+def _cause(error: Exception) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+
+
+def owner() -> dict[str, int | None]:
+    """This process, as a run's state records who works on it."""
+    return {"pid": os.getpid(), "pid_started": start_time(os.getpid())}
 
 
 def create_run(job: str, root: Path = RUNS_ROOT) -> Run:
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     run = Run(root.resolve() / job / run_id)  # AutoTrain runs from inside it: no relative paths
     run.path.mkdir(parents=True)
-    run.update(
-        job=job, run_id=run_id, state="pending", created=now(), completed=[], pid=os.getpid()
-    )
+    run.update(job=job, run_id=run_id, state="pending", created=now(), completed=[], **owner())
     return run
 
 
@@ -119,7 +137,8 @@ def find_run(reference: str, root: Path = RUNS_ROOT) -> Run:
             runs = list_runs(root, job=candidate.name)
             if runs:
                 return runs[0]
-    matches = list(root.glob(f"*/{reference}/state.json")) if root.is_dir() else []
+    pattern = f"*/{glob.escape(reference)}/state.json"
+    matches = list(root.glob(pattern)) if root.is_dir() and reference else []
     if len(matches) == 1:
         return Run(matches[0].parent)
     raise UserError(f"{reference}: no such run (see `dexter-auto runs`)")
@@ -137,26 +156,29 @@ def list_runs(root: Path = RUNS_ROOT, job: str | None = None) -> list[Run]:
 
 @contextmanager
 def job_lock(job: str, root: Path = RUNS_ROOT) -> Iterator[None]:
-    """Hold the job's lock: a second submit of the same job fails at once instead of colliding."""
-    lock_path = root / job / ".lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise ToolError(
-                f"job `{job}` is already being submitted by {holder}; wait for it "
-                "to finish, or stop it"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """Hold the job's lock: a second submit of the same job fails at once instead of colliding.
+    The holder's pid is kept beside the lock (filelock truncates the lock file itself)."""
+    folder = root / job
+    folder.mkdir(parents=True, exist_ok=True)
+    holder = folder / ".lock-holder"
+    lock = FileLock(folder / ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ToolError(
+            f"job `{job}` is already being submitted by {_lock_holder(holder)}; wait for it "
+            "to finish, or stop it"
+        ) from None
+    try:
+        holder.write_text(f"pid {os.getpid()}")
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
+
+
+def _lock_holder(holder: Path) -> str:
+    try:
+        return holder.read_text().strip() or "another process"
+    except OSError:
+        return "another process"

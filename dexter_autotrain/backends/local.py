@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from dexter_autotrain.errors import ToolError
+from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.processes import start_time
 from dexter_autotrain.render import CONFIG_FILE_NAME
 from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
@@ -17,6 +21,10 @@ from dexter_autotrain.training_log import Progress, failure_cause, log_reports_f
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 STOP_GRACE_SECONDS = 10
+WATCHDOG = Path(__file__).with_name("watchdog.py")
+TOKEN_KEYS = ("token", "hub_token")
+"""Keys under which AutoTrain writes a Hub token into the JSON files of the model folder."""
+SCRUB_MAX_BYTES = 1 << 22
 
 
 class TrainingCancelled(Exception):
@@ -36,20 +44,20 @@ class LocalBackend:
         run.log_file.parent.mkdir(parents=True, exist_ok=True)
         progress = Progress()
         with run.log_file.open("wb") as log:
-            process = subprocess.Popen(
-                [str(self.runner.bin / "autotrain"), "--config", CONFIG_FILE_NAME],
-                cwd=run.path,
-                env=self.runner.environ(seed=run.spec().training.seed),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            run.update(training_pid=process.pid)
+            process = self._start(run)
             try:
+                run.update(training_pid=process.pid, training_started=start_time(process.pid))
                 _stream(process, log, progress, on_progress)
             except (KeyboardInterrupt, TrainingCancelled):
                 _stop(process)
                 raise TrainingCancelled() from None
+            except BaseException:
+                _stop(process)
+                raise
+            finally:
+                assert process.stdin is not None
+                process.stdin.close()
+                scrub_tokens(model_dir)
         if log_reports_failure(run.log_file) or not _has_weights(model_dir):
             cause = failure_cause(run.log_file) or ["no traceback in the log"]
             raise ToolError(
@@ -59,6 +67,41 @@ class LocalBackend:
                 + f"\nfull log: {run.log_file}"
             )
         return progress
+
+    def _start(self, run: Run) -> subprocess.Popen:
+        """AutoTrain under the watchdog, which leads a new session and process group and ends
+        it when `submit` dies; its stdin is the pipe only `submit` holds."""
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                str(WATCHDOG),
+                str(self.runner.bin / "autotrain"),
+                "--config",
+                CONFIG_FILE_NAME,
+            ],
+            cwd=run.path,
+            env=self.runner.environ(seed=run.spec().training.seed),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def scrub_tokens(folder: Path) -> None:
+    """Null any Hub token AutoTrain wrote into the folder's JSON files (training_params.json
+    holds its `token`), so the model folder never carries a secret to a publish."""
+    for path in folder.rglob("*.json") if folder.is_dir() else ():
+        try:
+            if path.stat().st_size > SCRUB_MAX_BYTES:
+                continue
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and any(data.get(key) is not None for key in TOKEN_KEYS):
+            scrubbed = data | {key: None for key in TOKEN_KEYS if key in data}
+            write_atomically(path, json.dumps(scrubbed, indent=4) + "\n")
 
 
 def _stream(
