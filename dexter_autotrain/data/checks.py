@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dexter_autotrain.data.examples import Examples
 from dexter_autotrain.errors import Problem
+from dexter_autotrain.path_policy import is_safe_name, snippet
 from dexter_autotrain.paths import display_path
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.spec.rules import did_you_mean
 
 MAX_EXAMPLE_PROBLEMS = 5
+NAME_CHARS = 40
+"""Labels and tokens longer than this are cut short in messages."""
+_UNSAFE = "cannot be a folder name"
 
 
 @dataclass
@@ -20,6 +26,11 @@ class CheckResult:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     repaired_iob2: int = 0
+
+
+def _short(text: str, quote: str = "`") -> str:
+    """A label or token for a message: itself (in `quote`s), or a cut, escaped snippet."""
+    return f"{quote}{text}{quote}" if len(text) <= NAME_CHARS else snippet(text, NAME_CHARS)
 
 
 def _at(examples: Examples, index: int, message: str, hint: str = "") -> Problem:
@@ -103,15 +114,36 @@ def check_labels(examples: Examples, allowed: list[str], result: CheckResult) ->
                 first_seen.setdefault(value, index)
                 counts[value] += 1
     for value, index in first_seen.items():
+        hint = "add it to data.labels, or map it with data.label_map"
+        if len(value) <= NAME_CHARS:
+            hint = f"{did_you_mean(value, allowed)} Or {hint}"
         result.errors.append(
             _at(
                 examples,
                 index,
-                f"label `{value}` is not in data.labels ({counts[value]} rows, first here)",
-                did_you_mean(value, allowed) + " Or add it to data.labels, or map it with "
-                "data.label_map",
+                f"label {_short(value)} is not in data.labels ({counts[value]} rows, first here)",
+                hint,
             )
         )
+
+
+def check_folder_names(
+    examples: Examples, declared: Iterable[str], spec_file: str, result: CheckResult
+) -> None:
+    """Image labels become folder names (`data/<split>/<label>/`): each must be a safe name,
+    never a path such as `../../x`. `declared` are the spec's data.labels."""
+    hint = "use letters, digits and `._ +-` (image labels become folder names)"
+    for label in dict.fromkeys(declared):
+        if not is_safe_name(label):
+            result.errors.append(
+                Problem(spec_file, None, None, "data.labels", f"{snippet(label)} {_UNSAFE}", hint)
+            )
+    first_seen: dict[str, int] = {}
+    for index, label in enumerate(examples.labels):
+        first_seen.setdefault(label, index)
+    for label, index in first_seen.items():
+        if not is_safe_name(label):
+            result.errors.append(_at(examples, index, f"label {snippet(label)} {_UNSAFE}", hint))
 
 
 def check_iob2(examples: Examples, result: CheckResult, repair: bool) -> None:
@@ -131,8 +163,8 @@ def check_iob2(examples: Examples, result: CheckResult, repair: bool) -> None:
                         _at(
                             examples,
                             index,
-                            f"invalid IOB2: token {position + 1} (`{token}`) is {tag} "
-                            f"after {previous}",
+                            f"invalid IOB2: token {position + 1} ({_short(token)}) is "
+                            f"{_short(tag, '')} after {_short(previous, '')}",
                             f"an entity starts with B-{tag[2:]}; or set data.fix_iob2: true",
                         )
                     )
@@ -155,8 +187,12 @@ def check_minimum_counts(
     """Enough training examples per label (entity type for NER) and per language."""
     if token_task:
         per_label = Counter(tag[2:] for tags in train.labels for tag in tags if tag[:2] == "B-")
+        declared = [tag[2:] for tag in spec.data.labels or () if tag[:2] in ("B-", "I-")]
     else:
         per_label = Counter(train.labels)
+        declared = list(spec.data.labels or ())
+    for name in declared:  # declared in data.labels, yet no training example: a dead class
+        per_label.setdefault(name, 0)
     limits = (
         (
             "label",
@@ -177,7 +213,7 @@ def check_minimum_counts(
                 result.errors.append(
                     Problem.about(
                         "data",
-                        f"{kind} `{name}` has {count} training examples, "
+                        f"{kind} {_short(name)} has {count} training examples, "
                         f"fewer than data.min_examples_per_{kind} ({minimum})",
                         hint,
                     )
@@ -185,23 +221,32 @@ def check_minimum_counts(
 
 
 def check_images(examples: Examples, result: CheckResult) -> None:
-    from PIL import Image, UnidentifiedImageError
+    """Every image opens, and none claims more pixels than PIL's decompression-bomb limit
+    (a small file whose header claims 30000x30000 would take gigabytes to decode)."""
+    from PIL import Image
 
     for path in examples.inputs:
-        try:
-            with Image.open(path) as image:
-                image.verify()
-        except (OSError, UnidentifiedImageError, SyntaxError):
+        message = _image_problem(Image, path)
+        if message:
             result.errors.append(
                 Problem(
-                    display_path(Path(path)),
-                    None,
-                    None,
-                    "",
-                    "unreadable image",
-                    "replace or remove the file",
+                    display_path(Path(path)), None, None, "", message, "replace or remove the file"
                 )
             )
+
+
+def _image_problem(image_module, path: str) -> str | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", image_module.DecompressionBombWarning)
+        try:
+            with image_module.open(path) as image:
+                image.verify()
+        except (image_module.DecompressionBombError, image_module.DecompressionBombWarning):
+            limit = image_module.MAX_IMAGE_PIXELS or 0
+            return f"image claims more than {limit // 1_000_000} million pixels"
+        except (OSError, SyntaxError, ValueError):  # UnidentifiedImageError is an OSError
+            return "unreadable image"
+    return None
 
 
 AUTOTRAIN_MIN_IMAGES = 5
@@ -217,7 +262,7 @@ def check_image_splits(splits: dict[str, Examples], result: CheckResult) -> None
                 result.errors.append(
                     Problem.about(
                         "data",
-                        f"class `{label}` has {counts[name][label]} "
+                        f"class {_short(label)} has {counts[name][label]} "
                         f"{name} images; AutoTrain needs at least {AUTOTRAIN_MIN_IMAGES}",
                         "add images, or raise data.split.validation",
                     )

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import IO
 
 from dexter_autotrain.data.examples import Examples
+from dexter_autotrain.errors import UserError
+from dexter_autotrain.path_policy import is_safe_name, snippet
 
 INPUT_KEY = {
     "text-classification": "text",
@@ -70,6 +72,8 @@ def _place_images(examples: Examples, split: str, data_dir: Path | None) -> list
     converted to PNG when AutoTrain would not read their format."""
     relative = []
     for index, (path, label) in enumerate(zip(examples.inputs, examples.labels, strict=True)):
+        if not is_safe_name(label):  # checks.check_folder_names reports it with its line
+            raise UserError(f"label {snippet(label)} cannot be a folder name")
         name = Path(path).name
         if Path(name).suffix.lower() not in AUTOTRAIN_IMAGE_SUFFIXES:
             name = f"{Path(name).stem}.png"

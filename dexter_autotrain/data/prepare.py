@@ -18,7 +18,8 @@ from dexter_autotrain.data.report import DataReport, describe_split
 from dexter_autotrain.data.sources import ResolvedSource, resolve_sources
 from dexter_autotrain.data.splitting import sample_indices, stratified_split
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.spec import LoadedSpec
+from dexter_autotrain.paths import display_path
+from dexter_autotrain.spec import JobSpec, LoadedSpec
 
 SPLITS = ("train", "validation", "test")
 
@@ -44,40 +45,10 @@ def prepare_data(
             (given[split] if split else unsplit).append(examples)
 
     progress("checking")
-    result = checks.CheckResult()
     parts = {name: Examples.concatenate(found) for name, found in given.items() if found}
     if unsplit:
         parts["unsplit"] = Examples.concatenate(unsplit)
-    for examples in parts.values():
-        checks.apply_label_map(examples, spec.data.label_map)
-        checks.check_types(examples, token_task, result)
-    if result.errors:
-        raise UserError(result.errors)
-    parts = {name: checks.drop_empty_inputs(examples, result) for name, examples in parts.items()}
-    allowed = spec.data.labels or sorted(
-        {
-            v
-            for e in parts.values()
-            for label in e.labels
-            for v in (label if token_task else (label,))
-        }
-    )
-    for examples in parts.values():
-        checks.check_labels(examples, allowed, result)
-        if token_task:
-            checks.check_iob2(examples, result, spec.data.fix_iob2)
-        if task == "image-classification":
-            checks.check_images(examples, result)
-    if result.errors:
-        raise UserError(result.errors)
-    if result.repaired_iob2:
-        result.warnings.append(
-            Problem.about(
-                "data.fix_iob2",
-                f"{result.repaired_iob2} stray I- tags turned into B- tags",
-                "",
-            )
-        )
+    parts, result = check_examples(parts, spec, display_path(loaded.path))
 
     progress("splitting")
     splits = _split(parts, spec)
@@ -126,6 +97,48 @@ def prepare_data(
         for language in report.languages_without_test
     ]
     return report
+
+
+def check_examples(
+    parts: dict[str, Examples], spec: JobSpec, spec_file: str
+) -> tuple[dict[str, Examples], checks.CheckResult]:
+    """The checks every labelled data set gets, for training and for `evaluate --data`:
+    label map, types, empty inputs dropped, known labels, IOB2, images and their folder
+    names. Returns the parts without empty inputs, and the warnings. Raises UserError."""
+    task = spec.task
+    token_task = task == "token-classification"
+    result = checks.CheckResult()
+    for examples in parts.values():
+        checks.apply_label_map(examples, spec.data.label_map)
+        checks.check_types(examples, token_task, result)
+    if result.errors:
+        raise UserError(result.errors)
+    parts = {name: checks.drop_empty_inputs(examples, result) for name, examples in parts.items()}
+    allowed = spec.data.labels or sorted(
+        {
+            v
+            for e in parts.values()
+            for label in e.labels
+            for v in (label if token_task else (label,))
+        }
+    )
+    for examples in parts.values():
+        checks.check_labels(examples, allowed, result)
+        if token_task:
+            checks.check_iob2(examples, result, spec.data.fix_iob2)
+        if task == "image-classification":
+            checks.check_folder_names(examples, spec.data.labels or (), spec_file, result)
+            if not result.errors:
+                checks.check_images(examples, result)
+    if result.errors:
+        raise UserError(result.errors)
+    if result.repaired_iob2:
+        result.warnings.append(
+            Problem.about(
+                "data.fix_iob2", f"{result.repaired_iob2} stray I- tags turned into B- tags", ""
+            )
+        )
+    return parts, result
 
 
 def _split(parts: dict[str, Examples], spec) -> dict[str, Examples]:

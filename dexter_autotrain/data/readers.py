@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +14,15 @@ from typing import Any
 from dexter_autotrain.data.examples import Examples
 from dexter_autotrain.data.sources import IMAGE_EXTENSIONS, SPLIT_STEMS, ResolvedSource
 from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.path_policy import confine, printable, snippet
 from dexter_autotrain.spec import JobSpec
 
 UNDETERMINED_LANGUAGE = "und"
 MAX_PROBLEMS_PER_FILE = 20
 csv.field_size_limit(2**31 - 1)  # news articles are long
+CONLL_DOCUMENT_MARKER = "-DOCSTART-"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape that may decode to half a surrogate pair (a lone one cannot be written)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ class _Collector:
             self.skipped += 1
 
     def finish(self) -> Examples:
+        if not self.problems and not len(self.examples):
+            self.problem(None, "holds no examples", "fill the file, or remove it from the sources")
         if self.skipped:
             self.problems.append(
                 Problem(
@@ -125,6 +133,8 @@ def read_source(source: ResolvedSource, spec: JobSpec) -> dict[str | None, Examp
     assert source.path is not None
     try:
         _READERS[source.format](source.path, roles, collector)
+    except csv.Error as error:
+        collector.problem(None, f"cannot parse: {snippet(str(error), 80)}", "check quoting")
     except UnicodeDecodeError:
         line, column, byte = _first_bad_byte(source.path)
         raise UserError(
@@ -176,14 +186,23 @@ def _read_delimited(
 
 
 def _column_positions(header: list[str], roles: Roles, out: _Collector) -> dict[str, int] | None:
+    duplicated = sorted(name for name, count in Counter(header).items() if count > 1)
+    for name in duplicated[:3]:
+        out.problem(
+            1,
+            f"column {snippet(name)} appears more than once in the header",
+            "give every column its own name",
+        )
     missing = [(name, field) for name, field in roles.columns() if name not in header]
     for name, field in missing:
         out.problem(
             1,
-            f"column `{name}` not found (columns: {', '.join(header)})",
+            f"column `{name}` not found (columns: {_listing(header)})",
             f"set `{field}` to the right column name",
         )
-    return None if missing else {name: header.index(name) for name, _ in roles.columns()}
+    if missing or duplicated:
+        return None
+    return {name: header.index(name) for name, _ in roles.columns()}
 
 
 def _read_jsonl(path: Path, roles: Roles, out: _Collector) -> None:
@@ -191,15 +210,49 @@ def _read_jsonl(path: Path, roles: Roles, out: _Collector) -> None:
         for line, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as error:
-                out.problem(line, f"invalid JSON: {error.msg}", "write one JSON object per line")
-                continue
-            if not isinstance(row, dict):
-                out.problem(line, "line is not a JSON object", "write one JSON object per line")
-                continue
-            _add_record(row, roles, out, line)
+            row = _json_object(text, line, out)
+            if row is not None:
+                _add_record(row, roles, out, line)
+
+
+def _listing(names: Iterable[Any], limit: int = 120) -> str:
+    """Column or field names for an error: escaped, and cut short if the header is huge."""
+    text = ", ".join(map(str, names))
+    return printable(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def _json_object(text: str, line: int, out: _Collector) -> dict[str, Any] | None:
+    """The JSON object on one line, or None after reporting why it is not one."""
+    try:
+        row = json.loads(text)
+    except json.JSONDecodeError as error:
+        out.problem(line, f"invalid JSON: {error.msg}", "write one JSON object per line")
+        return None
+    except RecursionError:
+        out.problem(line, "JSON nested too deeply", "write one flat JSON object per line")
+        return None
+    except ValueError as error:  # e.g. an integer with more digits than Python converts
+        out.problem(line, f"invalid JSON: {snippet(str(error), 80)}", "fix this value")
+        return None
+    if not isinstance(row, dict):
+        out.problem(line, "line is not a JSON object", "write one JSON object per line")
+        return None
+    if _SURROGATE_ESCAPE.search(text) and not _encodable(row):
+        out.problem(
+            line,
+            "holds a lone surrogate escape (\\ud800-\\udfff)",
+            "write real characters, or complete surrogate pairs",
+        )
+        return None
+    return row
+
+
+def _encodable(row: dict[str, Any]) -> bool:
+    try:
+        json.dumps(row, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _add_record(
@@ -210,33 +263,60 @@ def _add_record(
     for name, field in missing:
         out.problem(
             line,
-            f"field `{name}` is missing (fields: {', '.join(row)})",
+            f"field `{name}` is missing (fields: {_listing(row)})",
             f"set `{field}` to the right field name",
         )
     if missing:
         return
     value = row[roles.input]
     if base is not None:
-        value = str((base / value).resolve())
+        value = _image_path(base / value, line, out)
+        if value is None:
+            return
     language = row[roles.language] if roles.language else None
+    if language is not None and not isinstance(language, str):
+        out.problem(
+            line,
+            f"language `{roles.language}` must be a string, not {snippet(repr(language))}",
+            "write a language code such as `en` or `pcm`",
+        )
+        return
     out.add(value, row[roles.label], language, line, {extra: row[extra] for extra in roles.extras})
+
+
+def _image_path(path: Path, line: int | None, out: _Collector) -> str | None:
+    """The resolved image path, or None after reporting that it leaves the allowed roots."""
+    try:
+        return str(confine(path, out.source.root or path.parent, "image path"))
+    except UserError as error:
+        problem = error.problems[0]
+        out.problem(line, f"image {problem.file}: {problem.message}", problem.hint)
+        return None
 
 
 def _read_parquet(path: Path, roles: Roles, out: _Collector) -> None:
     import pyarrow.parquet as pq
 
     columns = [name for name, _ in roles.columns()]
-    available = pq.read_schema(path).names
+    try:
+        available = pq.read_schema(path).names
+        table = pq.read_table(path, columns=[c for c in columns if c in available]).to_pydict()
+    except (OSError, ValueError) as error:  # pyarrow.ArrowInvalid is a ValueError
+        out.problem(
+            None,
+            f"not a readable Parquet file ({snippet(str(error), 80)})",
+            "write it with pyarrow or pandas `to_parquet`",
+        )
+        return
     missing = [c for c in columns if c not in available]
     for name in missing:
         out.problem(
             None,
-            f"column `{name}` not found (columns: {', '.join(available)})",
+            f"column `{name}` not found (columns: {_listing(available)})",
             "set `data.columns` to the right column names",
         )
     if missing:
         return
-    table = pq.read_table(path, columns=columns).to_pydict()
     for row_number, row in enumerate(_rows(table), start=1):
         _add_record(row, roles, out, row_number)
 
@@ -267,7 +347,7 @@ def _read_conll(path: Path, roles: Roles, out: _Collector) -> None:
     with path.open(encoding="utf-8") as handle:
         for line, text in enumerate(handle, start=1):
             fields = text.split()
-            if not fields:
+            if not fields or fields[0] == CONLL_DOCUMENT_MARKER:
                 if tokens:
                     out.add(tokens, tags, None, first_line)
                     tokens, tags = [], []
@@ -275,7 +355,7 @@ def _read_conll(path: Path, roles: Roles, out: _Collector) -> None:
             if len(fields) < 2:
                 out.problem(
                     line,
-                    f"expected `token TAG`, got {text.strip()!r}",
+                    f"expected `token TAG`, got {snippet(text.strip())}",
                     "write one token and its tag per line, a blank line between sentences",
                 )
                 continue
@@ -298,7 +378,9 @@ def _read_image_folder(path: Path, roles: Roles, out: _Collector) -> None:
     for class_dir in classes:
         for image in sorted(class_dir.rglob("*")):
             if image.suffix.lower() in IMAGE_EXTENSIONS and image.is_file():
-                out.add(str(image.resolve()), class_dir.name, None, 0)
+                confined = _image_path(image, None, out)
+                if confined is not None:
+                    out.add(confined, class_dir.name, None, 0)
 
 
 def _read_datasets(source: ResolvedSource, roles: Roles) -> dict[str | None, Examples]:
@@ -340,7 +422,7 @@ def _read_datasets(source: ResolvedSource, roles: Roles) -> dict[str | None, Exa
         for column in missing:
             collector.problem(
                 None,
-                f"column `{column}` not found (columns: {', '.join(dataset.column_names)})",
+                f"column `{column}` not found (columns: {_listing(dataset.column_names)})",
                 "set `data.columns` to the right column names",
             )
         if not missing:

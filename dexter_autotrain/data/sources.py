@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.path_policy import confine, printable
 from dexter_autotrain.paths import display_path
 from dexter_autotrain.spec import JobSpec
 
@@ -37,6 +38,9 @@ class ResolvedSource:
     """None: the rows are split by the spec's ratios."""
     revision: str | None = None
     subset: str | None = None
+    root: Path | None = None
+    """Files found inside this source (images, image-csv paths) must stay in `root`'s
+    repository or `$DEXTER_DATA_ROOTS` (see path_policy.confine)."""
 
 
 def resolve_sources(spec: JobSpec, spec_dir: Path) -> list[ResolvedSource]:
@@ -66,11 +70,14 @@ def resolve_sources(spec: JobSpec, spec_dir: Path) -> list[ResolvedSource]:
         for relative, language in expansions:
             path = spec_dir / relative
             try:
-                resolved += _resolve_path(path, source.format, language, source.split)
-            except _SourceProblem as problem:
-                problems.append(
-                    Problem(display_path(path), None, None, field, problem.message, problem.hint)
+                confined = confine(path, spec_dir, f"{field}.path")
+                resolved += _resolve_path(
+                    confined, source.format, language, source.split, (spec_dir, f"{field}.path")
                 )
+            except UserError as error:
+                problems += error.problems
+            except _SourceProblem as problem:
+                problems.append(_located(path, field, problem))
     if problems:
         raise UserError(problems)
     return resolved
@@ -82,38 +89,50 @@ class _SourceProblem(Exception):
         self.message, self.hint = message, hint
 
 
+def _located(path: Path, field: str, problem: _SourceProblem) -> Problem:
+    return Problem(printable(display_path(path)), None, None, field, problem.message, problem.hint)
+
+
 def resolve_path(
     path: Path, fmt: str | None, language: str | None, split: str | None, field: str
 ) -> list[ResolvedSource]:
-    """The sources at one path, or UserError naming `field`."""
+    """The sources at a path named on the command line, or UserError naming `field`. The
+    path's own folder (its repository) bounds what it may lead to."""
+    root = path.absolute().parent
     try:
-        return _resolve_path(path, fmt, language, split)
+        return _resolve_path(confine(path, root, field), fmt, language, split, (root, field))
     except _SourceProblem as problem:
-        raise UserError(
-            [Problem(display_path(path), None, None, field, problem.message, problem.hint)]
-        ) from None
+        raise UserError([_located(path, field, problem)]) from None
 
 
 def _resolve_path(
-    path: Path, fmt: str | None, language: str | None, split: str | None
+    path: Path, fmt: str | None, language: str | None, split: str | None, bound: tuple[Path, str]
 ) -> list[ResolvedSource]:
+    """Sources at `path` (already confined); files picked inside a folder are confined too,
+    to `bound`: (the folder whose repository holds them, the field to blame)."""
+    root, field = bound
     if not path.exists():
         raise _SourceProblem("not found", "check the path; it is relative to the spec file")
     if path.is_file():
         fmt = fmt or _format_from_extension(path)
-        return [ResolvedSource(display_path(path), path, fmt, language, split)]
+        return [ResolvedSource(display_path(path), path, fmt, language, split, root=root)]
     if fmt is None:
         raise _SourceProblem(
             "is a directory and has no `format`",
             "add `format:` (tsv, csv, jsonl, parquet, conll, hf-dataset, imagefolder or image-csv)",
         )
     if fmt == "hf-dataset":
-        return [ResolvedSource(display_path(path), path, fmt, language, split)]
+        return [ResolvedSource(display_path(path), path, fmt, language, split, root=root)]
     if fmt == "imagefolder":
         split_dirs = _split_entries(path, lambda p: p.is_dir(), ("",))
         if split_dirs and split is None:
-            return [ResolvedSource(display_path(p), p, fmt, language, s) for s, p in split_dirs]
-        return [ResolvedSource(display_path(path), path, fmt, language, split)]
+            return [
+                ResolvedSource(
+                    display_path(p), confine(p, root, field), fmt, language, s, root=root
+                )
+                for s, p in split_dirs
+            ]
+        return [ResolvedSource(display_path(path), path, fmt, language, split, root=root)]
     if split is not None:
         raise _SourceProblem(
             f"is a directory, but `split: {split}` names one file's split",
@@ -125,7 +144,10 @@ def _resolve_path(
             f"holds no train/dev/test {'/'.join(EXTENSIONS[fmt])} files",
             "name them train, dev (or validation) and test, or point `path` at one file",
         )
-    return [ResolvedSource(display_path(p), p, fmt, language, s) for s, p in files]
+    return [
+        ResolvedSource(display_path(p), confine(p, root, field), fmt, language, s, root=root)
+        for s, p in files
+    ]
 
 
 def _split_entries(directory: Path, accept, extensions: tuple[str, ...]) -> list[tuple[str, Path]]:

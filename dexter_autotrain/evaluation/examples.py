@@ -48,16 +48,17 @@ def load_prepared(data_dir: Path, split: str, task: str) -> Labeled:
 
 
 def read_labeled(path: Path, spec: JobSpec, language: str | None) -> Labeled:
-    """Examples from a file the job never saw, read with the job's column mapping."""
-    from dexter_autotrain.data.checks import apply_label_map
+    """Examples from a file the job never saw, read with the job's column mapping and put
+    through the same checks as the job's own data (`data.prepare.check_examples`)."""
+    from dexter_autotrain.data.prepare import check_examples
     from dexter_autotrain.data.readers import read_source
     from dexter_autotrain.data.sources import resolve_path
 
     sources = resolve_path(path, None, language, None, "--data")
-    parts = [examples for source in sources for examples in read_source(source, spec).values()]
+    found = [examples for source in sources for examples in read_source(source, spec).values()]
+    parts, _ = check_examples({str(i): e for i, e in enumerate(found)}, spec, "--data")
     labeled = Labeled([], [], [])
-    for examples in parts:
-        apply_label_map(examples, spec.data.label_map)
+    for examples in parts.values():
         labeled.inputs += examples.inputs
         labeled.labels += examples.labels
         labeled.languages += examples.languages
