@@ -21,8 +21,8 @@ def write_card(
     """Render and write the card; returns the files written. A smoke run's card stays in
     its run directory: it must never replace the reviewed card of the real model."""
     context = card_context(spec, run_path)
-    template = spec_dir / spec.card.template if spec.card.template else None
-    text = render_card(context, template)
+    template = Path(spec.card.template) if spec.card.template else None
+    text = render_card(context, template, spec_dir)
     written = [run_path / "README.md"]
     write_atomically(written[0], text)
     entries = eval_result_entries(context)
