@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
+# Job specs may read only inside this repository, plus the data roots allowed here
+# (jobs/actors.yaml, the tests and the benchmarks read the shared data beside it).
+export DEXTER_DATA_ROOTS ?= $(abspath ../shared/data)
+
 .PHONY: setup demo test lint bench
 
 # constraints-cpu.txt pins torch to the CPU build on this project's machines, so pip never

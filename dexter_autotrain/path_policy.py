@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.paths import display_path
 
 DATA_ROOTS_VARIABLE = "DEXTER_DATA_ROOTS"
 SNIPPET_CHARS = 40
@@ -72,8 +71,8 @@ def confine(path: Path, spec_dir: Path, field: str) -> Path:
             shown,
             field,
             f"resolves outside the repository ({printable(str(resolved))})",
-            f"keep it inside {display_path(roots[0])}, or allow its folder with "
-            f"{DATA_ROOTS_VARIABLE}=/path/to/data",
+            f"keep it inside the repository, or allow its folder with "
+            f"{DATA_ROOTS_VARIABLE}=/path/to/folder",
         )
     refuse_special(resolved, shown, field)
     return resolved

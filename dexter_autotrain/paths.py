@@ -7,7 +7,11 @@ from pathlib import Path
 
 
 def display_path(path: Path) -> str:
-    relative = os.path.relpath(path.resolve(), Path.cwd())
+    """`path` relative to the working directory when below it, else as given."""
+    try:
+        relative = os.path.relpath(path.resolve(), Path.cwd())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL, a name too long
+        return os.path.normpath(path)
     return os.path.normpath(path) if relative.startswith("..") else relative
 
 

@@ -45,6 +45,8 @@ def cli():
 
 
 SHARED_DATA = REPO.parent / "shared" / "data"
+# The shared data lies outside the repository: allow it as an operator would (path_policy).
+os.environ.setdefault("DEXTER_DATA_ROOTS", str(SHARED_DATA))
 
 
 @pytest.fixture

@@ -92,8 +92,7 @@ case(
 case(
     "very-large-file",
     VALID + "# padding\n" * 120_000,
-    "job.yaml: file is 1.1 MiB, too large for a job spec "
-    "(job specs must be under 1024 KiB; keep data in data files, not in the spec)",
+    "job.yaml: is larger than the 1024 KiB allowed for a job spec (keep a job spec under 1024 KiB)",
 )
 case(
     "invalid-yaml",
@@ -295,4 +294,100 @@ case(
     with_lines("evaluation:", "  baseline: false", "  gates:", "    min_lift_over_baseline: 0.02"),
     "job.yaml:13:5: evaluation.gates.min_lift_over_baseline: needs a baseline, and "
     "`evaluation.baseline` is false (set `evaluation.baseline: true` or remove this gate)",
+)
+
+# Hostile specs (a pull request's author controls them): one located line, never a traceback.
+case(
+    "task-is-a-list",
+    replace("task: text-classification", "task: [a, b]"),
+    "job.yaml:2:1: task: ['a', 'b'] is not allowed "
+    "(use one of: text-classification, token-classification, image-classification)",
+)
+case(
+    "backend-is-a-mapping",
+    with_lines("compute: {backend: {x: 1}, hardware: t4-small}"),
+    "job.yaml:10:11: compute.backend: {'x': 1} is not allowed (use one of: local, hf-jobs, "
+    "autotrain-spaces)",
+)
+case(
+    "control-character",
+    replace("name: sample", "name: sam\x07ple"),
+    "job.yaml:1:10: character \\x07 is not allowed in YAML "
+    "(remove it, or write it as an escape inside a double-quoted string)",
+)
+case(
+    "escaped-control-character",
+    replace("name: sample", 'name: "sam\\x1b[31mple"'),
+    "job.yaml:1:1: name: 'sam\\x1b[31mple' is not valid (use lowercase letters, digits and "
+    "hyphens, at most 48 characters)",
+)
+case(
+    "merge-key-with-a-scalar",
+    with_lines("card:", "  <<: 5"),
+    "job.yaml:11:7: invalid YAML: while constructing a mapping expected a mapping or list of "
+    "mappings for merging, but found scalar (check indentation, colons and quotes around "
+    "this position)",
+)
+case(
+    "integer-with-thousands-of-digits",
+    with_lines("training: {seed: " + "9" * 5000 + "}"),
+    "job.yaml:10:18: training.seed: cannot read the value "
+    "'9999999999999999999999999999999999999999…' (write a plain number or a quoted string)",
+)
+case(
+    "seed-above-32-bits",
+    with_lines("training: {seed: 4294967296}"),
+    "job.yaml:10:12: training.seed: 4294967296 is out of range (use a value of at most 4294967295)",
+)
+case(
+    "lone-surrogate",
+    replace("name: sample", 'name: "\\ud800"'),
+    "job.yaml:1:7: name: holds a lone surrogate escape (\\ud800-\\udfff), which is not text "
+    "(write the character itself, or escape a whole surrogate pair as \\U000XXXXX)",
+)
+case(
+    "extends-outside-the-repository",
+    "extends: /etc/passwd\n" + VALID,
+    "job.yaml:1:1: extends: resolves outside the repository (/etc/passwd) (keep it inside "
+    "the repository, or allow its folder with DEXTER_DATA_ROOTS=/path/to/folder)",
+)
+case(
+    "extends-too-long",
+    "extends: " + "a/" * 3000 + "x.yaml\n" + VALID,
+    "job.yaml:1:1: extends: cannot be read (file name too long)",
+)
+case(
+    "extends-with-a-nul",
+    'extends: "a\\0b.yaml"\n' + VALID,
+    "job.yaml:1:1: extends: cannot be resolved (embedded null byte)",
+)
+case(
+    "data-path-outside-the-repository",
+    replace("path: data/{language}", "path: /etc/hostname"),
+    "job.yaml:9:7: data.sources[0].path: resolves outside the repository (/etc/hostname) "
+    "(keep it inside the repository, or allow its folder with "
+    "DEXTER_DATA_ROOTS=/path/to/folder)",
+)
+case(
+    "template-outside-the-repository",
+    with_lines("card: {template: ../../../../etc/passwd}"),
+    "job.yaml:10:8: card.template: resolves outside the repository (/etc/passwd) (keep it "
+    "inside the repository, or allow its folder with DEXTER_DATA_ROOTS=/path/to/folder)",
+)
+case(
+    "identity-terms-outside-the-repository",
+    with_lines("evaluation: {identity_terms: /root/.cache/huggingface/token}"),
+    "job.yaml:10:14: evaluation.identity_terms: resolves outside the repository "
+    "(/root/.cache/huggingface/token) (keep it inside the repository, or allow its folder "
+    "with DEXTER_DATA_ROOTS=/path/to/folder)",
+)
+case(
+    "lift-gate-switched-off-by-a-child",
+    "extends: _base.yaml\n"
+    + with_lines(
+        "evaluation: {baseline: false, gates: {min_lift_over_baseline: null}}",
+        "training: {seed: -1}",
+    ),
+    "job.yaml:12:12: training.seed: -1 is out of range (use a value of at least 0)",
+    extra_files={"_base.yaml": "evaluation: {gates: {min_lift_over_baseline: 0.1}}\n"},
 )

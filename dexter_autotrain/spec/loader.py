@@ -8,7 +8,7 @@ import json
 import os
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.path_policy import confine, printable
 from dexter_autotrain.paths import display_path
 from dexter_autotrain.spec.interpolation import interpolate
 from dexter_autotrain.spec.model import JobSpec
@@ -120,9 +121,41 @@ def _load(
             if not (partial and detail["type"] == "missing")
             and tuple(detail["loc"]) not in uninterpolated
         ]
+    if spec is not None:
+        problems += _path_problems(spec, path.parent, document.marks)
     if problems:
         raise UserError(problems)
     return spec, YamlDocument(data, document.marks), files
+
+
+def _named_paths(spec: JobSpec) -> Iterator[tuple[FieldPath, str]]:
+    """Every file or folder the spec names that the toolkit will read (see path_policy)."""
+    for index, source in enumerate(spec.data.sources):
+        if source.path is None:
+            continue
+        where: FieldPath = ("data", "sources", index, "path")
+        if "{language}" in source.path:
+            for language in spec.languages:
+                yield where, source.path.replace("{language}", language)
+        else:
+            yield where, source.path
+    if spec.card.template:
+        yield ("card", "template"), spec.card.template
+    if spec.evaluation.identity_terms:
+        yield ("evaluation", "identity_terms"), spec.evaluation.identity_terms
+
+
+def _path_problems(spec: JobSpec, spec_dir: Path, marks: dict[FieldPath, Mark]) -> list[Problem]:
+    """Paths that leave the repository (and the allowed data roots) or name special files."""
+    problems: list[Problem] = []
+    for where, relative in _named_paths(spec):
+        if any(p.field == dotted(where) for p in problems):
+            continue  # one problem per field: `{language}` expansions share a folder
+        try:
+            confine(spec_dir / relative, spec_dir, dotted(where))
+        except UserError as error:
+            problems += [_located(marks, where, p.message, p.hint) for p in error.problems]
+    return problems
 
 
 def _resolve_extends(
@@ -145,9 +178,9 @@ def _resolve_extends(
                 )
             ]
         )
-    parent = path.parent / parent_name
-    if parent.resolve() in chain:
-        cycle = " -> ".join(p.name for p in (*chain, parent.resolve()))
+    parent = _confined_parent(path.parent / parent_name, chain[0].parent, mark)
+    if parent in chain:
+        cycle = " -> ".join(p.name for p in (*chain, parent))
         raise UserError([_at(mark, "extends", f"circular: {cycle}", "remove one `extends:`")])
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise UserError(
@@ -162,14 +195,26 @@ def _resolve_extends(
         )
     if not parent.is_file():
         siblings = [p.name for p in path.parent.glob("*.y*ml")]
-        close = difflib.get_close_matches(parent.name, siblings, n=1)
+        close = difflib.get_close_matches(Path(parent_name).name, siblings, n=1)
         hint = f"did you mean `{close[0]}`?" if close else "paths are relative to this file"
-        raise UserError([_at(mark, "extends", f"file not found: {parent_name}", hint)])
+        raise UserError(
+            [_at(mark, "extends", f"file not found: {printable(parent_name)}", hint)]
+        )
     base, files = _resolve_extends(parent, display_path(parent), chain)
     base.data.pop("extends", None)
     marks = {where: m for where, m in base.marks.items() if not _replaced(where, document.data)}
     marks.update(document.marks)
     return YamlDocument(_deep_merge(base.data, document.data), marks), files
+
+
+def _confined_parent(parent: Path, top_dir: Path, mark: Mark) -> Path:
+    """The extended spec, resolved, inside the top spec's repository (or UserError at the
+    `extends:` line)."""
+    try:
+        return confine(parent, top_dir, "extends")
+    except UserError as error:
+        problem = error.problems[0]
+        raise UserError([_at(mark, "extends", problem.message, problem.hint)]) from None
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

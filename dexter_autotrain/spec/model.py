@@ -27,6 +27,8 @@ CommitSha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
 Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*[smhd]$")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+"""numpy and torch seeds are unsigned 32-bit: a larger one would fail, or be ignored."""
 
 Precision = Literal["auto", "bfloat16", "float32"]
 
@@ -111,7 +113,7 @@ class SplitRatios(_Section):
 
     validation: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1
     test: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1
-    seed: int = 42
+    seed: Seed = 42
     stratify_by: list[Literal["label", "language"]] = ["label", "language"]
 
 
@@ -158,7 +160,7 @@ class Training(_Section):
     learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 5e-5
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 8
     max_seq_length: Annotated[int, Field(ge=8, le=8192)] = 128
-    seed: Annotated[int, Field(ge=0)] = 42
+    seed: Seed = 42
     mixed_precision: Literal["none", "fp16", "bf16"] = "none"
     gradient_accumulation: Annotated[int, Field(ge=1, le=1024)] = 1
     warmup_ratio: Fraction = 0.1

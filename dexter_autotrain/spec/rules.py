@@ -54,7 +54,7 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
 def check_rules(data: dict[str, Any], *, partial: bool) -> list[RuleProblem]:
     """All cross-field problems in a merged spec. `partial` specs may leave things out."""
     task = data.get("task")
-    known_task = task if task in COLUMNS_BY_TASK else None
+    known_task = task if isinstance(task, str) and task in COLUMNS_BY_TASK else None
     problems = [
         *_base_model(data.get("base_model"), partial),
         *_columns(_dict(_dict(data.get("data")).get("columns")), known_task),
@@ -198,6 +198,7 @@ def _labels(data: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
 
 def _compute(compute: dict[str, Any]) -> Iterator[RuleProblem]:
     backend = compute.get("backend", "local")
+    backend = backend if isinstance(backend, str) else None  # a wrong type is pydantic's
     hardware = compute.get("hardware")
     if backend in ("hf-jobs", "autotrain-spaces") and "hardware" not in compute:
         yield (
@@ -248,7 +249,7 @@ def _evaluation(evaluation: dict[str, Any], task: str | None) -> Iterator[RulePr
             yield from check(("evaluation", "gates", section, metric), metric)
     if fairness and "max_gap" not in fairness and "min_ratio" not in fairness:
         yield ("evaluation", "fairness"), "sets no limit", "add `max_gap` or `min_ratio`"
-    if "min_lift_over_baseline" in gates and evaluation.get("baseline") is False:
+    if gates.get("min_lift_over_baseline") is not None and evaluation.get("baseline") is False:
         yield (
             ("evaluation", "gates", "min_lift_over_baseline"),
             "needs a baseline, and `evaluation.baseline` is false",

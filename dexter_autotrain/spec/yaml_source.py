@@ -16,12 +16,14 @@ from typing import Any
 import yaml
 
 from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.path_policy import printable, read_bounded, snippet
 
 MAX_SPEC_BYTES = 1024 * 1024
 MAX_VALUES = 20_000
 MAX_DEPTH = 64
 
 FieldPath = tuple[str | int, ...]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "int", "float", "bool", "null")
 )
@@ -87,17 +89,7 @@ def load_yaml_mapping(path: Path, display: str) -> YamlDocument:
     ]
     if problems:
         raise UserError(problems)
-    loader = _SpecLoader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as error:
-        raise UserError([_yaml_problem(error, display)]) from None
-    except RecursionError:
-        raise _file_error(
-            display, "YAML is nested too deeply", f"keep nesting under {MAX_DEPTH} levels"
-        ) from None
-    finally:
-        loader.dispose()
+    loader, root = _compose(text, display)
     if root is None:
         raise _file_error(
             display,
@@ -125,27 +117,26 @@ def load_yaml_mapping(path: Path, display: str) -> YamlDocument:
     return YamlDocument(data=data, marks=builder.marks)
 
 
-def _read_text(path: Path, display: str) -> str:
+def _compose(text: str, display: str) -> tuple[_SpecLoader, yaml.Node | None]:
+    """The loader (kept to construct scalars) and the document's node tree."""
     try:
-        size = path.stat().st_size
-        if size > MAX_SPEC_BYTES:
-            raise _file_error(
-                display,
-                f"file is {size / 1024 / 1024:.1f} MiB, too large for a job spec",
-                f"job specs must be under {MAX_SPEC_BYTES // 1024} KiB; "
-                "keep data in data files, not in the spec",
-            )
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise _file_error(display, "file not found", "check the path") from None
-    except IsADirectoryError:
+        loader = _SpecLoader(text)  # the reader checks every character here
+        try:
+            return loader, loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        raise UserError([_yaml_problem(error, display)]) from None
+    except yaml.reader.ReaderError as error:
+        raise UserError([_reader_problem(error, text, display)]) from None
+    except RecursionError:
         raise _file_error(
-            display, "is a directory, not a file", "pass a .yaml file or a glob such as jobs/*.yaml"
+            display, "YAML is nested too deeply", f"keep nesting under {MAX_DEPTH} levels"
         ) from None
-    except OSError as error:
-        raise _file_error(
-            display, f"cannot read: {error.strerror}", "check the file's permissions"
-        ) from None
+
+
+def _read_text(path: Path, display: str) -> str:
+    raw = read_bounded(path, MAX_SPEC_BYTES, display, what="job spec")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -205,10 +196,35 @@ class _Builder:
             return [
                 self.build(item, (*path, index), depth + 1) for index, item in enumerate(node.value)
             ]
-        return self.loader.construct_object(node, deep=True)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.Node, path: FieldPath) -> Any:
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, yaml.YAMLError):
+            self._problem(
+                _mark(node, self.display),
+                path,
+                f"cannot read the value {snippet(str(node.value))}",
+                "write a plain number or a quoted string",
+            )
+            return None
+        if isinstance(value, str) and _SURROGATE.search(value):
+            self._problem(
+                _mark(node, self.display),
+                path,
+                "holds a lone surrogate escape (\\ud800-\\udfff), which is not text",
+                "write the character itself, or escape a whole surrogate pair as \\U000XXXXX",
+            )
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)
+        try:
+            self.loader.flatten_mapping(node)
+        except yaml.MarkedYAMLError as error:
+            self.problems.append(_yaml_problem(error, self.display))
+            return {}
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             mark = _mark(key_node, self.display)
@@ -253,6 +269,24 @@ def _yaml_problem(error: yaml.MarkedYAMLError, display: str) -> Problem:
         f"invalid YAML: {message}",
         "check indentation, colons and quotes around this position",
     )
+
+
+def _reader_problem(error: yaml.reader.ReaderError, text: str, display: str) -> Problem:
+    """A character YAML refuses (control characters, some unicode): PyYAML gives only its
+    offset, so count lines ourselves."""
+    before = text[: error.position]
+    return Problem(
+        display,
+        before.count("\n") + 1,
+        error.position - (before.rfind("\n") + 1) + 1,
+        "",
+        f"character {printable(_as_text(error.character))} is not allowed in YAML",
+        "remove it, or write it as an escape inside a double-quoted string",
+    )
+
+
+def _as_text(character: str | int) -> str:
+    return character if isinstance(character, str) else chr(character)
 
 
 def _mark(node: yaml.Node, display: str) -> Mark:
