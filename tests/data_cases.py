@@ -222,3 +222,101 @@ case(
     "data: class `photo` has 4 train images; AutoTrain needs at least 5 "
     "(add images, or raise data.split.validation)",
 )
+
+
+def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
+    """A tiny PNG whose header claims `width` x `height` pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    data = bytearray(png_bytes())
+    header = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
+    data[12:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(header))
+    return bytes(data)
+
+
+def image_csv(rows: list[tuple[str, str]]) -> str:
+    return "image,label\n" + "".join(f"{image},{label}\n" for image, label in rows)
+
+
+IMAGE_CSV_SPEC = IMAGE_SPEC.replace("format: imagefolder", "format: image-csv")
+case(
+    "duplicated-header-column",
+    {"train.tsv": tsv(balanced(), "text\tlabel\ttext")},
+    TEXT_SPEC.format(path="train.tsv", extra=""),
+    "train.tsv:1: column 'text' appears more than once in the header "
+    "(give every column its own name)",
+)
+case(
+    "whitespace-only-file",
+    {"train.jsonl": "  \n\t\n   \n"},
+    TEXT_SPEC.format(path="train.jsonl", extra=""),
+    "train.jsonl: holds no examples (fill the file, or remove it from the sources)",
+)
+case(
+    "deeply-nested-json",
+    {"train.jsonl": '{"text": ' + "[" * 100_000 + "]" * 100_000 + ', "label": "good"}\n'},
+    TEXT_SPEC.format(path="train.jsonl", extra=""),
+    "train.jsonl:1: JSON nested too deeply (write one flat JSON object per line)",
+)
+case(
+    "json-integer-with-thousands-of-digits",
+    {"train.jsonl": '{"text": ' + "9" * 5000 + ', "label": "good"}\n'},
+    TEXT_SPEC.format(path="train.jsonl", extra=""),
+    "train.jsonl:1: invalid JSON: a number with more than 4300 digits (write it as a string)",
+)
+case(
+    "json-lone-surrogate",
+    {
+        "train.jsonl": '{"text": "ok \\ud83d\\ude00", "label": "good"}\n'
+        '{"text": "half \\ud800 a pair", "label": "good"}\n'
+    },
+    TEXT_SPEC.format(path="train.jsonl", extra=""),
+    "train.jsonl:2: holds a lone surrogate escape (\\ud800-\\udfff) "
+    "(write real characters, or complete surrogate pairs)",
+)
+case(
+    "corrupt-parquet",
+    {"train.parquet": b"PAR1" + b"\x00garbage" * 20 + b"PAR1"},
+    TEXT_SPEC.format(path="train.parquet", extra=""),
+    'train.parquet: not a readable Parquet file ("Parquet file size is 168 bytes, smaller '
+    "than the size reported by footer's (1701…\") (write it with pyarrow or pandas `to_parquet`)",
+)
+case(
+    "declared-label-without-training-examples",
+    {"train.tsv": tsv(balanced(15))},
+    TEXT_SPEC.format(
+        path="train.tsv",
+        extra="  labels: [good, bad, neutral]\n  split: {validation: 0.2, test: 0.0}\n",
+    ),
+    "data: label `neutral` has 0 training examples, fewer than data.min_examples_per_label "
+    "(10) (add examples, merge the label with data.label_map, or lower the minimum)",
+)
+case(
+    "image-decompression-bomb",
+    {"imgs/meme/a.png": png_bytes(), "imgs/photo/bomb.png": bomb_png()},
+    IMAGE_SPEC.format(path="imgs"),
+    "imgs/photo/bomb.png: image claims more than 89 million pixels (replace or remove the file)",
+)
+case(
+    "image-label-climbs-out-of-the-output",
+    {"a.png": png_bytes(), "train.csv": image_csv([("a.png", "../../../../tmp/x")])},
+    IMAGE_CSV_SPEC.format(path="train.csv"),
+    "train.csv:2: label '../../../../tmp/x' cannot be a folder name "
+    "(use letters, digits and `._ +-` (image labels become folder names))",
+)
+case(
+    "image-label-mapped-out-of-the-output",
+    {"imgs/meme/a.png": png_bytes()},
+    IMAGE_SPEC.format(path="imgs") + "  label_map: {meme: ../../../../pwned}\n",
+    "imgs: label '../../../../pwned' cannot be a folder name "
+    "(use letters, digits and `._ +-` (image labels become folder names))",
+)
+case(
+    "conll-document-markers-skipped",
+    {"train.txt": "-DOCSTART- -X- O O\n\nBuhari B-PER\nya O\n\n-DOCSTART- O\nce\n"},
+    NER_SPEC.format(path="train.txt", extra=""),
+    "train.txt:7: expected `token TAG`, got 'ce' "
+    "(write one token and its tag per line, a blank line between sentences)",
+)

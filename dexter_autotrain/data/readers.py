@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -231,8 +232,12 @@ def _json_object(text: str, line: int, out: _Collector) -> dict[str, Any] | None
     except RecursionError:
         out.problem(line, "JSON nested too deeply", "write one flat JSON object per line")
         return None
-    except ValueError as error:  # e.g. an integer with more digits than Python converts
-        out.problem(line, f"invalid JSON: {snippet(str(error), 80)}", "fix this value")
+    except ValueError:  # the one other ValueError: an integer too long to convert
+        out.problem(
+            line,
+            f"invalid JSON: a number with more than {sys.get_int_max_str_digits()} digits",
+            "write it as a string",
+        )
         return None
     if not isinstance(row, dict):
         out.problem(line, "line is not a JSON object", "write one JSON object per line")

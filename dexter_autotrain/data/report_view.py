@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from dexter_autotrain.data.report import DataReport
+from dexter_autotrain.path_policy import printable
+
+
+def _shown(text: object) -> str:
+    """Input (a label, a language, a file name) made safe for a terminal: escaped control
+    characters, no rich markup."""
+    return escape(printable(str(text)))
 
 
 def report_tables(report: DataReport) -> list[Table]:
     label_title = "entity mentions" if report.task == "token-classification" else "labels"
-    counts = Table(title=f"Data for `{report.job}` ({report.task})", title_justify="left")
+    counts = Table(title=f"Data for `{_shown(report.job)}` ({report.task})", title_justify="left")
     for column in ("split", "language", "rows", label_title):
         counts.add_column(column, justify="right" if column == "rows" else "left")
     for split, record in report.splits.items():
         for language, part in record["by_language"].items():
-            labels = ", ".join(f"{name} {count}" for name, count in part["labels"].items())
-            counts.add_row(split, language, str(part["rows"]), labels)
+            labels = ", ".join(f"{_shown(name)} {count}" for name, count in part["labels"].items())
+            counts.add_row(split, _shown(language), str(part["rows"]), labels)
         counts.add_row(
             f"[bold]{split}[/bold]", "all", f"[bold]{record['rows']}[/bold]", "", end_section=True
         )
@@ -28,7 +36,8 @@ def report_tables(report: DataReport) -> list[Table]:
         overlap.add_column(column)
     for pair, record in report.overlaps.items():
         languages = ", ".join(
-            f"{lang} {v['exact']}/{v['normalised']}" for lang, v in record["by_language"].items()
+            f"{_shown(lang)} {v['exact']}/{v['normalised']}"
+            for lang, v in record["by_language"].items()
         )
         overlap.add_row(
             pair.replace("_in_", " in "), str(record["exact"]), str(record["normalised"]), languages
@@ -55,7 +64,9 @@ def report_tables(report: DataReport) -> list[Table]:
     prints.add_column("rows", justify="right")
     for record in [*report.inputs, *report.outputs]:
         prints.add_row(
-            record["path"], (record["sha256"] or "-")[:16] + "…", str(record.get("rows", ""))
+            _shown(record["path"]),
+            (record["sha256"] or "-")[:16] + "…",
+            str(record.get("rows", "")),
         )
     tables.append(prints)
     if report.upsampled:
@@ -63,6 +74,6 @@ def report_tables(report: DataReport) -> list[Table]:
         for column in ("language", "before", "after"):
             upsampled.add_column(column)
         for language, (before, after) in report.upsampled.items():
-            upsampled.add_row(language, str(before), str(after))
+            upsampled.add_row(_shown(language), str(before), str(after))
         tables.append(upsampled)
     return tables
