@@ -71,20 +71,17 @@ def template_file(path: Path, spec_dir: Path, roots: list[Path]) -> Path:
     shown = printable(str(path))
     resolved = path.resolve() if _inside(path, roots[:1]) else confine(path, spec_dir, FIELD)
     if not _inside(resolved, roots):
-        raise UserError(
-            [
-                Problem(
-                    shown,
-                    None,
-                    None,
-                    FIELD,
-                    "a card template must be in the job's repository or templates/",
-                    "move it next to the job spec",
-                )
-            ]
-        )
+        raise _refused(shown, "a card template must be in the job's repository or templates/")
+    if resolved.is_dir():  # read_bounded's fdopen of a directory raises IsADirectoryError
+        raise _refused(shown, "is a directory, not a file")
     read_bounded(resolved, MAX_TEMPLATE_BYTES, shown, FIELD, "card template")
     return resolved
+
+
+def _refused(shown: str, message: str) -> UserError:
+    return UserError(
+        [Problem(shown, None, None, FIELD, message, "name a template file next to the job spec")]
+    )
 
 
 def _inside(path: Path, roots: list[Path]) -> bool:

@@ -65,7 +65,7 @@ class ConfinedLoader(BaseLoader):
         for folder in self.search:
             try:
                 path = folder.joinpath(*pieces).resolve()
-                found = path.exists()
+                found = path.exists() and not path.is_dir()
             except (OSError, RuntimeError, ValueError):
                 raise TemplateNotFound(template) from None
             if found:
