@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import subprocess
 import sys
@@ -49,10 +50,13 @@ def train_run(folder: Path) -> Path:
         "  max_rows_per_split: 3000\n"
         "training: {epochs: 1, learning_rate: 1e-4, batch_size: 32, max_seq_length: 128}\n"
     )
+    # the card goes to the temporary folder: a bench never writes into model_cards/
+    command = [DEXTER, "submit", str(spec), "--runs-dir", str(folder / "runs"), "--json"]
     done = subprocess.run(
-        [DEXTER, "submit", str(spec), "--runs-dir", str(folder / "runs"), "--json"],
+        [*command, "--cards-dir", str(folder / "model_cards")],
         capture_output=True,
         text=True,
+        env=os.environ | {"DEXTER_DATA_ROOTS": os.pathsep.join([str(SENTIMENT), str(model)])},
     )
     if done.returncode not in (0, 3):  # 3: gates failed, which does not matter here
         raise SystemExit(done.stderr[-3000:])

@@ -150,3 +150,10 @@ def test_card_without_a_baseline(cli, tmp_path):
     text = (run / "README.md").read_text()
     assert "No baseline was fitted (`evaluation.baseline: false` in the job spec)." in text
     assert "| metric | model | 95% CI |\n|---|---|---|\n| accuracy |" in text
+
+
+def test_every_reviewed_card_in_the_repository_belongs_to_a_job():
+    """Benchmarks and tests write cards into temporary folders, never into model_cards/."""
+    jobs = {path.stem for path in (REPO / "jobs").glob("*.yaml")}  # a job is named by its file
+    cards = {path.stem for path in (REPO / "model_cards").glob("*.md")}
+    assert cards <= jobs, cards - jobs
