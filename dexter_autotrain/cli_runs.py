@@ -246,6 +246,7 @@ def evaluate(
     """
     from dexter_autotrain.errors import UserError
     from dexter_autotrain.evaluation.evaluate import evaluate_run
+    from dexter_autotrain.evaluation.report import summary_line
 
     if split and data_path:
         raise UserError("give --split or --data, not both")
@@ -257,12 +258,7 @@ def evaluate(
     if as_json:
         print_json(report)
     else:
-        primary = report["primary_metric"]
-        out.print(
-            f"{report['examples']} examples ({report['split']}): {primary} "
-            f"{report['overall']['metrics'][primary]:.3f}, baseline "
-            f"{report['baseline']['metrics'][primary]:.3f}"
-        )
+        out.print(summary_line(report))
         out.print(gates_table(report["gates"]["rows"]))
     if not report["gates"]["passed"]:
         raise SystemExit(3)
