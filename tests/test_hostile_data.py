@@ -174,3 +174,18 @@ def test_evaluate_data_gets_the_same_checks_as_prepare(repo, write_job):
     unknown.write_text(tsv([("so so", "goood")]))
     with pytest.raises(UserError, match=r"label `goood` is not in data\.labels"):
         read_labeled(unknown, spec, "pcm")
+
+
+def test_a_folder_fingerprint_never_follows_links(tmp_path):
+    from dexter_autotrain.data.fingerprints import tree_sha256
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d/a.png").write_bytes(png_bytes())
+    secret = tmp_path / "secret"
+    secret.write_text("one")
+    (tmp_path / "d/link.png").symlink_to(secret)
+    first = tree_sha256(tmp_path / "d")
+    secret.write_text("two")
+    assert tree_sha256(tmp_path / "d") == first
+    (tmp_path / "d/a.png").write_bytes(b"changed")
+    assert tree_sha256(tmp_path / "d") != first

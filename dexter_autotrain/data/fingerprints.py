@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -17,8 +18,12 @@ def file_sha256(path: Path) -> str:
 
 
 def tree_sha256(directory: Path) -> str:
-    """One hash for a directory: its files' relative paths and contents, in sorted order."""
+    """One hash for a directory: its files' relative paths and contents, in sorted order.
+
+    A link is hashed by where it points, never followed: a link to `/proc/kcore` or to a
+    file outside the repository is not read here (the readers confine what they open)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(directory).as_posix()}\0{file_sha256(path)}\n".encode())
+    for path in sorted(p for p in directory.rglob("*") if p.is_symlink() or p.is_file()):
+        content = f"-> {os.readlink(path)}" if path.is_symlink() else file_sha256(path)
+        digest.update(f"{path.relative_to(directory).as_posix()}\0{content}\n".encode())
     return digest.hexdigest()
