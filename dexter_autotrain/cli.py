@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import glob
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +13,24 @@ import click
 from rich.markup import escape
 
 from dexter_autotrain import __version__
-from dexter_autotrain.console import err, out, print_json, print_problems
-from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.console import (
+    err,
+    json_option,
+    out,
+    print_error,
+    print_json,
+    print_problems,
+)
+from dexter_autotrain.console import mode as console_mode
+from dexter_autotrain.errors import Problem, ToolError, UserError
+from dexter_autotrain.path_policy import printable
 from dexter_autotrain.paths import write_atomically
 
 
 class _Group(click.Group):
-    """Turns UserError into located messages (exit 2) and ToolError into its message
-    (exit 1); never a traceback."""
+    """Turns UserError into located messages (exit 2), ToolError into its message (exit 1),
+    and anything unexpected into one line (exit 1); never a traceback unless DEXTER_DEBUG
+    is set. With `--json`, all of these are JSON on stdout."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -27,8 +39,24 @@ class _Group(click.Group):
             print_problems(error.problems)
             ctx.exit(error.exit_code)
         except ToolError as error:
-            err.print(f"[red]error[/red]: {escape(str(error))}")
+            print_error("error", str(error))
             ctx.exit(error.exit_code)
+        except click.UsageError as error:
+            if not console_mode.json:
+                raise
+            print_problems([Problem.about("", error.format_message())])
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:  # a bug: say so in one line, keep the details for DEBUG
+            if os.environ.get("DEXTER_DEBUG"):
+                raise
+            print_error(
+                "internal error",
+                f"{type(error).__name__}: {str(error)[:200]} (this is a bug in dexter-auto; "
+                "rerun with DEXTER_DEBUG=1 for the traceback and report it)",
+            )
+            ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +77,7 @@ def cli() -> None:
 
 
 def main() -> None:
+    console_mode.json = "--json" in sys.argv[1:]  # usage errors come before option callbacks
     cli(prog_name="dexter-auto")
 
 
@@ -60,71 +89,77 @@ def _register_commands() -> None:
         cli.add_command(command)
 
 
-def _expand(patterns: tuple[str, ...]) -> list[Path]:
-    paths: list[Path] = []
+def _expand(patterns: tuple[str, ...]) -> list[Path | UserError]:
+    """Each file a pattern names, or the problem of a pattern that names none."""
+    paths: list[Path | UserError] = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         if not matches:
-            raise UserError(f"{pattern}: no file matches (check the glob)")
+            paths.append(UserError([Problem(pattern, None, None, "", "no file matches", "")]))
         paths += [Path(match) for match in matches]
     return paths
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print results as JSON for scripts.")
+@json_option()
 def validate(paths: tuple[str, ...], as_json: bool) -> None:
     """Check job specs and report every problem with its file and line.
 
-    PATHS are spec files or globs. Files named _*.yaml are shared defaults: their keys and
-    values are checked, but they may leave out required fields. Exit code 2 if any spec is
-    invalid.
+    PATHS are spec files or globs; each is reported, valid or not. Files named _*.yaml are
+    shared defaults: their keys and values are checked, but they may leave out required
+    fields. Exit code 2 if any spec is invalid.
 
     \b
     Examples:
       dexter-auto validate jobs/narrative.yaml
       dexter-auto validate 'jobs/*.yaml' --json
     """
-    from dexter_autotrain.spec import check_partial, is_partial, load_spec
-
-    results = []
-    for path in _expand(paths):
-        result: dict[str, Any] = {"path": str(path), "partial": is_partial(path)}
-        try:
-            if is_partial(path):
-                check_partial(path)
-            else:
-                loaded = load_spec(path)
-                result |= {
-                    "name": loaded.spec.name,
-                    "task": loaded.spec.task,
-                    "backend": loaded.spec.compute.backend,
-                    "sha256": loaded.sha256,
-                }
-            result |= {"valid": True, "problems": []}
-        except UserError as error:
-            result |= {"valid": False, "problems": [p.to_dict() for p in error.problems]}
-            if not as_json:
-                print_problems(error.problems)
-        results.append(result)
+    results = [_validate_one(path) for path in _expand(paths)]
     valid = all(result["valid"] for result in results)
     if as_json:
-        print_json({"valid": valid, "specs": results})
+        print_json({"ok": valid, "valid": valid, "specs": results})
     else:
         for result in results:
+            print_problems([Problem(**p) for p in result["problems"]])
             out.print(_validate_line(result))
     if not valid:
         raise SystemExit(2)
 
 
+def _validate_one(path: Path | UserError) -> dict[str, Any]:
+    """One spec's verdict: its name, task, backend and hash, or its problems."""
+    from dexter_autotrain.spec import check_partial, is_partial, load_spec
+
+    if isinstance(path, UserError):
+        problems = [p.to_dict() for p in path.problems]
+        return {"path": problems[0]["file"], "partial": False, "valid": False, "problems": problems}
+    result: dict[str, Any] = {"path": str(path), "partial": is_partial(path)}
+    try:
+        if is_partial(path):
+            check_partial(path)
+        else:
+            loaded = load_spec(path)
+            result |= {
+                "name": loaded.spec.name,
+                "task": loaded.spec.task,
+                "backend": loaded.spec.compute.backend,
+                "sha256": loaded.sha256,
+            }
+    except UserError as error:
+        return result | {"valid": False, "problems": [p.to_dict() for p in error.problems]}
+    return result | {"valid": True, "problems": []}
+
+
 def _validate_line(result: dict[str, Any]) -> str:
     if not result["valid"]:
         count = len(result["problems"])
-        return f"[red]✗[/red] {result['path']}: {count} problem{'s' * (count != 1)}"
+        shown = escape(printable(result["path"]))
+        return f"[red]✗[/red] {shown}: {count} problem{'s' * (count != 1)}"
     if result["partial"]:
-        return f"[green]✓[/green] {result['path']}: shared defaults"
+        return f"[green]✓[/green] {escape(printable(result['path']))}: shared defaults"
     return (
-        f"[green]✓[/green] {result['path']}: {result['name']} "
+        f"[green]✓[/green] {escape(printable(result['path']))}: {result['name']} "
         f"({result['task']}, {result['backend']})"
     )
 
@@ -147,7 +182,7 @@ def _spec_and_output(output_help: str):
 
 @cli.command()
 @_spec_and_output("Write autotrain.yml into this directory instead of printing it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the config and its hash as JSON.")
+@json_option("Print the config and its hash as JSON (errors too).")
 def render(path: Path, output_dir: Path | None, as_json: bool) -> None:
     """Render a job spec into the AutoTrain config that trains it.
 
@@ -191,7 +226,8 @@ def render(path: Path, output_dir: Path | None, as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the schema to this file instead of printing it.",
 )
-def schema(output: Path | None) -> None:
+@json_option("With -o, print what was written as JSON (errors too).")
+def schema(output: Path | None, as_json: bool) -> None:
     """Print the job spec's JSON Schema.
 
     Editors with yaml-language-server complete and check specs that start with
@@ -208,7 +244,7 @@ def schema(output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         write_atomically(output, text)
-        out.print(f"wrote {output}")
+        _report_written([output], as_json)
 
 
 TASKS = ("text-classification", "token-classification", "image-classification")
@@ -226,7 +262,8 @@ TASKS = ("text-classification", "token-classification", "image-classification")
     help="Where to write the spec.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing spec.")
-def init(task: str, name: str, directory: Path, force: bool) -> None:
+@json_option("Print what was written as JSON (errors too).")
+def init(task: str, name: str, directory: Path, force: bool, as_json: bool) -> None:
     """Write a commented job spec for TASK to DIR/NAME.yaml.
 
     \b
@@ -241,10 +278,22 @@ def init(task: str, name: str, directory: Path, force: bool) -> None:
         raise UserError(f"{target}: already exists (pick another name or pass --force)")
     text = scaffold_spec(task, name)
     write_atomically(target, text)
+    written = [target]
     schema_file = directory / SCHEMA_FILE_NAME
     if not schema_file.exists():
         write_atomically(schema_file, job_spec_schema_text())
-    out.print(f"wrote {target}; next: edit it, then `dexter-auto validate {target}`")
+        written.append(schema_file)
+    _report_written(written, as_json)
+    if not as_json:
+        out.print(f"next: edit it, then `dexter-auto validate {target}`")
+
+
+def _report_written(paths: list[Path], as_json: bool) -> None:
+    if as_json:
+        print_json({"ok": True, "written": [str(path) for path in paths]})
+    else:
+        for path in paths:
+            out.print(f"wrote {path}")
 
 
 @cli.group()
@@ -254,7 +303,7 @@ def data() -> None:
 
 @data.command("check")
 @_spec_and_output("Also write the prepared splits (data/) and data-report.json here.")
-@click.option("--json", "as_json", is_flag=True, help="Print the data report as JSON.")
+@json_option("Print the data report as JSON (errors too).")
 def data_check(path: Path, output_dir: Path | None, as_json: bool) -> None:
     """Read, check, split and fingerprint the data of the job spec at PATH.
 
