@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import json
 import os
@@ -48,6 +49,9 @@ class _Group(click.Group):
             ctx.exit(2)
         except (click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
+        except OSError as error:  # an output under a file, a read-only folder, a full disk
+            print_problems([_os_problem(error)])
+            ctx.exit(2)
         except Exception as error:  # a bug: say so in one line, keep the details for DEBUG
             if os.environ.get("DEXTER_DEBUG"):
                 raise
@@ -74,6 +78,24 @@ def cli() -> None:
       dexter-auto render jobs/narrative.yaml -o runs/preview
       dexter-auto schema -o jobs/job-spec.schema.json
     """
+
+
+_OS_HINTS = {
+    errno.ENOTDIR: "a part of this path is a file: choose another folder",
+    errno.EEXIST: "a part of this path is a file: choose another folder",
+    errno.EROFS: "the file system is read-only: choose a writable folder",
+    errno.EACCES: "choose a folder you may write to",
+    errno.EPERM: "choose a folder you may write to",
+    errno.ENOSPC: "the disk is full: free some space, or write elsewhere",
+    errno.EDQUOT: "the disk quota is used up: free some space, or write elsewhere",
+}
+
+
+def _os_problem(error: OSError) -> Problem:
+    """A file system refusal as one located line (nothing was written past it)."""
+    where = printable(str(error.filename)) if error.filename is not None else ""
+    reason = (error.strerror or type(error).__name__).lower()
+    return Problem(where, None, None, "", reason, _OS_HINTS.get(error.errno or 0, ""))
 
 
 def main() -> None:

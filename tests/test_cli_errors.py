@@ -1,0 +1,74 @@
+"""Every mistake is one located line with exit 2 (or JSON with --json), never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import JOBS
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            ("render", JOBS / "narrative.yaml", "-o", "blocker/out"),
+            "blocker/out: not a directory (a part of this path is a file: choose another folder)",
+        ),
+        (
+            ("data", "check", JOBS / "narrative.yaml", "-o", "blocker/out"),
+            "blocker/out/data: not a directory "
+            "(a part of this path is a file: choose another folder)",
+        ),
+        (
+            ("init", "text-classification", "probe", "--dir", "blocker/jobs"),
+            "blocker/jobs: not a directory (a part of this path is a file: choose another folder)",
+        ),
+    ],
+    ids=["render", "data-check", "init"],
+)
+def test_an_output_under_a_file_is_one_line(cli, tmp_path, command, expected):
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    result = cli(*command, cwd=tmp_path)
+    assert (result.code, result.stderr.splitlines()) == (2, [expected])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
+
+
+def test_validate_reports_every_file_even_beside_a_bad_one(cli, tmp_path):
+    (tmp_path / "bad.yaml").write_text("task: [a, b]\n")
+    result = cli(
+        "validate", tmp_path / "bad.yaml", JOBS / "narrative.yaml", tmp_path / "gone.yaml", "--json"
+    )
+    report = json.loads(result.stdout)
+    assert result.code == 2 and report["ok"] is False
+    assert [(spec["path"].rsplit("/", 1)[-1], spec["valid"]) for spec in report["specs"]] == [
+        ("bad.yaml", False),
+        ("narrative.yaml", True),
+        ("gone.yaml", False),
+    ]
+    assert report["specs"][2]["problems"][0]["message"] == "file not found"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("render", "--no-such-option", "--json"),
+        ("render", "missing.yaml", "--json"),
+        ("data", "check", "missing.yaml", "--json"),
+        ("status", "no-such-run", "--json"),
+    ],
+    ids=["usage", "render", "data-check", "status"],
+)
+def test_json_errors_are_json_on_stdout(cli, tmp_path, command):
+    result = cli(*command, cwd=tmp_path)
+    assert result.code == 2 and result.stderr == ""
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["problems"][0]["message"]
+
+
+def test_control_characters_from_a_spec_are_escaped(cli, tmp_path):
+    (tmp_path / "job.yaml").write_text('task: "\\e]0;pwned\\a\\e[2J"\nbase_model: {path: m}\n')
+    result = cli("validate", tmp_path / "job.yaml")
+    assert result.code == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "\\x1b]0;pwned\\x07\\x1b[2J" in result.stderr
