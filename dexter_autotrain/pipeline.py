@@ -115,12 +115,20 @@ def _train(context: Context) -> None:
     shutil.rmtree(model_dir, ignore_errors=True)  # a resumed run starts training afresh
     context.reporter.stage("train", f"AutoTrain on {context.spec.compute.backend}")
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # the baseline needs only the train split: fit it while the model trains
-        baseline = pool.submit(_fit_baseline, context) if context.spec.evaluation.baseline else None
-        final = get_backend(context.spec.compute.backend).train(run, context.reporter.progress)
-        if baseline is not None:
-            baseline.result()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # the baseline needs only the train split: fit it while the model trains
+            baseline = (
+                pool.submit(_fit_baseline, context) if context.spec.evaluation.baseline else None
+            )
+            final = get_backend(context.spec.compute.backend).train(run, context.reporter.progress)
+            if baseline is not None:
+                baseline.result()
+    except BaseException:
+        # a resume retrains from scratch anyway; removing the partial output frees the space
+        # a full disk needs to record the failure
+        shutil.rmtree(model_dir, ignore_errors=True)
+        raise
     _keep_trainer_state(model_dir)
     run.update(
         training={
@@ -293,12 +301,12 @@ def _run_stages(context: Context) -> None:
         except (TrainingCancelled, KeyboardInterrupt):
             _record_failure(run, "cancelled", f"cancelled during {stage.name}")
             raise TrainingCancelled() from None
-        except (ToolError, UserError) as error:
-            _record_failure(run, "failed", f"{stage.name}: {str(error).splitlines()[0]}")
-            raise
-        except OSError as error:  # a full disk, a read-only or deleted run directory
-            failure = ToolError(f"{stage.name}: {os_cause(error)}")
-            _record_failure(run, "failed", str(failure))
+        except (ToolError, UserError, OSError) as error:
+            failure = _stage_failure(run, stage.name, error)
+            reason = str(failure).splitlines()[0]
+            if failure is error:
+                reason = f"{stage.name}: {reason}"
+            _record_failure(run, "failed", reason)
             raise failure from None
         run.complete(stage.name, **({"state": stage.done_state} if stage.done_state else {}))
     failed = _failed_gates(context)
@@ -306,6 +314,18 @@ def _run_stages(context: Context) -> None:
         run.update(finished=now(), stage=None, reason=f"gates failed: {failed}")
         raise failed
     run.update(finished=now(), stage=None)
+
+
+def _stage_failure(
+    run: Run, stage: str, error: ToolError | UserError | OSError
+) -> ToolError | UserError:
+    """The error to report: a full disk or a read-only or deleted run directory (an OSError
+    here, or AutoTrain failing because of it) becomes one line naming the cause."""
+    if not run.path.is_dir():
+        return ToolError(f"{stage}: the run directory {run.path} was deleted while it ran")
+    if isinstance(error, OSError):
+        return ToolError(f"{stage}: {os_cause(error)}")
+    return error
 
 
 def _record_failure(run: Run, state: str, reason: str) -> None:
