@@ -1,0 +1,64 @@
+"""What every route area of the Hub test server shares: the store, the accounts, the settings,
+repo lookup with the Hub's visibility rules, and `Link`-header pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from .hub_auth import Accounts, Caller
+from .hub_errors import HubError, repo_not_found
+from .hub_http import Reply, Request
+from .hub_store import REPO_TYPES, HubStore, Repo
+
+# Route fragment for `/api/{models,datasets,spaces}/{namespace}/{name}`.
+API_REPO = r"/api/(?P<type>models|datasets|spaces)/(?P<repo>[^/]+/[^/]+)"
+
+
+@dataclass
+class HubConfig:
+    page_size: int = 1000  # entries per page of tree and commit listings (the Hub's is 1000)
+    lfs_threshold: int = 10 * 1024 * 1024  # files this big or bigger go through LFS (as on the Hub)
+
+
+@dataclass
+class HubContext:
+    store: HubStore
+    accounts: Accounts
+    config: HubConfig
+
+    def visible(self, repo: Repo, caller: Caller) -> Repo:
+        """`repo`, unless it is private to a namespace the caller is not in (then: not found)."""
+        if repo.private and repo.namespace not in caller.namespaces:
+            raise repo_not_found(repo.id)
+        return repo
+
+    def readable_repo(self, request: Request) -> Repo:
+        """The repo the route names (`type` plural and `repo` groups)."""
+        repo = self.store.get(REPO_TYPES[request.params["type"]], request.params["repo"])
+        return self.visible(repo, request.caller)
+
+    def writable_repo(self, request: Request) -> Repo:
+        repo = self.readable_repo(request)
+        request.caller.require_write(repo.namespace)
+        return repo
+
+
+def page_reply(request: Request, items: Sequence[Any], page_size: int) -> Reply:
+    """One page of `items` from `?cursor=`, with `Link: <next>; rel="next"` while more remain."""
+    try:
+        start = int(request.arg("cursor") or 0)
+    except ValueError as err:
+        raise HubError(400, "bad cursor") from err
+    end = start + page_size
+    headers = {}
+    if end < len(items):
+        query = {k: v[-1] for k, v in request.query.items()} | {"cursor": str(end)}
+        headers["Link"] = f'<{request.base_url}{request.path}?{urlencode(query)}>; rel="next"'
+    return Reply.json(list(items[start:end]), headers=headers)
+
+
+def flag(request: Request, name: str) -> bool:
+    return (request.arg(name) or "").lower() in ("1", "true")

@@ -1,0 +1,193 @@
+"""A local, faithful stand-in for the Hugging Face Hub's HTTP API, for tests.
+
+From Python::
+
+    with HubServer(config=HubConfig(page_size=2)) as hub:
+        env = hub.client_env(tmp_path / "hf-home")      # HF_ENDPOINT=hub.url, no Xet, ...
+        hub.faults.add(Fault("commit", status=503))     # or POST /_test/faults
+        ...                                             # huggingface_hub calls, see hub_client
+        hub.stats.calls["commit"], hub.stats.lfs_bytes  # or GET /_test/stats
+
+On its own::
+
+    python -m dexter_autotrain.testing.hub_server --port 0 [--data DIR] \
+        [--token TOKEN=USER:ROLE ...] [--org ORG=USER[,USER] ...]
+
+prints its URL as the first line of stdout and serves until SIGTERM or SIGINT.
+
+Route areas live in their own modules (`hub_auth`, `hub_repos`, `hub_upload`, `hub_download`,
+`hub_control`); each is a function from the shared `HubContext` to a list of routes, so a new
+area (Jobs, Spaces, Inference Endpoints) is one more module added to `AREAS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from .hub_auth import Accounts, auth_routes
+from .hub_client import client_env
+from .hub_context import HubConfig, HubContext
+from .hub_control import Faults, Stats, control_routes
+from .hub_download import download_routes
+from .hub_errors import HubError
+from .hub_http import HubHTTPServer, Reply, Request, Route, Router
+from .hub_repos import repo_routes
+from .hub_store import HubStore
+from .hub_upload import upload_routes
+
+AREAS: tuple[Callable[[HubContext], list[Route]], ...] = (
+    lambda hub: auth_routes(hub.accounts),
+    repo_routes,
+    upload_routes,
+    download_routes,
+)
+
+
+class HubApp:
+    """Routes a request, then: injected fault, token check, handler, error reply, counters."""
+
+    def __init__(self, context: HubContext, faults: Faults, stats: Stats) -> None:
+        self.context = context
+        self.faults = faults
+        self.stats = stats
+        self.router = Router(control_routes(faults, stats))
+        for area in AREAS:
+            self.router.add(area(context))
+
+    def handle(self, request: Request) -> Reply:
+        try:
+            return self._dispatch(request)
+        except HubError as err:
+            return error_reply(err)
+        except Exception as err:  # a bug in the test server: say so, loudly
+            traceback.print_exc(file=sys.stderr)
+            return error_reply(HubError(500, f"test server bug: {err!r}"))
+        finally:
+            request.body.drain()
+            self.stats.record(request.route, request.body.count)
+
+    def _dispatch(self, request: Request) -> Reply:
+        matched = self.router.match(request.method, request.path)
+        if matched is None:
+            raise HubError(404, f"Not found: {request.method} {request.path}")
+        found, request.params = matched
+        request.route = found.name
+        fault = None if found.name.startswith("test_") else self.faults.take(found.name)
+        if fault is not None and fault.kind == "status":
+            return fault.status_reply()
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+        if not found.public:
+            request.caller = self.context.accounts.caller(request)
+        reply = found.handler(request)
+        return fault.cut(reply) if fault is not None and fault.kind == "drop" else reply
+
+
+def error_reply(err: HubError) -> Reply:
+    message = err.message.encode("latin-1", "replace").decode("latin-1")
+    headers = {"X-Error-Message": message, **err.headers}
+    if err.code:
+        headers["X-Error-Code"] = err.code
+    return Reply.json({"error": err.message}, err.status, headers)
+
+
+class HubServer:
+    """The Hub test server in a background thread; a context manager."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        data_dir: Path | None = None,
+        accounts: Accounts | None = None,
+        config: HubConfig | None = None,
+    ) -> None:
+        self._own_data = data_dir is None
+        self.data_dir = Path(tempfile.mkdtemp(prefix="hub-test-")) if data_dir is None else data_dir
+        self.context = HubContext(
+            HubStore(self.data_dir), accounts or Accounts.default(), config or HubConfig()
+        )
+        self.faults = Faults()
+        self.stats = Stats()
+        self._http = HubHTTPServer((host, port), HubApp(self.context, self.faults, self.stats))
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, name="hub-server", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._http.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> HubServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, close the socket, remove the data folder if it was a temporary one."""
+        if self._thread.is_alive():
+            self._http.shutdown()
+            self._thread.join()
+        self._http.server_close()
+        if self._own_data:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def client_env(
+        self, hf_home: str | Path, token: str | None = "hf_test_write"
+    ) -> dict[str, str]:
+        return client_env(self.url, hf_home, token)
+
+    def __enter__(self) -> HubServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dexter_autotrain.testing.hub_server",
+        description="Serve a local Hugging Face Hub API for tests.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--data", type=Path, help="keep repos and blobs here (default: a temp dir)")
+    parser.add_argument("--token", action="append", default=[], metavar="TOKEN=USER:ROLE")
+    parser.add_argument("--org", action="append", default=[], metavar="ORG=USER[,USER]")
+    args = parser.parse_args(argv)
+    try:
+        given = Accounts.from_specs(args.token, args.org)
+    except ValueError as err:
+        parser.error(str(err))
+    accounts = (
+        given
+        if args.token
+        else Accounts(Accounts.default().tokens, given.orgs or Accounts.default().orgs)
+    )
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    with HubServer(args.host, args.port, args.data, accounts) as hub:
+        print(hub.url, flush=True)
+        while not stopping.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
