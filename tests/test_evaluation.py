@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
+from conftest import REPO, SHARED_DATA
 from seqeval.metrics import f1_score as seqeval_f1
 from seqeval.metrics import precision_score as seqeval_precision
 from seqeval.metrics import recall_score as seqeval_recall
@@ -16,7 +17,7 @@ from seqeval.scheme import IOB2
 from sklearn import metrics as sk
 
 from dexter_autotrain.evaluation.baseline import fit_baseline
-from dexter_autotrain.evaluation.counterfactual import flip_report, swaps
+from dexter_autotrain.evaluation.counterfactual import flip_report, load_terms, swaps
 from dexter_autotrain.evaluation.metrics import (
     classification_metrics,
     confusion_scores,
@@ -29,6 +30,7 @@ from dexter_autotrain.spec.model import Gates
 
 needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 LABELS = ["negative", "neutral", "positive"]
+FIXTURE_RUN = REPO / "tests" / "fixtures" / "cards" / "text-classification"
 
 
 def _sklearn_scores(truth, guess) -> dict[str, float]:
@@ -190,9 +192,101 @@ def test_evaluate_on_data_the_job_never_saw(cli, evaluated_run):
     assert result.code == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert report["examples"] == 2090 and set(report["slices"]["language"]) == {"yor"}
-    assert (evaluated_run / "evaluations/dev/evaluation.json").is_file()
+    assert report["split"] == "external data dev.tsv"
+    assert len(list(evaluated_run.glob("evaluations/dev-*/evaluation.json"))) == 1
     state = json.loads((evaluated_run / "state.json").read_text())
     assert state["evaluation"]["split"] == "test"  # the run's own evaluation is untouched
+
+
+def _copy_run(run: Path, folder: Path, **evaluation) -> Path:
+    """A copy of `run` whose spec sits in `folder` (job.yaml) with `evaluation` changed."""
+    import shutil
+
+    import yaml
+
+    copy = folder / "runs" / run.parent.name / run.name
+    shutil.copytree(run, copy)
+    spec = yaml.safe_load((copy / "spec.yaml").read_text())
+    spec["evaluation"] |= evaluation
+    (copy / "spec.yaml").write_text(yaml.safe_dump(spec))
+    state = json.loads((copy / "state.json").read_text())
+    (copy / "state.json").write_text(json.dumps(state | {"spec_path": str(folder / "job.yaml")}))
+    return copy
+
+
+def _rows(split: Path, count: int) -> str:
+    rows = [json.loads(line) for line in split.read_text().splitlines()[:count]]
+    return "text\tlabel\n" + "".join(f"{r['text']}\t{r['label']}\n" for r in rows)
+
+
+@needs_shared
+def test_other_splits_and_files_get_their_own_reports(cli, evaluated_run, tmp_path):
+    """--split and --data never replace the report behind the card, and two files with the
+    same name get two reports."""
+    run = _copy_run(evaluated_run, tmp_path, bootstrap_samples=0, counterfactual=False)
+    card_report = (run / "evaluation.json").read_bytes()
+    result = cli("evaluate", run, "--split", "validation", "--json")
+    assert result.code == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["split"] == "validation"
+    split_report = json.loads((run / "evaluations/split-validation/evaluation.json").read_text())
+    assert split_report["split"] == "validation" and split_report["examples"] == 200
+    for name, count in (("a", 40), ("b", 60)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "test.tsv").write_text(_rows(run / "data/test.jsonl", count))
+        done = cli("evaluate", run, "--data", tmp_path / name / "test.tsv", "--language", "hau")
+        assert done.code == 0, done.stderr[-2000:]
+        assert done.stdout.startswith(f"{count} examples (external data test.tsv): f1_macro ")
+    reports = sorted(run.glob("evaluations/test-*/evaluation.json"))
+    assert sorted(json.loads(p.read_text())["examples"] for p in reports) == [40, 60]
+    assert (run / "evaluation.json").read_bytes() == card_report
+    assert cli("evaluate", run, "--split", "../x").code == 2
+
+
+@needs_shared
+def test_evaluate_without_a_baseline_prints_its_summary(cli, evaluated_run, tmp_path):
+    run = _copy_run(evaluated_run, tmp_path, baseline=False, bootstrap_samples=0)
+    result = cli("evaluate", run)
+    assert result.code in (0, 3), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert result.stdout.startswith("200 examples (test): f1_macro ")
+    assert result.stdout.splitlines()[0].endswith(", no baseline")
+
+
+@needs_shared
+def test_the_jobs_identity_terms_join_the_probe(cli, evaluated_run, tmp_path):
+    run = _copy_run(evaluated_run, tmp_path, identity_terms="terms.yaml", bootstrap_samples=0)
+    words = json.loads((run / "data/test.jsonl").read_text().splitlines()[0])["text"].split()
+    (tmp_path / "terms.yaml").write_text(f"job_terms: [{json.dumps(words[0])}, Zamfara, Sokoto]\n")
+    result = cli("evaluate", run, "--json")
+    assert result.code in (0, 3), result.stderr[-2000:]
+    probe = json.loads(result.stdout)["counterfactual"]
+    assert probe["by_category"]["job_terms"]["variants"] >= 2
+    assert "ethnic_groups" in load_terms(None) and "job_terms" not in load_terms(None)
+
+
+@pytest.mark.parametrize(
+    ("terms", "content", "expected"),
+    [
+        ("/proc/self/environ", None, "evaluation.identity_terms: resolves outside the repository"),
+        ("../../../../etc/passwd", None, "evaluation.identity_terms: resolves outside"),
+        ("fifo.yaml", None, "evaluation.identity_terms: is a special file"),
+        ("terms.yaml", "a: [b\n", "terms.yaml:2: evaluation.identity_terms: not a YAML file"),
+        ("terms.yaml", "a: b\n", "terms.yaml: evaluation.identity_terms: must map each category"),
+        ("terms.yaml", "a: ['']\n", "must map each category to a list of non-empty terms"),
+        ("terms.yaml", "x" * (300 * 1024), "is larger than the 256 KiB allowed for a terms file"),
+        ("missing.yaml", None, "missing.yaml: evaluation.identity_terms: file not found"),
+    ],
+)
+def test_identity_terms_are_confined_and_checked(cli, tmp_path, terms, content, expected):
+    """Refused before any model is loaded (the run needs no trained model for that)."""
+    run = _copy_run(FIXTURE_RUN, tmp_path, identity_terms=terms)
+    os.mkfifo(tmp_path / "fifo.yaml")
+    if content is not None:
+        (tmp_path / terms).write_text(content)
+    result = cli("evaluate", run, cwd=tmp_path)
+    assert result.code == 2, result.stderr
+    assert result.stderr.strip().endswith(expected) or expected in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "root:x" not in result.stderr
 
 
 @needs_shared
@@ -205,9 +299,8 @@ def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, evaluated_run, tmp_pa
     )
     result = cli("submit", "strict.yaml", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
     assert result.code == 3
-    assert "gates failed: 1 of 1 gates failed; publishing and deployment will not run" in (
-        result.stderr
-    )
+    assert "gates failed: 1 of 1 gates failed;" in result.stderr
+    assert "publishing and deployment will not run" in result.stderr
     assert "f1_macro overall" in result.stdout and "FAIL" in result.stdout
     state = json.loads(next((tmp_path / "runs").glob("strict/*/state.json")).read_text())
     assert state["state"] == "carded" and state["evaluation"]["gates_passed"] is False

@@ -11,17 +11,54 @@ from typing import Any
 
 import yaml
 
+from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.path_policy import read_bounded
+from dexter_autotrain.paths import display_path
+
+TERMS_FIELD = "evaluation.identity_terms"
+MAX_TERMS_BYTES = 256 * 1024
 VARIANTS_PER_EXAMPLE = 3
 MAX_SHOWN = 5
 
 
 def load_terms(extra: Path | None) -> dict[str, list[str]]:
+    """The built-in identity terms, with the job's own file (`evaluation.identity_terms`,
+    already confined to the job's repository) merged in category by category."""
     text = resources.files("dexter_autotrain.evaluation").joinpath("identity_terms.yaml")
     terms: dict[str, list[str]] = yaml.safe_load(text.read_text(encoding="utf-8"))
     if extra is not None:
-        for category, words in (yaml.safe_load(extra.read_text(encoding="utf-8")) or {}).items():
+        for category, words in _read_terms(extra).items():
             terms[category] = list(dict.fromkeys([*terms.get(category, []), *words]))
     return terms
+
+
+def _read_terms(path: Path) -> dict[str, list[str]]:
+    """A terms file (`category: [term, ...]`), read bounded, or one located UserError."""
+    shown = display_path(path)
+    data = read_bounded(path, MAX_TERMS_BYTES, shown, TERMS_FIELD, "terms file")
+    try:
+        terms = yaml.safe_load(data.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise _terms_error(shown, line, "not a YAML file in UTF-8") from None
+    if not _is_terms(terms):
+        raise _terms_error(shown, None, "must map each category to a list of non-empty terms")
+    return terms
+
+
+def _terms_error(shown: str, line: int | None, message: str) -> UserError:
+    hint = "for example `states: [Kano, Lagos, Enugu]`, one category a line"
+    return UserError([Problem(shown, line, None, TERMS_FIELD, message, hint)])
+
+
+def _is_terms(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(category, str)
+        and isinstance(words, list)
+        and all(isinstance(word, str) and word.strip() for word in words)
+        for category, words in value.items()
+    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ evaluation.md and PNG plots.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.evaluation import plots
 from dexter_autotrain.evaluation.baseline import BASELINE_NAMES, Baseline, run_baseline
-from dexter_autotrain.evaluation.counterfactual import flip_report, load_terms, swaps
+from dexter_autotrain.evaluation.counterfactual import TERMS_FIELD, flip_report, load_terms, swaps
 from dexter_autotrain.evaluation.examples import Labeled, load_prepared, read_labeled
 from dexter_autotrain.evaluation.fairness import fairness_report
 from dexter_autotrain.evaluation.gates import check_gates, gates_to_dicts
@@ -29,10 +30,13 @@ from dexter_autotrain.evaluation.predict import Predictor
 from dexter_autotrain.evaluation.report import evaluation_markdown
 from dexter_autotrain.evaluation.slices import Scorer, by_group
 from dexter_autotrain.evaluation.speed import measure_speed
+from dexter_autotrain.path_policy import confine, is_safe_name, printable
 from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
 REPORT_VERSION = 2
+EXTERNAL = "external data"
 
 
 def evaluate_model(
@@ -42,9 +46,10 @@ def evaluate_model(
     baseline_model: Baseline | None,
     out_dir: Path,
     meta: dict[str, Any],
-    identity_terms: Path | None = None,
+    identity_terms: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Score, compare, probe, time and gate; write the report files into `out_dir`."""
+    """Score, compare, probe, time and gate; write the report files into `out_dir`.
+    `identity_terms` are the probe's terms (`load_terms`), the built-in ones by default."""
     if not data.inputs:
         raise UserError("nothing to evaluate: the chosen data has no examples")
     task, primary = spec.task, spec.primary_metric
@@ -52,7 +57,7 @@ def evaluate_model(
         model_dir, task, spec.training.max_seq_length, precision=spec.evaluation.precision
     )
     probing = task == "text-classification" and spec.evaluation.counterfactual
-    variants = swaps(data.inputs, load_terms(identity_terms)) if probing else []
+    variants = swaps(data.inputs, identity_terms or load_terms(None)) if probing else []
     # one pass over the examples and their identity-term swaps
     everything = predictor.predict(data.inputs + [v.text for v in variants])
     variant_labels = everything.labels[len(data.inputs) :]
@@ -188,7 +193,10 @@ def _write(report: dict[str, Any], out_dir: Path, baseline_primary: float | None
     primary = report["primary_metric"]
     if report["confusion_matrix"] is not None:
         plots.confusion_matrix_plot(
-            report["confusion_matrix"], report["labels"], plot_dir / "confusion_matrix.png"
+            report["confusion_matrix"],
+            report["labels"],
+            f"Confusion matrix ({scored(report['split'])})",
+            plot_dir / "confusion_matrix.png",
         )
         report["plots"].append("confusion_matrix.png")
     if "language" in report["slices"]:
@@ -197,7 +205,7 @@ def _write(report: dict[str, Any], out_dir: Path, baseline_primary: float | None
             primary,
             report["overall"]["metrics"][primary],
             baseline_primary,
-            f"{primary} by language (95% CI)",
+            f"{primary} by language, {scored(report['split'])} (95% CI)",
             plot_dir / "per_language.png",
         )
         report["plots"].append("per_language.png")
@@ -222,28 +230,44 @@ def evaluate_run(
     data: Path | None = None,
     language: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a trained run on one of its prepared splits, or on other data (written to
-    `evaluations/<file name>/` so the run's own report stays as it was)."""
-    data_dir = run_path / "data"
+    """Evaluate a trained run on its evaluation split (the report behind the card, in the
+    run directory), on another split given with --split (`evaluations/split-<S>/`), or on
+    other data (`evaluations/<stem>-<path hash>/`); only the first replaces the card's report."""
+    # read first: a bad terms file is reported before any model is loaded
+    terms = load_terms(_identity_terms(spec, Path(Run(run_path).state()["spec_path"]).parent))
     seed = spec.data.split.seed
     baseline = run_baseline(run_path, spec.task, seed) if spec.evaluation.baseline else None
     meta = {"job": spec.name, "run_id": run_path.name}
-    if data is None:
-        chosen = split or spec.evaluation.split
+    if data is not None:
+        examples = read_labeled(data, spec, language)
+        meta |= {"split": f"{EXTERNAL} {data.name}"}
         return evaluate_model(
-            spec,
-            model_dir,
-            load_prepared(data_dir, chosen, spec.task),
-            baseline,
-            run_path,
-            meta | {"split": chosen},
+            spec, model_dir, examples, baseline, _data_folder(run_path, data), meta, terms
         )
-    out_dir = run_path / "evaluations" / data.stem
+    chosen = split or spec.evaluation.split
+    if not is_safe_name(chosen):
+        raise UserError(f"--split {printable(chosen)}: not a split name (train, validation, test)")
+    examples = load_prepared(run_path / "data", chosen, spec.task)
+    out_dir = run_path if split is None else run_path / "evaluations" / f"split-{chosen}"
     return evaluate_model(
-        spec,
-        model_dir,
-        read_labeled(data, spec, language),
-        baseline,
-        out_dir,
-        meta | {"split": f"external data {data.name}"},
+        spec, model_dir, examples, baseline, out_dir, meta | {"split": chosen}, terms
     )
+
+
+def _identity_terms(spec: JobSpec, spec_dir: Path) -> Path | None:
+    """The job's identity-terms file, confined to its repository (path_policy)."""
+    named = spec.evaluation.identity_terms
+    return None if named is None else confine(spec_dir / named, spec_dir, TERMS_FIELD)
+
+
+def _data_folder(run_path: Path, data: Path) -> Path:
+    """`evaluations/<stem>-<8 hex of the resolved path>`: two files with the same name in
+    different folders get different reports; the same file re-evaluated replaces its own."""
+    stem = data.stem if is_safe_name(data.stem) else "data"
+    key = hashlib.sha256(str(data.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+    return run_path / "evaluations" / f"{stem}-{key[:8]}"
+
+
+def scored(split: str) -> str:
+    """What a report scored, for titles: `test split`, or `external data new.tsv`."""
+    return split if split.startswith(EXTERNAL) else f"{split} split"

@@ -16,7 +16,9 @@ def _pyplot():
     return plt
 
 
-def confusion_matrix_plot(matrix: list[list[int]], labels: list[str], path: Path) -> None:
+def confusion_matrix_plot(
+    matrix: list[list[int]], labels: list[str], title: str, path: Path
+) -> None:
     plt = _pyplot()
     size = max(4.0, 0.9 * len(labels) + 2)
     figure, axes = plt.subplots(figsize=(size, size * 0.85))
@@ -36,7 +38,7 @@ def confusion_matrix_plot(matrix: list[list[int]], labels: list[str], path: Path
                 va="center",
                 color="white" if value > top / 2 else "black",
             )
-    axes.set_title("Confusion matrix (test split)")
+    axes.set_title(title)
     figure.colorbar(image, ax=axes, fraction=0.046)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
