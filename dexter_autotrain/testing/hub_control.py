@@ -21,7 +21,8 @@ FaultKind = Literal["status", "slow", "drop"]
 
 @dataclass
 class Fault:
-    """The next `times` calls whose route name fully matches `route` (a regex) misbehave.
+    """The next `times` calls whose route name fully matches `route` (a regex), and whose
+    method is `method` when one is given, misbehave.
 
     - `status`: answer `status` (429, 500, 503, ...) without running the route; a 429 carries
       `Retry-After: retry_after`.
@@ -32,6 +33,7 @@ class Fault:
 
     route: str
     kind: FaultKind = "status"
+    method: str | None = None
     status: int = 503
     retry_after: int | None = None
     delay: float = 0.0
@@ -67,10 +69,10 @@ class Faults:
         with self._lock:
             self._armed.clear()
 
-    def take(self, route_name: str) -> Fault | None:
+    def take(self, route_name: str, method: str) -> Fault | None:
         with self._lock:
             for fault in self._armed:
-                if re.fullmatch(fault.route, route_name):
+                if fault.method in (None, method) and re.fullmatch(fault.route, route_name):
                     fault.times -= 1
                     if fault.times <= 0:
                         self._armed.remove(fault)
