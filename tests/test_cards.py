@@ -149,7 +149,7 @@ def test_card_without_a_baseline(cli, tmp_path):
     assert result.code == 0, result.stderr
     text = (run / "README.md").read_text()
     assert "No baseline was fitted (`evaluation.baseline: false` in the job spec)." in text
-    assert "| metric | model | 95% CI |\n|---|---|---|\n| accuracy |" in text
+    assert "| metric | model | 95% CI |\n|---|---|---|\n| Accuracy (`accuracy`) |" in text
 
 
 def test_every_reviewed_card_in_the_repository_belongs_to_a_job():
@@ -157,3 +157,56 @@ def test_every_reviewed_card_in_the_repository_belongs_to_a_job():
     jobs = {path.stem for path in (REPO / "jobs").glob("*.yaml")}  # a job is named by its file
     cards = {path.stem for path in (REPO / "model_cards").glob("*.md")}
     assert cards <= jobs, cards - jobs
+
+
+@pytest.mark.parametrize(
+    ("git", "expected"),
+    [
+        ({"commit": "0123456789abcdef", "dirty": False}, "job spec at commit `0123456789ab`)"),
+        (
+            {"commit": "0123456789abcdef", "dirty": True},
+            "job spec with uncommitted changes (modified or untracked) at commit `0123456789ab`)",
+        ),
+        (None, "job spec not under git)"),
+    ],
+)
+def test_card_says_which_spec_the_run_read(cli, tmp_path, git, expected):
+    run = _run_dir(tmp_path, "text-classification")
+    state = json.loads((run / "state.json").read_text())
+    (run / "state.json").write_text(json.dumps(state | {"git": git}))
+    assert cli("card", run, "--cards-dir", tmp_path / "cards").code == 0
+    line = next(
+        line for line in (run / "README.md").read_text().splitlines() if "Developed by" in line
+    )
+    assert line.endswith(expected), line
+
+
+@pytest.mark.parametrize(
+    ("task", "languages", "call"),
+    [
+        (
+            "text-classification",
+            ["yor", "hau"],
+            'classifier("Mo fẹ́ràn orin yìí gan-an.")  # Yorùbá',
+        ),
+        ("text-classification", ["pcm"], 'classifier("Wetin dey happen for Lagos today?")'),
+        ("text-classification", [], 'classifier("The new road to Kano has made my journey'),
+        ("token-classification", ["ibo"], 'tagger("Onye isi ala Bola Tinubu rutere Kano taa.")'),
+    ],
+)
+def test_usage_example_is_in_one_of_the_jobs_languages(cli, tmp_path, task, languages, call):
+    run = _run_dir(tmp_path, task)
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    (run / "spec.yaml").write_text(yaml.safe_dump(spec | {"languages": languages}))
+    result = cli("card", run, "--cards-dir", tmp_path / "cards")
+    assert result.code == 0, result.stderr
+    assert call in (run / "README.md").read_text()
+
+
+def test_ner_accuracy_is_called_token_accuracy(cli, tmp_path):
+    run = _run_dir(tmp_path, "token-classification")
+    assert cli("card", run, "--cards-dir", tmp_path / "cards").code == 0
+    card = ModelCard.load(run / "README.md")
+    names = {r.metric_type: r.metric_name for r in card.data.eval_results}
+    assert names["accuracy"] == "Token accuracy" and names["f1"] == "Entity F1"
+    assert "| Token accuracy (`accuracy`) | 0.929 |" in card.text

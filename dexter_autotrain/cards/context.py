@@ -10,6 +10,9 @@ import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from dexter_autotrain.cards.languages import LANGUAGE_NAMES
+from dexter_autotrain.cards.metadata import metric_names
+from dexter_autotrain.cards.usage import usage_example
 from dexter_autotrain.spec import JobSpec
 
 PIPELINE_TAGS = {
@@ -23,14 +26,6 @@ AUTO_CLASSES = {
     "image-classification": "AutoModelForImageClassification",
 }
 SMOKE_MODEL = "a tiny randomly initialised model built for this smoke run"
-LANGUAGE_NAMES = {
-    "eng": "English",
-    "pcm": "Nigerian Pidgin",
-    "hau": "Hausa",
-    "yor": "Yorùbá",
-    "ibo": "Igbo",
-    "und": "undetermined",
-}
 
 
 def public_path(path: str) -> str:
@@ -98,6 +93,17 @@ def caveats(evaluation: dict[str, Any], data_report: dict[str, Any]) -> list[str
     return found
 
 
+def spec_source(git: dict[str, Any] | None) -> str:
+    """Which job spec the run read, as the card states it: a commit only when the spec was
+    committed unchanged (`git.dirty` is also true for a spec git does not track)."""
+    if not git or not git.get("commit"):
+        return "job spec not under git"
+    commit = f"`{git['commit'][:12]}`"
+    if git.get("dirty"):
+        return f"job spec with uncommitted changes (modified or untracked) at commit {commit}"
+    return f"job spec at commit {commit}"
+
+
 def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
     state = json.loads((run_path / "state.json").read_text())
     data_report = json.loads((run_path / "data-report.json").read_text())
@@ -113,6 +119,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "run_id": state["run_id"],
         "smoke": bool(state.get("smoke")),
         "git_commit": (state.get("git") or {}).get("commit"),
+        "spec_source": spec_source(state.get("git")),
         "base_model": SMOKE_MODEL if state.get("smoke") else base_model_name(spec),
         "base_model_revision": None if state.get("smoke") else spec.base_model.revision,
         "languages": [
@@ -140,6 +147,8 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "validation": state.get("training", {}).get("validation", {}),
         },
         "evaluation": evaluation,
+        "metric_names": metric_names(spec.task, evaluation["overall"]["metrics"]),
+        "usage_example": usage_example(spec.task, spec.languages),
         "caveats": caveats(evaluation, data_report),
         "card": spec.card.model_dump(mode="json"),
     }

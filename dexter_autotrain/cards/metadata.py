@@ -21,9 +21,20 @@ METRIC_NAMES = {
 }
 
 
+TOKEN_METRIC_NAMES = {"accuracy": "Token accuracy"}
+
+
+def metric_names(task: str, metrics: Any) -> dict[str, str]:
+    """Display names of `metrics`: NER accuracy counts tokens (most are `O`), so it is
+    called token accuracy, apart from the entity-level precision, recall and F1."""
+    names = METRIC_NAMES | (TOKEN_METRIC_NAMES if task == "token-classification" else {})
+    return {metric: names.get(metric, metric) for metric in metrics}
+
+
 def card_data(context: dict[str, Any]) -> ModelCardData:
     spec, evaluation = context["spec"], context["evaluation"]
     dataset_id = spec["card"]["datasets"][0] if spec["card"]["datasets"] else None
+    names = metric_names(context["task"], evaluation["overall"]["metrics"])
     results = [
         EvalResult(
             task_type=context["pipeline_tag"],
@@ -31,7 +42,7 @@ def card_data(context: dict[str, Any]) -> ModelCardData:
             dataset_name=f"{context['name']} ({evaluation['split']} split)",
             dataset_split=evaluation["split"],
             metric_type=metric,
-            metric_name=METRIC_NAMES.get(metric, metric),
+            metric_name=names[metric],
             metric_value=round(value, 4),
         )
         for metric, value in evaluation["overall"]["metrics"].items()
