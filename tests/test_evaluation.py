@@ -443,3 +443,18 @@ def test_no_baseline_and_only_the_chosen_metrics(evaluated_run, tmp_path):
         set(r["metrics"]) == {"accuracy", "f1_macro"} for r in report["slices"]["language"].values()
     )
     assert "No baseline (`evaluation.baseline: false`)." in (tmp_path / "evaluation.md").read_text()
+
+
+def test_plot_titles_name_what_was_scored(tmp_path, monkeypatch):
+    from dexter_autotrain.evaluation import plots
+    from dexter_autotrain.evaluation.evaluate import scored
+
+    assert scored("test") == "test split" and scored("validation") == "validation split"
+    assert scored("external data new.tsv") == "external data new.tsv"
+    titles = []
+    pyplot = plots._pyplot()
+    monkeypatch.setattr(pyplot.Axes, "set_title", lambda _, text, *a, **k: titles.append(text))
+    plots.confusion_matrix_plot(
+        [[1, 0], [0, 1]], ["a", "b"], "Confusion matrix (x)", tmp_path / "c.png"
+    )
+    assert titles == ["Confusion matrix (x)"] and (tmp_path / "c.png").is_file()
