@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -302,6 +303,25 @@ def test_a_failed_commit_leaves_nothing_and_a_lost_reply_leaves_the_whole_commit
         api.upload_folder(repo_id="dexter-ng/atomic", folder_path=folder)
     files = api.list_repo_files("dexter-ng/atomic")
     assert files == sorted([".gitattributes", *files_under(folder)])
+
+
+def test_a_commit_whose_body_is_cut_applies_nothing(hub: HubServer, api) -> None:
+    api.create_repo("dexter-ng/cut-body")
+    before = api.repo_info("dexter-ng/cut-body").sha
+    host, port = hub.url.removeprefix("http://").split(":")
+    line = json.dumps({"key": "header", "value": {"summary": "half"}}).encode() + b"\n"
+    head = (
+        "POST /api/models/dexter-ng/cut-body/commit/main HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\nAuthorization: Bearer hf_test_write\r\n"
+        f"Content-Type: application/x-ndjson\r\nContent-Length: {len(line) + 1000}\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port))) as client:
+        client.sendall(head.encode() + line)
+    deadline = time.monotonic() + 5
+    while hub.stats.calls["commit"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hub.stats.calls["commit"] == 1
+    assert api.repo_info("dexter-ng/cut-body").sha == before
 
 
 def test_dropped_uploads_and_downloads_are_resumed(hub: HubServer, api, folder: Path) -> None:

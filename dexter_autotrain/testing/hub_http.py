@@ -166,6 +166,7 @@ class HubHTTPServer(ThreadingHTTPServer):
 
 class HubRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 120  # seconds a stalled client may hold its connection
     server: HubHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -182,7 +183,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         try:
             reply = self.server.app.handle(request)
             self._write(reply)
-        except (ConnectionError, TimeoutError):
+        except OSError:  # reset, broken pipe, timeout: the client is gone
             self.close_connection = True
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _serve

@@ -69,11 +69,19 @@ class HubApp:
             return self._dispatch(request)
         except HubError as err:
             return error_reply(err)
+        except (ConnectionError, TimeoutError):
+            raise  # the client went away mid-request: nothing was applied, nobody to answer
         except Exception as err:  # a bug in the test server: say so, loudly
             traceback.print_exc(file=sys.stderr)
             return error_reply(HubError(500, f"test server bug: {err!r}"))
         finally:
+            self._finish(request)
+
+    def _finish(self, request: Request) -> None:
+        """Read what the route left of the body (keep-alive needs it), then count the call."""
+        try:
             request.body.drain()
+        finally:
             self.stats.record(request.route, request.body.count)
 
     def _dispatch(self, request: Request) -> Reply:
