@@ -121,7 +121,8 @@ def test_a_crashing_autotrain_run_is_reported_with_its_cause(cli, tmp_path):
         f"data:\n  sources:\n    - path: {REPO}/data/samples/naijasenti/{{language}}\n"
         "      format: tsv\n  min_examples_per_label: 5\ntraining: {epochs: 1}\n"
     )
-    result = cli("submit", "job.yaml", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
+    samples = {"DEXTER_DATA_ROOTS": str(REPO / "data")}
+    result = cli("submit", "job.yaml", "--runs-dir", tmp_path / "runs", cwd=tmp_path, env=samples)
     assert result.code == 1
     assert "Traceback" in result.stderr and "OSError: Error no file named" in result.stderr
     first = next(line for line in result.stderr.splitlines() if line.startswith("error"))
