@@ -111,15 +111,15 @@ def read_bounded(path: Path, limit: int, shown: str, field: str = "", what: str 
         raise _path_error(shown, field, "is a directory, not a file", "name a file") from None
     except (OSError, ValueError) as error:
         raise _path_error(shown, field, f"cannot read: {_reason(error)}") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        mode = os.fstat(descriptor).st_mode
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode) or _is_pseudo(Path(os.path.abspath(path))):
+        os.close(descriptor)
         if stat.S_ISDIR(mode):
             raise _path_error(shown, field, "is a directory, not a file", "name a file")
-        if not stat.S_ISREG(mode) or _is_pseudo(Path(os.path.abspath(path))):
-            raise _path_error(
-                shown, field, "is a special file (FIFO, device, socket or /proc)",
-                "name a regular file",
-            )
+        raise _path_error(
+            shown, field, "is a special file (FIFO, device, socket or /proc)", "name a regular file"
+        )
+    with os.fdopen(descriptor, "rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise _path_error(
