@@ -15,6 +15,10 @@ On its own::
 
 prints its URL as the first line of stdout and serves until SIGTERM or SIGINT.
 
+Faults and counters name routes: whoami, repo_create, repo_delete, repo_info, tree, refs,
+commits, branch_create, branch_delete, tag_create, tag_delete, validate_yaml, preupload,
+commit, lfs_batch, lfs_upload (the PUT of LFS content), lfs_verify, resolve (HEAD and GET).
+
 Route areas live in their own modules (`hub_auth`, `hub_repos`, `hub_upload`, `hub_download`,
 `hub_control`); each is a function from the shared `HubContext` to a list of routes, so a new
 area (Jobs, Spaces, Inference Endpoints) is one more module added to `AREAS`.

@@ -140,7 +140,7 @@ class Repo:
         """A branch, a tag, a commit oid or its unique prefix (7+ hex digits)."""
         oid = self.branches.get(revision) or self.tags.get(revision)
         if oid is None and re.fullmatch(r"[0-9a-f]{7,40}", revision):
-            found = [c for c in self.commits if c.startswith(revision)]
+            found = [c for c in list(self.commits) if c.startswith(revision)]
             oid = found[0] if len(found) == 1 else None
         if oid is None:
             raise revision_not_found(revision)
