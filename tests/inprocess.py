@@ -30,6 +30,7 @@ def invoke(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> O
     """`dexter-auto ARGS` run in `cwd`, with `$DEXTER_DATA_ROOTS` naming the shared data."""
     mode.json = False  # a --json run earlier in this process must not leak into this one
     environ = {"DEXTER_DATA_ROOTS": str(SHARED_DATA), "COLUMNS": "200", "NO_COLOR": "1"}
+    environ["DEXTER_DEBUG"] = "1"  # a bug escapes as its exception instead of one line
     with chdir(cwd):
         result = CliRunner().invoke(
             cli, [str(a) for a in args], env=environ | (env or {}), catch_exceptions=True

@@ -125,8 +125,9 @@ SCALARS = st.one_of(
         ]
     ),
 )
+SHAPES = st.sampled_from([["a", "b"], {"x": 1}, [], {}, [{"x": None}], {"backend": {"x": 1}}])
 ODD_VALUES = st.recursive(
-    SCALARS,
+    st.one_of(SCALARS, SHAPES),
     lambda inner: st.one_of(
         st.lists(inner, max_size=3),
         st.dictionaries(st.one_of(ODD_TEXT, SCALARS), inner, max_size=3),
@@ -177,7 +178,9 @@ def spec_documents(draw) -> bytes:
     document: Any = copy.deepcopy(VALID)
     for _ in range(draw(st.integers(1, 3))):
         live = _paths(document) if isinstance(document, dict | list) else [()]
-        path = draw(st.sampled_from([p for p in PATHS if p in live] or [()]))
+        shallow = draw(st.booleans())  # half the changes at the first two levels
+        candidates = [p for p in PATHS if p in live and (not shallow or len(p) <= 2)]
+        path = draw(st.sampled_from(candidates or [()]))
         operation = draw(st.sampled_from(["replace", "replace", "remove", "add"]))
         document = _mutate(document, path, operation, draw(ODD_VALUES), draw(ODD_TEXT))
     try:
@@ -187,14 +190,14 @@ def spec_documents(draw) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def _check_property(folder: Path, *args: str) -> None:
+def _check_property(folder: Path, *args: str) -> int:
     before = snapshot(folder)
     outcome = invoke(*args, cwd=folder / "repo")
     assert outcome.crash is None, f"{args}: {type(outcome.crash).__name__}: {outcome.crash}"
     assert outcome.code in (0, 2), (outcome.code, outcome.stderr[-2000:])
-    event(f"{args[0]} exit {outcome.code}")  # shown with --hypothesis-show-statistics
     assert "Traceback" not in outcome.stdout + outcome.stderr
     assert written_outside(before, snapshot(folder), "repo/out") == []
+    return outcome.code
 
 
 def _repo(folder: Path, spec: bytes, data: dict[str, bytes]) -> None:
@@ -217,14 +220,31 @@ def test_the_unmutated_spec_passes_both_commands():
         assert (folder / "repo/out/data/train.jsonl").is_file()
 
 
+WRONG_TYPES = (["a", "b"], {"x": 1}, "x", 7, None)
+
+
+def test_a_wrong_type_at_every_path():
+    """Exhaustive, not sampled: each path of the valid spec given each other JSON type."""
+    for path in PATHS[1:]:
+        for value in WRONG_TYPES:
+            document = _mutate(copy.deepcopy(VALID), path, "replace", value, None)
+            with tempfile.TemporaryDirectory() as name:
+                folder = Path(name)
+                _repo(folder, yaml.safe_dump(document).encode(), GOOD_DATA)
+                _check_property(folder, "validate", "job.yaml")
+                _check_property(folder, "data", "check", "job.yaml", "-o", "out")
+
+
 @FUZZ
 @given(spec=spec_documents())
 def test_hostile_specs_end_in_exit_0_or_2_and_write_only_the_output(spec: bytes):
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         _repo(folder, spec, GOOD_DATA)
-        _check_property(folder, "validate", "job.yaml")
-        _check_property(folder, "data", "check", "job.yaml", "-o", "out")
+        for args in (("validate", "job.yaml"), ("data", "check", "job.yaml", "-o", "out")):
+            event(
+                f"{args[0]} exit {_check_property(folder, *args)}"
+            )  # --hypothesis-show-statistics
 
 
 FIELD = st.lists(
@@ -317,4 +337,4 @@ def test_malformed_data_ends_in_exit_0_or_2_and_writes_only_the_output(file: tup
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         _repo(folder, _data_spec(fmt), {f"train.{fmt}": content})
-        _check_property(folder, "data", "check", "job.yaml", "-o", "out")
+        event(f"data exit {_check_property(folder, 'data', 'check', 'job.yaml', '-o', 'out')}")
