@@ -105,8 +105,11 @@ def preupload(hub: HubContext, request: Request) -> Reply:
     patterns = _lfs_patterns(hub, head)
     answers = []
     for item in request.json().get("files", []):
-        path, size = item["path"], int(item["size"])
-        sample = base64.b64decode(item.get("sample") or "")
+        try:
+            path, size = str(item["path"]), int(item["size"])
+            sample = base64.b64decode(item.get("sample") or "")
+        except (KeyError, TypeError, ValueError) as err:
+            raise HubError(400, f"Malformed preupload entry: {err}") from err
         large = size >= hub.config.lfs_threshold or b"\0" in sample or _matches(path, patterns)
         answer: dict[str, Any] = {
             "path": path,
