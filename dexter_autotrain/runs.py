@@ -129,18 +129,23 @@ def create_run(job: str, root: Path = RUNS_ROOT) -> Run:
 
 
 def find_run(reference: str, root: Path = RUNS_ROOT) -> Run:
-    """A run by path, `job/run-id`, run id, or job name (its latest run)."""
+    """A run by path, `job/run-id`, run id, or job name (its latest run); its path absolute,
+    as AutoTrain runs from inside it."""
+    return Run(_find_run_path(reference, root).resolve())
+
+
+def _find_run_path(reference: str, root: Path) -> Path:
     for candidate in (Path(reference), root / reference):
         if (candidate / "state.json").is_file():
-            return Run(candidate)
+            return candidate
         if candidate.is_dir() and candidate.parent == root:
             runs = list_runs(root, job=candidate.name)
             if runs:
-                return runs[0]
+                return runs[0].path
     pattern = f"*/{glob.escape(reference)}/state.json"
     matches = list(root.glob(pattern)) if root.is_dir() and reference else []
     if len(matches) == 1:
-        return Run(matches[0].parent)
+        return matches[0].parent
     raise UserError(f"{reference}: no such run (see `dexter-auto runs`)")
 
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DEXTER_AUTO, JOBS, run_cli
+from conftest import DEXTER_AUTO, JOBS, REPO, run_cli
 
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.processes import group_alive, start_time
@@ -303,3 +303,34 @@ def test_a_run_directory_deleted_mid_training(tmp_path):
         f"error: train: the run directory {run} was deleted while it ran"
     )
     assert not _group_members(pgid) and not run.exists()
+
+
+def test_resume_takes_the_fix_status_asked_for(tmp_path):
+    """A missing data folder, fixed through the environment variable the spec reads."""
+    (tmp_path / "job.yaml").write_text(
+        "task: text-classification\nbase_model: {path: nowhere}\nlanguages: [pcm]\n"
+        "data:\n  sources:\n    - path: ${SAMPLES}/{language}\n      format: tsv\n"
+        "  min_examples_per_label: 5\n"
+    )
+    roots = {"DEXTER_DATA_ROOTS": f"{REPO / 'data'}:{tmp_path}"}
+    submit = ("submit", "--smoke", "job.yaml", "--runs-dir", tmp_path / "runs")
+    failed = run_cli(*submit, cwd=tmp_path, env=roots | {"SAMPLES": str(tmp_path / "nowhere")})
+    assert failed.code == 2 and "not found" in failed.stderr
+    status = run_cli("status", "job", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
+    assert "reason: prepare: " in status.stdout and "submit --resume" in status.stdout
+    samples = str(REPO / "data" / "samples" / "naijasenti")
+    resume = ("submit", "--resume", "job", "--runs-dir", "runs", "--json")
+    resumed = run_cli(*resume, cwd=tmp_path, env=roots | {"SAMPLES": samples})
+    assert resumed.code == 0, resumed.stderr[-2000:]
+    state = json.loads(resumed.stdout)
+    assert state["state"] == "carded" and state["run"] == str(
+        tmp_path / "runs/job" / state["run_id"]
+    )
+    assert samples in (tmp_path / "runs/job" / state["run_id"] / "spec.yaml").read_text()
+
+
+def test_resume_refuses_a_changed_spec_once_data_was_prepared(tmp_path):
+    run = _interrupted_run(tmp_path / "runs", pid=12345678, spec_sha256="0" * 64)
+    result = run_cli("submit", "--resume", run, "--runs-dir", tmp_path / "runs")
+    assert result.code == 2
+    assert "the spec changed since run 20260101-000000-abcd prepared its data" in result.stderr
