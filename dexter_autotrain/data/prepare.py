@@ -37,17 +37,8 @@ def prepare_data(
     sources = resolve_sources(spec, loaded.path.parent)
 
     progress("reading sources")
-    given: dict[str, list[Examples]] = {name: [] for name in SPLITS}
-    unsplit: list[Examples] = []
-    for source in sources:
-        report.inputs.append(_input_record(source))
-        for split, examples in read_source(source, spec).items():
-            (given[split] if split else unsplit).append(examples)
-
+    parts = _read_parts(sources, spec, report)
     progress("checking")
-    parts = {name: Examples.concatenate(found) for name, found in given.items() if found}
-    if unsplit:
-        parts["unsplit"] = Examples.concatenate(unsplit)
     parts, result = check_examples(parts, spec, display_path(loaded.path))
 
     progress("splitting")
@@ -186,6 +177,22 @@ def _split(parts: dict[str, Examples], spec) -> dict[str, Examples]:
             for name, examples in splits.items()
         }
     return splits
+
+
+def _read_parts(
+    sources: list[ResolvedSource], spec: JobSpec, report: DataReport
+) -> dict[str, Examples]:
+    """Every source read, by the split it names (`unsplit`: to be cut by ratio)."""
+    given: dict[str, list[Examples]] = {name: [] for name in SPLITS}
+    unsplit: list[Examples] = []
+    for source in sources:
+        report.inputs.append(_input_record(source))
+        for split, examples in read_source(source, spec).items():
+            (given[split] if split else unsplit).append(examples)
+    parts = {name: Examples.concatenate(found) for name, found in given.items() if found}
+    if unsplit:
+        parts["unsplit"] = Examples.concatenate(unsplit)
+    return parts
 
 
 def _input_record(source: ResolvedSource) -> dict:

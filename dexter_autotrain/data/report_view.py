@@ -16,18 +16,7 @@ def _shown(text: object) -> str:
 
 
 def report_tables(report: DataReport) -> list[Table]:
-    label_title = "entity mentions" if report.task == "token-classification" else "labels"
-    counts = Table(title=f"Data for `{_shown(report.job)}` ({report.task})", title_justify="left")
-    for column in ("split", "language", "rows", label_title):
-        counts.add_column(column, justify="right" if column == "rows" else "left")
-    for split, record in report.splits.items():
-        for language, part in record["by_language"].items():
-            labels = ", ".join(f"{_shown(name)} {count}" for name, count in part["labels"].items())
-            counts.add_row(split, _shown(language), str(part["rows"]), labels)
-        counts.add_row(
-            f"[bold]{split}[/bold]", "all", f"[bold]{record['rows']}[/bold]", "", end_section=True
-        )
-    tables = [counts]
+    tables = [_counts_table(report)]
     overlap = Table(
         title="Overlap between splits (rows of the later split found in the earlier)",
         title_justify="left",
@@ -77,3 +66,18 @@ def report_tables(report: DataReport) -> list[Table]:
             upsampled.add_row(_shown(language), str(before), str(after))
         tables.append(upsampled)
     return tables
+
+
+def _counts_table(report: DataReport) -> Table:
+    label_title = "entity mentions" if report.task == "token-classification" else "labels"
+    counts = Table(title=f"Data for `{_shown(report.job)}` ({report.task})", title_justify="left")
+    for column in ("split", "language", "rows", label_title):
+        counts.add_column(column, justify="right" if column == "rows" else "left")
+    for split, record in report.splits.items():
+        for language, part in record["by_language"].items():
+            labels = ", ".join(f"{_shown(name)} {count}" for name, count in part["labels"].items())
+            counts.add_row(split, _shown(language), str(part["rows"]), labels)
+        counts.add_row(
+            f"[bold]{split}[/bold]", "all", f"[bold]{record['rows']}[/bold]", "", end_section=True
+        )
+    return counts
