@@ -49,13 +49,13 @@ class _Group(click.Group):
             ctx.exit(2)
         except (click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
-        except OSError as error:  # an output under a file, a read-only folder, a full disk
-            print_problems([_os_problem(error)])
-            ctx.exit(2)
-        except Exception as error:  # a bug: say so in one line, keep the details for DEBUG
+        except Exception as error:
+            if isinstance(error, OSError) and error.errno in _OS_HINTS:
+                print_problems([_os_problem(error)])  # an output under a file, a full disk
+                ctx.exit(2)
             if os.environ.get("DEXTER_DEBUG"):
                 raise
-            print_error(
+            print_error(  # a bug: say so in one line, keep the details for DEBUG
                 "internal error",
                 f"{type(error).__name__}: {str(error)[:200]} (this is a bug in dexter-auto; "
                 "rerun with DEXTER_DEBUG=1 for the traceback and report it)",
@@ -361,7 +361,7 @@ def data_check(path: Path, output_dir: Path | None, as_json: bool) -> None:
     for table in report_tables(report):
         out.print(table)
     for warning in report.warnings:
-        err.print(f"[yellow]warning[/yellow] {warning}")
+        err.print(f"[yellow]warning[/yellow] {escape(printable(warning))}")
 
 
 _register_commands()

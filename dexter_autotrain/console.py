@@ -64,4 +64,5 @@ def print_error(kind: str, message: str) -> None:
     if mode.json:
         print_json({"ok": False, "error": kind, "message": message})
         return
-    err.print(f"[red]{kind}[/red]: {escape(printable(message))}")
+    shown = "\n".join(escape(printable(line)) for line in message.splitlines())
+    err.print(f"[red]{kind}[/red]: {shown}")
