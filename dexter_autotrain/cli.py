@@ -117,7 +117,9 @@ def _expand(patterns: tuple[str, ...]) -> list[Path | UserError]:
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         if not matches:
-            paths.append(UserError([Problem(pattern, None, None, "", "no file matches", "")]))
+            paths.append(
+                UserError([Problem(pattern, None, None, "", "no file matches", "check the glob")])
+            )
         paths += [Path(match) for match in matches]
     return paths
 

@@ -86,10 +86,11 @@ def test_example_jobs_point_editors_at_the_schema(path):
     "task", ["text-classification", "token-classification", "image-classification"]
 )
 def test_init_scaffolds_a_spec_that_validates(cli, tmp_path, task):
-    result = cli("init", task, "my-model", "--dir", tmp_path)
+    (tmp_path / ".git").mkdir()  # a repository: the starter spec reads ../data inside it
+    result = cli("init", task, "my-model", "--dir", tmp_path / "jobs")
     assert result.code == 0, result.stderr
-    assert (tmp_path / "job-spec.schema.json").is_file()
-    check = cli("validate", tmp_path / "my-model.yaml", "--json")
+    assert (tmp_path / "jobs" / "job-spec.schema.json").is_file()
+    check = cli("validate", tmp_path / "jobs" / "my-model.yaml", "--json")
     assert check.code == 0, check.stderr
     assert json.loads(check.stdout)["specs"][0]["task"] == task
 
