@@ -45,8 +45,9 @@ def cli():
 
 
 SHARED_DATA = REPO.parent / "shared" / "data"
-# The shared data lies outside the repository: allow it as an operator would (path_policy).
-os.environ.setdefault("DEXTER_DATA_ROOTS", str(SHARED_DATA))
+# The shared data lies outside the repository, and specs written into temporary folders read
+# the repository's samples: allow both as an operator would (path_policy).
+os.environ.setdefault("DEXTER_DATA_ROOTS", os.pathsep.join([str(SHARED_DATA), str(REPO / "data")]))
 
 
 @pytest.fixture

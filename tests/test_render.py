@@ -36,12 +36,14 @@ def test_render_is_deterministic_and_hash_is_stable(cli, tmp_path):
 
 
 def test_reformatted_spec_hashes_the_same(cli, tmp_path):
-    shutil.copy(JOBS / "_base.yaml", tmp_path / "_base.yaml")
+    (tmp_path / ".git").mkdir()  # another checkout: the spec reads ../data inside it
+    (tmp_path / "jobs").mkdir()
+    shutil.copy(JOBS / "_base.yaml", tmp_path / "jobs" / "_base.yaml")
     original = yaml.safe_load((JOBS / "narrative.yaml").read_text())
     reordered = dict(reversed(list(original.items())))
-    (tmp_path / "narrative.yaml").write_text(yaml.safe_dump(reordered, default_flow_style=True))
-    (tmp_path / "data").mkdir()
-    moved = cli("render", tmp_path / "narrative.yaml", "--json")
+    moved_spec = tmp_path / "jobs" / "narrative.yaml"
+    moved_spec.write_text(yaml.safe_dump(reordered, default_flow_style=True))
+    moved = cli("render", moved_spec, "--json")
     here = cli("render", "jobs/narrative.yaml", "--json")
     assert json.loads(moved.stdout)["spec_sha256"] == json.loads(here.stdout)["spec_sha256"]
 
