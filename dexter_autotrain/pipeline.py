@@ -244,7 +244,7 @@ def _record_spec(run: Run, loaded: LoadedSpec, spec_sha256: str) -> None:
     run.update(
         spec_path=str(loaded.path.resolve()),
         spec_sha256=spec_sha256,
-        git=_git_commit(loaded.path),
+        git=_git_commit(loaded),
     )
 
 
@@ -350,19 +350,21 @@ def _failed_gates(context: Context) -> GatesFailed | None:
     return GatesFailed(report["gates"]["rows"])
 
 
-def _git_commit(spec_path: Path) -> dict | None:
-    """The commit the spec was read at, and whether the spec had uncommitted changes."""
+def _git_commit(loaded: LoadedSpec) -> dict | None:
+    """The commit the spec was read at, and whether the spec (or a file it extends) was
+    committed unchanged, modified or not tracked by git at all."""
+    folder = str(loaded.path.parent.resolve())
 
     def git(*args: str) -> str | None:
         done = subprocess.run(
-            ["git", "-C", str(spec_path.parent.resolve()), *args],
-            capture_output=True,
-            text=True,
-            check=False,
+            ["git", "-C", folder, *args], capture_output=True, text=True, check=False
         )
         return done.stdout.strip() if done.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
     if commit is None:
         return None
-    return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--", spec_path.name))}
+    changes = (git("status", "--porcelain", "--", *map(str, loaded.files)) or "").splitlines()
+    untracked = any(line.startswith("??") for line in changes)
+    spec = "untracked" if untracked else ("modified" if changes else "committed")
+    return {"commit": commit, "dirty": bool(changes), "spec": spec}

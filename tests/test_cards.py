@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -164,8 +165,12 @@ def test_every_reviewed_card_in_the_repository_belongs_to_a_job():
     [
         ({"commit": "0123456789abcdef", "dirty": False}, "job spec at commit `0123456789ab`)"),
         (
-            {"commit": "0123456789abcdef", "dirty": True},
-            "job spec with uncommitted changes (modified or untracked) at commit `0123456789ab`)",
+            {"commit": "0123456789abcdef", "dirty": True, "spec": "modified"},
+            "job spec with uncommitted changes, on top of commit `0123456789ab`)",
+        ),
+        (
+            {"commit": "0123456789abcdef", "dirty": True, "spec": "untracked"},
+            "job spec not yet committed to git, repository at commit `0123456789ab`)",
         ),
         (None, "job spec not under git)"),
     ],
@@ -210,3 +215,28 @@ def test_ner_accuracy_is_called_token_accuracy(cli, tmp_path):
     names = {r.metric_type: r.metric_name for r in card.data.eval_results}
     assert names["accuracy"] == "Token accuracy" and names["f1"] == "Entity F1"
     assert "| Token accuracy (`accuracy`) | 0.929 |" in card.text
+
+
+def test_the_run_records_whether_its_spec_was_committed(tmp_path):
+    from dexter_autotrain.pipeline import _git_commit
+    from dexter_autotrain.spec import load_spec
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "_base.yaml").write_text("training: {epochs: 1}\n")
+    spec = tmp_path / "job.yaml"
+    spec.write_text(
+        "extends: _base.yaml\ntask: text-classification\nbase_model: {path: m}\n"
+        "data: {sources: [{path: d.tsv}]}\n"
+    )
+    assert _git_commit(load_spec(spec)) is None  # no commit yet: nothing to cite
+    git("add", "_base.yaml")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    assert _git_commit(load_spec(spec))["spec"] == "untracked"
+    git("add", "job.yaml")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "job")
+    assert _git_commit(load_spec(spec))["spec"] == "committed"
+    (tmp_path / "_base.yaml").write_text("training: {epochs: 2}\n")  # a parent changed
+    assert _git_commit(load_spec(spec))["spec"] == "modified"

@@ -94,13 +94,16 @@ def caveats(evaluation: dict[str, Any], data_report: dict[str, Any]) -> list[str
 
 
 def spec_source(git: dict[str, Any] | None) -> str:
-    """Which job spec the run read, as the card states it: a commit only when the spec was
-    committed unchanged (`git.dirty` is also true for a spec git does not track)."""
+    """Which job spec the run read, as the card states it: a commit only when the spec (and
+    every file it extends) was committed unchanged."""
     if not git or not git.get("commit"):
         return "job spec not under git"
     commit = f"`{git['commit'][:12]}`"
-    if git.get("dirty"):
-        return f"job spec with uncommitted changes (modified or untracked) at commit {commit}"
+    status = git.get("spec", "modified" if git.get("dirty") else "committed")
+    if status == "untracked":
+        return f"job spec not yet committed to git, repository at commit {commit}"
+    if status == "modified":
+        return f"job spec with uncommitted changes, on top of commit {commit}"
     return f"job spec at commit {commit}"
 
 
