@@ -308,6 +308,12 @@ def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, evaluated_run, tmp_pa
     card = next((tmp_path / "runs").glob("strict/*/README.md")).read_text()
     assert "**The model failed at least one gate**" in card  # written for review, not shipped
     assert (tmp_path / "model_cards" / "strict.md").read_text() == card
+    again = cli("submit", "strict.yaml", "--runs-dir", tmp_path / "runs", "--json", cwd=tmp_path)
+    failed = json.loads(again.stdout)  # scripts get JSON on stdout, not the table
+    assert (again.code, failed["ok"], failed["error"]) == (3, False, "gates failed")
+    assert [(row["name"], row["passed"]) for row in failed["gates"]] == [
+        ("f1_macro overall", False)
+    ]
 
 
 def _evaluate_test_split(run_dir: Path, out: Path, platform: bool = False, **evaluation) -> dict:
