@@ -24,11 +24,17 @@ from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.local import TrainingCancelled
 from dexter_autotrain.base_models import build_tiny_model, resolve_base_model
 from dexter_autotrain.data import prepare_data
+from dexter_autotrain.data.token_lengths import TokenLengths, measure_token_lengths
 from dexter_autotrain.errors import GatesFailed, ToolError, UserError
 from dexter_autotrain.paths import write_atomically
-from dexter_autotrain.render import CONFIG_FILE_NAME, render_config
+from dexter_autotrain.render import (
+    CONFIG_FILE_NAME,
+    OPTIONS_FILE_NAME,
+    render_config,
+    training_options,
+)
 from dexter_autotrain.runner_env import default_runner
-from dexter_autotrain.runs import Run, create_run, job_lock, now, owner
+from dexter_autotrain.runs import Run, create_run, job_lock, now, owner, with_resolved
 from dexter_autotrain.spec import JobSpec, LoadedSpec, load_spec
 from dexter_autotrain.training_log import Progress
 
@@ -74,12 +80,16 @@ def smoke_spec(spec: JobSpec) -> JobSpec:
                     "learning_rate": SMOKE_LEARNING_RATE,
                     "batch_size": 16,
                     "mixed_precision": "none",
-                    "max_seq_length": min(spec.training.max_seq_length, SMOKE_MAX_SEQ_LENGTH),
+                    "max_seq_length": _smoke_length(spec.training.max_seq_length),
                 }
             ),
             "compute": spec.compute.model_copy(update={"backend": "local", "hardware": None}),
         }
     )
+
+
+def _smoke_length(length: int | str) -> int | str:
+    return length if length == "auto" else min(int(length), SMOKE_MAX_SEQ_LENGTH)
 
 
 def _prepare(context: Context) -> None:
@@ -93,10 +103,6 @@ def _prepare(context: Context) -> None:
             f"add {split} files, set data.split.{split} above 0, or choose "
             "another evaluation.split"
         )
-    write_atomically(
-        run.path / "data-report.json",
-        json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n",
-    )
     if context.smoke:
         context.reporter.stage("prepare", "building a tiny model from scratch (smoke run)")
         base_model = build_tiny_model(
@@ -104,9 +110,37 @@ def _prepare(context: Context) -> None:
         )
     else:
         base_model = context.base_model or resolve_base_model(spec, context.loaded.path.parent)
+    report_dict = report.to_dict()
+    if spec.training.max_seq_length == "auto" and spec.task != "image-classification":
+        lengths = _choose_length(context, base_model)
+        report_dict["token_lengths"] = lengths.to_dict()
+        run.update(resolved={"max_seq_length": lengths.chosen})
+        context.spec = spec = with_resolved(spec, {"max_seq_length": lengths.chosen})
+    write_atomically(
+        run.path / "data-report.json", json.dumps(report_dict, indent=2, ensure_ascii=False) + "\n"
+    )
     rendered = render_config(spec, context.loaded.path.parent, base_model=base_model)
     write_atomically(run.path / CONFIG_FILE_NAME, rendered.text)
+    write_atomically(
+        run.path / OPTIONS_FILE_NAME, json.dumps(training_options(spec), indent=2) + "\n"
+    )
     run.update(config_sha256=rendered.sha256, base_model=base_model, data_outputs=report.outputs)
+
+
+def _choose_length(context: Context, base_model: str) -> TokenLengths:
+    """`max_seq_length: auto`: measured on the training split with the model's tokenizer."""
+    lengths = measure_token_lengths(
+        base_model,
+        context.spec.task,
+        context.run.path / "data/train.jsonl",
+        cap=SMOKE_MAX_SEQ_LENGTH if context.smoke else None,
+    )
+    context.reporter.stage(
+        "prepare",
+        f"max_seq_length {lengths.chosen} (auto: 99th percentile of {lengths.examples} "
+        f"training examples is {lengths.p99} tokens; model maximum {lengths.model_max})",
+    )
+    return lengths
 
 
 def _train(context: Context) -> None:
@@ -273,7 +307,8 @@ def resume(run: Run, reporter: Reporter, cards_dir: Path | None = None) -> Run:
         if changed:
             _record_spec(run, loaded, spec_sha256)
         run.update(**owner(), reason=None)
-        _run_stages(Context(run, loaded, loaded.spec, state["smoke"], reporter, None, cards_dir))
+        spec = with_resolved(loaded.spec, run.state().get("resolved", {}))
+        _run_stages(Context(run, loaded, spec, state["smoke"], reporter, None, cards_dir))
     return run
 
 

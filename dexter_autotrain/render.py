@@ -20,6 +20,23 @@ import yaml
 from dexter_autotrain.spec import JobSpec
 
 CONFIG_FILE_NAME = "autotrain.yml"
+OPTIONS_FILE_NAME = "training-options.json"
+PREVIEW_MAX_SEQ_LENGTH = 128
+"""Shown by `render` for `max_seq_length: auto`, which `submit` sets from the data."""
+CHECKPOINT_METRICS = frozenset(
+    {
+        "accuracy",
+        "f1_macro",
+        "f1_weighted",
+        "precision_macro",
+        "recall_macro",
+        "f1",
+        "precision",
+        "recall",
+    }
+)
+"""Primary metrics the runner can choose checkpoints by (AutoTrain reports them, or the
+runner computes them beside AutoTrain's; all are better when higher)."""
 PREPARED_DATA_DIR = "data"
 TRAIN_SPLIT = "train"
 VALID_SPLIT = "validation"
@@ -74,7 +91,26 @@ def render_config(spec: JobSpec, spec_dir: Path, base_model: str | None = None) 
         "# Do not edit: change the job spec and render again. ${...} values are read\n"
         "# from the environment by AutoTrain; no secret is written here.\n"
     )
+    if spec.training.max_seq_length == "auto" and spec.task != "image-classification":
+        header += (
+            f"# max_seq_length is `auto`: submit sets it from the data ({PREVIEW_MAX_SEQ_LENGTH}"
+            " shown here).\n"
+        )
     return RenderedConfig(config=config, text=header + body)
+
+
+def training_options(spec: JobSpec) -> dict[str, Any]:
+    """What the runner's training script (runner_scripts/train.py) does beyond AutoTrain's
+    config: the seed it starts torch from, the metric that picks the best checkpoint (None:
+    validation loss), and the mixed precision it uses where a GPU has it."""
+    primary = spec.primary_metric
+    return {
+        "seed": spec.training.seed,
+        "best_metric": primary if primary in CHECKPOINT_METRICS else None,
+        "mixed_precision": None
+        if spec.training.mixed_precision == "none"
+        else spec.training.mixed_precision,
+    }
 
 
 def _base_model(spec: JobSpec, spec_dir: Path) -> str:
@@ -99,7 +135,8 @@ def _params(spec: JobSpec) -> dict[str, Any]:
         "batch_size": training.batch_size,
     }
     if spec.task != "image-classification":
-        params["max_seq_length"] = training.max_seq_length
+        length = training.max_seq_length
+        params["max_seq_length"] = PREVIEW_MAX_SEQ_LENGTH if length == "auto" else length
     params |= {
         "seed": training.seed,
         "gradient_accumulation": training.gradient_accumulation,

@@ -16,7 +16,7 @@ import sys
 import venv
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 from filelock import FileLock
@@ -59,12 +59,9 @@ class RunnerEnv:
         """What `install` recorded: the requirements it installed and what it removed."""
         return json.loads(self.marker.read_text()) if self.is_installed() else {}
 
-    def environ(
-        self, base: dict[str, str] | None = None, seed: int | None = None
-    ) -> dict[str, str]:
-        """Environment for processes in the runner: its bin/ first on PATH (AutoTrain starts
-        `accelerate launch`), offline Hub access, no user site-packages; with `seed`, torch
-        seeded from it in every process (see runner_scripts/startup/sitecustomize.py).
+    def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """Environment for processes in the runner: its bin/ first on PATH (several GPUs train
+        through `accelerate launch`), offline Hub access, no user site-packages.
         No credentials: every secret-looking variable is dropped, and HF_TOKEN_PATH points
         where no file is, so huggingface_hub's login file is not read either."""
         env = {
@@ -75,10 +72,6 @@ class RunnerEnv:
         env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
         env["VIRTUAL_ENV"] = str(self.root)
         env.pop("PYTHONPATH", None)
-        env.pop("DEXTER_SEED", None)
-        if seed is not None:
-            startup = resources.files("dexter_autotrain.runner_scripts.startup")
-            env |= {"PYTHONPATH": str(startup), "DEXTER_SEED": str(seed)}
         env |= {
             "PYTHONNOUSERSITE": "1",
             "HF_HUB_OFFLINE": "1",

@@ -32,6 +32,13 @@ BUSY_STATES = ("pending", "preparing", "training", "evaluating", "carding")
 RUNS_ROOT = Path("runs")
 
 
+def with_resolved(spec: JobSpec, resolved: dict[str, Any]) -> JobSpec:
+    """`spec` with the training settings a run chose for itself (`max_seq_length: auto`)."""
+    if not resolved:
+        return spec
+    return spec.model_copy(update={"training": spec.training.model_copy(update=resolved)})
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -59,8 +66,10 @@ class Run:
         return self.path / "logs" / "training.log"
 
     def spec(self) -> JobSpec:
-        """The spec this run was started with (spec.yaml: resolved, defaults filled in)."""
-        return JobSpec.model_validate(yaml.safe_load((self.path / "spec.yaml").read_text()))
+        """The spec this run was started with (spec.yaml: resolved, defaults filled in), with
+        the values submit chose for its `auto` settings."""
+        spec = JobSpec.model_validate(yaml.safe_load((self.path / "spec.yaml").read_text()))
+        return with_resolved(spec, self.state().get("resolved", {}))
 
     def state(self) -> dict[str, Any]:
         """The state file's content; ToolError when it is missing or not a run's state."""

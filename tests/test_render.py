@@ -122,7 +122,7 @@ def test_autotrain_accepts_every_rendered_config(cli, tmp_path):
     assert (actors["tokens_column"], actors["tags_column"], actors["max_seq_length"]) == (
         "tokens",
         "tags",
-        256,
+        128,  # `auto`: the preview length; submit measures the data
     )
     assert reports["memes"]["params"]["image_column"] == "image"
     assert reports["out"]["params"]["push_to_hub"] is True

@@ -1,4 +1,4 @@
-"""Train on this machine: `autotrain --config` in the runner environment, from the run dir."""
+"""Train on this machine: AutoTrain's trainer in the runner environment, from the run dir."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.processes import start_time
-from dexter_autotrain.render import CONFIG_FILE_NAME
+from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
 from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
 from dexter_autotrain.training_log import Progress, failure_cause, log_reports_failure
@@ -22,6 +22,7 @@ from dexter_autotrain.training_log import Progress, failure_cause, log_reports_f
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 STOP_GRACE_SECONDS = 10
 WATCHDOG = Path(__file__).with_name("watchdog.py")
+TRAIN_SCRIPT = Path(__file__).parents[1] / "runner_scripts" / "train.py"
 TOKEN_KEYS = ("token", "hub_token")
 """Keys under which AutoTrain writes a Hub token into the JSON files of the model folder."""
 SCRUB_MAX_BYTES = 1 << 22
@@ -69,19 +70,21 @@ class LocalBackend:
         return progress
 
     def _start(self, run: Run) -> subprocess.Popen:
-        """AutoTrain under the watchdog, which leads a new session and process group and ends
-        it when `submit` dies; its stdin is the pipe only `submit` holds."""
+        """The runner's training script (AutoTrain's trainer, in-process: see
+        runner_scripts/train.py) under the watchdog, which leads a new session and process
+        group and ends it when `submit` dies; its stdin is the pipe only `submit` holds."""
         return subprocess.Popen(
             [
                 sys.executable,
                 "-I",
                 str(WATCHDOG),
-                str(self.runner.bin / "autotrain"),
-                "--config",
+                str(self.runner.python),
+                str(TRAIN_SCRIPT),
                 CONFIG_FILE_NAME,
+                OPTIONS_FILE_NAME,
             ],
             cwd=run.path,
-            env=self.runner.environ(seed=run.spec().training.seed),
+            env=self.runner.environ(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

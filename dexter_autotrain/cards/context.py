@@ -13,6 +13,7 @@ from typing import Any
 from dexter_autotrain.cards.languages import LANGUAGE_NAMES
 from dexter_autotrain.cards.metadata import metric_names
 from dexter_autotrain.cards.usage import usage_example
+from dexter_autotrain.render import OPTIONS_FILE_NAME
 from dexter_autotrain.spec import JobSpec
 
 PIPELINE_TAGS = {
@@ -93,6 +94,29 @@ def caveats(evaluation: dict[str, Any], data_report: dict[str, Any]) -> list[str
     return found
 
 
+def _training_params(spec: JobSpec, lengths: dict[str, int] | None) -> dict[str, Any]:
+    """The hyperparameters as trained; `max_seq_length: auto` says what it chose and why."""
+    params = spec.training.model_dump(mode="json")
+    if lengths:
+        params["max_seq_length"] = (
+            f"{lengths['chosen']} (auto: the 99th percentile of the training examples' token "
+            f"lengths is {lengths['p99']}; {lengths['truncated']} of {lengths['examples']} "
+            "are longer and were cut)"
+        )
+    return params
+
+
+def _checkpoint_choice(run_path: Path, primary: str) -> str:
+    """Which validation score chose the checkpoint kept (training-options.json)."""
+    options = run_path / OPTIONS_FILE_NAME
+    if not options.is_file():
+        return "the best validation loss (AutoTrain's default)"
+    chosen = json.loads(options.read_text()).get("best_metric")
+    if chosen is None:
+        return f"the best validation loss (AutoTrain reports no validation {primary} to choose by)"
+    return f"the best validation {chosen}"
+
+
 def spec_source(git: dict[str, Any] | None) -> str:
     """Which job spec the run read, as the card states it: a commit only when the spec (and
     every file it extends) was committed unchanged."""
@@ -141,7 +165,8 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "outputs": data_report["outputs"],
         },
         "training": {
-            "params": spec.training.model_dump(mode="json"),
+            "params": _training_params(spec, data_report.get("token_lengths")),
+            "checkpoint": _checkpoint_choice(run_path, spec.primary_metric),
             "backend": spec.compute.backend,
             "hardware": spec.compute.hardware or "local CPU/GPU",
             "seconds": state.get("training", {}).get("seconds"),

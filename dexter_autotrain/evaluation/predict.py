@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from dexter_autotrain.runner_scripts.subwords import first_subtokens
 from dexter_autotrain.spec.model import Precision
 
 DEFAULT_BATCH_SIZE = 32
@@ -164,7 +165,7 @@ class Predictor:
             lengths = [len(ids) for ids in encoded["input_ids"]]
             make_batch = self._text_batch(encoded)
             if self.task == "token-classification":
-                first_tokens = [_first_tokens(encoded.word_ids(i)) for i in range(len(inputs))]
+                first_tokens = [first_subtokens(encoded.word_ids(i)) for i in range(len(inputs))]
         positions = (
             [list(words.values()) for words in first_tokens]
             if self.task == "token-classification"
@@ -312,15 +313,6 @@ class _Passes:
 def _padded(length: int) -> int:
     """`length` rounded up to a multiple of `PAD_TO_MULTIPLE`."""
     return -(-length // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE
-
-
-def _first_tokens(word_ids: list[int | None]) -> dict[int, int]:
-    """Each word's first sub-token position (words cut off by the length limit have none)."""
-    first: dict[int, int] = {}
-    for position, word in enumerate(word_ids):
-        if word is not None:
-            first.setdefault(word, position)
-    return first
 
 
 def _smallest_gap(logits: np.ndarray) -> float:

@@ -159,7 +159,11 @@ class Training(_Section):
     epochs: Annotated[int, Field(ge=1, le=100)] = 3
     learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 5e-5
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 8
-    max_seq_length: Annotated[int, Field(ge=8, le=8192)] = 128
+    max_seq_length: Annotated[int, Field(ge=8, le=8192)] | Literal["auto"] = Field(
+        "auto",
+        description="tokens per example; `auto`: the 99th percentile of the training data's "
+        "token lengths, rounded up to a multiple of 8, capped by the model's maximum",
+    )
     seed: Seed = 42
     mixed_precision: Literal["none", "fp16", "bf16"] = "none"
     gradient_accumulation: Annotated[int, Field(ge=1, le=1024)] = 1

@@ -1,1 +1,0 @@
-"""Put on the runner's PYTHONPATH for training: holds its `sitecustomize`."""
