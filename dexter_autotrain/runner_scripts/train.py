@@ -121,6 +121,7 @@ def _swap_in(module: Any, best_metric: str | None) -> None:
         module.TokenClassificationDataset = _first_subtoken_tags(module.TokenClassificationDataset)
     module.TrainingArguments = _arguments(module.TrainingArguments, best_metric)
     module.Trainer = _trainer(module.Trainer, best_metric)
+    module.utils.create_model_card = _no_model_card
 
 
 def _unpadded_text(base: type) -> type:
@@ -152,12 +153,21 @@ def _first_subtoken_tags(base: type) -> type:
 
 
 def _arguments(base: type, best_metric: str | None):
+    """Checkpoints hold the model only: training never resumes from one (a resumed run
+    trains afresh), so writing and reading back the optimizer's state is wasted time."""
+
     def arguments(**kwargs: Any):
         if best_metric and kwargs.get("load_best_model_at_end"):
             kwargs |= {"metric_for_best_model": best_metric, "greater_is_better": True}
-        return base(**kwargs)
+        return base(**kwargs, save_only_model=True)
 
     return arguments
+
+
+def _no_model_card(*_: Any) -> str:
+    """AutoTrain's README evaluates the model a second time to quote its scores; the
+    toolkit writes the real card from its own evaluation, so this one only points there."""
+    return "Trained with dexter-auto: the run's model card (README.md) describes this model.\n"
 
 
 def _trainer(base: type, best_metric: str | None) -> type:
