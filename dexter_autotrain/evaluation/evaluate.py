@@ -26,7 +26,7 @@ from dexter_autotrain.evaluation.metrics import (
     classification_metrics,
     entity_metrics,
 )
-from dexter_autotrain.evaluation.predict import Predictor
+from dexter_autotrain.evaluation.predict import Predictions, Predictor
 from dexter_autotrain.evaluation.report import evaluation_markdown
 from dexter_autotrain.evaluation.slices import Scorer, by_group
 from dexter_autotrain.evaluation.speed import measure_speed
@@ -37,6 +37,53 @@ from dexter_autotrain.spec import JobSpec
 
 REPORT_VERSION = 2
 EXTERNAL = "external data"
+
+
+def _precision(predictor: Predictor, predicted: Predictions) -> dict[str, Any]:
+    rescored = predicted.rescoring.examples
+    return {
+        "mode": predictor.precision,
+        "rescored": rescored,
+        "gap": predicted.rescoring.gap if rescored else None,
+        "drift": predicted.rescoring.drift if rescored else None,
+    }
+
+
+def _calibration(data: Labeled, predicted: Predictions, exact: dict) -> dict | None:
+    if predicted.confidence is None:
+        return None
+    correct = np.asarray(data.labels, dtype=object) == np.asarray(predicted.labels, dtype=object)
+    return {
+        "error": exact["calibration_error"],
+        "curve": calibration_curve(predicted.confidence, correct),
+    }
+
+
+def _write_predictions(out_dir: Path, data: Labeled, guesses: list[Any]) -> None:
+    rows = zip(data.labels, guesses, data.languages, strict=True)
+    write_atomically(
+        out_dir / "predictions.jsonl",
+        "".join(
+            json.dumps({"label": label, "prediction": guess, "language": language},
+                       ensure_ascii=False) + "\n"
+            for label, guess, language in rows
+        ),
+    )  # fmt: skip
+
+
+def _scorer(spec: JobSpec, data: Labeled, predicted: Predictions, labels: list) -> Scorer:
+    metrics = spec.evaluation.metrics
+    return Scorer(
+        spec.task,
+        data.labels,
+        predicted.labels,
+        labels,
+        predicted.confidence,
+        spec.evaluation.bootstrap_samples,
+        spec.data.split.seed,
+        # the primary metric is always reported: the lift and the card are stated in it
+        [*metrics, spec.primary_metric] if metrics else None,
+    )
 
 
 def evaluate_model(
@@ -64,18 +111,7 @@ def evaluate_model(
     predicted = everything.head(len(data.inputs))
     # sorted, as scikit-learn orders them, so bootstrap statistics reproduce its numbers
     labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
-    seed = spec.data.split.seed
-    scorer = Scorer(
-        task,
-        data.labels,
-        predicted.labels,
-        labels,
-        predicted.confidence,
-        spec.evaluation.bootstrap_samples,
-        seed,
-        # the primary metric is always reported: the lift and the card are stated in it
-        [*spec.evaluation.metrics, primary] if spec.evaluation.metrics else None,
-    )
+    scorer = _scorer(spec, data, predicted, labels)
     rows = np.arange(len(data.inputs))
     overall = scorer.score(rows)
     exact = scorer.exact(rows)
@@ -96,18 +132,13 @@ def evaluate_model(
         **meta,
         "task": task,
         "examples": len(data.inputs),
-        "precision": {
-            "mode": predictor.precision,
-            "rescored": predicted.rescoring.examples,
-            "gap": predicted.rescoring.gap if predicted.rescoring.examples else None,
-            "drift": predicted.rescoring.drift if predicted.rescoring.examples else None,
-        },
+        "precision": _precision(predictor, predicted),
         "primary_metric": primary,
         "labels": labels,
         "overall": overall,
         "per_class": exact.get("per_class", {}),
         "confusion_matrix": exact.get("confusion_matrix"),
-        "calibration": None,
+        "calibration": _calibration(data, predicted, exact),
         "slices": slices,
         "fairness": fairness,
         "fairness_group": spec.evaluation.fairness.group_by if spec.evaluation.fairness else None,
@@ -118,27 +149,8 @@ def evaluate_model(
         "notes": notes,
         "plots": [],
     }
-    if predicted.confidence is not None:
-        correct = np.asarray(data.labels, dtype=object) == np.asarray(
-            predicted.labels, dtype=object
-        )
-        report["calibration"] = {
-            "error": exact["calibration_error"],
-            "curve": calibration_curve(predicted.confidence, correct),
-        }
     _write(report, out_dir, baseline["metrics"].get(primary) if baseline else None)
-    write_atomically(
-        out_dir / "predictions.jsonl",
-        "".join(
-            json.dumps(
-                {"label": label, "prediction": guess, "language": language}, ensure_ascii=False
-            )
-            + "\n"
-            for label, guess, language in zip(
-                data.labels, predicted.labels, data.languages, strict=True
-            )
-        ),
-    )
+    _write_predictions(out_dir, data, predicted.labels)
     return report
 
 

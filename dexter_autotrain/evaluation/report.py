@@ -29,9 +29,25 @@ def summary_line(report: dict[str, Any]) -> str:
 
 
 def evaluation_markdown(report: dict[str, Any]) -> str:
-    primary = report["primary_metric"]
-    overall = report["overall"]
-    baseline = report["baseline"]
+    lines = [
+        *_overall_section(report),
+        *_slice_sections(report),
+        *_fairness_section(report),
+        *_probe_section(report.get("counterfactual")),
+        *_speed_section(report["speed"]),
+        *_gates_section(report["gates"]["rows"]),
+        "",
+        "## Plots",
+        "",
+        *(f"![{name}](plots/{name})" for name in report["plots"]),
+    ]
+    for note in report.get("notes", []):
+        lines += ["", f"> {note}"]
+    return "\n".join(lines) + "\n"
+
+
+def _overall_section(report: dict[str, Any]) -> list[str]:
+    primary, overall, baseline = report["primary_metric"], report["overall"], report["baseline"]
     verdict = "PASSED" if report["gates"]["passed"] else "FAILED"
     lines = [
         f"# Evaluation of `{report['job']}` (run {report['run_id']})",
@@ -47,7 +63,8 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {metric} | {_number(value)} | {_interval(overall, metric)} | {_number(guess)} |"
         )
-    lines += [
+    return [
+        *lines,
         "",
         f"Baseline: {baseline['name']}; lift in {primary}: {_number(baseline['lift'])}."
         if baseline
@@ -55,6 +72,10 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         _precision(report["precision"]),
         "",
     ]
+
+
+def _slice_sections(report: dict[str, Any]) -> list[str]:
+    primary, lines = report["primary_metric"], []
     for column, groups in report["slices"].items():
         lines += [
             f"## By {column}",
@@ -68,58 +89,66 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
             for group, record in groups.items()
         ]
         lines.append("")
+    return lines
+
+
+def _fairness_section(report: dict[str, Any]) -> list[str]:
     fairness = report.get("fairness")
-    if fairness:
-        lines += [
-            "## Fairness",
-            "",
-            f"{fairness['metric']} by {report['fairness_group']}: largest gap "
-            f"{_number(fairness['gap'])}, smallest ratio {_number(fairness['ratio'])}, "
-            f"worst group `{fairness['worst_group']}`.",
-            "",
-        ]
-    probe = report.get("counterfactual")
-    if probe:
-        lines += ["## Counterfactual probe", ""]
-        if probe["flip_rate"] is None:
-            lines += [probe["note"], ""]
-        else:
-            lines += [
-                f"{probe['flips']} of {probe['variants']} identity-term swaps changed the "
-                f"prediction (flip rate {probe['flip_rate']:.3f}).",
-                "",
-                "| category | swaps | flips | rate |",
-                "|---|---|---|---|",
-            ]
-            lines += [
-                f"| {c} | {r['variants']} | {r['flips']} | {r['flip_rate']:.3f} |"
-                for c, r in probe["by_category"].items()
-            ]
-            lines.append("")
-    speed = report["speed"]
-    lines += [
+    if not fairness:
+        return []
+    return [
+        "## Fairness",
+        "",
+        f"{fairness['metric']} by {report['fairness_group']}: largest gap "
+        f"{_number(fairness['gap'])}, smallest ratio {_number(fairness['ratio'])}, "
+        f"worst group `{fairness['worst_group']}`.",
+        "",
+    ]
+
+
+def _probe_section(probe: dict[str, Any] | None) -> list[str]:
+    if not probe:
+        return []
+    if probe["flip_rate"] is None:
+        return ["## Counterfactual probe", "", probe["note"], ""]
+    return [
+        "## Counterfactual probe",
+        "",
+        f"{probe['flips']} of {probe['variants']} identity-term swaps changed the "
+        f"prediction (flip rate {probe['flip_rate']:.3f}).",
+        "",
+        "| category | swaps | flips | rate |",
+        "|---|---|---|---|",
+        *(
+            f"| {c} | {r['variants']} | {r['flips']} | {r['flip_rate']:.3f} |"
+            for c, r in probe["by_category"].items()
+        ),
+        "",
+    ]
+
+
+def _speed_section(speed: dict[str, Any]) -> list[str]:
+    return [
         "## Inference speed",
         "",
         "| batch | dtype | examples/s | p50 ms | p95 ms |",
         "|---|---|---|---|---|",
+        *(
+            f"| {name.split('_')[1]} | {r['dtype']} | {r['examples_per_second']:.1f} | "
+            f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+            for name, r in speed.items()
+        ),
     ]
-    lines += [
-        f"| {name.split('_')[1]} | {r['dtype']} | {r['examples_per_second']:.1f} | "
-        f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
-        for name, r in speed.items()
-    ]
-    lines += ["", "## Gates", "", "| gate | value | rule | result |", "|---|---|---|---|"]
+
+
+def _gates_section(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "## Gates", "", "| gate | value | rule | result |", "|---|---|---|---|"]
     lines += [
         f"| {g['name']} | {_number(g['value'])} | {g['rule']} {g['threshold']} | "
         f"{'pass' if g['passed'] else '**FAIL**'} |"
-        for g in report["gates"]["rows"]
+        for g in rows
     ]
-    if not report["gates"]["rows"]:
-        lines.append("| (no gates declared) | | | |")
-    lines += ["", "## Plots", ""] + [f"![{name}](plots/{name})" for name in report["plots"]]
-    for note in report.get("notes", []):
-        lines += ["", f"> {note}"]
-    return "\n".join(lines) + "\n"
+    return lines if rows else [*lines, "| (no gates declared) | | | |"]
 
 
 def _precision(precision: dict[str, Any]) -> str:
