@@ -24,6 +24,24 @@ from dexter_autotrain.spec import JobSpec, LoadedSpec
 SPLITS = ("train", "validation", "test")
 
 
+def _handle_leakage(splits: dict, spec: JobSpec, report: DataReport) -> None:
+    """Report overlaps between splits and duplicates; drop leaked train rows and upsample
+    low-resource languages where the spec asks."""
+    keys = {name: leakage.row_keys(examples, spec.task) for name, examples in splits.items()}
+    report.overlaps = leakage.overlaps(splits, keys)
+    report.duplicates_in_train = leakage.duplicates_within(keys["train"])
+    if spec.data.remove_leaked_from_train:
+        leaked = set(leakage.leaked_train_rows(keys))
+        report.removed_leaked_from_train = len(leaked)
+        splits["train"] = splits["train"].take(
+            [i for i in range(len(splits["train"])) if i not in leaked]
+        )
+    if spec.data.upsample is not None:
+        splits["train"], report.upsampled = upsample_languages(
+            splits["train"], spec.data.upsample.target, spec.data.upsample.cap, spec.data.split.seed
+        )
+
+
 def prepare_data(
     loaded: LoadedSpec,
     data_dir: Path | None = None,
@@ -63,20 +81,7 @@ def prepare_data(
     report.languages_without_test = sorted(train_languages - test_languages)
 
     progress("looking for leakage")
-    keys = {name: leakage.row_keys(examples, task) for name, examples in splits.items()}
-    report.overlaps = leakage.overlaps(splits, keys)
-    report.duplicates_in_train = leakage.duplicates_within(keys["train"])
-    if spec.data.remove_leaked_from_train:
-        leaked = set(leakage.leaked_train_rows(keys))
-        report.removed_leaked_from_train = len(leaked)
-        splits["train"] = splits["train"].take(
-            [i for i in range(len(splits["train"])) if i not in leaked]
-        )
-    if spec.data.upsample is not None:
-        splits["train"], report.upsampled = upsample_languages(
-            splits["train"], spec.data.upsample.target, spec.data.upsample.cap, spec.data.split.seed
-        )
-
+    _handle_leakage(splits, spec, report)
     progress("writing" if data_dir else "fingerprinting")
     for name in SPLITS:
         if name in splits:
