@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import time
@@ -87,17 +88,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--max-grad-norm", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--bf16", action="store_true", help="bfloat16 mixed precision (GPU)")
     return parser.parse_args()
 
 
-def training_arguments(args: argparse.Namespace) -> TrainingArguments:
+def training_arguments(args: argparse.Namespace, rows: int) -> TrainingArguments:
+    steps = math.ceil(rows / args.batch_size) * args.epochs
     return TrainingArguments(
         output_dir=str(args.output),
         per_device_train_batch_size=args.batch_size,
         per_device_eval_batch_size=2 * args.batch_size,  # as AutoTrain sets it
         learning_rate=args.lr,
         num_train_epochs=args.epochs,
-        warmup_ratio=args.warmup_ratio,
+        warmup_steps=math.ceil(args.warmup_ratio * steps),  # transformers 5 has no warmup_ratio
         weight_decay=args.weight_decay,
         max_grad_norm=args.max_grad_norm,
         optim="adamw_torch",
@@ -108,6 +111,7 @@ def training_arguments(args: argparse.Namespace) -> TrainingArguments:
         logging_strategy="no",
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
+        bf16=args.bf16,
         disable_tqdm=True,
     )
 
@@ -131,7 +135,7 @@ def main() -> None:
     collator = MeasuredPadding(tokenizer)
     trainer = Trainer(
         model=model,
-        args=training_arguments(args),
+        args=training_arguments(args, len(train)),
         train_dataset=train,
         eval_dataset=encode(validation_rows, tokenizer, label_ids, args.max_length),
         data_collator=collator,
@@ -145,6 +149,9 @@ def main() -> None:
     result = {
         "seconds": round(time.perf_counter() - START, 1),
         "train_seconds": round(trained.metrics["train_runtime"], 1),
+        "samples_per_second": round(trained.metrics["train_samples_per_second"], 1),
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        "bf16": args.bf16,
         "f1_macro": metrics["eval_f1_macro"],
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,

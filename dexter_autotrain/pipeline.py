@@ -185,15 +185,18 @@ def _fit_baseline(context: Context) -> None:
 
 
 def _keep_trainer_state(model_dir: Path) -> None:
-    """Keep the trainer state next to the model and drop checkpoints (optimizer state is
-    large and not needed once training succeeded)."""
+    """Keep the trainer state next to the model and drop the checkpoints. The runner writes
+    the final state (every epoch's evaluation) there; a checkpoint's, the fallback, stops at
+    that checkpoint, and only the best checkpoint survives training."""
     states = sorted(
         model_dir.glob("checkpoint-*/trainer_state.json"),
         key=lambda p: int(p.parent.name.split("-")[1]),
     )
-    if not states:
+    final = model_dir / "trainer_state.json"
+    if not final.is_file() and not states:
         raise ToolError(f"training wrote no trainer state under {model_dir}")
-    shutil.copyfile(states[-1], model_dir / "trainer_state.json")
+    if not final.is_file():
+        shutil.copyfile(states[-1], final)
     for checkpoint in model_dir.glob("checkpoint-*"):
         shutil.rmtree(checkpoint)
     shutil.rmtree(model_dir / "autotrain-data", ignore_errors=True)

@@ -188,6 +188,13 @@ def _trainer(base: type, best_metric: str | None) -> type:
                 kwargs["compute_metrics"] = _reporting(kwargs["compute_metrics"], best_metric)
             super().__init__(*args, **kwargs)
 
+        def train(self, *args: Any, **kwargs: Any) -> Any:
+            """Train, then write the final trainer state (every evaluation, the best metric)
+            into the model folder: only the best checkpoint's own state survives training."""
+            result = super().train(*args, **kwargs)
+            self.save_state()
+            return result
+
     return DexterTrainer
 
 
