@@ -21,6 +21,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from dexter_autotrain.versions import TRAINING_PACKAGES, installed_versions
+
 AUTOTRAIN_REQUIREMENT = "autotrain-advanced==0.8.36"
 DEFAULT_TORCH_REQUIREMENT = "torch==2.13.0"
 MARKER_FILE = "dexter-runner.json"
@@ -58,6 +60,12 @@ class RunnerEnv:
     def describe(self) -> dict[str, str]:
         """What `install` recorded: the requirements it installed and what it removed."""
         return json.loads(self.marker.read_text()) if self.is_installed() else {}
+
+    def versions(self) -> dict[str, str]:
+        """AutoTrain, transformers and torch as installed in the runner: what trains."""
+        return installed_versions(
+            TRAINING_PACKAGES, list(self.root.glob("lib/python*/site-packages"))
+        )
 
     def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """Environment for processes in the runner: its bin/ first on PATH (several GPUs train

@@ -391,3 +391,16 @@ case(
     "job.yaml:12:12: training.seed: -1 is out of range (use a value of at least 0)",
     extra_files={"_base.yaml": "evaluation: {gates: {min_lift_over_baseline: 0.1}}\n"},
 )
+case(
+    "license-other-without-link",
+    with_lines("card:", "  license: other", "  license_name: dexter-internal"),
+    "job.yaml:11:3: card.license: `other` needs `card.license_link` (add `license_name: "
+    "<short id>` and `license_link: <URL, or LICENSE.md in the model repo>`, or use a "
+    "standard license id)",
+)
+case(
+    "license-name-without-other",
+    with_lines("card:", "  license: mit", "  license_name: dexter-internal"),
+    "job.yaml:12:3: card.license_name: only used with `license: other` "
+    "(remove it, or set `license: other`)",
+)

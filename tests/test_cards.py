@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO
-from huggingface_hub import ModelCard, parse_eval_result_entries
+from huggingface_hub import ModelCard, metadata_load, parse_eval_result_entries
 
 FIXTURES = REPO / "tests" / "fixtures" / "cards"
 GOLDEN = REPO / "tests" / "golden" / "cards"
 TASKS = ["text-classification", "token-classification", "image-classification"]
+HUB_METRIC_TYPES = {"accuracy", "f1", "precision", "recall", "calibration_error"}
+NOT_WRITTEN = "These results are not written to `.eval_results/`"
 
 
 def _run_dir(tmp_path: Path, task: str, spec_dir: Path | None = None) -> Path:
@@ -51,12 +53,13 @@ def test_metadata_round_trips_through_huggingface_hub(cli, tmp_path, task):
     assert data.pipeline_tag == task and data.library_name == "transformers"
     assert (data.language or []) == spec["languages"]
     assert "dexter-autotrain" in data.tags
-    assert {r.metric_type: r.metric_value for r in data.eval_results} == {
-        k: round(v, 4) for k, v in evaluation["overall"]["metrics"].items()
-    }
+    assert [r.metric_value for r in data.eval_results] == [
+        round(v, 4) for v in evaluation["overall"]["metrics"].values()
+    ]
+    assert {r.metric_type for r in data.eval_results} <= HUB_METRIC_TYPES
     assert {r.dataset_split for r in data.eval_results} == {evaluation["split"]}
     entries_file = run / ".eval_results" / f"{spec['name']}.yaml"
-    if spec["card"]["datasets"]:
+    if NOT_WRITTEN not in card.text:
         entries = parse_eval_result_entries(yaml.safe_load(entries_file.read_text()))
         assert {e.dataset_id for e in entries} == {spec["card"]["datasets"][0]}
         assert len(entries) == len(evaluation["overall"]["metrics"])
@@ -240,3 +243,199 @@ def test_the_run_records_whether_its_spec_was_committed(tmp_path):
     assert _git_commit(load_spec(spec))["spec"] == "committed"
     (tmp_path / "_base.yaml").write_text("training: {epochs: 2}\n")  # a parent changed
     assert _git_commit(load_spec(spec))["spec"] == "modified"
+
+
+def _card_of(cli, run: Path, tmp_path: Path) -> ModelCard:
+    result = cli("card", run, "--cards-dir", tmp_path / "cards")
+    assert result.code == 0, result.stderr
+    return ModelCard.load(run / "README.md")
+
+
+def _edit(run: Path, name: str, change) -> None:
+    """Load a run file (spec.yaml, *.json), let `change` edit it in place, write it back."""
+    path = run / name
+    data = (
+        yaml.safe_load(path.read_text()) if name.endswith(".yaml") else json.loads(path.read_text())
+    )
+    change(data)
+    path.write_text(yaml.safe_dump(data) if name.endswith(".yaml") else json.dumps(data))
+
+
+@pytest.mark.parametrize("task", ["text-classification", "image-classification"])
+def test_model_index_uses_the_hubs_metric_types_with_the_average_in_args(cli, tmp_path, task):
+    run = _run_dir(tmp_path, task)
+    _card_of(cli, run, tmp_path)
+    metrics = metadata_load(run / "README.md")["model-index"][0]["results"][0]["metrics"]
+    by_name = {metric["name"]: metric for metric in metrics}
+    assert by_name["Macro F1"]["type"] == "f1" and by_name["Macro F1"]["args"] == {
+        "average": "macro"
+    }
+    assert by_name["Weighted F1"]["args"] == {"average": "weighted"}
+    assert by_name["Macro precision"]["type"] == "precision"
+    assert by_name["Macro recall"]["type"] == "recall"
+    assert by_name["Accuracy"]["type"] == "accuracy" and "args" not in by_name["Accuracy"]
+    assert not any(
+        "_" in metric["type"] for metric in metrics if metric["type"] != "calibration_error"
+    )
+
+
+def test_ner_metrics_are_entity_level_with_token_accuracy_named_as_such(cli, tmp_path):
+    run = _run_dir(tmp_path, "token-classification")
+    _card_of(cli, run, tmp_path)
+    metrics = metadata_load(run / "README.md")["model-index"][0]["results"][0]["metrics"]
+    by_type = {metric["type"]: metric for metric in metrics}
+    assert by_type["accuracy"]["name"] == "Token accuracy"
+    assert by_type["f1"]["args"] == {"average": "micro", "mode": "strict", "scheme": "IOB2"}
+
+
+def test_card_lists_framework_versions_and_the_dataset_revision(cli, tmp_path):
+    run = _run_dir(tmp_path, "token-classification")
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    _edit(
+        run,
+        "spec.yaml",
+        lambda spec: spec["data"].update(
+            sources=[{"hub": "masakhane/masakhaner2", "revision": revision, "subset": "hau"}]
+        ),
+    )
+    card = _card_of(cli, run, tmp_path)
+    assert (
+        "- Training (AutoTrain's runner): autotrain-advanced 0.8.36, transformers 4.48.0, "
+        "torch 2.13.0+cpu\n" in card.text
+    )
+    assert "- Evaluation (the toolkit): dexter-autotrain 0.1.0, transformers" in card.text
+    assert f"- Dataset `masakhane/masakhaner2`: revision `{revision}`\n" in card.text
+    assert "Local data" not in card.text
+    assert {result.dataset_revision for result in card.data.eval_results} == {revision}
+
+
+def test_a_run_without_recorded_versions_says_so(cli, tmp_path):
+    run = _run_dir(tmp_path, "image-classification")
+    _edit(run, "state.json", lambda state: state.pop("training_frameworks"))
+    _edit(run, "evaluation.json", lambda report: report.pop("frameworks"))
+    card = _card_of(cli, run, tmp_path)
+    assert "- Training (AutoTrain's runner): not recorded for this run\n" in card.text
+    assert "- Evaluation (the toolkit): not recorded for this run\n" in card.text
+
+
+def test_runner_versions_are_read_from_its_site_packages(tmp_path):
+    from dexter_autotrain.runner_env import RunnerEnv
+
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    for name, version in (("transformers", "4.48.0"), ("autotrain_advanced", "0.8.36")):
+        info = site / f"{name}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    assert RunnerEnv(tmp_path).versions() == {
+        "autotrain-advanced": "0.8.36",
+        "transformers": "4.48.0",
+    }
+
+
+def test_license_other_shows_its_name_and_link(cli, tmp_path):
+    run = _run_dir(tmp_path, "image-classification")
+    link = "https://example.org/dexter-license"
+    _edit(
+        run,
+        "spec.yaml",
+        lambda spec: spec["card"].update(
+            license="other", license_name="dexter-internal", license_link=link
+        ),
+    )
+    card = _card_of(cli, run, tmp_path)
+    assert (card.data.license, card.data.license_name, card.data.license_link) == (
+        "other",
+        "dexter-internal",
+        link,
+    )
+    assert f"- **License:** other ([dexter-internal]({link}))\n" in card.text
+
+
+def test_license_other_without_name_and_link_is_a_located_spec_error(cli, tmp_path):
+    from spec_cases import VALID
+
+    (tmp_path / "job.yaml").write_text(VALID + "card:\n  license: other\n")
+    result = cli("validate", "job.yaml", cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "job.yaml:11:3: card.license: `other` needs `card.license_name` and `card.license_link` "
+        "(add `license_name: <short id>` and `license_link: <URL, or LICENSE.md in the model "
+        "repo>`, or use a standard license id)"
+    ]
+
+
+def _benchmark_run(tmp_path: Path) -> Path:
+    """The NER fixture (MasakhaNER's own train/dev/test files) with nothing that changes its
+    test split: no row limit, no label map, no repaired tags."""
+    run = _run_dir(tmp_path, "token-classification")
+    _edit(run, "spec.yaml", lambda spec: spec["data"].update(max_rows_per_split=None, label_map={}))
+    _edit(
+        run,
+        "data-report.json",
+        lambda report: report.update(
+            warnings=[w for w in report["warnings"] if not w.startswith("data.fix_iob2")]
+        ),
+    )
+    return run
+
+
+def test_eval_results_are_written_for_the_datasets_own_unchanged_test_split(cli, tmp_path):
+    run = _benchmark_run(tmp_path)
+    card = _card_of(cli, run, tmp_path)
+    entries = parse_eval_result_entries(
+        yaml.safe_load((run / ".eval_results" / "actors.yaml").read_text())
+    )
+    assert {entry.dataset_id for entry in entries} == {"masakhane/masakhaner2"}
+    assert "These results are written to `.eval_results/` as scores on `masakhane/masakhaner2`" in (
+        card.text
+    )
+    assert NOT_WRITTEN not in card.text
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "reason"),
+    [
+        (
+            "spec.yaml",
+            lambda spec: spec["data"].update(max_rows_per_split=100),
+            "`data.max_rows_per_split: 100` sampled the test split.",
+        ),
+        (
+            "spec.yaml",
+            lambda spec: spec["data"].update(label_map={"B-DATE": "O"}),
+            "`data.label_map` renames labels in the test split.",
+        ),
+        (
+            "data-report.json",
+            lambda report: report["warnings"].append("data.fix_iob2: 3 stray I- tags turned"),
+            "`data.fix_iob2` repaired tags, possibly in the test split.",
+        ),
+        (
+            "data-report.json",
+            lambda report: report["inputs"][0].update(split=None),
+            "the test split was cut from the data by `data.split` ratios, not given as test.",
+        ),
+        (
+            "evaluation.json",
+            lambda report: report.update(split="validation"),
+            "they come from the `validation` split, not the dataset's test split.",
+        ),
+        (
+            "state.json",
+            lambda state: state.update(smoke=True),
+            "this is a smoke run, whose numbers say nothing about a real model.",
+        ),
+        (
+            "spec.yaml",
+            lambda spec: spec["card"].update(datasets=[]),
+            "the job names no Hub benchmark dataset (`card.datasets`) to report them on.",
+        ),
+    ],
+    ids=["row-limit", "label-map", "repaired-tags", "ratio-split", "validation", "smoke", "no-id"],
+)
+def test_eval_results_are_skipped_with_the_reason_in_the_card(cli, tmp_path, name, change, reason):
+    run = _benchmark_run(tmp_path)
+    _edit(run, name, change)
+    card = _card_of(cli, run, tmp_path)
+    assert not (run / ".eval_results").exists()
+    assert f"{NOT_WRITTEN} (the Hub's benchmark results): {reason}\n" in card.text

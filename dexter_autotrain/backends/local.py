@@ -42,6 +42,7 @@ class LocalBackend:
                 "the AutoTrain runner is not installed: run `dexter-auto runner install`"
             )
         model_dir = run.path / run.state()["model_dir"]
+        run.update(training_frameworks=self.runner.versions())  # for the model card
         run.log_file.parent.mkdir(parents=True, exist_ok=True)
         progress = Progress()
         with run.log_file.open("wb") as log:

@@ -12,6 +12,7 @@ from typing import Any
 
 from dexter_autotrain.cards.languages import LANGUAGE_NAMES
 from dexter_autotrain.cards.metadata import metric_names
+from dexter_autotrain.cards.provenance import eval_results_status, provenance
 from dexter_autotrain.cards.usage import usage_example
 from dexter_autotrain.render import OPTIONS_FILE_NAME
 from dexter_autotrain.spec import JobSpec
@@ -175,6 +176,10 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "validation": state.get("training", {}).get("validation", {}),
         },
         "evaluation": evaluation,
+        "eval_results": eval_results_status(
+            spec, data_report, evaluation["split"], bool(state.get("smoke"))
+        ),
+        "provenance": provenance(spec, state, evaluation),
         "metric_names": metric_names(spec.task, evaluation["overall"]["metrics"]),
         "usage_example": usage_example(spec.task, spec.languages),
         "caveats": caveats(evaluation, data_report),

@@ -1,56 +1,85 @@
 """Card metadata: the YAML front matter (license, languages, tags, datasets, base model,
 pipeline tag, library, model-index) and `.eval_results/*.yaml` entries, both built with
-huggingface_hub's own classes so the Hub reads them as it writes them."""
+huggingface_hub's own classes so the Hub reads them as it writes them.
+
+Metric types in the model-index are the Hub's standard metric ids (`accuracy`, `f1`,
+`precision`, `recall`) with the averaging in `args`, so `f1_macro` is `f1` with
+`{average: macro}`; the pretty `name` says what was measured (NER accuracy counts tokens).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCardData
 
-METRIC_NAMES = {
-    "accuracy": "Accuracy",
-    "f1_macro": "Macro F1",
-    "f1_weighted": "Weighted F1",
-    "precision_macro": "Macro precision",
-    "recall_macro": "Macro recall",
-    "precision": "Entity precision",
-    "recall": "Entity recall",
-    "f1": "Entity F1",
-    "calibration_error": "Expected calibration error",
+from dexter_autotrain.evaluation.metrics import CALIBRATION_BINS
+
+
+@dataclass(frozen=True)
+class HubMetric:
+    """How one of dexter's metrics appears in the model-index."""
+
+    type: str
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+SEQEVAL = {"average": "micro", "mode": "strict", "scheme": "IOB2"}
+METRICS = {
+    "accuracy": HubMetric("accuracy", "Accuracy"),
+    "f1_macro": HubMetric("f1", "Macro F1", {"average": "macro"}),
+    "f1_weighted": HubMetric("f1", "Weighted F1", {"average": "weighted"}),
+    "precision_macro": HubMetric("precision", "Macro precision", {"average": "macro"}),
+    "recall_macro": HubMetric("recall", "Macro recall", {"average": "macro"}),
+    "calibration_error": HubMetric(
+        "calibration_error", "Expected calibration error", {"bins": CALIBRATION_BINS}
+    ),
+}
+TOKEN_METRICS = {
+    "accuracy": HubMetric("accuracy", "Token accuracy", {"level": "token"}),
+    "precision": HubMetric("precision", "Entity precision", SEQEVAL),
+    "recall": HubMetric("recall", "Entity recall", SEQEVAL),
+    "f1": HubMetric("f1", "Entity F1", SEQEVAL),
 }
 
 
-TOKEN_METRIC_NAMES = {"accuracy": "Token accuracy"}
+def hub_metric(task: str, metric: str) -> HubMetric:
+    """The model-index form of `metric` (an unknown one keeps its own name)."""
+    known = METRICS | (TOKEN_METRICS if task == "token-classification" else {})
+    return known.get(metric, HubMetric(metric, metric))
 
 
 def metric_names(task: str, metrics: Any) -> dict[str, str]:
     """Display names of `metrics`: NER accuracy counts tokens (most are `O`), so it is
     called token accuracy, apart from the entity-level precision, recall and F1."""
-    names = METRIC_NAMES | (TOKEN_METRIC_NAMES if task == "token-classification" else {})
-    return {metric: names.get(metric, metric) for metric in metrics}
+    return {metric: hub_metric(task, metric).name for metric in metrics}
 
 
 def card_data(context: dict[str, Any]) -> ModelCardData:
     spec, evaluation = context["spec"], context["evaluation"]
     dataset_id = spec["card"]["datasets"][0] if spec["card"]["datasets"] else None
-    names = metric_names(context["task"], evaluation["overall"]["metrics"])
     results = [
         EvalResult(
             task_type=context["pipeline_tag"],
             dataset_type=dataset_id or f"dexter/{context['name']}",
             dataset_name=f"{context['name']} ({evaluation['split']} split)",
             dataset_split=evaluation["split"],
-            metric_type=metric,
-            metric_name=names[metric],
+            dataset_revision=context["eval_results"]["dataset_revision"],
+            metric_type=metric.type,
+            metric_name=metric.name,
+            metric_args=metric.args or None,
             metric_value=round(value, 4),
         )
-        for metric, value in evaluation["overall"]["metrics"].items()
+        for metric, value in _metrics(context)
     ]
     base_model = None if context["smoke"] else spec["base_model"]["id"]
     return ModelCardData(
         model_name=context["repo_id"].split("/")[-1],
         license=spec["card"]["license"],
+        license_name=spec["card"]["license_name"],
+        license_link=spec["card"]["license_link"],
         language=[language["code"] for language in context["languages"]] or None,
         tags=sorted({"dexter-autotrain", "autotrain", context["task"], *spec["card"]["tags"]}),
         datasets=spec["card"]["datasets"] or None,
@@ -61,19 +90,28 @@ def card_data(context: dict[str, Any]) -> ModelCardData:
     )
 
 
+def _metrics(context: dict[str, Any]) -> list[tuple[HubMetric, float]]:
+    metrics = context["evaluation"]["overall"]["metrics"]
+    return [(hub_metric(context["task"], metric), value) for metric, value in metrics.items()]
+
+
 def eval_result_entries(context: dict[str, Any]) -> list[EvalResultEntry]:
-    """Entries for `.eval_results/<job>.yaml`; they need a Hub benchmark dataset id, so a
-    job without `card.datasets` gets none (its results stay in the card's model-index)."""
-    datasets = context["spec"]["card"]["datasets"]
-    if not datasets:
+    """Entries for `.eval_results/<job>.yaml`: only when the test set is the benchmark
+    dataset's own unmodified split (see `eval_results_status`); else none, and the card
+    says why."""
+    status = context["eval_results"]
+    if status["reason"] is not None:
         return []
     evaluation = context["evaluation"]
     return [
         EvalResultEntry(
-            dataset_id=datasets[0],
-            task_id=f"{context['name']}-{metric}",
+            dataset_id=status["dataset_id"],
+            task_id=f"{context['name']}-{key}",
             value=round(value, 4),
-            notes=f"{evaluation['split']} split, {evaluation['examples']} examples",
+            notes=(
+                f"{hub_metric(context['task'], key).name}, {evaluation['split']} split, "
+                f"{evaluation['examples']} examples"
+            ),
         )
-        for metric, value in evaluation["overall"]["metrics"].items()
+        for key, value in evaluation["overall"]["metrics"].items()
     ]

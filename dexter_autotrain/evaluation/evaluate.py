@@ -34,6 +34,7 @@ from dexter_autotrain.path_policy import confine, is_safe_name, printable
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.versions import EVALUATION_PACKAGES, installed_versions
 
 REPORT_VERSION = 2
 EXTERNAL = "external data"
@@ -148,6 +149,7 @@ def evaluate_model(
         "gates": {"passed": all(g.passed for g in gates), "rows": gates_to_dicts(gates)},
         "notes": notes,
         "plots": [],
+        "frameworks": installed_versions(EVALUATION_PACKAGES),
     }
     _write(report, out_dir, baseline["metrics"].get(primary) if baseline else None)
     _write_predictions(out_dir, data, predicted.labels)

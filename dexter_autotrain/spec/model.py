@@ -243,7 +243,15 @@ class Card(_Section):
     template: NonEmptyText | None = Field(
         None, description="Jinja template, relative to the spec file; default per task"
     )
-    license: NonEmptyText = "other"
+    license: NonEmptyText | None = Field(
+        None, description="Hub license id (apache-2.0, cc-by-4.0, ...); unset: none stated"
+    )
+    license_name: NonEmptyText | None = Field(
+        None, description="with `license: other`: a short id for the license (required then)"
+    )
+    license_link: NonEmptyText | None = Field(
+        None, description="with `license: other`: its URL, or a LICENSE file in the model repo"
+    )
     intended_uses: str = ""
     out_of_scope_uses: str = ""
     limitations: str = ""

@@ -63,6 +63,7 @@ def check_rules(data: dict[str, Any], *, partial: bool) -> list[RuleProblem]:
         *_compute(_dict(data.get("compute"))),
         *_evaluation(_dict(data.get("evaluation")), known_task),
         *_publishing(data),
+        *([] if partial else _license(_dict(data.get("card")))),
     ]
     if known_task == "image-classification" and "max_seq_length" in _dict(data.get("training")):
         problems.append(
@@ -255,6 +256,29 @@ def _evaluation(evaluation: dict[str, Any], task: str | None) -> Iterator[RulePr
             "needs a baseline, and `evaluation.baseline` is false",
             "set `evaluation.baseline: true` or remove this gate",
         )
+
+
+def _license(card: dict[str, Any]) -> Iterator[RuleProblem]:
+    """`license: other` is only meaningful with the license's name and link (the Hub shows
+    them); they mean nothing beside a standard license id."""
+    fields = ("license_name", "license_link")
+    if card.get("license") == "other":
+        missing = [f"`card.{key}`" for key in fields if not card.get(key)]
+        if missing:
+            yield (
+                ("card", "license"),
+                f"`other` needs {' and '.join(missing)}",
+                "add `license_name: <short id>` and `license_link: <URL, or LICENSE.md in "
+                "the model repo>`, or use a standard license id",
+            )
+        return
+    for key in fields:
+        if key in card and card[key] is not None:
+            yield (
+                ("card", key),
+                "only used with `license: other`",
+                "remove it, or set `license: other`",
+            )
 
 
 def _publishing(data: dict[str, Any]) -> Iterator[RuleProblem]:
