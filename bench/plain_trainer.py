@@ -132,7 +132,7 @@ def main() -> None:
         ignore_mismatched_sizes=True,
     )
     train = encode(train_rows, tokenizer, label_ids, args.max_length)
-    collator = MeasuredPadding(tokenizer)
+    collator = MeasuredPadding(tokenizer, pad_to_multiple_of=8)  # as the runner pads
     trainer = Trainer(
         model=model,
         args=training_arguments(args, len(train)),
