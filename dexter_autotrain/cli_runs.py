@@ -181,6 +181,9 @@ def _outcome_lines(state: dict[str, Any]) -> list[str]:
             f"{evaluation['split']}: {evaluation['primary_metric']} {evaluation['value']:.3f} "
             f"({lift_text}); gates {verdict}"
         )
+    published = state.get("published")
+    if published:
+        lines.append(f"published: {published['url']} (tag {published['tag'] or 'none'})")
     return lines
 
 

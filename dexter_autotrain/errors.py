@@ -65,3 +65,20 @@ class GatesFailed(Exception):
     def __init__(self, rows: list[dict]):
         super().__init__(f"{sum(not r['passed'] for r in rows)} of {len(rows)} gates failed")
         self.rows = rows
+
+
+class HubAccessError(UserError):
+    """No Hugging Face token, an invalid one, or one that may not write where the spec
+    publishes: nothing is uploaded. Exit code 2."""
+
+
+class PublishRefused(UserError):
+    """A run that must not be published as it is (its gates failed and no `--force` reason
+    was given). Exit code 3, like a failed gate."""
+
+    exit_code = 3
+
+
+class HubUnavailable(ToolError):
+    """The Hub kept failing (429, 5xx, dropped connections) after every retry: nothing was
+    half-published. Exit code 1."""

@@ -2,7 +2,9 @@
 
 Stages read and write the run directory only, so `submit --resume` can continue a killed or
 failed run from its first unfinished stage. Later stages (evaluate, card, publish, deploy)
-join the STAGES list.
+join the STAGES list. A stage may skip itself (a smoke run is never gated or published;
+without a token, publishing waits for `dexter-auto publish`): it says why in one line and
+stays out of `completed`, so `submit --resume` can still run it later.
 """
 
 from __future__ import annotations
@@ -60,12 +62,17 @@ class Context:
     cards_dir: Path | None = None
 
 
+def _never_skipped(_context: Context) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
-    running_state: str
+    running_state: str | None  # None: the state stays as it is while the stage runs
     done_state: str | None
     action: Callable[[Context], None]
+    skip: Callable[[Context], str | None] = _never_skipped  # why the stage does not apply
 
 
 def smoke_spec(spec: JobSpec) -> JobSpec:
@@ -234,12 +241,55 @@ def _card(context: Context) -> None:
     context.run.update(card=[str(path) for path in written])
 
 
+def _gates(context: Context) -> None:
+    """A failed gate lets the card be written (for review) but stops everything after it:
+    nothing is published or deployed, and submit exits 3."""
+    if not context.run.state()["evaluation"]["gates_passed"]:
+        report = json.loads((context.run.path / "evaluation.json").read_text())
+        raise GatesFailed(report["gates"]["rows"])
+
+
+def _gates_skipped(context: Context) -> str | None:
+    return "not enforced in a smoke run" if context.smoke else None
+
+
+def _publish(context: Context) -> None:
+    from dexter_autotrain.hub.publish import publish_run
+
+    context.reporter.stage("publish", f"publishing to {context.spec.hub.repo_id}")
+    result = publish_run(context.run, report=lambda line: context.reporter.stage("publish", line))
+    context.reporter.stage("publish", f"{result.repo_id}@{result.commit[:12]} {result.url}")
+
+
+def _publish_skipped(context: Context) -> str | None:
+    from dexter_autotrain.hub.auth import LOGIN_HINT, find_token
+
+    if context.smoke:
+        return "skipped: smoke runs are never published"
+    if context.spec.hub.repo_id is None:
+        return "skipped: the spec sets no hub.repo_id"
+    if find_token() is None:
+        return (
+            f"skipped: no Hugging Face token ({LOGIN_HINT}); publish later with "
+            f"`dexter-auto publish {context.run.path}`"
+        )
+    return None
+
+
 STAGES = (
     Stage("prepare", "preparing", None, _prepare),
     Stage("train", "training", "trained", _train),
     Stage("evaluate", "evaluating", "evaluated", _evaluate),
     Stage("card", "carding", "carded", _card),
+    Stage("gates", None, None, _gates, _gates_skipped),
+    Stage("publish", "publishing", "published", _publish, _publish_skipped),
 )
+
+
+def unfinished(context: Context) -> list[Stage]:
+    """The stages still to run: neither completed nor skipped."""
+    completed = set(context.run.state().get("completed", []))
+    return [s for s in STAGES if s.name not in completed and s.skip(context) is None]
 
 
 def submit(
@@ -293,8 +343,6 @@ def resume(run: Run, reporter: Reporter, cards_dir: Path | None = None) -> Run:
     after that, the prepared data and config belong to the old spec and a new run is needed.
     """
     state = run.state()
-    if state["state"] == STAGES[-1].done_state:
-        raise UserError(f"{run.path}: already {state['state']}; nothing to resume")
     loaded = load_spec(Path(state["spec_path"]))
     changed = loaded.sha256 != state["spec_sha256"]
     if changed and "prepare" in state.get("completed", []):
@@ -307,11 +355,14 @@ def resume(run: Run, reporter: Reporter, cards_dir: Path | None = None) -> Run:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     with job_lock(loaded.spec.name, run.path.parent.parent):
         _refuse_live_training(run)
+        spec = with_resolved(loaded.spec, state.get("resolved", {}))
+        context = Context(run, loaded, spec, state["smoke"], reporter, None, cards_dir)
+        if not unfinished(context):
+            raise UserError(f"{run.path}: already {state['state']}; nothing to resume")
         if changed:
             _record_spec(run, loaded, spec_sha256)
         run.update(**owner(), reason=None)
-        spec = with_resolved(loaded.spec, run.state().get("resolved", {}))
-        _run_stages(Context(run, loaded, spec, state["smoke"], reporter, None, cards_dir))
+        _run_stages(context)
     return run
 
 
@@ -333,9 +384,17 @@ def _run_stages(context: Context) -> None:
     for stage in STAGES:
         if stage.name in completed:
             continue
+        skipped = stage.skip(context)
+        if skipped is not None:
+            context.reporter.stage(stage.name, skipped)
+            continue
         try:
-            run.update(state=stage.running_state, stage=stage.name, stage_started=now())
+            running = {"state": stage.running_state} if stage.running_state else {}
+            run.update(**running, stage=stage.name, stage_started=now())
             stage.action(context)
+        except GatesFailed as failed:
+            run.update(finished=now(), stage=None, reason=f"gates failed: {failed}")
+            raise
         except (TrainingCancelled, KeyboardInterrupt):
             _record_failure(run, "cancelled", f"cancelled during {stage.name}")
             raise TrainingCancelled() from None
@@ -347,10 +406,6 @@ def _run_stages(context: Context) -> None:
             _record_failure(run, "failed", reason)
             raise failure from None
         run.complete(stage.name, **({"state": stage.done_state} if stage.done_state else {}))
-    failed = _failed_gates(context)
-    if failed is not None:
-        run.update(finished=now(), stage=None, reason=f"gates failed: {failed}")
-        raise failed
     run.update(finished=now(), stage=None)
 
 
@@ -376,16 +431,6 @@ def os_cause(error: OSError) -> str:
     """One line for a failed file operation: what the system said, and about which path."""
     where = f": {error.filename}" if error.filename else ""
     return f"{error.strerror or error}{where}"
-
-
-def _failed_gates(context: Context) -> GatesFailed | None:
-    """A failed gate lets the card be written (for review) but stops everything after it:
-    nothing is published or deployed, and submit exits 3. Smoke runs are exempt."""
-    evaluation = context.run.state().get("evaluation")
-    if context.smoke or evaluation is None or evaluation["gates_passed"]:
-        return None
-    report = json.loads((context.run.path / "evaluation.json").read_text())
-    return GatesFailed(report["gates"]["rows"])
 
 
 def _git_commit(loaded: LoadedSpec) -> dict | None:

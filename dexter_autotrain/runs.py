@@ -3,7 +3,7 @@
 `runs/<job>/<run-id>/state.json` is rewritten atomically at every transition, so a killed
 process leaves a run that `status` can explain and `submit --resume` can continue. States:
 pending -> preparing -> training -> trained -> evaluating -> evaluated -> carding -> carded
-(publishing and deployment follow), or failed / cancelled with the reason.
+-> publishing -> published (deployment follows), or failed / cancelled with the reason.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.processes import group_alive, is_running, start_time
 from dexter_autotrain.spec import JobSpec
 
-BUSY_STATES = ("pending", "preparing", "training", "evaluating", "carding")
+BUSY_STATES = ("pending", "preparing", "training", "evaluating", "carding", "publishing")
 """States in which a live process is working on the run."""
 RUNS_ROOT = Path("runs")
 
@@ -92,8 +92,9 @@ class Run:
         return state
 
     def complete(self, stage: str, **changes: Any) -> None:
-        completed = [*self.state().get("completed", []), stage]
-        self.update(completed=completed, **changes)
+        """Record `stage` as completed (once, however often it ran), with `changes`."""
+        completed = [name for name in self.state().get("completed", []) if name != stage]
+        self.update(completed=[*completed, stage], **changes)
 
     def describe(self) -> dict[str, Any]:
         """The state, plus whether a run that claims to be busy is really still running;

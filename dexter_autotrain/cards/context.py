@@ -14,6 +14,7 @@ from dexter_autotrain.cards.languages import LANGUAGE_NAMES
 from dexter_autotrain.cards.metadata import metric_names
 from dexter_autotrain.cards.provenance import eval_results_status, provenance
 from dexter_autotrain.cards.usage import usage_example
+from dexter_autotrain.hub.tags import release_tag
 from dexter_autotrain.render import OPTIONS_FILE_NAME
 from dexter_autotrain.spec import JobSpec
 
@@ -145,6 +146,8 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "auto_class": AUTO_CLASSES[spec.task],
         "repo_id": repo_id,
         "run_id": state["run_id"],
+        "hub_tag": None if state.get("smoke") else release_tag(spec, state),  # never published
+        "forced_reason": (state.get("forced") or {}).get("reason"),
         "smoke": bool(state.get("smoke")),
         "git_commit": (state.get("git") or {}).get("commit"),
         "spec_source": spec_source(state.get("git")),

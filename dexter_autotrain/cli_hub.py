@@ -1,0 +1,52 @@
+"""`publish`: commands that talk to the Hugging Face Hub (thin over `dexter_autotrain.hub`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from dexter_autotrain.cli_runs import RUNS_DIR_OPTION
+from dexter_autotrain.console import err, json_option, out, print_json
+
+
+def report_line(line: str) -> None:
+    """One line of Hub progress (a retry, ...) on stderr."""
+    err.print(f"[yellow]hub[/yellow]: {escape(line)}")
+
+
+@click.command()
+@click.argument("run")
+@click.option(
+    "--force",
+    metavar="REASON",
+    help="Publish although the run failed its gates; the reason goes into the card and the "
+    "commit message.",
+)
+@RUNS_DIR_OPTION
+@json_option("Print where the run was published as JSON (errors too).")
+def publish(run: str, force: str | None, runs_dir: Path, as_json: bool) -> None:
+    """Publish a carded run to the Hub: one commit on hub.branch (model, card, evaluation,
+    plots, spec, data report), tagged hub.tag, recorded in the run.
+
+    The token comes from HF_TOKEN or `hf auth login`. Publishing the same run again uploads
+    nothing and reports the existing commit. Exit codes: 0 published, 1 the Hub kept failing
+    (nothing half-published), 2 bad input or no usable token, 3 the gates failed (use --force).
+
+    \b
+    Examples:
+      dexter-auto publish narrative
+      dexter-auto publish runs/narrative/20261125-001830-fc69 --force "reviewed by the ML lead"
+    """
+    from dexter_autotrain.hub.publish import publish_run
+    from dexter_autotrain.runs import find_run
+
+    result = publish_run(find_run(run, runs_dir), force=force, report=report_line)
+    if as_json:
+        print_json({"ok": True, **result.record(), "new_commit": result.new_commit})
+        return
+    verb = "published" if result.new_commit else "already published, nothing uploaded:"
+    tag = f" (tag {result.tag})" if result.tag else ""
+    out.print(f"[green]✓[/green] {verb} {result.repo_id}@{result.commit[:12]}{tag}")
+    out.print(f"  {result.url}")

@@ -1,0 +1,291 @@
+"""`publish_run`: a carded run to the Hub as one tagged commit, recorded in the run.
+
+Order: local refusals (not carded, smoke, no `hub.repo_id`, failed gates without `--force`),
+then the token and `whoami`, then the repo, the commit, and last the tag. Publishing a run
+again finds its tag (or the branch head) already holding its files and uploads nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dexter_autotrain.errors import (
+    HubAccessError,
+    HubUnavailable,
+    PublishRefused,
+    ToolError,
+    UserError,
+)
+from dexter_autotrain.hub.auth import check_write_access, require_token
+from dexter_autotrain.hub.commit import Committed, Target, commit_release
+from dexter_autotrain.hub.release import Source, holds_exactly, release_files, remote_files
+from dexter_autotrain.hub.retry import Report, RetryPolicy, reported_retries, with_retries
+from dexter_autotrain.hub.tags import release_tag
+from dexter_autotrain.runs import Run
+from dexter_autotrain.spec import JobSpec
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """Where a run was published.
+
+    Attributes:
+        repo_id: the model repo.
+        commit: the commit holding the run's files.
+        tag: the tag pointing at it (None when `hub.tag` is null).
+        url: the commit's page on the Hub.
+        new_commit: False when the run was already there (nothing uploaded).
+    """
+
+    repo_id: str
+    commit: str
+    tag: str | None
+    url: str
+    new_commit: bool
+
+    def record(self) -> dict[str, Any]:
+        """What the run's state keeps under `published`."""
+        return {k: v for k, v in asdict(self).items() if k != "new_commit"}
+
+
+def check_publishable(run: Run, state: dict[str, Any], spec: JobSpec, force: str | None) -> None:
+    """Refuse, without touching the network, a run that must not be published.
+
+    Raises:
+        [`UserError`]: the run has no card yet, is a smoke run, its spec has no
+            `hub.repo_id`, or `--force` was given to a run whose gates passed (exit code 2).
+        [`PublishRefused`]: its gates failed and no `--force` reason was given (exit code 3).
+    """
+    where = f"{run.path}: "
+    if "card" not in state.get("completed", []):
+        raise UserError(
+            where + f"the run has no card yet (state {state['state']}); run `dexter-auto card "
+            f"{run.path}` or `dexter-auto submit --resume {run.path}` first"
+        )
+    if state.get("smoke"):
+        raise UserError(where + "smoke runs are never published (their model is a tiny test)")
+    if spec.hub.repo_id is None:
+        raise UserError(where + "spec.yaml: hub.repo_id is not set; nowhere to publish")
+    passed = state["evaluation"]["gates_passed"]
+    if force is not None and (passed or not force.strip()):
+        raise UserError(
+            "--force: the gates passed, there is nothing to force"
+            if passed
+            else "--force: give the reason for publishing past failed gates"
+        )
+    if not passed and force is None:
+        raise PublishRefused(
+            where + "the run failed its gates (see evaluation.md); publish it anyway only with "
+            '--force "reason", which goes into the card and the commit message'
+        )
+
+
+def publish_run(
+    run: Run,
+    *,
+    force: str | None = None,
+    report: Report = lambda line: None,
+    policy: RetryPolicy = DEFAULT_POLICY,
+) -> PublishResult:
+    """Publish a carded run to `hub.repo_id` as one commit on `hub.branch`, tagged `hub.tag`.
+
+    Args:
+        run (`Run`):
+            The run; its stages up to `card` must be complete.
+        force (`str`, *optional*):
+            Publish although the gates failed; the reason goes into the card and the
+            commit message.
+        report (`Callable[[str], None]`, *optional*):
+            Receives progress and one line per retry.
+        policy (`RetryPolicy`, *optional*):
+            Retries of the calls huggingface_hub does not retry itself.
+
+    Returns:
+        `PublishResult`: also recorded in the run's state as `published` (state `published`,
+        stage `publish` completed).
+
+    Raises:
+        [`UserError`] / [`PublishRefused`]: see `check_publishable`.
+        [`HubAccessError`]: no token, an invalid one, or no write access (exit code 2).
+        [`HubUnavailable`]: the Hub kept failing; nothing was half-published.
+
+    Example:
+        ```python
+        >>> result = publish_run(find_run("narrative"), report=print)
+        >>> result.tag
+        'narrative-20261125-001830-fc69'
+        ```
+    """
+    from huggingface_hub import HfApi
+
+    state, spec = run.state(), run.spec()
+    check_publishable(run, state, spec, force)
+    token = require_token()
+    api = HfApi(token=token)
+    repo_id, tag = str(spec.hub.repo_id), release_tag(spec, state)
+    with reported_retries(report), _progress_bars_on_terminals(), _hub_failures(token, repo_id):
+        check_write_access(api, repo_id.split("/")[0], report, policy)
+        if force is not None:
+            _card_with_reason(run, state, spec, " ".join(force.split()))
+        files = release_files(run.path, state["model_dir"])
+        committed = _already_tagged(api, repo_id, tag, files, report, policy)
+        if committed is None:
+            message = commit_message(run.state(), spec)
+            committed = _commit_and_tag(api, spec, files, message, tag, report, policy)
+    url = f"{api.endpoint}/{repo_id}/commit/{committed.oid}"
+    result = PublishResult(repo_id, committed.oid, tag, url, committed.new)
+    run.complete("publish", state="published", published=result.record())
+    return result
+
+
+def commit_message(state: dict[str, Any], spec: JobSpec) -> tuple[str, str]:
+    """The commit's summary (the run and its primary metric, and a `--force` reason) and
+    description."""
+    evaluation = state["evaluation"]
+    summary = (
+        f"{spec.name} run {state['run_id']}: {evaluation['primary_metric']} "
+        f"{evaluation['value']:.4f} on {evaluation['split']}"
+    )
+    forced = (state.get("forced") or {}).get("reason")
+    if forced:
+        summary += f" (gates failed; published with --force: {forced})"
+    gates = "passed" if evaluation["gates_passed"] else "FAILED"
+    return summary, f"Published by dexter-auto from run {state['run_id']}; gates {gates}."
+
+
+def _card_with_reason(run: Run, state: dict[str, Any], spec: JobSpec, reason: str) -> None:
+    """Record the `--force` reason and write the card again, so the card states it."""
+    from dexter_autotrain.cards.write import write_card
+
+    run.update(forced={"reason": reason})
+    write_card(run.path, spec, Path(state["spec_path"]).parent, None, False)
+
+
+def _already_tagged(
+    api: HfApi,
+    repo_id: str,
+    tag: str | None,
+    files: dict[str, Source],
+    report: Report,
+    policy: RetryPolicy,
+) -> Committed | None:
+    """The commit the run's tag names, when the run was published before (None otherwise)."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    if tag is None:
+        return None
+    try:
+        refs = with_retries(lambda: api.list_repo_refs(repo_id), "list refs", report, policy)
+    except RepositoryNotFoundError:
+        return None
+    tagged = {ref.name: ref.target_commit for ref in refs.tags}.get(tag)
+    if tagged is None:
+        return None
+    if not holds_exactly(remote_files(api, repo_id, tagged), files):
+        raise ToolError(
+            f"{repo_id}: the tag `{tag}` already names commit {tagged[:12]}, which holds "
+            "other files; delete that tag or set another hub.tag"
+        )
+    return Committed(tagged, False)
+
+
+def _commit_and_tag(
+    api: HfApi,
+    spec: JobSpec,
+    files: dict[str, Source],
+    message: tuple[str, str],
+    tag: str | None,
+    report: Report,
+    policy: RetryPolicy,
+) -> Committed:
+    """Create the repo if needed, commit, then (only then) tag the commit."""
+    repo_id = str(spec.hub.repo_id)
+    with_retries(
+        lambda: api.create_repo(repo_id, private=spec.hub.private, exist_ok=True),
+        f"create {repo_id}",
+        report,
+        policy,
+    )
+    committed = commit_release(
+        api, Target(repo_id, spec.hub.branch), files, message, report, policy
+    )
+    if tag is None:
+        return committed
+    try:
+        with_retries(
+            lambda: api.create_tag(repo_id, tag=tag, revision=committed.oid, exist_ok=True),
+            f"tag {tag}",
+            report,
+            policy,
+        )
+    except HubUnavailable as error:
+        raise HubUnavailable(
+            f"{error}; commit {committed.oid[:12]} is on {spec.hub.branch} but not tagged yet: "
+            "publish again to tag it"
+        ) from None
+    refs = with_retries(lambda: api.list_repo_refs(repo_id), "list refs", report, policy)
+    if {ref.name: ref.target_commit for ref in refs.tags}.get(tag) != committed.oid:
+        raise ToolError(f"{repo_id}: the tag `{tag}` already names another commit")
+    return committed
+
+
+@contextmanager
+def _progress_bars_on_terminals() -> Iterator[None]:
+    """huggingface_hub's upload bars help on a terminal; in a log they are noise."""
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+
+    was_disabled = are_progress_bars_disabled()
+    if not sys.stderr.isatty():
+        disable_progress_bars()
+    try:
+        yield
+    finally:
+        if not was_disabled:
+            enable_progress_bars()
+
+
+@contextmanager
+def _hub_failures(token: str, repo_id: str) -> Iterator[None]:
+    """huggingface_hub's errors as our own one-line errors (never their text verbatim with
+    the token in it: it is masked wherever it might appear)."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        yield
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        said = (error.server_message or "").splitlines()[0][:200] if error.server_message else ""
+        said = f": {said.replace(token, '***')}" if said else ""
+        if status in (401, 403):
+            raise HubAccessError(
+                f"{repo_id}: the Hub refused the write (HTTP {status}){said}"
+            ) from None
+        raise ToolError(
+            f"{repo_id}: the Hub answered HTTP {status}{said}; nothing was published"
+        ) from None
+    except httpx2.TransportError as error:
+        raise HubUnavailable(
+            f"{repo_id}: connection to the Hub failed ({type(error).__name__})"
+        ) from None
+    except ValueError as error:
+        if "metadata" not in str(error):
+            raise
+        raise UserError(
+            "README.md: the Hub rejected the card's metadata; fix the card and run "
+            "`dexter-auto card` again"
+        ) from None

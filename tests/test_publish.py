@@ -1,0 +1,328 @@
+"""`dexter-auto publish` and the publish stage of `submit`, through the real huggingface_hub
+client over real HTTP to the Hub test server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import JOBS, REPO, Result, run_cli
+
+from dexter_autotrain.testing import (
+    Accounts,
+    Fault,
+    HubConfig,
+    HubServer,
+    TokenGrant,
+    patched_client,
+)
+
+# huggingface_hub 2.4 PUTs LFS content with `data=`, which httpx2 deprecates (the client's).
+pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=:DeprecationWarning")
+# Realistic fake tokens, known only to this server: the grep test looks for them everywhere.
+WRITE_TOKEN = "hf_PubTestWriteToken9f3c2b7a1d0e8a4c6b"
+READ_TOKEN = "hf_PubTestReadToken0a1b2c3d4e5f6a7b8c9d"
+OUTSIDER_TOKEN = "hf_PubTestOutsiderToken5e6f7a8b9c0d1e2f"
+EXCLUDED = ("training_params.json", "training_args.bin", "trainer_state.json")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+    accounts = Accounts(
+        {
+            WRITE_TOKEN: TokenGrant("dexter-test", "write"),
+            READ_TOKEN: TokenGrant("dexter-test", "read"),
+            OUTSIDER_TOKEN: TokenGrant("outsider", "write"),
+        },
+        {"dexter-ng": frozenset({"dexter-test"})},
+    )
+    home = tmp_path_factory.mktemp("hf-home")
+    config = HubConfig(lfs_threshold=64 * 1024)  # the tiny model's weights still go through LFS
+    with (
+        HubServer(accounts=accounts, config=config) as server,
+        patched_client(server.client_env(home, WRITE_TOKEN)),
+    ):
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def clean_hub(request: pytest.FixtureRequest) -> None:
+    if "hub" in request.fixturenames:
+        server: HubServer = request.getfixturevalue("hub")
+        server.faults.clear()
+        server.stats.reset()
+
+
+@pytest.fixture(scope="module")
+def smoke_run(hub: HubServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real smoke run (a tiny model trained here, ~20 s), submitted with a token: the
+    smoke run itself must not publish. The recorded card fixtures hold no model weights,
+    so the publish tests copy this run and mark the copies as real runs (see `carded_run`)."""
+    root = tmp_path_factory.mktemp("smoke")
+    result = run_cli(
+        "submit", "--smoke", JOBS / "narrative.yaml", "--runs-dir", root / "runs",
+        "--cards-dir", root / "cards", "--json",
+        cwd=root, env=hub.client_env(root / "hf-home", WRITE_TOKEN),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr[-3000:]
+    assert "publish: skipped: smoke runs are never published" in result.stderr
+    assert hub.stats.calls["whoami"] == 0 and "published" not in json.loads(result.stdout)
+    return Path(json.loads(result.stdout)["run"])
+
+
+def carded_run(smoke_run: Path, tmp_path: Path, repo: str, gates_passed: bool = True) -> Path:
+    """A copy of the smoke run posing as a real run (smoke: false), carded again as one, that
+    publishes to `dexter-ng/<repo>`. Only the flags change: the files are a real run's."""
+    from dexter_autotrain.cards.write import write_card
+    from dexter_autotrain.runs import Run
+
+    run = tmp_path / "runs" / "narrative" / smoke_run.name
+    shutil.copytree(smoke_run, run)
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    spec["hub"]["repo_id"] = f"dexter-ng/{repo}"
+    (run / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    state = json.loads((run / "state.json").read_text())
+    state["smoke"] = False
+    state["evaluation"]["gates_passed"] = gates_passed
+    (run / "state.json").write_text(json.dumps(state))
+    write_card(run, Run(run).spec(), JOBS, None, False)
+    return run
+
+
+def publish(hub: HubServer, run: Path, *args: str, token: str | None = WRITE_TOKEN) -> Result:
+    env = hub.client_env(run.parent.parent.parent / "hf-home", token or "")
+    return run_cli("publish", run, *args, "--runs-dir", run.parent.parent, env=env)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def files_under(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): sha256(p.read_bytes())
+        for p in root.rglob("*")
+        if p.is_file() and ".cache" not in p.parts
+    }
+
+
+def expected_files(run: Path) -> dict[str, str]:
+    from dexter_autotrain.hub.release import release_files
+
+    files = release_files(run, "narrative")
+    return {
+        path: sha256(source if isinstance(source, bytes) else source.read_bytes())
+        for path, source in files.items()
+    }
+
+
+def one_line(result: Result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+# -- publishing ----------------------------------------------------------------------------
+
+
+def test_publish_reads_back_with_the_card_files_and_tag(hub, smoke_run, tmp_path) -> None:
+    from huggingface_hub import HfApi, ModelCard, snapshot_download
+
+    run = carded_run(smoke_run, tmp_path, "narrative-readback")
+    result = publish(hub, run, "--json")
+    assert result.code == 0, result.stderr
+    published = json.loads(result.stdout)
+    tag = f"narrative-{smoke_run.name}"
+    assert (published["repo_id"], published["tag"], published["new_commit"]) == (
+        "dexter-ng/narrative-readback",
+        tag,
+        True,
+    )
+    state = json.loads((run / "state.json").read_text())
+    assert state["published"] == {k: published[k] for k in ("repo_id", "commit", "tag", "url")}
+    assert state["state"] == "published"
+    api = HfApi()
+    card = ModelCard.load("dexter-ng/narrative-readback")
+    assert card.content == (run / "README.md").read_text()
+    assert f'revision="{tag}"' in card.content  # the usage snippet pins the tag
+    snapshot = Path(snapshot_download("dexter-ng/narrative-readback", revision=tag))
+    got = files_under(snapshot)
+    assert got.pop(".gitattributes")
+    assert got == expected_files(run)
+    assert {"model.safetensors", "config.json", "tokenizer.json", "README.md"} <= got.keys()
+    assert {"evaluation.json", "evaluation.md", "spec.yaml", "data-report.json"} <= got.keys()
+    assert any(path.startswith("plots/") for path in got)
+    assert (
+        not {*EXCLUDED} & got.keys() and "/work/" not in (snapshot / "data-report.json").read_text()
+    )
+    refs = api.list_repo_refs("dexter-ng/narrative-readback")
+    assert {t.name: t.target_commit for t in refs.tags} == {tag: published["commit"]}
+    assert api.repo_info("dexter-ng/narrative-readback").private is True
+    title = api.list_repo_commits("dexter-ng/narrative-readback")[0].title
+    assert smoke_run.name in title and "f1_macro" in title
+
+
+def test_publishing_again_makes_no_commit_and_uploads_nothing(hub, smoke_run, tmp_path) -> None:
+    run = carded_run(smoke_run, tmp_path, "narrative-twice")
+    first = publish(hub, run, "--json")
+    assert first.code == 0, first.stderr
+    hub.stats.reset()
+    again = publish(hub, run, "--json")
+    assert again.code == 0, again.stderr
+    assert json.loads(again.stdout)["commit"] == json.loads(first.stdout)["commit"]
+    assert json.loads(again.stdout)["new_commit"] is False
+    assert hub.stats.calls["commit"] == 0 and hub.stats.lfs_bytes == 0
+    text = publish(hub, run)
+    assert text.code == 0 and "already published, nothing uploaded" in text.stdout
+
+
+def test_failed_gates_are_refused_unless_forced_with_a_reason(hub, smoke_run, tmp_path) -> None:
+    from huggingface_hub import HfApi, ModelCard
+
+    run = carded_run(smoke_run, tmp_path, "narrative-forced", gates_passed=False)
+    refused = publish(hub, run)
+    assert refused.code == 3 and "failed its gates" in one_line(refused)
+    assert hub.stats.calls["whoami"] == 0 and hub.stats.calls["repo_create"] == 0
+    reason = "tiny test model; reviewed by the ML lead"
+    forced = publish(hub, run, "--force", reason)
+    assert forced.code == 0, forced.stderr
+    card = ModelCard.load("dexter-ng/narrative-forced").content
+    assert f"for this reason: {reason}" in card
+    title = HfApi().list_repo_commits("dexter-ng/narrative-forced")[0].title
+    assert f"published with --force: {reason}" in title
+
+
+def test_smoke_and_uncarded_runs_are_refused(hub, smoke_run, tmp_path) -> None:
+    smoke = publish(hub, smoke_run)
+    assert smoke.code == 2 and "smoke runs are never published" in one_line(smoke)
+    run = carded_run(smoke_run, tmp_path, "narrative-uncarded")
+    state = json.loads((run / "state.json").read_text())
+    state["completed"] = ["prepare", "train", "evaluate"]
+    (run / "state.json").write_text(json.dumps(state))
+    uncarded = publish(hub, run)
+    assert uncarded.code == 2 and "has no card yet" in one_line(uncarded)
+    assert sum(hub.stats.calls.values()) == 0
+
+
+# -- faults --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("preupload", status=429, retry_after=0),
+        Fault("commit", status=503),
+        Fault("commit", kind="drop"),
+    ],
+    ids=["429-preupload", "503-commit", "dropped-commit-reply"],
+)
+def test_faults_are_retried_and_reported(hub, smoke_run, tmp_path, fault) -> None:
+    from huggingface_hub import HfApi
+
+    repo = f"narrative-{fault.route}-{fault.kind}-{fault.status}"
+    run = carded_run(smoke_run, tmp_path, repo)
+    hub.faults.add(fault)
+    result = publish(hub, run, "--json")
+    assert result.code == 0, result.stderr
+    retries = [line for line in result.stderr.splitlines() if "retry 1/" in line]
+    assert len(retries) == 1, result.stderr
+    commits = HfApi().list_repo_commits(f"dexter-ng/{repo}")
+    assert len(commits) == 2  # the repo's initial commit and ours: never twice
+    assert commits[0].commit_id == json.loads(result.stdout)["commit"]
+
+
+def test_a_commit_that_keeps_failing_leaves_nothing_half_published(
+    hub, smoke_run, tmp_path
+) -> None:
+    from huggingface_hub import HfApi
+
+    from dexter_autotrain.errors import HubUnavailable
+    from dexter_autotrain.hub.publish import publish_run
+    from dexter_autotrain.hub.retry import RetryPolicy
+    from dexter_autotrain.runs import Run
+
+    run = carded_run(smoke_run, tmp_path, "narrative-down")
+    hub.faults.add(Fault("commit", status=503, times=100))
+    lines: list[str] = []
+    with pytest.raises(HubUnavailable, match=r"after 3 tries .*nothing was published"):
+        publish_run(Run(run), report=lines.append, policy=RetryPolicy(3, 0.01, 0.02))
+    assert len(lines) == 2 and all("HTTP 503" in line for line in lines)
+    api = HfApi()
+    assert [c.title for c in api.list_repo_commits("dexter-ng/narrative-down")] == [
+        "initial commit"
+    ]
+    assert api.list_repo_refs("dexter-ng/narrative-down").tags == []
+    assert "published" not in json.loads((run / "state.json").read_text())
+
+
+# -- tokens --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "said"),
+    [
+        (None, "no Hugging Face token"),
+        ("hf_NotAKnownTokenAtAll0000000000000", "refused by"),
+        (READ_TOKEN, "is read-only"),
+        (OUTSIDER_TOKEN, "may not write to the namespace `dexter-ng`"),
+    ],
+    ids=["missing", "invalid", "read-only", "not-in-org"],
+)
+def test_tokens_that_cannot_publish_get_one_line_and_exit_2(
+    hub, smoke_run, tmp_path, token, said
+) -> None:
+    run = carded_run(smoke_run, tmp_path, "narrative-denied")
+    result = publish(hub, run, token=token)
+    assert result.code == 2 and said in one_line(result)
+    assert not {"repo_create", "preupload", "commit", "lfs_upload"} & set(hub.stats.calls)
+    assert "published" not in json.loads((run / "state.json").read_text())
+
+
+def test_the_token_is_never_printed_or_written(hub, smoke_run, tmp_path) -> None:
+    run = carded_run(smoke_run, tmp_path, "narrative-grep")
+    hub.faults.add(Fault("preupload", status=429, retry_after=0))
+    outputs = [publish(hub, run), publish(hub, run, "--json"), publish(hub, run, token=READ_TOKEN)]
+    hub.faults.add(Fault("commit", status=400))  # not retried: the error path, at once
+    outputs.append(publish(hub, carded_run(smoke_run, tmp_path / "b", "narrative-grep-b")))
+    assert [o.code for o in outputs] == [0, 0, 2, 1]
+    assert "HTTP 400: injected fault 400; nothing was published" in one_line(outputs[-1])
+    for token in (WRITE_TOKEN, READ_TOKEN):
+        for output in outputs:
+            assert token not in output.stdout + output.stderr
+        for root in (tmp_path, hub.data_dir):
+            for path in root.rglob("*"):
+                if path.is_file():
+                    assert token.encode() not in path.read_bytes(), path
+
+
+# -- inside submit --------------------------------------------------------------------------
+
+
+def test_submit_skips_publishing_without_a_token_and_resume_publishes(
+    hub, smoke_run, tmp_path
+) -> None:
+    (tmp_path / "tiny.yaml").write_text(
+        f"task: text-classification\nbase_model: {{path: {smoke_run / 'base-model'}}}\n"
+        f"languages: [pcm]\ndata:\n  sources:\n    - path: {REPO}/data/samples/naijasenti/"
+        "{language}\n      format: tsv\n  max_rows_per_split: 60\n  min_examples_per_label: 1\n"
+        "training: {epochs: 1, max_seq_length: 32}\nhub: {repo_id: dexter-ng/tiny-submitted}\n"
+    )
+    runs = tmp_path / "runs"
+    submit = ("submit", "tiny.yaml", "--runs-dir", runs, "--cards-dir", tmp_path / "cards")
+    skipped = run_cli(*submit, cwd=tmp_path, env=hub.client_env(tmp_path / "home", ""))
+    assert skipped.code == 0, skipped.stderr[-3000:]
+    assert "publish: skipped: no Hugging Face token" in skipped.stderr
+    assert "dexter-auto publish " in skipped.stderr and hub.stats.calls["whoami"] == 0
+    run = next(runs.glob("tiny/*/state.json")).parent
+    env = hub.client_env(tmp_path / "home", WRITE_TOKEN)
+    resumed = run_cli("submit", "--resume", run, "--runs-dir", runs, "--json", env=env)
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    state = json.loads(resumed.stdout)
+    assert state["state"] == "published" and state["completed"][-2:] == ["gates", "publish"]
+    assert state["published"]["tag"] == f"tiny-{run.name}"
+    assert hub.stats.calls["commit"] == 1
