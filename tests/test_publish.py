@@ -75,19 +75,26 @@ def smoke_run(hub: HubServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(json.loads(result.stdout)["run"])
 
 
-def carded_run(smoke_run: Path, tmp_path: Path, repo: str, gates_passed: bool = True) -> Path:
+def carded_run(
+    smoke_run: Path,
+    tmp_path: Path,
+    repo: str,
+    gates_passed: bool = True,
+    run_id: str | None = None,
+    branch: str = "main",
+) -> Path:
     """A copy of the smoke run posing as a real run (smoke: false), carded again as one, that
     publishes to `dexter-ng/<repo>`. Only the flags change: the files are a real run's."""
     from dexter_autotrain.cards.write import write_card
     from dexter_autotrain.runs import Run
 
-    run = tmp_path / "runs" / "narrative" / smoke_run.name
+    run = tmp_path / "runs" / "narrative" / (run_id or smoke_run.name)
     shutil.copytree(smoke_run, run)
     spec = yaml.safe_load((run / "spec.yaml").read_text())
-    spec["hub"]["repo_id"] = f"dexter-ng/{repo}"
+    spec["hub"] |= {"repo_id": f"dexter-ng/{repo}", "branch": branch}
     (run / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
     state = json.loads((run / "state.json").read_text())
-    state["smoke"] = False
+    state["smoke"], state["run_id"] = False, run.name
     state["evaluation"]["gates_passed"] = gates_passed
     (run / "state.json").write_text(json.dumps(state))
     write_card(run, Run(run).spec(), JOBS, None, False)
@@ -207,6 +214,32 @@ def test_smoke_and_uncarded_runs_are_refused(hub, smoke_run, tmp_path) -> None:
     uncarded = publish(hub, run)
     assert uncarded.code == 2 and "has no card yet" in one_line(uncarded)
     assert sum(hub.stats.calls.values()) == 0
+
+
+def test_a_later_run_replaces_the_earlier_runs_files_on_its_branch(
+    hub, smoke_run, tmp_path
+) -> None:
+    from huggingface_hub import HfApi, snapshot_download
+
+    first = carded_run(smoke_run, tmp_path, "narrative-branch", branch="release")
+    assert publish(hub, first).code == 0
+    second = carded_run(
+        smoke_run, tmp_path, "narrative-branch", run_id="20261126-120000-beef", branch="release"
+    )
+    (second / "plots" / "calibration.png").unlink()
+    result = publish(hub, second, "--json")
+    assert result.code == 0, result.stderr
+    got = files_under(Path(snapshot_download("dexter-ng/narrative-branch", revision="release")))
+    got.pop(".gitattributes")
+    assert got == expected_files(second) and "plots/calibration.png" not in got
+    api = HfApi()
+    refs = api.list_repo_refs("dexter-ng/narrative-branch")
+    assert {b.name for b in refs.branches} == {"main", "release"}
+    assert {t.name for t in refs.tags} == {
+        f"narrative-{smoke_run.name}",
+        "narrative-20261126-120000-beef",
+    }
+    assert api.list_repo_files("dexter-ng/narrative-branch") == [".gitattributes"]  # main
 
 
 # -- faults --------------------------------------------------------------------------------
