@@ -27,8 +27,6 @@ from dexter_autotrain.testing import (
     patched_client,
 )
 
-# huggingface_hub 2.4 PUTs LFS content with `data=`, which httpx2 deprecates (the client's).
-pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=:DeprecationWarning")
 LFS_THRESHOLD = 64 * 1024
 LFS_SIZE = 200_000
 

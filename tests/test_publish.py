@@ -22,8 +22,6 @@ from dexter_autotrain.testing import (
     patched_client,
 )
 
-# huggingface_hub 2.4 PUTs LFS content with `data=`, which httpx2 deprecates (the client's).
-pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=:DeprecationWarning")
 # Realistic fake tokens, known only to this server: the grep test looks for them everywhere.
 WRITE_TOKEN = "hf_PubTestWriteToken9f3c2b7a1d0e8a4c6b"
 READ_TOKEN = "hf_PubTestReadToken0a1b2c3d4e5f6a7b8c9d"
