@@ -38,3 +38,4 @@ bench: setup
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_data.py
 	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_publish.py

@@ -167,6 +167,9 @@ class HubHTTPServer(ThreadingHTTPServer):
 class HubRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120  # seconds a stalled client may hold its connection
+    # Headers and body go out in two writes: with Nagle on, the body waits for the client's
+    # delayed ACK of the headers (~40 ms on Linux), a stall every reply, which the Hub lacks.
+    disable_nagle_algorithm = True
     server: HubHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
