@@ -46,8 +46,11 @@ def cli():
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 # The shared data lies outside the repository, and specs written into temporary folders read
-# the repository's samples: allow both as an operator would (path_policy).
-os.environ.setdefault("DEXTER_DATA_ROOTS", os.pathsep.join([str(SHARED_DATA), str(REPO / "data")]))
+# the repository's samples: allow both as an operator would (path_policy), beside any roots
+# the caller allowed already (the Makefile allows the shared data).
+os.environ["DEXTER_DATA_ROOTS"] = os.pathsep.join(
+    filter(None, [os.environ.get("DEXTER_DATA_ROOTS"), str(SHARED_DATA), str(REPO / "data")])
+)
 
 
 @pytest.fixture

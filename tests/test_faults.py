@@ -151,7 +151,7 @@ def test_kill_9_of_submit_leaves_no_training_process(tmp_path):
     runs = tmp_path / "runs"
     process = _smoke_submit(runs)
     run, pgid = _training_group(runs)
-    assert len(_group_members(pgid)) >= 3  # watchdog, autotrain, accelerate's worker
+    assert len(_group_members(pgid)) >= 2  # the watchdog and the training process
     os.kill(process.pid, signal.SIGKILL)  # submit alone: nothing of it gets to clean up
     process.communicate()
     _wait_gone(pgid)
