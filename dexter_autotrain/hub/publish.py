@@ -185,10 +185,9 @@ def _already_tagged(
     if tag is None:
         return None
     try:
-        refs = with_retries(lambda: api.list_repo_refs(repo_id), "list refs", report, policy)
+        tagged = _tag_target(api, repo_id, tag, report, policy)
     except RepositoryNotFoundError:
         return None
-    tagged = {ref.name: ref.target_commit for ref in refs.tags}.get(tag)
     if tagged is None:
         return None
     if not holds_exactly(remote_files(api, repo_id, tagged), files):
@@ -233,10 +232,17 @@ def _commit_and_tag(
             f"{error}; commit {committed.oid[:12]} is on {spec.hub.branch} but not tagged yet: "
             "publish again to tag it"
         ) from None
-    refs = with_retries(lambda: api.list_repo_refs(repo_id), "list refs", report, policy)
-    if {ref.name: ref.target_commit for ref in refs.tags}.get(tag) != committed.oid:
+    if _tag_target(api, repo_id, tag, report, policy) != committed.oid:
         raise ToolError(f"{repo_id}: the tag `{tag}` already names another commit")
     return committed
+
+
+def _tag_target(
+    api: HfApi, repo_id: str, tag: str, report: Report, policy: RetryPolicy
+) -> str | None:
+    """The commit `tag` names in the repo, or None when there is no such tag."""
+    refs = with_retries(lambda: api.list_repo_refs(repo_id), "list refs", report, policy)
+    return {ref.name: ref.target_commit for ref in refs.tags}.get(tag)
 
 
 @contextmanager
