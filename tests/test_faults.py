@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DEXTER_AUTO, JOBS, REPO, run_cli
+from conftest import DEXTER_AUTO, JOBS, REPO, fake_token, run_cli
 
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.processes import group_alive, start_time
@@ -24,7 +24,7 @@ from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run, list_runs
 from dexter_autotrain.spec import load_spec
 
-FAKE_TOKEN = "hf_FAKEdexterTOKEN0123456789abcdefXYZ"
+FAKE_TOKEN = fake_token("FAKEdexterTOKEN")
 TOKEN_ENV = {
     "HF_TOKEN": FAKE_TOKEN,
     "HUGGING_FACE_HUB_TOKEN": FAKE_TOKEN,

@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import fake_token, run_cli
 from data_cases import IMAGE_CSV_SPEC, LOW_MIN, TEXT_SPEC, balanced, image_csv, png_bytes, tsv
 from inprocess import invoke, snapshot, written_outside
 
-SECRET = "hf_FAKEtoken0123456789abcdefSECRET"
+SECRET = fake_token("FAKEdataSECRET")
 OUTSIDE_HINT = "resolves outside the repository"
 FOLDER_HINT = "(use letters, digits and `._ +-` (image labels become folder names))"
 

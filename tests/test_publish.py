@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import JOBS, REPO, Result, run_cli
+from conftest import JOBS, REPO, Result, fake_token, run_cli
 
 from dexter_autotrain.testing import (
     Accounts,
@@ -23,9 +23,9 @@ from dexter_autotrain.testing import (
 )
 
 # Realistic fake tokens, known only to this server: the grep test looks for them everywhere.
-WRITE_TOKEN = "hf_PubTestWriteToken9f3c2b7a1d0e8a4c6b"
-READ_TOKEN = "hf_PubTestReadToken0a1b2c3d4e5f6a7b8c9d"
-OUTSIDER_TOKEN = "hf_PubTestOutsiderToken5e6f7a8b9c0d1e2f"
+WRITE_TOKEN = fake_token("PubTestWrite")
+READ_TOKEN = fake_token("PubTestRead")
+OUTSIDER_TOKEN = fake_token("PubTestOutsider")
 EXCLUDED = ("training_params.json", "training_args.bin", "trainer_state.json")
 
 
@@ -298,7 +298,7 @@ def test_a_commit_that_keeps_failing_leaves_nothing_half_published(
     ("token", "said"),
     [
         (None, "no Hugging Face token"),
-        ("hf_NotAKnownTokenAtAll0000000000000", "refused by"),
+        (fake_token("NotAKnownToken"), "refused by"),
         (READ_TOKEN, "is read-only"),
         (OUTSIDER_TOKEN, "may not write to the namespace `dexter-ng`"),
     ],

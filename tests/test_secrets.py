@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import JOBS, REPO
+from conftest import JOBS, REPO, fake_token
 
 TOKENS = {
-    "HF_TOKEN": "hf_FAKEenvTOKENxxxxxxxxxxxxxxxxxxxxxxx",
-    "HUGGING_FACE_HUB_TOKEN": "hf_FAKElegacyTOKENxxxxxxxxxxxxxxxxxxxx",
+    "HF_TOKEN": fake_token("FAKEenv"),
+    "HUGGING_FACE_HUB_TOKEN": fake_token("FAKElegacy"),
 }
-LOGIN_TOKEN = "hf_FAKEloginTOKENxxxxxxxxxxxxxxxxxxxxx"
+LOGIN_TOKEN = fake_token("FAKElogin")
 SECRETS = (*TOKENS.values(), LOGIN_TOKEN)
 
 
