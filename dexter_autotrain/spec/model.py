@@ -196,6 +196,18 @@ class Compute(_Section):
         None, description="HF Jobs flavor or Spaces hardware, e.g. t4-small; unset for local"
     )
     timeout: Duration = Field("2h", description="time budget: a number and s, m, h or d")
+    staging_repo: HubRepoId | None = Field(
+        None,
+        description="hf-jobs: private dataset repo for inputs and results; "
+        "default <namespace>/dexter-runs",
+    )
+    image: NonEmptyText | None = Field(
+        None,
+        description="hf-jobs: Docker image; default AutoTrain's, pinned to the runner's version",
+    )
+    cleanup: Literal["pause", "delete", "keep"] = Field(
+        "delete", description="autotrain-spaces: what happens to the Space and data repo after"
+    )
 
 
 class Fairness(_Section):
@@ -214,6 +226,11 @@ class Gates(_Section):
     )
     max_fairness_gap: Fraction | None = None
     min_lift_over_baseline: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    min_lift_over_published: Annotated[float, Field(ge=-1.0, le=1.0)] | None = Field(
+        None,
+        description="the primary metric must beat the model now at hub.branch by this much "
+        "(scored on the same split); a first publish passes",
+    )
 
 
 class Evaluation(_Section):
