@@ -3,12 +3,14 @@ repo lookup with the Hub's visibility rules, and `Link`-header pagination."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from .hub_auth import Accounts, Caller
+from .hub_control import Stats
 from .hub_errors import HubError, repo_not_found
 from .hub_http import Reply, Request
 from .hub_store import REPO_TYPES, HubStore, Repo
@@ -21,6 +23,11 @@ API_REPO = r"/api/(?P<type>models|datasets|spaces)/(?P<repo>[^/]+/[^/]+)"
 class HubConfig:
     page_size: int = 1000  # entries per page of tree and commit listings (the Hub's is 1000)
     lfs_threshold: int = 10 * 1024 * 1024  # files this big or bigger go through LFS (as on the Hub)
+    # Jobs and Spaces run locally: a bin directory stands in for each Docker image (first on
+    # PATH); images not named here get `default_bin`, or AutoTrain's runner when that is None.
+    job_images: dict[str, Path] = field(default_factory=dict)
+    default_bin: Path | None = None
+    schedule_delay: float = 0.2  # seconds a job stays SCHEDULING (a Space BUILDING) first
 
 
 @dataclass
@@ -28,6 +35,8 @@ class HubContext:
     store: HubStore
     accounts: Accounts
     config: HubConfig
+    stats: Stats = field(default_factory=Stats)
+    closers: list[Callable[[], None]] = field(default_factory=list)  # run when the server stops
 
     def visible(self, repo: Repo, caller: Caller) -> Repo:
         """`repo`, unless it is private to a namespace the caller is not in (then: not found)."""

@@ -85,22 +85,29 @@ class Faults:
 
 
 class Stats:
-    """Calls per route name and request-body bytes received per route name."""
+    """Calls per route name, request-body bytes received per route name, and the jobs and
+    Space runs started per namespace."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.bytes_in: Counter[str] = Counter()
+        self.jobs_started: Counter[str] = Counter()
+        self.spaces_started: Counter[str] = Counter()
 
     def record(self, route_name: str, received: int) -> None:
         with self._lock:
             self.calls[route_name] += 1
             self.bytes_in[route_name] += received
 
+    def started(self, counter: Counter[str], namespace: str) -> None:
+        with self._lock:
+            counter[namespace] += 1
+
     def reset(self) -> None:
         with self._lock:
-            self.calls.clear()
-            self.bytes_in.clear()
+            for counter in (self.calls, self.bytes_in, self.jobs_started, self.spaces_started):
+                counter.clear()
 
     @property
     def lfs_bytes(self) -> int:
@@ -109,7 +116,12 @@ class Stats:
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         with self._lock:
-            return {"calls": dict(self.calls), "bytes_in": dict(self.bytes_in)}
+            return {
+                "calls": dict(self.calls),
+                "bytes_in": dict(self.bytes_in),
+                "jobs_started": dict(self.jobs_started),
+                "spaces_started": dict(self.spaces_started),
+            }
 
 
 def control_routes(faults: Faults, stats: Stats) -> list[Route]:

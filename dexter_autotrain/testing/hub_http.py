@@ -106,6 +106,7 @@ class Reply:
     body: bytes = b""
     file: FileSlice | None = None
     cut_after: int | None = None  # send this many body bytes, then drop the connection
+    stream: Iterator[bytes] | None = None  # a body of unknown length (SSE): sent chunked
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -193,6 +194,9 @@ class HubRequestHandler(BaseHTTPRequestHandler):
 
     def _write(self, reply: Reply) -> None:
         head_only = self.command == "HEAD"
+        if reply.stream is not None and not head_only:
+            self._write_stream(reply, reply.stream)
+            return
         if reply.cut_after is not None and (head_only or reply.length == 0):
             self._drop()  # nothing to cut: drop before the status line
             return
@@ -214,6 +218,25 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             if budget == 0:
                 break
         self.wfile.flush()
+
+    def _write_stream(self, reply: Reply, pieces: Iterator[bytes]) -> None:
+        """Send each piece as one chunk as soon as it is produced (a follower reads it now)."""
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for piece in pieces:
+                if piece:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()  # a follower that went away: let the producer clean up
 
     def _drop(self) -> None:
         self.wfile.flush()

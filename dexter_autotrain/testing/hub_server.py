@@ -11,13 +11,16 @@ From Python::
 On its own::
 
     python -m dexter_autotrain.testing.hub_server --port 0 [--data DIR] \
-        [--token TOKEN=USER:ROLE ...] [--org ORG=USER[,USER] ...]
+        [--token TOKEN=USER:ROLE ...] [--org ORG=USER[,USER] ...] \
+        [--image IMAGE=BINDIR ...] [--default-bin BINDIR]
 
 prints its URL as the first line of stdout and serves until SIGTERM or SIGINT.
 
 Faults and counters name routes: whoami, repo_create, repo_delete, repo_info, tree, refs,
 commits, branch_create, branch_delete, tag_create, tag_delete, validate_yaml, preupload,
-commit, lfs_batch, lfs_upload (the PUT of LFS content), lfs_verify, resolve (HEAD and GET).
+commit, lfs_batch, lfs_upload (the PUT of LFS content), lfs_verify, resolve (HEAD and GET),
+job_hardware, job_run, job_list, job_info, job_cancel, job_logs. `/_test/stats` also counts
+`jobs_started` per namespace.
 
 Route areas live in their own modules (`hub_auth`, `hub_repos`, `hub_upload`, `hub_download`,
 `hub_control`); each is a function from the shared `HubContext` to a list of routes, so a new
@@ -45,6 +48,7 @@ from .hub_control import Faults, Stats, control_routes
 from .hub_download import download_routes
 from .hub_errors import HubError
 from .hub_http import HubHTTPServer, Reply, Request, Route, Router
+from .hub_jobs import job_routes
 from .hub_repos import repo_routes
 from .hub_store import HubStore
 from .hub_upload import upload_routes
@@ -54,6 +58,7 @@ AREAS: tuple[Callable[[HubContext], list[Route]], ...] = (
     repo_routes,
     upload_routes,
     download_routes,
+    job_routes,
 )
 
 
@@ -127,11 +132,11 @@ class HubServer:
     ) -> None:
         self._own_data = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="hub-test-")) if data_dir is None else data_dir
-        self.context = HubContext(
-            HubStore(self.data_dir), accounts or Accounts.default(), config or HubConfig()
-        )
         self.faults = Faults()
         self.stats = Stats()
+        accounts = accounts or Accounts.default()
+        store = HubStore(self.data_dir)
+        self.context = HubContext(store, accounts, config or HubConfig(), self.stats)
         self._http = HubHTTPServer((host, port), HubApp(self.context, self.faults, self.stats))
         self._thread = threading.Thread(
             target=self._http.serve_forever, name="hub-server", daemon=True
@@ -147,7 +152,10 @@ class HubServer:
         return self
 
     def stop(self) -> None:
-        """Stop accepting, close the socket, remove the data folder if it was a temporary one."""
+        """Stop accepting, kill running jobs and Spaces, close the socket, remove the data
+        folder if it was a temporary one."""
+        for close in self.context.closers:
+            close()
         if self._thread.is_alive():
             self._http.shutdown()
             self._thread.join()
@@ -182,7 +190,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="keep repos and blobs here (default: a temp dir)")
     parser.add_argument("--token", action="append", default=[], metavar="TOKEN=USER:ROLE")
     parser.add_argument("--org", action="append", default=[], metavar="ORG=USER[,USER]")
+    parser.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="IMAGE=BINDIR",
+        help="jobs and Spaces naming IMAGE run with BINDIR first on PATH",
+    )
+    parser.add_argument(
+        "--default-bin", type=Path, help="BINDIR for other images (default: AutoTrain's runner)"
+    )
     args = parser.parse_args(argv)
+    images = {name: Path(bin_dir) for name, _, bin_dir in (i.partition("=") for i in args.image)}
+    if any(not str(bin_dir) or bin_dir == Path() for bin_dir in images.values()):
+        parser.error("--image wants IMAGE=BINDIR")
+    config = HubConfig(job_images=images, default_bin=args.default_bin)
     try:
         given = Accounts.from_specs(args.token, args.org)
     except ValueError as err:
@@ -195,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    with HubServer(args.host, args.port, args.data, accounts) as hub:
+    with HubServer(args.host, args.port, args.data, accounts, config) as hub:
         print(hub.url, flush=True)
         while not stopping.wait(0.5):
             pass
