@@ -32,8 +32,10 @@ CARDS_DIR_OPTION = click.option(
 )
 
 
-def _raise_keyboard_interrupt(*_: Any) -> None:
-    raise KeyboardInterrupt
+def _raise_terminated(*_: Any) -> None:
+    from dexter_autotrain.errors import Terminated
+
+    raise Terminated
 
 
 @click.command()
@@ -74,15 +76,14 @@ def submit(
       dexter-auto submit jobs/actors.yaml
       dexter-auto submit --resume runs/actors/20261124-101500-ab12
     """
-    from dexter_autotrain.backends.local import TrainingCancelled
-    from dexter_autotrain.errors import GatesFailed, UserError
+    from dexter_autotrain.errors import GatesFailed, TrainingCancelled, UserError
     from dexter_autotrain.progress_view import PlainReporter, RichReporter
 
     if (spec is None) == (resume_run is None):
         raise UserError("give a SPEC to start a run, or --resume RUN to continue one")
     start = _starter(spec, smoke, resume_run, runs_dir, cards_dir)  # checks before installing
     for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_keyboard_interrupt)
+        signal.signal(sig, _raise_terminated)
     reporter = RichReporter(err) if err.is_terminal else PlainReporter(err)
     started = time.monotonic()
     try:

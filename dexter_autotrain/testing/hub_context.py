@@ -31,12 +31,23 @@ class HubConfig:
 
 
 @dataclass
+class RepoHooks:
+    """Who wants to hear about repo events (the Spaces area: a commit starts a build)."""
+
+    created: list[Callable[[Repo, dict[str, Any]], None]] = field(default_factory=list)
+    committed: list[Callable[[Repo, str], None]] = field(default_factory=list)  # repo, branch
+    deleted: list[Callable[[Repo], None]] = field(default_factory=list)
+
+
+@dataclass
 class HubContext:
     store: HubStore
     accounts: Accounts
     config: HubConfig
     stats: Stats = field(default_factory=Stats)
     closers: list[Callable[[], None]] = field(default_factory=list)  # run when the server stops
+    hooks: RepoHooks = field(default_factory=RepoHooks)
+    url: str = ""  # the server's own URL, for the jobs and Spaces it runs (set once it listens)
 
     def visible(self, repo: Repo, caller: Caller) -> Repo:
         """`repo`, unless it is private to a namespace the caller is not in (then: not found)."""

@@ -79,6 +79,8 @@ def create_repo(hub: HubContext, request: Request) -> Reply:
         return Reply.json(
             {"error": err.message, "url": url}, err.status, {"X-Error-Message": err.message}
         )
+    for created in hub.hooks.created:
+        created(repo, body)
     return Reply.json(
         {"url": repo.url(request.base_url), "name": repo.id, "id": object_id(repo.id)}
     )
@@ -89,6 +91,8 @@ def delete_repo(hub: HubContext, request: Request) -> Reply:
     repo = hub.visible(hub.store.get(repo_type, repo_id), request.caller)
     request.caller.require_write(repo.namespace)
     hub.store.delete(repo_type, repo_id)
+    for deleted in hub.hooks.deleted:
+        deleted(repo)
     return Reply.json({})
 
 

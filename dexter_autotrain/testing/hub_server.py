@@ -19,12 +19,15 @@ prints its URL as the first line of stdout and serves until SIGTERM or SIGINT.
 Faults and counters name routes: whoami, repo_create, repo_delete, repo_info, tree, refs,
 commits, branch_create, branch_delete, tag_create, tag_delete, validate_yaml, preupload,
 commit, lfs_batch, lfs_upload (the PUT of LFS content), lfs_verify, resolve (HEAD and GET),
-job_hardware, job_run, job_list, job_info, job_cancel, job_logs. `/_test/stats` also counts
-`jobs_started` per namespace.
+job_hardware, job_run, job_list, job_info, job_cancel, job_logs, space_runtime, space_hardware,
+space_sleeptime, space_pause, space_restart, space_logs, space_secrets, space_variables,
+discussion_create, discussion_list, discussion_info. `/_test/stats` also counts
+`jobs_started` and `spaces_started` (Space runs) per namespace.
 
 Route areas live in their own modules (`hub_auth`, `hub_repos`, `hub_upload`, `hub_download`,
-`hub_control`); each is a function from the shared `HubContext` to a list of routes, so a new
-area (Jobs, Spaces, Inference Endpoints) is one more module added to `AREAS`.
+`hub_control`, `hub_jobs`, `hub_spaces`, `hub_discussions`); each is a function from the shared
+`HubContext` to a list of routes, so a new area (Inference Endpoints) is one more module added
+to `AREAS`. Jobs and Spaces run for real as local processes (`job_executor`, `space_runtime`).
 """
 
 from __future__ import annotations
@@ -45,11 +48,13 @@ from .hub_auth import Accounts, auth_routes
 from .hub_client import client_env
 from .hub_context import HubConfig, HubContext
 from .hub_control import Faults, Stats, control_routes
+from .hub_discussions import discussion_routes
 from .hub_download import download_routes
 from .hub_errors import HubError
 from .hub_http import HubHTTPServer, Reply, Request, Route, Router
 from .hub_jobs import job_routes
 from .hub_repos import repo_routes
+from .hub_spaces import space_routes
 from .hub_store import HubStore
 from .hub_upload import upload_routes
 
@@ -59,6 +64,8 @@ AREAS: tuple[Callable[[HubContext], list[Route]], ...] = (
     upload_routes,
     download_routes,
     job_routes,
+    space_routes,
+    discussion_routes,
 )
 
 
@@ -138,6 +145,7 @@ class HubServer:
         store = HubStore(self.data_dir)
         self.context = HubContext(store, accounts, config or HubConfig(), self.stats)
         self._http = HubHTTPServer((host, port), HubApp(self.context, self.faults, self.stats))
+        self.context.url = self.url
         self._thread = threading.Thread(
             target=self._http.serve_forever, name="hub-server", daemon=True
         )

@@ -150,6 +150,8 @@ def commit(hub: HubContext, request: Request) -> Reply:
         request.caller.user,
         parent,
     )
+    for committed in hub.hooks.committed:
+        committed(repo, request.params["rev"])
     return Reply.json(
         {
             "success": True,
