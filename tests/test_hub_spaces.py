@@ -220,7 +220,9 @@ def test_pause_restart_and_delete_stop_the_running_app(hub: HubServer, api) -> N
     assert wait_stage(api, space, {"RUNNING"}) == "RUNNING"
     assert hub.stats.spaces_started[NS] == started + 1
     api.delete_repo(space, repo_type="space")
-    with pytest.raises(Exception, match="404|not found|Not Found"):
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    with pytest.raises(RepositoryNotFoundError):
         api.get_space_runtime(space)
 
 
