@@ -33,7 +33,13 @@ class Problem:
         return asdict(self)
 
 
-class UserError(Exception):
+class DexterError(Exception):
+    """The family of errors the toolkit reports itself, each with the exit code it ends in."""
+
+    exit_code = 1
+
+
+class UserError(DexterError):
     """A mistake in the user's input: reported without a traceback, exit code 2."""
 
     exit_code = 2
@@ -49,14 +55,14 @@ def _problem_order(problem: Problem) -> tuple:
     return (problem.file, problem.line or 0, problem.column or 0, problem.field, problem.message)
 
 
-class ToolError(Exception):
+class ToolError(DexterError):
     """Something failed that is not the user's input (training crashed, a lock is held):
     reported without a traceback, exit code 1."""
 
     exit_code = 1
 
 
-class GatesFailed(Exception):
+class GatesFailed(DexterError):
     """The model missed a threshold of the spec: later stages (publish, deploy) do not run.
     Exit code 3."""
 
@@ -82,3 +88,22 @@ class PublishRefused(UserError):
 class HubUnavailable(ToolError):
     """The Hub kept failing (429, 5xx, dropped connections) after every retry: nothing was
     half-published. Exit code 1."""
+
+
+class TrainingCancelled(DexterError):
+    """Ctrl-C, SIGTERM or `dexter-auto cancel` during a run: its training has been stopped and
+    the run is recorded as cancelled. Exit code 130."""
+
+    exit_code = 130
+
+
+class TrainingDetached(DexterError):
+    """Training goes on elsewhere (a remote backend) without this process following it:
+    `submit --detach`, or Ctrl-C answered "leave it running". The run stays `training` with
+    its handle; `submit --resume` re-attaches. The message says how to follow it."""
+
+    exit_code = 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: stop as for Ctrl-C, but never ask (nobody may be there to answer)."""

@@ -23,11 +23,17 @@ from typing import Protocol
 import yaml
 
 from dexter_autotrain.backends import get_backend
-from dexter_autotrain.backends.local import TrainingCancelled
+from dexter_autotrain.backends.attach import DEFAULT_FOLLOW, FollowOptions, follow_training
 from dexter_autotrain.base_models import build_tiny_model, resolve_base_model
 from dexter_autotrain.data import prepare_data
 from dexter_autotrain.data.token_lengths import TokenLengths, measure_token_lengths
-from dexter_autotrain.errors import GatesFailed, ToolError, UserError
+from dexter_autotrain.errors import (
+    GatesFailed,
+    ToolError,
+    TrainingCancelled,
+    TrainingDetached,
+    UserError,
+)
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.render import (
     CONFIG_FILE_NAME,
@@ -44,6 +50,9 @@ SMOKE_MAX_ROWS = 200
 SMOKE_MAX_SEQ_LENGTH = 64
 SMOKE_EPOCHS = 3
 SMOKE_LEARNING_RATE = 1e-3  # a tiny random model needs big steps to learn anything quickly
+REMOTE_DEFAULT_HARDWARE = "cpu-basic"
+"""The hardware of a run moved to a remote backend by `submit --backend` when its spec
+names none: the smallest of both HF Jobs and Spaces."""
 
 
 class Reporter(Protocol):
@@ -60,6 +69,7 @@ class Context:
     reporter: Reporter
     base_model: str | None = None
     cards_dir: Path | None = None
+    follow: FollowOptions = DEFAULT_FOLLOW
 
 
 def _never_skipped(_context: Context) -> str | None:
@@ -76,7 +86,8 @@ class Stage:
 
 
 def smoke_spec(spec: JobSpec) -> JobSpec:
-    """The same job, shrunk to run in about a minute on a CPU: few rows, short epochs."""
+    """The same job, shrunk to run in about a minute on a CPU: few rows, short epochs. It
+    trains where the job trains (`compute` is kept), so CI can try a tiny remote run."""
     limit = min(spec.data.max_rows_per_split or SMOKE_MAX_ROWS, SMOKE_MAX_ROWS)
     return spec.model_copy(
         update={
@@ -90,9 +101,18 @@ def smoke_spec(spec: JobSpec) -> JobSpec:
                     "max_seq_length": _smoke_length(spec.training.max_seq_length),
                 }
             ),
-            "compute": spec.compute.model_copy(update={"backend": "local", "hardware": None}),
         }
     )
+
+
+def with_backend(spec: JobSpec, backend: str | None) -> JobSpec:
+    """`spec` trained on `backend` instead (`submit --backend`): on `local` without hardware,
+    on a remote backend with the spec's hardware, or REMOTE_DEFAULT_HARDWARE."""
+    if backend is None or backend == spec.compute.backend:
+        return spec
+    hardware = None if backend == "local" else spec.compute.hardware or REMOTE_DEFAULT_HARDWARE
+    compute = spec.compute.model_copy(update={"backend": backend, "hardware": hardware})
+    return spec.model_copy(update={"compute": compute})
 
 
 def _smoke_length(length: int | str) -> int | str:
@@ -152,19 +172,22 @@ def _choose_length(context: Context, base_model: str) -> TokenLengths:
 
 def _train(context: Context) -> None:
     run = context.run
+    backend = get_backend(context.spec.compute.backend)
     model_dir = run.path / run.state()["model_dir"]
-    shutil.rmtree(model_dir, ignore_errors=True)  # a resumed run starts training afresh
-    context.reporter.stage("train", f"AutoTrain on {context.spec.compute.backend}")
-    started = time.monotonic()
+    shutil.rmtree(model_dir, ignore_errors=True)  # a resumed run trains (or collects) afresh
+    context.reporter.stage("train", f"AutoTrain on {backend.name}")
+    follow = replace(context.follow, report=lambda line: context.reporter.stage("train", line))
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             # the baseline needs only the train split: fit it while the model trains
             baseline = (
                 pool.submit(_fit_baseline, context) if context.spec.evaluation.baseline else None
             )
-            final = get_backend(context.spec.compute.backend).train(run, context.reporter.progress)
+            final = follow_training(backend, run, context.reporter.progress, follow)
             if baseline is not None:
                 baseline.result()
+    except TrainingDetached:
+        raise
     except BaseException:
         # a resume retrains from scratch anyway; removing the partial output frees the space
         # a full disk needs to record the failure
@@ -173,7 +196,7 @@ def _train(context: Context) -> None:
     _keep_trainer_state(model_dir)
     run.update(
         training={
-            "seconds": round(time.monotonic() - started, 1),
+            "seconds": round(time.time() - run.state()["training_since"], 1),
             "steps": final.step,
             "epoch": final.epoch,
             "validation": {
@@ -210,21 +233,17 @@ def _keep_trainer_state(model_dir: Path) -> None:
 
 
 def _evaluate(context: Context) -> None:
-    from dexter_autotrain.evaluation.evaluate import evaluate_run
+    from dexter_autotrain.evaluation.evaluate import evaluate_run, evaluation_record
 
     run, spec = context.run, context.spec
     context.reporter.stage("evaluate", f"scoring the model on the {spec.evaluation.split} split")
-    report = evaluate_run(run.path, spec, run.path / run.state()["model_dir"])
-    primary = report["primary_metric"]
-    run.update(
-        evaluation={
-            "split": report["split"],
-            "primary_metric": primary,
-            "value": report["overall"]["metrics"][primary],
-            "baseline_lift": report["baseline"]["lift"] if report["baseline"] else None,
-            "gates_passed": report["gates"]["passed"],
-        }
+    report = evaluate_run(
+        run.path,
+        spec,
+        run.path / run.state()["model_dir"],
+        report=lambda line: context.reporter.stage("evaluate", line),
     )
+    run.update(evaluation=evaluation_record(report))
     if not report["gates"]["passed"] and context.smoke:
         context.reporter.stage(
             "evaluate", "gates failed; ignored in a smoke run, whose tiny model is never published"
@@ -298,9 +317,16 @@ def submit(
     reporter: Reporter,
     runs_root: Path,
     cards_dir: Path | None = None,
+    backend: str | None = None,
+    follow: FollowOptions = DEFAULT_FOLLOW,
 ) -> Run:
-    """Start a new run of a loaded (validated) spec and take it through every stage."""
+    """Start a new run of a loaded (validated) spec and take it through every stage.
+
+    `backend` overrides the spec's `compute.backend` for this run (recorded in the run's
+    spec.yaml and state). With `follow.detach`, it returns once a remote training started,
+    raising TrainingDetached."""
     spec_sha256 = loaded.sha256
+    loaded = replace(loaded, spec=with_backend(loaded.spec, backend))
     if smoke:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     spec = loaded.spec
@@ -310,8 +336,9 @@ def submit(
         with job_lock(spec.name, runs_root):
             run = create_run(spec.name, runs_root)
             _record_spec(run, loaded, spec_sha256)
-            run.update(smoke=smoke, model_dir=spec.name)
-            _run_stages(Context(run, loaded, spec, smoke, reporter, base_model, cards_dir))
+            run.update(smoke=smoke, model_dir=spec.name, backend=spec.compute.backend)
+            context = Context(run, loaded, spec, smoke, reporter, base_model, cards_dir, follow)
+            _run_stages(context)
     except OSError as error:  # before the stages: the runs folder itself cannot be written
         raise ToolError(f"cannot write a run under {runs_root}: {os_cause(error)}") from None
     return run
@@ -335,8 +362,15 @@ def _record_spec(run: Run, loaded: LoadedSpec, spec_sha256: str) -> None:
     )
 
 
-def resume(run: Run, reporter: Reporter, cards_dir: Path | None = None) -> Run:
-    """Continue a run from its first unfinished stage.
+def resume(
+    run: Run,
+    reporter: Reporter,
+    cards_dir: Path | None = None,
+    follow: FollowOptions = DEFAULT_FOLLOW,
+) -> Run:
+    """Continue a run from its first unfinished stage, on the backend it was started on.
+
+    A remote training that is still going (or completed) is re-attached, not started again.
 
     A spec that changed since is taken as long as nothing was built from the old one yet
     (the run failed in `prepare`, e.g. on a data folder an environment variable now fixes);
@@ -351,12 +385,13 @@ def resume(run: Run, reporter: Reporter, cards_dir: Path | None = None) -> Run:
             "start a new run with `dexter-auto submit`"
         )
     spec_sha256 = loaded.sha256
+    loaded = replace(loaded, spec=with_backend(loaded.spec, state.get("backend")))
     if state["smoke"]:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     with job_lock(loaded.spec.name, run.path.parent.parent):
         _refuse_live_training(run)
         spec = with_resolved(loaded.spec, state.get("resolved", {}))
-        context = Context(run, loaded, spec, state["smoke"], reporter, None, cards_dir)
+        context = Context(run, loaded, spec, state["smoke"], reporter, None, cards_dir, follow)
         if not unfinished(context):
             raise UserError(f"{run.path}: already {state['state']}; nothing to resume")
         if changed:
@@ -370,7 +405,7 @@ def _refuse_live_training(run: Run) -> None:
     """Never two trainings in one run directory: an earlier attempt's AutoTrain group (its
     watchdog ends it within seconds of `submit` dying) must be gone first."""
     if run.training_alive():
-        pgid = run.state()["training_pid"]
+        pgid = run.state()["training_handle"]["id"]
         raise ToolError(
             f"{run.path}: AutoTrain from an earlier attempt is still running (process group "
             f"{pgid}); wait a few seconds for it to stop, or end it with `kill -- -{pgid}`, "
@@ -395,6 +430,8 @@ def _run_stages(context: Context) -> None:
         except GatesFailed as failed:
             run.update(finished=now(), stage=None, reason=f"gates failed: {failed}")
             raise
+        except TrainingDetached:
+            raise  # the run stays in its stage, with the training's handle, for a resume
         except (TrainingCancelled, KeyboardInterrupt):
             _record_failure(run, "cancelled", f"cancelled during {stage.name}")
             raise TrainingCancelled() from None

@@ -4,6 +4,8 @@
 process leaves a run that `status` can explain and `submit --resume` can continue. States:
 pending -> preparing -> training -> trained -> evaluating -> evaluated -> carding -> carded
 -> publishing -> published (deployment follows), or failed / cancelled with the reason.
+While training, `training_handle` says where the training runs (backends/base.py's Handle)
+and `training_since` when it started (Unix time).
 """
 
 from __future__ import annotations
@@ -107,6 +109,8 @@ class Run:
         if state["state"] in BUSY_STATES and not is_running(
             state.get("pid"), state.get("pid_started")
         ):
+            if self.remote_training(state):
+                return state | {"detached": True, "explanation": self._detached(state)}
             state["interrupted"] = True
             state["explanation"] = (
                 f"interrupted while {state['state']}: the process that ran "
@@ -115,10 +119,27 @@ class Run:
             )
         return state
 
+    def _detached(self, state: dict[str, Any]) -> str:
+        kind = state["training_handle"]["kind"]
+        return (
+            f"training on {kind} with no submit following it: `dexter-auto status` asks "
+            f"{kind} how it goes, `dexter-auto logs -f` follows it, `dexter-auto submit "
+            f"--resume {self.path}` re-attaches (or collects the model once it finished)"
+        )
+
+    @staticmethod
+    def remote_training(state: dict[str, Any]) -> bool:
+        """Whether the state is of a run training on a remote backend, which goes on
+        without a local process."""
+        handle = state.get("training_handle") or {}
+        return state["state"] == "training" and handle.get("kind") not in (None, "local")
+
     def training_alive(self) -> bool:
-        """Whether AutoTrain processes started for this run are still running."""
-        state = self.state()
-        return group_alive(state.get("training_pid"), state.get("training_started"))
+        """Whether the local training processes started for this run are still running."""
+        handle = self.state().get("training_handle") or {}
+        if handle.get("kind") != "local":
+            return False
+        return group_alive(int(handle["id"]), handle.get("details", {}).get("started"))
 
 
 def _cause(error: Exception) -> str:

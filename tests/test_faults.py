@@ -62,8 +62,8 @@ def _training_group(runs: Path, timeout: float = 120) -> tuple[Path, int]:
         for state_file in runs.glob("narrative/*/state.json"):
             state = json.loads(state_file.read_text())
             log = state_file.parent / "logs" / "training.log"
-            if "training_pid" in state and log.exists() and b"step" in log.read_bytes():
-                return state_file.parent, state["training_pid"]
+            if "training_handle" in state and log.exists() and b"step" in log.read_bytes():
+                return state_file.parent, int(state["training_handle"]["id"])
         time.sleep(0.2)
     raise AssertionError("training did not start")
 
@@ -198,8 +198,11 @@ def test_resume_refuses_while_the_old_training_group_lives(tmp_path):
         run = _interrupted_run(
             tmp_path / "runs",
             pid=12345678,
-            training_pid=survivor.pid,
-            training_started=start_time(survivor.pid),
+            training_handle={
+                "kind": "local",
+                "id": str(survivor.pid),
+                "details": {"started": start_time(survivor.pid)},
+            },
         )
         result = run_cli("submit", "--resume", run, "--runs-dir", tmp_path / "runs")
         assert result.code == 1

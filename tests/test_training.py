@@ -49,7 +49,8 @@ def _watch_threads(runs: Path, process: subprocess.Popen) -> dict[int, float]:
     seen: dict[int, float] = {}
     while process.poll() is None:
         states = list(runs.glob("*/*/state.json"))
-        group = json.loads(states[0].read_text()).get("training_pid") if states else None
+        handle = json.loads(states[0].read_text()).get("training_handle") if states else None
+        group = int(handle["id"]) if handle else None
         pid = _training_process(group) if group else None
         if pid:
             with contextlib.suppress(OSError):  # it may end between two reads
