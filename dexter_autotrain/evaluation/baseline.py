@@ -1,6 +1,6 @@
 """A cheap baseline beside the model, trained on the same train split, scored on the same
 test examples: TF-IDF + logistic regression for text, the most frequent tag of each word for
-NER, the majority class for images.
+NER, logistic regression on thumbnails and colour histograms for images (`image_baseline`).
 
 A baseline depends only on the train split and the seed, so it is fitted once per run (the
 train stage fits it while AutoTrain trains) and kept in the run directory; evaluations load it.
@@ -19,11 +19,11 @@ from dexter_autotrain.paths import write_atomically
 
 MAX_FEATURES = 20_000
 MIN_DF_ROWS = 1_000
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 BASELINE_NAMES = {
     "text-classification": "TF-IDF + logistic regression",
     "token-classification": "most frequent tag per word",
-    "image-classification": "majority class",
+    "image-classification": "logistic regression on 8x8 thumbnails + colour histograms",
 }
 
 
@@ -56,8 +56,12 @@ class Majority:
 def fit_baseline(task: str, inputs: list[Any], labels: list[Any], seed: int) -> Baseline:
     if task == "token-classification":
         return WordTags(inputs, labels)
-    if task == "image-classification" or len(set(labels)) < 2:
+    if len(set(labels)) < 2:
         return Majority(labels)
+    if task == "image-classification":
+        from dexter_autotrain.evaluation.image_baseline import fit_image_baseline
+
+        return fit_image_baseline(inputs, labels, seed)
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline

@@ -151,6 +151,7 @@ def evaluate_model(
         "plots": [],
         "frameworks": installed_versions(EVALUATION_PACKAGES),
     }
+    report["misclassified"] = _misclassified(task, data, predicted, out_dir / "plots")
     _write(report, out_dir, baseline["metrics"].get(primary) if baseline else None)
     _write_predictions(out_dir, data, predicted.labels)
     return report
@@ -285,3 +286,16 @@ def _data_folder(run_path: Path, data: Path) -> Path:
 def scored(split: str) -> str:
     """What a report scored, for titles: `test split`, or `external data new.tsv`."""
     return split if split.startswith(EXTERNAL) else f"{split} split"
+
+
+def _misclassified(
+    task: str, data: Labeled, predicted: Predictions, plot_dir: Path
+) -> dict[str, Any] | None:
+    """Images only: the most confident mistakes, drawn as a contact sheet in `plot_dir`."""
+    if task != "image-classification":
+        return None
+    from dexter_autotrain.evaluation.misclassified import misclassified_report
+
+    return misclassified_report(
+        data.inputs, data.labels, predicted.labels, predicted.confidence, plot_dir
+    )

@@ -31,6 +31,8 @@ def summary_line(report: dict[str, Any]) -> str:
 def evaluation_markdown(report: dict[str, Any]) -> str:
     lines = [
         *_overall_section(report),
+        *_per_class_section(report),
+        *_misclassified_section(report.get("misclassified")),
         *_slice_sections(report),
         *_fairness_section(report),
         *_probe_section(report.get("counterfactual")),
@@ -70,6 +72,48 @@ def _overall_section(report: dict[str, Any]) -> list[str]:
         if baseline
         else "No baseline (`evaluation.baseline: false`).",
         _precision(report["precision"]),
+        "",
+    ]
+
+
+def _per_class_section(report: dict[str, Any]) -> list[str]:
+    per_class = report.get("per_class") or {}
+    if not per_class:
+        return []
+    return [
+        "## Per class",
+        "",
+        "| class | precision | recall | F1 | support |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {_number(r['precision'])} | {_number(r['recall'])} | "
+            f"{_number(r['f1'])} | {r['support']} |"
+            for name, r in per_class.items()
+        ),
+        "",
+    ]
+
+
+def _misclassified_section(misclassified: dict[str, Any] | None) -> list[str]:
+    """Images: the most confident mistakes, as a contact sheet and a table."""
+    if misclassified is None:
+        return []
+    if not misclassified["plot"]:
+        return ["## Misclassified examples", "", "None: every image was classified right.", ""]
+    return [
+        "## Misclassified examples",
+        "",
+        f"{misclassified['wrong']} images wrong; the {len(misclassified['shown'])} most "
+        "confident mistakes (true class in green, predicted in red):",
+        "",
+        f"![misclassified examples](plots/{misclassified['plot']})",
+        "",
+        "| image | true | predicted | confidence |",
+        "|---|---|---|---|",
+        *(
+            f"| {m['image']} | {m['label']} | {m['prediction']} | {_number(m['confidence'])} |"
+            for m in misclassified["shown"]
+        ),
         "",
     ]
 

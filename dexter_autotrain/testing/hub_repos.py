@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import parse_qs
 
 from .hub_auth import object_id
 from .hub_context import API_REPO, HubContext, flag, page_reply
@@ -27,6 +28,12 @@ def repo_routes(hub: HubContext) -> list[Route]:
             API_REPO + r"/tree/(?P<rev>[^/]+)(?:/(?P<path>.+))?",
             "tree",
             lambda r: tree(hub, r),
+        ),
+        route(
+            "POST",
+            API_REPO + r"/paths-info/(?P<rev>[^/]+)",
+            "paths_info",
+            lambda r: paths_info(hub, r),
         ),
         route("GET", API_REPO + r"/refs", "refs", lambda r: refs(hub, r)),
         route("GET", API_REPO + r"/commits/(?P<rev>[^/]+)", "commits", lambda r: commits(hub, r)),
@@ -173,6 +180,21 @@ def _folder_entry(commit: Commit, folder: str) -> dict[str, Any]:
     inside = sorted(f"{p}:{e.oid}" for p, e in commit.files.items() if p.startswith(folder + "/"))
     oid = hashlib.sha1("\n".join(inside).encode()).hexdigest()
     return {"type": "directory", "oid": oid, "size": 0, "path": folder}
+
+
+def paths_info(hub: HubContext, request: Request) -> Reply:
+    """Files and folders among the form's `paths` (datasets' file system asks this); the
+    others are left out, as on the Hub."""
+    repo = hub.readable_repo(request)
+    commit = repo.resolve(request.params["rev"])
+    form = parse_qs(request.body.read_all().decode("utf-8", "replace"))
+    found = []
+    for path in (p.strip("/") for p in form.get("paths", [])):
+        if path in commit.files:
+            found.append(_file_entry(path, commit.files[path]))
+        elif any(p.startswith(path + "/") for p in commit.files):
+            found.append(_folder_entry(commit, path))
+    return Reply.json(found)
 
 
 def refs(hub: HubContext, request: Request) -> Reply:

@@ -16,8 +16,8 @@ On its own::
 
 prints its URL as the first line of stdout and serves until SIGTERM or SIGINT.
 
-Faults and counters name routes: whoami, repo_create, repo_delete, repo_info, tree, refs,
-commits, branch_create, branch_delete, tag_create, tag_delete, validate_yaml, preupload,
+Faults and counters name routes: whoami, repo_create, repo_delete, repo_info, tree, paths_info,
+refs, commits, branch_create, branch_delete, tag_create, tag_delete, validate_yaml, preupload,
 commit, lfs_batch, lfs_upload (the PUT of LFS content), lfs_verify, resolve (HEAD and GET),
 job_hardware, job_run, job_list, job_info, job_cancel, job_logs, space_runtime, space_hardware,
 space_sleeptime, space_pause, space_restart, space_logs, space_secrets, space_variables,
