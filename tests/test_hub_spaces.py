@@ -6,6 +6,8 @@ Spaces run for real: a commit with a Dockerfile starts its CMD as a local proces
 
 from __future__ import annotations
 
+import csv
+import fcntl
 import json
 import subprocess
 import sys
@@ -16,11 +18,14 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from conftest import SHARED_DATA
 
+from dexter_autotrain.base_models import build_tiny_model
 from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.testing import HubConfig, HubServer, patched_client
 
 NS = "dexter-test"
+DATA = SHARED_DATA / "sentiment" / "hau"
 RUNNER = default_runner()
 needs_runner = pytest.mark.skipif(not RUNNER.is_installed(), reason="AutoTrain runner missing")
 
@@ -51,7 +56,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
     """The runner's bin/ stands in for the app image (its huggingface_hub is 0.27, as in
     AutoTrain's own Space); other images get this interpreter's."""
     config = HubConfig(
-        job_images={"dexter/space-app:1": RUNNER.bin},
+        job_images={
+            "dexter/space-app:1": RUNNER.bin,
+            "huggingface/autotrain-advanced:latest": RUNNER.bin,  # AutoTrain's Space image
+        },
         default_bin=Path(sys.executable).parent,
         schedule_delay=0.05,
     )
@@ -246,3 +254,94 @@ def wait_stage(api, space: str, stages: set[str], timeout: float = 60) -> str:
         if stage in stages or time.monotonic() > deadline:
             return stage
         time.sleep(0.2)
+
+
+AUTOTRAIN_CONFIG = """task: text_classification
+base_model: {namespace}/tiny-bert
+project_name: space-smoke
+log: tensorboard
+backend: spaces-cpu-basic
+data:
+  path: {data}
+  train_split: train
+  valid_split: null
+  column_mapping:
+    text_column: text
+    target_column: target
+params:
+  max_seq_length: 32
+  epochs: 1
+  batch_size: 8
+  mixed_precision: none
+hub:
+  username: {namespace}
+  token: hf_test_write
+  push_to_hub: true
+"""
+
+
+@pytest.fixture
+def heavy_lock() -> Iterator[None]:
+    """Trainings never overlap on this machine (the project's /tmp/dexter-heavy.lock)."""
+    with open("/tmp/dexter-heavy.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@needs_runner
+def test_autotrain_s_space_runner_trains_end_to_end_and_pauses_its_space(
+    hub: HubServer, api, tmp_path: Path, heavy_lock: None
+) -> None:
+    """`autotrain --config` with a spaces backend: data pushed as a dataset, the Space created
+    with its secrets, built from AutoTrain's Dockerfile, `autotrain api` run in the runner
+    (standing in for the latest AutoTrain the real Space installs), the model pushed, the
+    "finished successfully" discussion opened and the Space paused by AutoTrain itself."""
+    rows = _balanced_rows(12)
+    data = tmp_path / "data"
+    data.mkdir()
+    with (data / "train.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "target"])
+        writer.writerows((r["text"], r["label"]) for r in rows)
+    jsonl = tmp_path / "train.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    model = build_tiny_model(RUNNER, "text-classification", jsonl, tmp_path / "tiny")
+    api.create_repo(f"{NS}/tiny-bert", private=True)
+    api.upload_folder(folder_path=model, repo_id=f"{NS}/tiny-bert")
+    config = tmp_path / "autotrain.yml"
+    config.write_text(AUTOTRAIN_CONFIG.format(namespace=NS, data=data))
+    env = {**RUNNER.environ(), **hub.client_env(tmp_path / "runner-home"), "HF_HUB_OFFLINE": "0"}
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(RUNNER.bin / "autotrain"), "--config", str(config)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    space = f"{NS}/autotrain-space-smoke"
+    stage = wait_stage(api, space, {"PAUSED", "RUNTIME_ERROR", "BUILD_ERROR"}, timeout=240)
+    run_log = "\n".join(api.fetch_space_logs(space))
+    assert stage == "PAUSED", run_log[-3000:]
+    titles = [d.title for d in api.get_repo_discussions(space, repo_type="space")]
+    assert titles == ["Your training has finished successfully ✅"]
+    files = set(api.list_repo_files(f"{NS}/space-smoke"))
+    assert {"model.safetensors", "config.json", "training_params.json"} <= files
+    assert api.dataset_info(f"{NS}/autotrain-data-space-smoke").private
+    assert set(api.get_space_secrets(space)) >= {"HF_TOKEN", "PARAMS", "TASK_ID", "DATA_PATH"}
+    print(f"AutoTrain Space run: {time.monotonic() - started:.1f} s")
+
+
+def _balanced_rows(per_label: int) -> list[dict[str, str]]:
+    with open(DATA / "train.tsv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [
+        {"text": r["text"], "label": label}
+        for label in ("positive", "negative")
+        for r in [r for r in rows if r["label"] == label][:per_label]
+    ]
