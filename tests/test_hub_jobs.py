@@ -18,7 +18,7 @@ import httpx2
 import pytest
 from conftest import fake_token
 
-from dexter_autotrain.testing import HubConfig, HubServer, patched_client
+from dexter_autotrain.testing import HubConfig, HubServer, serving_client
 
 NS = "dexter-test"
 IMAGE = "python:3.12"
@@ -36,8 +36,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         default_bin=Path(sys.executable).parent,
         schedule_delay=0.05,
     )
-    home = tmp_path_factory.mktemp("hf-home")
-    with HubServer(config=config) as server, patched_client(server.client_env(home)):
+    with serving_client(config, tmp_path_factory.mktemp("hf-home")) as server:
         yield server
 
 

@@ -22,7 +22,7 @@ from conftest import SHARED_DATA
 
 from dexter_autotrain.base_models import build_tiny_model
 from dexter_autotrain.runner_env import default_runner
-from dexter_autotrain.testing import HubConfig, HubServer, patched_client
+from dexter_autotrain.testing import HubConfig, HubServer, serving_client
 
 NS = "dexter-test"
 DATA = SHARED_DATA / "sentiment" / "hau"
@@ -51,6 +51,13 @@ CMD pip install -U some-package && python app.py 7860
 """
 
 
+@pytest.fixture
+def api(hub: HubServer):
+    from huggingface_hub import HfApi
+
+    return HfApi()
+
+
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
     """The runner's bin/ stands in for the app image (its huggingface_hub is 0.27, as in
@@ -63,16 +70,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         default_bin=Path(sys.executable).parent,
         schedule_delay=0.05,
     )
-    home = tmp_path_factory.mktemp("hf-home")
-    with HubServer(config=config) as server, patched_client(server.client_env(home)):
+    with serving_client(config, tmp_path_factory.mktemp("hf-home")) as server:
         yield server
-
-
-@pytest.fixture
-def api(hub: HubServer):
-    from huggingface_hub import HfApi
-
-    return HfApi()
 
 
 def run_with_runner_client(hub: HubServer, tmp_path: Path, code: str) -> dict:
@@ -145,15 +144,7 @@ def test_the_space_s_logs_secrets_and_variables_as_the_toolkit_reads_them(
     api.add_space_secret(space, "MY_SECRET", "another-secret-value")
     api.add_space_secret(space, "HF_TOKEN", "hf_test_write")
     api.add_space_variable(space, "GREETING", "hi")
-    api.upload_file(
-        path_or_fileobj=APP.encode(), path_in_repo="app.py", repo_id=space, repo_type="space"
-    )
-    api.upload_file(
-        path_or_fileobj=DOCKERFILE.encode(),
-        path_in_repo="Dockerfile",
-        repo_id=space,
-        repo_type="space",
-    )
+    push_app(api, space)
     assert wait_stage(api, space, {"PAUSED", "RUNTIME_ERROR"}) == "PAUSED"
     build = "".join(api.fetch_space_logs(space, build=True))
     assert "FROM dexter/space-app:1" in build and "skipped 'pip install -U some-package'" in build
@@ -180,15 +171,7 @@ def test_a_crashing_app_is_a_runtime_error_with_its_log(api) -> None:
         space_variables=[{"key": "FAIL", "value": "1"}],
         space_secrets=[{"key": "MY_SECRET", "value": "x"}],
     )
-    api.upload_file(
-        path_or_fileobj=APP.encode(), path_in_repo="app.py", repo_id=space, repo_type="space"
-    )
-    api.upload_file(
-        path_or_fileobj=DOCKERFILE.encode(),
-        path_in_repo="Dockerfile",
-        repo_id=space,
-        repo_type="space",
-    )
+    push_app(api, space)
     assert wait_stage(api, space, {"PAUSED", "RUNTIME_ERROR"}) == "RUNTIME_ERROR"
     assert "Exit code: 1" in api.get_space_runtime(space).raw["errorMessage"]
     assert "app crashed" in "".join(api.fetch_space_logs(space))
@@ -245,6 +228,15 @@ def test_space_calls_need_the_right_token(hub: HubServer, api) -> None:
     assert httpx2.post(f"{url}/pause", headers=read).status_code == 403
     assert httpx2.get(f"{url}/runtime", headers=read).status_code == 200
     assert httpx2.get(f"{url}/runtime").status_code == 401
+
+
+def push_app(api, space: str) -> None:
+    """The app and its Dockerfile in one commit: one build."""
+    from huggingface_hub import CommitOperationAdd
+
+    files = {"app.py": APP, "Dockerfile": DOCKERFILE}
+    operations = [CommitOperationAdd(path, text.encode()) for path, text in files.items()]
+    api.create_commit(space, operations, commit_message="app", repo_type="space")
 
 
 def wait_stage(api, space: str, stages: set[str], timeout: float = 60) -> str:

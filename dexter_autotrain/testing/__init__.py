@@ -4,7 +4,7 @@ from .hub_auth import Accounts, TokenGrant
 from .hub_client import client_env, patched_client
 from .hub_context import HubConfig
 from .hub_control import Fault
-from .hub_server import HubServer
+from .hub_server import HubServer, serving_client
 
 __all__ = [
     "Accounts",
@@ -14,4 +14,5 @@ __all__ = [
     "TokenGrant",
     "client_env",
     "patched_client",
+    "serving_client",
 ]

@@ -40,12 +40,13 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 from .hub_auth import Accounts, auth_routes
-from .hub_client import client_env
+from .hub_client import client_env, patched_client
 from .hub_context import HubConfig, HubContext
 from .hub_control import Faults, Stats, control_routes
 from .hub_discussions import discussion_routes
@@ -186,6 +187,19 @@ class HubServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@contextmanager
+def serving_client(config: HubConfig, hf_home: Path) -> Iterator[HubServer]:
+    """A started server, with this process's huggingface_hub pointed at it (write token).
+
+    Example::
+
+        with serving_client(HubConfig(schedule_delay=0.05), tmp / "hf-home") as hub:
+            HfApi().run_job(image="python:3.12", command=["python", "-c", "print(1)"])
+    """
+    with HubServer(config=config) as server, patched_client(server.client_env(hf_home)):
+        yield server
 
 
 def main(argv: list[str] | None = None) -> int:
