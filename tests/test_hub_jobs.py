@@ -18,7 +18,7 @@ import httpx2
 import pytest
 from conftest import fake_token
 
-from dexter_autotrain.testing import HubConfig, HubServer, serving_client
+from dexter_autotrain.testing import Fault, HubConfig, HubServer, serving_client
 
 NS = "dexter-test"
 IMAGE = "python:3.12"
@@ -142,6 +142,15 @@ def test_a_follower_that_drops_mid_job_gets_everything_again(hub: HubServer, api
     assert seen == ["===== Job started" + seen[0][len("===== Job started") :], "0", "1"]
     assert api.inspect_job(job_id=job.id).status.stage == "RUNNING"
     assert list(api.fetch_job_logs(job_id=job.id, follow=True)) == [str(i) for i in range(8)]
+
+
+def test_a_log_stream_cut_mid_job_is_resumed_without_repeats(hub: HubServer, api) -> None:
+    code = "import time\nfor i in range(6):\n    print(i, flush=True)\n    time.sleep(0.3)\n"
+    job = python_job(api, code)
+    api.wait_for_job(job.id, stages=["RUNNING"], timeout=30, poll_interval=0.05)
+    hub.faults.add(Fault("job_logs", kind="drop", times=2))
+    assert list(api.fetch_job_logs(job_id=job.id, follow=True)) == [str(i) for i in range(6)]
+    assert hub.stats.calls["job_logs"] >= 3
 
 
 def _events(response: httpx2.Response) -> list[dict[str, str]]:

@@ -28,7 +28,8 @@ class Fault:
       `Retry-After: retry_after`.
     - `slow`: wait `delay` seconds, then answer normally.
     - `drop`: run the route, send half of its reply body (or nothing for an empty one or a
-      HEAD), then close the connection: the work is done, the reply is lost.
+      HEAD), then close the connection: the work is done, the reply is lost. A streamed
+      reply (SSE logs) sends its first batch of events, then the connection closes.
     """
 
     route: str

@@ -220,7 +220,8 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _write_stream(self, reply: Reply, pieces: Iterator[bytes]) -> None:
-        """Send each piece as one chunk as soon as it is produced (a follower reads it now)."""
+        """Send each piece as one chunk as soon as it is produced (a follower reads it now).
+        A reply marked to be cut sends its first piece, then drops the connection."""
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -231,6 +232,9 @@ class HubRequestHandler(BaseHTTPRequestHandler):
                 if piece:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                     self.wfile.flush()
+                    if reply.cut_after is not None:
+                        self._drop()
+                        return
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         finally:
