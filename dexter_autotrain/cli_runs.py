@@ -201,12 +201,14 @@ def _run_past(reference: str, runs_dir: Path, stage: str, hint: str):
 
 
 def gates_table(rows: list[dict[str, Any]]):
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table("gate", "value", "rule", "result", title="Gates", title_justify="left")
     for row in rows:
         value = "-" if row["value"] is None else f"{row['value']:.3f}"
         result = "[green]pass[/green]" if row["passed"] else "[red]FAIL[/red]"
+        result += f" ({escape(row['note'])})" if row.get("note") else ""
         table.add_row(row["name"], value, f"{row['rule']} {row['threshold']}", result)
     if not rows:
         table.add_row("(no gates declared)", "", "", "")
@@ -228,6 +230,13 @@ def gates_table(rows: list[dict[str, Any]]):
     "with the job's column mapping. Written to evaluations/<name>/.",
 )
 @click.option("--language", help="Language code of --data rows without a language column.")
+@click.option(
+    "--on",
+    "on_run",
+    metavar="RUN",
+    help="With hub:ORG/NAME@REV: the run whose data and evaluation settings to use "
+    "(default: the latest run of the job named like the repo).",
+)
 @RUNS_DIR_OPTION
 @json_option("Print evaluation.json (errors as JSON too).")
 def evaluate(
@@ -235,10 +244,15 @@ def evaluate(
     split: str | None,
     data_path: Path | None,
     language: str | None,
+    on_run: str | None,
     runs_dir: Path,
     as_json: bool,
 ) -> None:
     """Evaluate a trained run: metrics, slices, fairness, baseline, probe, speed, gates.
+
+    RUN may also be a published model, hub:ORG/NAME@REV (a branch, tag or commit): it is
+    downloaded pinned to that commit and scored exactly as a run's own model, on a run's
+    data (--on), into that run's evaluations/hub-<name>-<commit>/.
 
     Exit code 3 when a gate fails.
 
@@ -247,18 +261,15 @@ def evaluate(
       dexter-auto evaluate narrative
       dexter-auto evaluate narrative --split validation
       dexter-auto evaluate narrative --data new-tweets.tsv --language pcm
+      dexter-auto evaluate hub:dexter-ng/narrative@main --on narrative
     """
     from dexter_autotrain.errors import UserError
-    from dexter_autotrain.evaluation.evaluate import evaluate_run
     from dexter_autotrain.evaluation.report import summary_line
 
     if split and data_path:
         raise UserError("give --split or --data, not both")
-    found, state = _run_past(run, runs_dir, "train", "finish it with `dexter-auto submit --resume`")
     with err.status("evaluating"):
-        report = evaluate_run(
-            found.path, found.spec(), found.path / state["model_dir"], split, data_path, language
-        )
+        report = _evaluate(run, split, data_path, language, on_run, runs_dir)
     if as_json:
         print_json(report)
     else:
@@ -266,6 +277,46 @@ def evaluate(
         out.print(gates_table(report["gates"]["rows"]))
     if not report["gates"]["passed"]:
         raise SystemExit(3)
+
+
+def _evaluate(
+    run: str,
+    split: str | None,
+    data_path: Path | None,
+    language: str | None,
+    on_run: str | None,
+    runs_dir: Path,
+) -> dict[str, Any]:
+    """Evaluate the run, or the published model `run` names (`hub:...`) on `on_run`'s data."""
+    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.evaluation.evaluate import (
+        evaluate_published,
+        evaluate_run,
+        evaluation_record,
+    )
+    from dexter_autotrain.hub.pull import HUB_PREFIX, HubModelRef
+
+    report_line = err.print
+    if not run.startswith(HUB_PREFIX):
+        if on_run is not None:
+            raise UserError("--on: only with a published model (hub:ORG/NAME@REV)")
+        found, state = _run_past(
+            run, runs_dir, "train", "finish it with `dexter-auto submit --resume`"
+        )
+        model_dir = found.path / state["model_dir"]
+        report = evaluate_run(
+            found.path, found.spec(), model_dir, split, data_path, language, report_line
+        )
+        if split is None and data_path is None and "evaluate" in state.get("completed", []):
+            found.update(evaluation=evaluation_record(report))  # the card's report was replaced
+        return report
+    ref = HubModelRef.parse(run)
+    found, _ = _run_past(
+        on_run or ref.repo_id.split("/")[1], runs_dir, "prepare", "pick a run with --on"
+    )
+    return evaluate_published(
+        found.path, found.spec(), ref, split, data_path, language, report_line
+    )
 
 
 @click.command()

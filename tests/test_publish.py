@@ -357,3 +357,111 @@ def test_submit_skips_publishing_without_a_token_and_resume_publishes(
     assert state["state"] == "published" and state["completed"][-2:] == ["gates", "publish"]
     assert state["published"]["tag"] == f"tiny-{run.name}"
     assert hub.stats.calls["commit"] == 1
+
+
+# -- the gate against the model already published -------------------------------------------
+
+
+def gated(run: Path, minimum: float) -> Path:
+    """The run's spec with `min_lift_over_published: minimum` as its one gate (a smoke
+    model misses the job's real thresholds), fairness still measured."""
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    spec["evaluation"]["gates"] = {"min_lift_over_published": minimum}
+    spec["evaluation"]["fairness"] = {"group_by": "language", "max_gap": 1.0}
+    (run / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    return run
+
+
+def evaluate(hub: HubServer, run: Path, *args: str | Path) -> tuple[Result, dict]:
+    env = hub.client_env(run.parent.parent.parent / "hf-home", WRITE_TOKEN)
+    result = run_cli("evaluate", *args, "--json", "--runs-dir", run.parent.parent, env=env)
+    return result, json.loads(result.stdout)
+
+
+def swap_classifier_rows(run: Path) -> None:
+    """Make a different model from the same run: its classifier's rows (one per label)
+    reversed, so the model predicts other labels."""
+    from safetensors.torch import load_file, save_file
+
+    path = run / "narrative" / "model.safetensors"
+    labels = len(json.loads((run / "narrative" / "config.json").read_text())["id2label"])
+    tensors = load_file(path)
+    name = next(k for k, t in tensors.items() if t.dim() == 2 and t.shape[0] == labels)
+    tensors[name] = tensors[name].flip(0).contiguous()
+    save_file(tensors, path, metadata={"format": "pt"})
+
+
+def published_gate(report: dict) -> dict:
+    return next(row for row in report["gates"]["rows"] if "over published" in row["name"])
+
+
+def test_the_gate_against_the_published_model_across_two_revisions(
+    hub, smoke_run, tmp_path
+) -> None:
+    repo = "dexter-ng/narrative-versus"
+    # 1. nothing published yet: the gate passes and says so
+    first = gated(carded_run(smoke_run, tmp_path, "narrative-versus", run_id="r1"), 0.0)
+    result, report = evaluate(hub, first, first)
+    assert result.code == 0, result.stderr
+    assert report["published"]["status"] == "first publish" and not report["published"]["rows"]
+    assert published_gate(report)["passed"] and "first publish" in published_gate(report)["note"]
+    assert "this is the first publish" in (first / "evaluation.md").read_text()
+    commit_a = json.loads(publish(hub, first, "--json").stdout)["commit"]
+
+    # 2. the same weights again: lift exactly 0, short of 0.01, so the gate fails
+    second = gated(carded_run(smoke_run, tmp_path, "narrative-versus", run_id="r2"), 0.01)
+    result, report = evaluate(hub, second, second)
+    assert result.code == 3, result.stderr
+    versus = report["published"]
+    assert (versus["status"], versus["commit"], versus["lift"]) == ("compared", commit_a, 0.0)
+    # the same model scored twice: labels equal; confidences may differ by float rounding
+    # (the new model's batches also hold the counterfactual probe's variants)
+    assert all(row["new"] == pytest.approx(row["published"], abs=1e-6) for row in versus["rows"])
+    languages = [f"f1_macro ({language})" for language in report["slices"]["language"]]
+    names = [row["name"] for row in versus["rows"]]
+    assert names[-len(languages) - 1 :] == [*languages, "f1_macro fairness gap"]
+    assert not published_gate(report)["passed"]
+    assert json.loads((second / "state.json").read_text())["evaluation"]["gates_passed"] is False
+    assert (second / "compare" / f"narrative-versus-{commit_a[:12]}" / "config.json").is_file()
+    assert run_cli("card", second, "--runs-dir", second.parent.parent).code == 0
+    card = (second / "README.md").read_text()
+    assert "### Against the published model" in card and f"published `{commit_a[:12]}`" in card
+    forced = publish(hub, second, "--force", "same model, new card", "--json")
+    commit_b = json.loads(forced.stdout)["commit"]
+    assert commit_b != commit_a
+
+    # 3. another model, compared with the branch's new head, not the first publish
+    third = gated(carded_run(smoke_run, tmp_path, "narrative-versus", run_id="r3"), 0.0)
+    swap_classifier_rows(third)
+    result, report = evaluate(hub, third, third)
+    versus, primary = report["published"], report["primary_metric"]
+    assert versus["commit"] == commit_b
+    second_report = json.loads((second / "evaluation.json").read_text())
+    published_primary = second_report["overall"]["metrics"][primary]
+    row = next(row for row in versus["rows"] if row["name"] == primary)
+    assert row["published"] == published_primary
+    assert versus["lift"] == report["overall"]["metrics"][primary] - published_primary
+    assert published_gate(report)["passed"] == (versus["lift"] >= 0.0)
+    assert result.code == (0 if report["gates"]["passed"] else 3)
+
+    # `evaluate hub:ORG/NAME@REV` scores the model a tag names, pinned to its commit
+    tag_a = f"narrative-{first.name}"
+    result, pulled = evaluate(hub, third, f"hub:{repo}@{tag_a}", "--on", third)
+    assert result.code in (0, 3), result.stderr
+    assert pulled["model"] == {"repo_id": repo, "revision": tag_a, "commit": commit_a}
+    first_report = json.loads((first / "evaluation.json").read_text())
+    assert pulled["overall"]["metrics"] == first_report["overall"]["metrics"]
+    assert (third / "evaluations" / f"hub-narrative-versus-{commit_a[:12]}").is_dir()
+
+
+def test_published_models_are_named_hub_org_name_at_revision(hub, smoke_run, tmp_path) -> None:
+    run = carded_run(smoke_run, tmp_path, "narrative-badref")
+    for reference, expected in (
+        ("hub:dexter-ng", "not a published model"),
+        ("hub:dexter-ng/narrative-nothing@main", "no such model or revision"),
+    ):
+        result = run_cli(
+            "evaluate", reference, "--on", run, "--runs-dir", run.parent.parent,
+            env=hub.client_env(tmp_path / "hf-home", WRITE_TOKEN),
+        )  # fmt: skip
+        assert result.code == 2 and expected in one_line(result), result.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,6 @@ from dexter_autotrain.evaluation import plots
 from dexter_autotrain.evaluation.baseline import BASELINE_NAMES, Baseline, run_baseline
 from dexter_autotrain.evaluation.counterfactual import TERMS_FIELD, flip_report, load_terms, swaps
 from dexter_autotrain.evaluation.examples import Labeled, load_prepared, read_labeled
-from dexter_autotrain.evaluation.fairness import fairness_report
 from dexter_autotrain.evaluation.gates import check_gates, gates_to_dicts
 from dexter_autotrain.evaluation.metrics import (
     calibration_curve,
@@ -28,8 +28,16 @@ from dexter_autotrain.evaluation.metrics import (
 )
 from dexter_autotrain.evaluation.predict import Predictions, Predictor
 from dexter_autotrain.evaluation.report import evaluation_markdown
-from dexter_autotrain.evaluation.slices import Scorer, by_group
+from dexter_autotrain.evaluation.scoring import score
 from dexter_autotrain.evaluation.speed import measure_speed
+from dexter_autotrain.evaluation.versus_published import (
+    COMPARE_FOLDER,
+    PublishedModel,
+    compare,
+    find_published,
+)
+from dexter_autotrain.hub.pull import HubModelRef, published_commit, pull_model
+from dexter_autotrain.hub.retry import Report
 from dexter_autotrain.path_policy import confine, is_safe_name, printable
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.runs import Run
@@ -72,21 +80,6 @@ def _write_predictions(out_dir: Path, data: Labeled, guesses: list[Any]) -> None
     )  # fmt: skip
 
 
-def _scorer(spec: JobSpec, data: Labeled, predicted: Predictions, labels: list) -> Scorer:
-    metrics = spec.evaluation.metrics
-    return Scorer(
-        spec.task,
-        data.labels,
-        predicted.labels,
-        labels,
-        predicted.confidence,
-        spec.evaluation.bootstrap_samples,
-        spec.data.split.seed,
-        # the primary metric is always reported: the lift and the card are stated in it
-        [*metrics, spec.primary_metric] if metrics else None,
-    )
-
-
 def evaluate_model(
     spec: JobSpec,
     model_dir: Path,
@@ -95,9 +88,11 @@ def evaluate_model(
     out_dir: Path,
     meta: dict[str, Any],
     identity_terms: dict[str, list[str]] | None = None,
+    published: PublishedModel | None = None,
 ) -> dict[str, Any]:
     """Score, compare, probe, time and gate; write the report files into `out_dir`.
-    `identity_terms` are the probe's terms (`load_terms`), the built-in ones by default."""
+    `identity_terms` are the probe's terms (`load_terms`), the built-in ones by default;
+    `published` is the model to compare with for `min_lift_over_published`."""
     if not data.inputs:
         raise UserError("nothing to evaluate: the chosen data has no examples")
     task, primary = spec.task, spec.primary_metric
@@ -112,12 +107,9 @@ def evaluate_model(
     predicted = everything.head(len(data.inputs))
     # sorted, as scikit-learn orders them, so bootstrap statistics reproduce its numbers
     labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
-    scorer = _scorer(spec, data, predicted, labels)
-    rows = np.arange(len(data.inputs))
-    overall = scorer.score(rows)
-    exact = scorer.exact(rows)
-    slices, notes = _slices(spec, scorer, data)
-    fairness = _fairness(spec, scorer, data, primary)
+    scores = score(spec, data, predicted, labels)
+    overall, slices, fairness = scores.overall, scores.slices, scores.fairness
+    exact = scores.scorer.exact(np.arange(len(data.inputs)))
 
     baseline = None
     if baseline_model is not None:
@@ -126,7 +118,8 @@ def evaluate_model(
     counterfactual = flip_report(variants, predicted.labels, variant_labels) if probing else None
     speed = measure_speed(predictor, data.inputs)
     lift = baseline["lift"] if baseline else None
-    gates = check_gates(spec, overall["metrics"], slices, fairness, lift)
+    versus = compare(spec, data, scores, published) if published else None
+    gates = check_gates(spec, overall["metrics"], slices, fairness, lift, versus)
 
     report: dict[str, Any] = {
         "version": REPORT_VERSION,
@@ -144,10 +137,11 @@ def evaluate_model(
         "fairness": fairness,
         "fairness_group": spec.evaluation.fairness.group_by if spec.evaluation.fairness else None,
         "baseline": baseline,
+        "published": versus.to_dict() if versus else None,
         "counterfactual": counterfactual,
         "speed": speed,
         "gates": {"passed": all(g.passed for g in gates), "rows": gates_to_dicts(gates)},
-        "notes": notes,
+        "notes": scores.notes,
         "plots": [],
         "frameworks": installed_versions(EVALUATION_PACKAGES),
     }
@@ -178,28 +172,6 @@ def _baseline(
         "metrics": {k: metrics[k] for k in reported if isinstance(metrics.get(k), float)},
         "lift": reported[primary] - metrics[primary],
     }
-
-
-def _slices(spec: JobSpec, scorer: Scorer, data: Labeled) -> tuple[dict, list[str]]:
-    slices, notes = {}, []
-    for column in spec.evaluation.slices:
-        values = data.groups(column)
-        if values is None:
-            notes.append(f"slice `{column}` is not in this data; no {column} slices computed")
-        else:
-            slices[column] = by_group(scorer, values)
-    return slices, notes
-
-
-def _fairness(spec: JobSpec, scorer: Scorer, data: Labeled, primary: str) -> dict | None:
-    limits = spec.evaluation.fairness
-    values = data.groups(limits.group_by) if limits is not None else None
-    if limits is None or values is None:
-        return None
-    metric = limits.metric or primary
-    return fairness_report(
-        lambda rows: scorer.exact(rows)[metric], values, metric, limits.max_gap, limits.min_ratio
-    )
 
 
 def _write(report: dict[str, Any], out_dir: Path, baseline_primary: float | None) -> None:
@@ -237,6 +209,39 @@ def _write(report: dict[str, Any], out_dir: Path, baseline_primary: float | None
     write_atomically(out_dir / "evaluation.md", evaluation_markdown(report))
 
 
+@dataclass(frozen=True)
+class _Chosen:
+    """The examples an evaluation scores, how reports name them, and the report's folder
+    under `evaluations/` (None: the run's own report, beside its card)."""
+
+    examples: Labeled
+    split: str
+    folder: str | None
+
+
+def _choose(
+    run_path: Path, spec: JobSpec, split: str | None, data: Path | None, language: str | None
+) -> _Chosen:
+    """The examples to score: other data, another split, or the spec's evaluation split."""
+    if data is not None:
+        name = _data_folder(data)
+        return _Chosen(read_labeled(data, spec, language), f"{EXTERNAL} {data.name}", name)
+    chosen = split or spec.evaluation.split
+    if not is_safe_name(chosen):
+        raise UserError(f"--split {printable(chosen)}: not a split name (train, validation, test)")
+    examples = load_prepared(run_path / "data", chosen, spec.task)
+    return _Chosen(examples, chosen, None if split is None else f"split-{chosen}")
+
+
+def _references(run_path: Path, spec: JobSpec) -> tuple[dict[str, list[str]], Baseline | None]:
+    """The probe's identity terms (read first: a bad terms file is reported before any
+    model is loaded) and the run's baseline."""
+    spec_dir = Path(Run(run_path).state()["spec_path"]).parent
+    terms = load_terms(_identity_terms(spec, spec_dir))
+    seed = spec.data.split.seed
+    return terms, run_baseline(run_path, spec.task, seed) if spec.evaluation.baseline else None
+
+
 def evaluate_run(
     run_path: Path,
     spec: JobSpec,
@@ -244,29 +249,81 @@ def evaluate_run(
     split: str | None = None,
     data: Path | None = None,
     language: str | None = None,
+    report: Report = lambda line: None,
 ) -> dict[str, Any]:
     """Evaluate a trained run on its evaluation split (the report behind the card, in the
     run directory), on another split given with --split (`evaluations/split-<S>/`), or on
-    other data (`evaluations/<stem>-<path hash>/`); only the first replaces the card's report."""
-    # read first: a bad terms file is reported before any model is loaded
-    terms = load_terms(_identity_terms(spec, Path(Run(run_path).state()["spec_path"]).parent))
-    seed = spec.data.split.seed
-    baseline = run_baseline(run_path, spec.task, seed) if spec.evaluation.baseline else None
-    meta = {"job": spec.name, "run_id": run_path.name}
-    if data is not None:
-        examples = read_labeled(data, spec, language)
-        meta |= {"split": f"{EXTERNAL} {data.name}"}
-        return evaluate_model(
-            spec, model_dir, examples, baseline, _data_folder(run_path, data), meta, terms
-        )
-    chosen = split or spec.evaluation.split
-    if not is_safe_name(chosen):
-        raise UserError(f"--split {printable(chosen)}: not a split name (train, validation, test)")
-    examples = load_prepared(run_path / "data", chosen, spec.task)
-    out_dir = run_path if split is None else run_path / "evaluations" / f"split-{chosen}"
+    other data (`evaluations/<stem>-<path hash>/`); only the first replaces the card's report.
+    `report` receives progress lines (the download of the published model to compare with)."""
+    terms, baseline = _references(run_path, spec)
+    chosen = _choose(run_path, spec, split, data, language)
+    out_dir = run_path / "evaluations" / chosen.folder if chosen.folder else run_path
+    meta = {"job": spec.name, "run_id": run_path.name, "split": chosen.split}
+    published = _published(run_path, spec, Run(run_path).state(), report)
     return evaluate_model(
-        spec, model_dir, examples, baseline, out_dir, meta | {"split": chosen}, terms
+        spec, model_dir, chosen.examples, baseline, out_dir, meta, terms, published
     )
+
+
+def evaluate_published(
+    run_path: Path,
+    spec: JobSpec,
+    ref: HubModelRef,
+    split: str | None = None,
+    data: Path | None = None,
+    language: str | None = None,
+    report: Report = lambda line: None,
+) -> dict[str, Any]:
+    """Evaluate a published model (`hub:ORG/NAME@REV`, pinned to the commit REV names) on a
+    run's data, scored exactly as the run's own model is. The model is downloaded to the
+    run's `compare/` folder; the report goes to `evaluations/hub-<name>-<commit>[-<split>]/`.
+
+    Raises:
+        [`UserError`]: the repo or revision does not exist.
+        [`HubAccessError`] / [`HubUnavailable`]: see `hub.pull`.
+
+    Example:
+        ```python
+        >>> ref = HubModelRef.parse("hub:dexter-ng/narrative@main")
+        >>> evaluate_published(run.path, run.spec(), ref)["model"]["commit"][:7]
+        '3f2a9c1'
+        ```
+    """
+    terms, baseline = _references(run_path, spec)
+    chosen = _choose(run_path, spec, split, data, language)
+    commit = published_commit(ref, report)
+    if commit is None:
+        raise UserError(f"{ref}: no such model or revision on the Hub")
+    pulled = pull_model(ref, commit, run_path / COMPARE_FOLDER, report)
+    folder = f"hub-{pulled.path.name}" + (f"-{chosen.folder}" if chosen.folder else "")
+    model = {"repo_id": ref.repo_id, "revision": ref.revision, "commit": commit}
+    meta = {"job": spec.name, "run_id": str(ref), "split": chosen.split, "model": model}
+    out_dir = run_path / "evaluations" / folder
+    return evaluate_model(spec, pulled.path, chosen.examples, baseline, out_dir, meta, terms)
+
+
+def evaluation_record(report: dict[str, Any]) -> dict[str, Any]:
+    """What a run's state keeps of its own report (`evaluation`): publish reads the gates'
+    verdict from it, and the card and commit message the primary metric."""
+    primary = report["primary_metric"]
+    return {
+        "split": report["split"],
+        "primary_metric": primary,
+        "value": report["overall"]["metrics"][primary],
+        "baseline_lift": report["baseline"]["lift"] if report["baseline"] else None,
+        "gates_passed": report["gates"]["passed"],
+    }
+
+
+def _published(
+    run_path: Path, spec: JobSpec, state: dict[str, Any], report: Report
+) -> PublishedModel | None:
+    """The model to compare with when the spec gates on the published one (never for a
+    smoke run, which is never published)."""
+    if spec.evaluation.gates.min_lift_over_published is None or state.get("smoke"):
+        return None
+    own = (state.get("published") or {}).get("commit")
+    return find_published(spec, run_path, own, report)
 
 
 def _identity_terms(spec: JobSpec, spec_dir: Path) -> Path | None:
@@ -275,12 +332,12 @@ def _identity_terms(spec: JobSpec, spec_dir: Path) -> Path | None:
     return None if named is None else confine(spec_dir / named, spec_dir, TERMS_FIELD)
 
 
-def _data_folder(run_path: Path, data: Path) -> Path:
+def _data_folder(data: Path) -> str:
     """`evaluations/<stem>-<8 hex of the resolved path>`: two files with the same name in
     different folders get different reports; the same file re-evaluated replaces its own."""
     stem = data.stem if is_safe_name(data.stem) else "data"
     key = hashlib.sha256(str(data.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
-    return run_path / "evaluations" / f"{stem}-{key[:8]}"
+    return f"{stem}-{key[:8]}"
 
 
 def scored(split: str) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dexter_autotrain.spec import JobSpec
+
+if TYPE_CHECKING:
+    from dexter_autotrain.evaluation.versus_published import Comparison
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,7 @@ class Gate:
     threshold: float
     rule: str  # ">=" or "<="
     passed: bool
+    note: str = ""  # why a gate without a value passed or failed
 
 
 def _gate(name: str, value: float | None, threshold: float, rule: str) -> Gate:
@@ -28,6 +32,7 @@ def check_gates(
     slices: dict[str, dict],
     fairness: dict[str, Any] | None,
     lift: float | None,
+    published: Comparison | None = None,
 ) -> list[Gate]:
     gates = spec.evaluation.gates
     rows = [
@@ -71,7 +76,21 @@ def check_gates(
                 ">=",
             )
         )
+    if gates.min_lift_over_published is not None and published is not None:
+        rows.append(_published_gate(spec, gates.min_lift_over_published, published))
     return rows
+
+
+def _published_gate(spec: JobSpec, minimum: float, published: Comparison) -> Gate:
+    """A first publish (or this run's own, re-evaluated) passes; a model that could not be
+    compared fails, with the reason. Smoke runs and published models scored on their own
+    (`evaluate hub:...`) have no comparison, and no such gate."""
+    name = f"{spec.primary_metric} lift over published"
+    if published.status == "compared":
+        return _gate(name, published.lift, minimum, ">=")
+    if published.status in ("first publish", "own publish"):
+        return Gate(name, None, minimum, ">=", True, f"{published.status}: {published.note}")
+    return Gate(name, None, minimum, ">=", False, f"not compared: {published.note}")
 
 
 def gates_to_dicts(rows: list[Gate]) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         *_misclassified_section(report.get("misclassified")),
         *_slice_sections(report),
         *_fairness_section(report),
+        *_published_section(report.get("published")),
         *_probe_section(report.get("counterfactual")),
         *_speed_section(report["speed"]),
         *_gates_section(report["gates"]["rows"]),
@@ -150,6 +151,30 @@ def _fairness_section(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def _published_section(published: dict[str, Any] | None) -> list[str]:
+    if not published:
+        return []
+    lines = ["## Against the published model", "", published["summary"], ""]
+    if not published["rows"]:
+        return lines
+    commit = str(published["commit"])[:12]
+    return [
+        *lines,
+        f"| | this run | published `{commit}` | difference |",
+        "|---|---|---|---|",
+        *(
+            f"| {row['name']} | {_number(row['new'])} | {_number(row['published'])} | "
+            f"{_signed(row['difference'])} |"
+            for row in published["rows"]
+        ),
+        "",
+    ]
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.3f}"
+
+
 def _probe_section(probe: dict[str, Any] | None) -> list[str]:
     if not probe:
         return []
@@ -189,10 +214,14 @@ def _gates_section(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["", "## Gates", "", "| gate | value | rule | result |", "|---|---|---|---|"]
     lines += [
         f"| {g['name']} | {_number(g['value'])} | {g['rule']} {g['threshold']} | "
-        f"{'pass' if g['passed'] else '**FAIL**'} |"
+        f"{'pass' if g['passed'] else '**FAIL**'}{_gate_note(g)} |"
         for g in rows
     ]
     return lines if rows else [*lines, "| (no gates declared) | | | |"]
+
+
+def _gate_note(gate: dict[str, Any]) -> str:
+    return f" ({gate['note']})" if gate.get("note") else ""
 
 
 def _precision(precision: dict[str, Any]) -> str:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dexter_autotrain.errors import (
-    HubAccessError,
     HubUnavailable,
     PublishRefused,
     ToolError,
@@ -23,16 +22,21 @@ from dexter_autotrain.errors import (
 )
 from dexter_autotrain.hub.auth import check_write_access, require_token
 from dexter_autotrain.hub.commit import Committed, Target, commit_release
+from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.release import Source, holds_exactly, release_files, remote_files
-from dexter_autotrain.hub.retry import Report, RetryPolicy, reported_retries, with_retries
+from dexter_autotrain.hub.retry import (
+    DEFAULT_POLICY,
+    Report,
+    RetryPolicy,
+    reported_retries,
+    with_retries,
+)
 from dexter_autotrain.hub.tags import release_tag
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
-
-DEFAULT_POLICY = RetryPolicy()
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,11 @@ def publish_run(
     token = require_token()
     api = HfApi(token=token)
     repo_id, tag = str(spec.hub.repo_id), release_tag(spec, state)
-    with reported_retries(report), _progress_bars_on_terminals(), _hub_failures(token, repo_id):
+    with (
+        reported_retries(report),
+        _progress_bars_on_terminals(),
+        hub_failures(token, repo_id, "nothing was published"),
+    ):
         check_write_access(api, repo_id.split("/")[0], report, policy)
         if force is not None:
             _card_with_reason(run, state, spec, " ".join(force.split()))
@@ -262,36 +270,3 @@ def _progress_bars_on_terminals() -> Iterator[None]:
     finally:
         if not was_disabled:
             enable_progress_bars()
-
-
-@contextmanager
-def _hub_failures(token: str, repo_id: str) -> Iterator[None]:
-    """huggingface_hub's errors as our own one-line errors (never their text verbatim with
-    the token in it: it is masked wherever it might appear)."""
-    import httpx2
-    from huggingface_hub.errors import HfHubHTTPError
-
-    try:
-        yield
-    except HfHubHTTPError as error:
-        status = error.response.status_code if error.response is not None else None
-        said = (error.server_message or "").splitlines()[0][:200] if error.server_message else ""
-        said = f": {said.replace(token, '***')}" if said else ""
-        if status in (401, 403):
-            raise HubAccessError(
-                f"{repo_id}: the Hub refused the write (HTTP {status}){said}"
-            ) from None
-        raise ToolError(
-            f"{repo_id}: the Hub answered HTTP {status}{said}; nothing was published"
-        ) from None
-    except httpx2.TransportError as error:
-        raise HubUnavailable(
-            f"{repo_id}: connection to the Hub failed ({type(error).__name__})"
-        ) from None
-    except ValueError as error:
-        if "metadata" not in str(error):
-            raise
-        raise UserError(
-            "README.md: the Hub rejected the card's metadata; fix the card and run "
-            "`dexter-auto card` again"
-        ) from None

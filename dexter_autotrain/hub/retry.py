@@ -41,6 +41,9 @@ class RetryPolicy:
         return min(self.max_wait, self.base_wait * 2 ** (attempt - 1))
 
 
+DEFAULT_POLICY = RetryPolicy()
+
+
 def transient_cause(error: BaseException) -> tuple[str, float | None] | None:
     """Why a failed call is worth another try, with the server's `Retry-After` if it gave one.
 

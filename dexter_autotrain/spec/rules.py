@@ -295,6 +295,13 @@ def _publishing(data: dict[str, Any]) -> Iterator[RuleProblem]:
                 )
     if deploy.get("enabled") is True and "repo_id" not in hub:
         yield ("deploy", "enabled"), "deploying needs a published model", "set `hub.repo_id`"
+    gates = _dict(_dict(data.get("evaluation")).get("gates"))
+    if gates.get("min_lift_over_published") is not None and "repo_id" not in hub:
+        yield (
+            ("evaluation", "gates", "min_lift_over_published"),
+            "compares with the model published at `hub.repo_id`, which is not set",
+            "set `hub.repo_id` or remove this gate",
+        )
     low, high = deploy.get("min_replicas"), deploy.get("max_replicas", 1)
     if isinstance(low, int) and isinstance(high, int) and low > high:
         yield (

@@ -1,0 +1,162 @@
+"""The new model beside the one already published at `hub.branch`.
+
+For `evaluation.gates.min_lift_over_published`: the model now at the branch is downloaded,
+pinned to its commit, and scored by the same code on the same examples as the new one
+(`scoring.score`); the report and the card show both, overall, per language and in fairness
+gap, and the gate asks the new model to beat the published one by the spec's margin. With
+nothing published yet the gate passes and says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from dexter_autotrain.errors import HubAccessError, HubUnavailable, ToolError
+from dexter_autotrain.evaluation.examples import Labeled
+from dexter_autotrain.evaluation.predict import Predictor
+from dexter_autotrain.evaluation.scoring import Scores, score
+from dexter_autotrain.hub.pull import HubModelRef, published_commit, pull_model
+from dexter_autotrain.hub.retry import Report
+from dexter_autotrain.spec import JobSpec
+
+Status = Literal["compared", "first publish", "own publish", "not compared"]
+COMPARE_FOLDER = "compare"
+"""Inside the run directory: where the published model is downloaded to."""
+
+
+@dataclass(frozen=True)
+class PublishedModel:
+    """What the new model is compared with: the model at `hub.branch`, or why there is none.
+
+    Attributes:
+        repo_id, branch: where it was looked for.
+        status: `compared` (model_dir holds it), `first publish` (nothing there yet), `own
+            publish` (the branch holds this very run), or `not compared` (note says why).
+        commit: the branch's commit when there is one.
+        model_dir: the downloaded model when status is `compared`.
+        note: one line for people.
+    """
+
+    repo_id: str
+    branch: str
+    status: Status
+    commit: str | None = None
+    model_dir: Path | None = None
+    note: str = ""
+
+
+@dataclass
+class Comparison:
+    """The report's `published` section: both models' numbers side by side."""
+
+    repo_id: str
+    branch: str
+    status: Status
+    commit: str | None
+    summary: str
+    note: str = ""
+    lift: float | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def find_published(
+    spec: JobSpec, run_path: Path, own_commit: str | None, report: Report
+) -> PublishedModel:
+    """Look up the model at the spec's `hub.branch` and download it into the run directory.
+
+    Hub failures do not stop the evaluation: they become a `not compared` status, and the
+    gate then fails with that reason (publishing needs the Hub anyway).
+    """
+    repo_id, branch = str(spec.hub.repo_id), spec.hub.branch
+    ref = HubModelRef(repo_id, branch)
+    try:
+        commit = published_commit(ref, report)
+        if commit is None:
+            return PublishedModel(repo_id, branch, "first publish", note="nothing published yet")
+        if commit == own_commit:
+            return PublishedModel(repo_id, branch, "own publish", commit, note="this run")
+        report(f"scoring the published model {repo_id}@{branch} (commit {commit[:12]})")
+        pulled = pull_model(ref, commit, run_path / COMPARE_FOLDER, report)
+    except (HubAccessError, HubUnavailable, ToolError) as error:
+        return PublishedModel(repo_id, branch, "not compared", note=str(error).splitlines()[0])
+    return PublishedModel(repo_id, branch, "compared", commit, pulled.path)
+
+
+def compare(spec: JobSpec, data: Labeled, new: Scores, published: PublishedModel) -> Comparison:
+    """Score the published model on `data` and set it beside the new model's `new` scores."""
+    where = f"`{published.repo_id}` at `{published.branch}`"
+    if published.model_dir is None:
+        return Comparison(
+            published.repo_id,
+            published.branch,
+            published.status,
+            published.commit,
+            _summary_without_model(published, where),
+            published.note,
+        )
+    predictor = Predictor(
+        published.model_dir,
+        spec.task,
+        spec.training.max_seq_length,
+        precision=spec.evaluation.precision,
+    )
+    predicted = predictor.predict(data.inputs)
+    labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
+    old = score(spec, data, predicted, labels)
+    primary = spec.primary_metric
+    lift = new.overall["metrics"][primary] - old.overall["metrics"][primary]
+    summary = (
+        f"The model published at {where} (commit `{str(published.commit)[:12]}`), scored "
+        f"on the same examples by the same evaluator: lift in {primary} **{lift:+.3f}**."
+    )
+    return Comparison(
+        published.repo_id,
+        published.branch,
+        "compared",
+        published.commit,
+        summary,
+        lift=lift,
+        rows=side_by_side(primary, new, old),
+    )
+
+
+def _summary_without_model(published: PublishedModel, where: str) -> str:
+    if published.status == "first publish":
+        return f"Nothing is published at {where} yet: this is the first publish."
+    if published.status == "own publish":
+        return f"{where} holds this run's own publish: there is nothing earlier to compare with."
+    return f"The model at {where} could not be compared: {published.note}"
+
+
+def side_by_side(primary: str, new: Scores, old: Scores) -> list[dict[str, Any]]:
+    """Rows of (what, this run, published, difference): every overall metric, the primary
+    metric per language, and the fairness gap."""
+    pairs = [
+        (metric, value, old.overall["metrics"].get(metric))
+        for metric, value in new.overall["metrics"].items()
+    ]
+    languages = new.slices.get("language", {})
+    before = old.slices.get("language", {})
+    pairs += [
+        (f"{primary} ({language})", record["metrics"].get(primary),
+         before.get(language, {}).get("metrics", {}).get(primary))
+        for language, record in languages.items()
+    ]  # fmt: skip
+    if new.fairness is not None and old.fairness is not None:
+        pairs.append(
+            (f"{new.fairness['metric']} fairness gap", new.fairness["gap"], old.fairness["gap"])
+        )
+    return [
+        {
+            "name": name,
+            "new": value,
+            "published": then,
+            "difference": None if value is None or then is None else value - then,
+        }
+        for name, value, then in pairs
+    ]
