@@ -2,8 +2,9 @@
 
 Jobs run for real (see `job_executor`): the command runs locally with a bin directory standing
 in for the image, the job's `environment` and `secrets` as its environment, plus
-`HF_ENDPOINT` (this server), `HF_HUB_DISABLE_XET=1`, `HF_HUB_DISABLE_TELEMETRY=1` and an
-`HF_HOME` in its own working folder `<data>/jobs/<id>/`. Stages: SCHEDULING -> RUNNING ->
+`hub_client.client_env` (`HF_ENDPOINT` this server, `HF_HUB_DISABLE_XET=1`, no telemetry or
+progress bars, `HF_HUB_OFFLINE=0`) with an `HF_HOME` in its own working folder (and HOME, and
+working directory) `<data>/jobs/<id>/`. Stages: SCHEDULING -> RUNNING ->
 COMPLETED, or ERROR (exit code != 0, timeout, command not found), or CANCELED.
 Secret values are never kept: a reply lists each secret's name with an opaque placeholder.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .hub_auth import Caller, object_id
+from .hub_client import client_env
 from .hub_context import HubContext, page_reply
 from .hub_errors import HubError
 from .hub_http import Reply, Request, Route, route
@@ -118,12 +120,7 @@ class JobBook:
     def _launch(self, job: Job, secret_env: dict[str, str], server_url: str) -> None:
         time.sleep(self.hub.config.schedule_delay)
         work = self.hub.store.root / "jobs" / job.id
-        hf_env = {
-            "HF_ENDPOINT": server_url,
-            "HF_HUB_DISABLE_XET": "1",
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            "HF_HOME": str(work / ".cache" / "huggingface"),
-        }
+        hf_env = client_env(server_url, work / ".cache" / "huggingface", token=None)
         bin_dir = image_bin(job.image, self.hub.config.job_images, self.hub.config.default_bin)
         env = container_env(bin_dir, work, {**job.environment, **secret_env, **hf_env})
         with self.lock:

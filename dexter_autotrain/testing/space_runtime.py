@@ -8,9 +8,9 @@ steps dropped (the stand-in environment is what the image would install: for Aut
 Space, whose Dockerfile installs the *latest* autotrain-advanced, the runner's 0.8.36 runs)
 and its port 7860 and host 0.0.0.0 replaced by a free port on 127.0.0.1. The process gets
 the Space's variables and secrets as its environment, the Hub's `SPACE_ID`,
-`SPACE_AUTHOR_NAME`, `SPACE_REPO_NAME`, `SPACE_HOST`, `SYSTEM=spaces`, and `HF_ENDPOINT`
-pointing back at this server (with `HF_HUB_DISABLE_XET=1`, `HF_HUB_DISABLE_TELEMETRY=1` and
-its own `HF_HOME`).
+`SPACE_AUTHOR_NAME`, `SPACE_REPO_NAME`, `SPACE_HOST`, `SYSTEM=spaces`, and
+`hub_client.client_env` (`HF_ENDPOINT` pointing back at this server, no Xet, its own
+`HF_HOME`). Space state (stage, secrets, variables, logs) lives in memory.
 
 Stages: NO_APP_FILE (no Dockerfile yet) -> BUILDING -> RUNNING -> PAUSED (on `pause`),
 BUILD_ERROR (no FROM or CMD), RUNTIME_ERROR (the process exited while RUNNING).
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .hub_client import client_env
 from .hub_context import HubContext
 from .hub_errors import HubError
 from .hub_store import Commit, Repo, now_iso
@@ -241,10 +242,7 @@ class SpaceHost:
             "SPACE_REPO_NAME": name,
             "SPACE_HOST": f"{namespace}-{name}.hf.space",
             "SYSTEM": "spaces",
-            "HF_ENDPOINT": self.hub.url,
-            "HF_HUB_DISABLE_XET": "1",
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            "HF_HOME": str(work / ".cache" / "huggingface"),
+            **client_env(self.hub.url, work / ".cache" / "huggingface", token=None),
         }
 
     def _checkout(self, head: Commit, target: Path) -> None:
