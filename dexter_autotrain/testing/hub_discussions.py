@@ -64,28 +64,31 @@ class Discussion:
         return {**self.summary(repo), "events": [comment]}
 
 
-def discussion_routes(hub: HubContext) -> list[Route]:
-    board: dict[tuple[str, str], list[Discussion]] = {}
-    lock = threading.Lock()
+class DiscussionBoard:
+    """The discussions of every repo, in memory; gone with the repo."""
 
-    def forget(repo: Repo) -> None:
-        with lock:
-            board.pop((repo.type, repo.id), None)
+    def __init__(self, hub: HubContext) -> None:
+        self.hub = hub
+        self.lock = threading.Lock()
+        self.board: dict[tuple[str, str], list[Discussion]] = {}
+        hub.hooks.deleted.append(self.forget)
 
-    hub.hooks.deleted.append(forget)
+    def forget(self, repo: Repo) -> None:
+        with self.lock:
+            self.board.pop((repo.type, repo.id), None)
 
-    def listed(request: Request) -> tuple[Repo, list[Discussion]]:
-        repo = hub.readable_repo(request)
-        with lock:
-            return repo, board.setdefault((repo.type, repo.id), [])
+    def listed(self, request: Request) -> tuple[Repo, list[Discussion]]:
+        repo = self.hub.readable_repo(request)
+        with self.lock:
+            return repo, self.board.setdefault((repo.type, repo.id), [])
 
-    def create(request: Request) -> Reply:
-        repo, items = listed(request)
+    def create(self, request: Request) -> Reply:
+        repo, items = self.listed(request)
         body = request.json()
         title = str(body.get("title") or "").strip()
         if len(title) < 3 or body.get("pullRequest"):
             raise HubError(400, "A discussion needs a title (pull requests are not served)")
-        with lock:
+        with self.lock:
             found = Discussion(
                 len(items) + 1,
                 title,
@@ -98,32 +101,33 @@ def discussion_routes(hub: HubContext) -> list[Route]:
         url = f"{repo.url(request.base_url)}/discussions/{found.num}"
         return Reply.json({"num": found.num, "url": url, **found.summary(repo)})
 
-    def list_page(request: Request) -> Reply:
-        repo, items = listed(request)
+    def page(self, request: Request) -> Reply:
+        repo, items = self.listed(request)
         try:
-            page = int(request.arg("p") or 0)
+            start = int(request.arg("p") or 0) * PAGE
         except ValueError as err:
             raise HubError(400, "bad page") from err
-        newest_first = items[::-1]
-        start = page * PAGE
         return Reply.json(
             {
-                "discussions": [d.summary(repo) for d in newest_first[start : start + PAGE]],
+                "discussions": [d.summary(repo) for d in items[::-1][start : start + PAGE]],
                 "count": len(items),
                 "start": start,
                 "numClosedDiscussions": 0,
             }
         )
 
-    def one(request: Request) -> Reply:
-        repo, items = listed(request)
+    def one(self, request: Request) -> Reply:
+        repo, items = self.listed(request)
         num = int(request.params["num"])
         if not 0 < num <= len(items):
             raise HubError(404, f"Discussion {num} not found")
         return Reply.json(items[num - 1].details(repo))
 
+
+def discussion_routes(hub: HubContext) -> list[Route]:
+    board = DiscussionBoard(hub)
     return [
-        route("POST", API_REPO + "/discussions", "discussion_create", create),
-        route("GET", API_REPO + "/discussions", "discussion_list", list_page),
-        route("GET", API_REPO + r"/discussions/(?P<num>\d+)", "discussion_info", one),
+        route("POST", API_REPO + "/discussions", "discussion_create", board.create),
+        route("GET", API_REPO + "/discussions", "discussion_list", board.page),
+        route("GET", API_REPO + r"/discussions/(?P<num>\d+)", "discussion_info", board.one),
     ]
