@@ -19,6 +19,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from dexter_autotrain.hub.endpoints_url import ENDPOINTS_URL_VARIABLE, apply_endpoints_url
+
+ENDPOINTS_API = "/endpoints-api/v2"  # where the server's Inference Endpoints API lives
+
 
 def client_env(
     url: str, hf_home: str | Path, token: str | None = "hf_test_write"
@@ -31,6 +35,7 @@ def client_env(
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         "HF_HUB_OFFLINE": "0",
         "HF_HOME": str(hf_home),
+        ENDPOINTS_URL_VARIABLE: url + ENDPOINTS_API,  # huggingface_hub's URL is hard-coded
     }
     if token is not None:
         env["HF_TOKEN"] = token
@@ -59,4 +64,5 @@ def _reload_constants() -> None:
     from huggingface_hub.utils import close_session
 
     importlib.reload(constants)
+    apply_endpoints_url()
     close_session()  # keep-alive connections to a server that is gone

@@ -28,6 +28,11 @@ class HubConfig:
     job_images: dict[str, Path] = field(default_factory=dict)
     default_bin: Path | None = None
     schedule_delay: float = 0.2  # seconds a job stays SCHEDULING (a Space BUILDING) first
+    # Inference Endpoints run `endpoint_command MODEL_DIR --host 127.0.0.1 --port 0` (None:
+    # `dexter-auto serve`); endpoint names or commits listed in `endpoint_failures` fail to start.
+    endpoint_command: list[str] | None = None
+    endpoint_failures: set[str] = field(default_factory=set)
+    endpoint_start_timeout: float = 120.0
 
 
 @dataclass

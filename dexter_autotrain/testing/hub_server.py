@@ -21,13 +21,15 @@ refs, commits, branch_create, branch_delete, tag_create, tag_delete, validate_ya
 commit, lfs_batch, lfs_upload (the PUT of LFS content), lfs_verify, resolve (HEAD and GET),
 job_hardware, job_run, job_list, job_info, job_cancel, job_logs, space_runtime, space_hardware,
 space_sleeptime, space_pause, space_restart, space_logs, space_secrets, space_variables,
-discussion_create, discussion_list, discussion_info. `/_test/stats` also counts
+discussion_create, discussion_list, discussion_info, endpoint_list, endpoint_create,
+endpoint_info, endpoint_update, endpoint_delete, endpoint_pause, endpoint_resume,
+endpoint_scale_to_zero, endpoint_proxy (see `hub_endpoints`). `/_test/stats` also counts
 `jobs_started` and `spaces_started` (Space runs) per namespace.
 
 Route areas live in their own modules (`hub_auth`, `hub_repos`, `hub_upload`, `hub_download`,
-`hub_control`, `hub_jobs`, `hub_spaces`, `hub_discussions`); each is a function from the shared
-`HubContext` to a list of routes, so a new area (Inference Endpoints) is one more module added
-to `AREAS`. Jobs and Spaces run for real as local processes (`job_executor`, `space_runtime`).
+`hub_control`, `hub_jobs`, `hub_spaces`, `hub_discussions`, `hub_endpoints`); each is a function from the shared
+`HubContext` to a list of routes, so a new area is one more module added to `AREAS`.
+Jobs, Spaces and Inference Endpoints run for real as local processes (`job_executor`, `space_runtime`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from .hub_context import HubConfig, HubContext
 from .hub_control import Faults, Stats, control_routes
 from .hub_discussions import discussion_routes
 from .hub_download import download_routes
+from .hub_endpoints import endpoint_routes
 from .hub_errors import HubError
 from .hub_http import HubHTTPServer, Reply, Request, Route, Router
 from .hub_jobs import job_routes
@@ -67,6 +70,7 @@ AREAS: tuple[Callable[[HubContext], list[Route]], ...] = (
     job_routes,
     space_routes,
     discussion_routes,
+    endpoint_routes,
 )
 
 
