@@ -289,7 +289,27 @@ class Hub(_Section):
 
 class Deploy(_Section):
     enabled: bool = False
+    target: Literal["local", "endpoint"] = Field(
+        "local",
+        description="local: `dexter-auto serve` on this machine (no HF account needed); "
+        "endpoint: a Hugging Face Inference Endpoint",
+    )
     name: JobName | None = Field(None, description="endpoint name; default: the job name")
+    type: Literal["private", "authenticated", "public"] = Field(
+        "authenticated",
+        description="who may call the endpoint (the API's word for `protected` is authenticated)",
+    )
+    framework: NonEmptyText = "pytorch"
+    task: Task | None = Field(None, description="the endpoint's task; default: the job's task")
+    parity_examples: Annotated[int, Field(ge=1, le=1000)] = Field(
+        32, description="evaluation-split examples sent to the deployed model after it starts"
+    )
+    min_parity: Fraction = Field(
+        0.98, description="share of those answers that must equal the run's own predictions"
+    )
+    wait_minutes: Annotated[int, Field(ge=1, le=240)] = Field(
+        30, description="how long to wait for the endpoint to run before rolling back"
+    )
     vendor: Literal["aws", "azure", "gcp"] = "aws"
     region: NonEmptyText = "us-east-1"
     accelerator: Literal["cpu", "gpu"] = "cpu"
