@@ -27,9 +27,10 @@ endpoint_scale_to_zero, endpoint_proxy (see `hub_endpoints`). `/_test/stats` als
 `jobs_started` and `spaces_started` (Space runs) per namespace.
 
 Route areas live in their own modules (`hub_auth`, `hub_repos`, `hub_upload`, `hub_download`,
-`hub_control`, `hub_jobs`, `hub_spaces`, `hub_discussions`, `hub_endpoints`); each is a function from the shared
-`HubContext` to a list of routes, so a new area is one more module added to `AREAS`.
-Jobs, Spaces and Inference Endpoints run for real as local processes (`job_executor`, `space_runtime`).
+`hub_control`, `hub_jobs`, `hub_spaces`, `hub_discussions`, `hub_endpoints`); each is a function
+from the shared `HubContext` to a list of routes, so a new area is one more module added to
+`AREAS`. Jobs, Spaces and Inference Endpoints run for real as local processes (`job_executor`,
+`space_runtime`).
 """
 
 from __future__ import annotations
