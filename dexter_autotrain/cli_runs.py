@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 
 from dexter_autotrain.console import err, json_option, out, print_error, print_json
+from dexter_autotrain.spec.model import Backend
 
 RUNS_DIR_OPTION = click.option(
     "--runs-dir",
@@ -50,7 +52,21 @@ def _raise_terminated(*_: Any) -> None:
     "--resume",
     "resume_run",
     metavar="RUN",
-    help="Continue a killed or failed run from its first unfinished stage.",
+    help="Continue a killed or failed run from its first unfinished stage; a remote "
+    "training that is still going (or finished) is re-attached, never started twice.",
+)
+@click.option(
+    "--backend",
+    "backend_name",
+    type=click.Choice(get_args(Backend)),
+    help="Train on this backend instead of the spec's compute.backend, for this run only "
+    "(recorded in it). A remote backend gets compute.hardware, or cpu-basic.",
+)
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="Remote backends: start the training, record it and return at once; follow it "
+    "with `logs -f`, continue with `submit --resume RUN`.",
 )
 @RUNS_DIR_OPTION
 @CARDS_DIR_OPTION
@@ -59,32 +75,42 @@ def submit(
     spec: Path | None,
     smoke: bool,
     resume_run: str | None,
+    backend_name: str | None,
+    detach: bool,
     runs_dir: Path,
     cards_dir: Path,
     as_json: bool,
 ) -> None:
     """Run a job: prepare data, train with AutoTrain, evaluate, write the model card.
 
-    Everything lands in runs/<job>/<run-id>/. Ctrl-C stops training cleanly and marks the
-    run cancelled (SIGTERM and SIGHUP too); if submit is killed outright, AutoTrain's processes
-    end with it. Exit codes: 0 done, 1 training failed (the cause is shown), 2 bad input,
-    3 a gate failed (the card is still written, for review), 130 cancelled.
+    Everything lands in runs/<job>/<run-id>/. Ctrl-C stops a local training cleanly and
+    marks the run cancelled (SIGTERM and SIGHUP too); if submit is killed outright,
+    AutoTrain's processes end with it. A remote training (hf-jobs, autotrain-spaces) goes on
+    without submit: Ctrl-C on a terminal asks whether to cancel it or leave it running
+    (without a terminal, it cancels), and `submit --resume RUN` re-attaches. Exit codes:
+    0 done (or detached), 1 training failed (the cause is shown), 2 bad input, 3 a gate
+    failed (the card is still written, for review), 130 cancelled or left running.
 
     \b
     Examples:
       dexter-auto submit --smoke jobs/narrative.yaml
       dexter-auto submit jobs/actors.yaml
+      dexter-auto submit --smoke --backend hf-jobs --detach jobs/narrative.yaml
       dexter-auto submit --resume runs/actors/20261124-101500-ab12
     """
-    from dexter_autotrain.errors import GatesFailed, TrainingCancelled, UserError
+    from dexter_autotrain.backends.attach import FollowOptions
+    from dexter_autotrain.errors import GatesFailed, TrainingCancelled, TrainingDetached, UserError
     from dexter_autotrain.progress_view import PlainReporter, RichReporter
 
     if (spec is None) == (resume_run is None):
         raise UserError("give a SPEC to start a run, or --resume RUN to continue one")
-    start = _starter(spec, smoke, resume_run, runs_dir, cards_dir)  # checks before installing
+    reporter = RichReporter(err) if err.is_terminal else PlainReporter(err)
+    follow = FollowOptions(
+        detach=detach, keep_running=lambda handle: _keep_running(handle, reporter)
+    )
+    start = _starter(spec, smoke, resume_run, backend_name, follow, runs_dir, cards_dir)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_terminated)
-    reporter = RichReporter(err) if err.is_terminal else PlainReporter(err)
     started = time.monotonic()
     try:
         run = start(reporter)
@@ -92,6 +118,10 @@ def submit(
         reporter.close()
         print_error("cancelled", "training stopped; the run is marked cancelled")
         raise SystemExit(130) from None
+    except TrainingDetached as detached:
+        reporter.close()
+        _report_detached(detached, as_json)
+        raise SystemExit(0 if detach else 130) from None
     except GatesFailed as failed:
         reporter.close()
         _report_failed_gates(failed, as_json)
@@ -109,23 +139,74 @@ def submit(
 
 
 def _starter(
-    spec: Path | None, smoke: bool, resume_run: str | None, runs_dir: Path, cards_dir: Path
+    spec: Path | None,
+    smoke: bool,
+    resume_run: str | None,
+    backend: str | None,
+    follow: Any,
+    runs_dir: Path,
+    cards_dir: Path,
 ) -> Callable[[Any], Any]:
     """What submit will do, once the spec (or the run) checked out and the runner is there."""
     from dexter_autotrain.cli_runner import ensure_runner
+    from dexter_autotrain.errors import UserError
     from dexter_autotrain.pipeline import resume
     from dexter_autotrain.pipeline import submit as submit_spec
     from dexter_autotrain.runs import find_run
     from dexter_autotrain.spec import load_spec
 
     if resume_run:
+        if backend is not None:
+            raise UserError("--backend: only for a new run; a resumed run keeps its backend")
         found = find_run(resume_run, runs_dir)
+        _check_detach(follow.detach, found.spec().compute.backend)
         ensure_runner()
-        return lambda reporter: resume(found, reporter, cards_dir)
+        return lambda reporter: resume(found, reporter, cards_dir, follow)
     assert spec is not None
     loaded = load_spec(spec)
+    _check_detach(follow.detach, backend or loaded.spec.compute.backend)
     ensure_runner()
-    return lambda reporter: submit_spec(loaded, smoke, reporter, runs_dir, cards_dir)
+    return lambda reporter: submit_spec(
+        loaded, smoke, reporter, runs_dir, cards_dir, backend, follow
+    )
+
+
+def _check_detach(detach: bool, backend: str) -> None:
+    from dexter_autotrain.errors import UserError
+
+    if detach and backend == "local":
+        raise UserError(
+            "--detach: a local training ends with the submit that follows it; detach from "
+            "a remote one (compute.backend hf-jobs or autotrain-spaces, or --backend)"
+        )
+
+
+def _keep_running(handle: Any, reporter: Any) -> bool:
+    """Ctrl-C during a remote training: ask, on a terminal, whether to leave it running."""
+    if not (sys.stdin.isatty() and err.is_terminal):
+        return False
+    reporter.close()  # the live progress bar would scribble over the question
+    try:
+        return not click.confirm(
+            f"\ncancel the {handle.kind} job {handle.id}? (no: it keeps running and "
+            "`dexter-auto submit --resume RUN` re-attaches)",
+            default=True,
+            err=True,
+        )
+    except click.Abort:  # a second Ctrl-C: the default, cancel
+        return False
+
+
+def _report_detached(detached: Any, as_json: bool) -> None:
+    from rich.markup import escape
+
+    from dexter_autotrain.runs import Run
+
+    if as_json:
+        run = Run(Path(detached.run_path))
+        print_json({"run": str(run.path), **run.describe(), "message": str(detached)})
+    else:
+        err.print(f"[yellow]detached[/yellow]: {escape(str(detached))}", highlight=False)
 
 
 def _report_failed_gates(failed, as_json: bool) -> None:
@@ -402,11 +483,19 @@ def status(run: str, runs_dir: Path, as_json: bool) -> None:
 
     found = find_run(run, runs_dir)
     state = found.describe()
+    job = _training_job(state)
     if as_json:
-        print_json({"run": str(found.path), **state})
+        print_json({"run": str(found.path), **state, **({"training_job": job} if job else {})})
         return
     out.print(f"run {escape(str(found.path))}: [bold]{escape(state['state'])}[/bold]")
     out.print(f"  completed stages: {', '.join(state.get('completed', [])) or 'none'}")
+    if job:
+        out.print(
+            f"  training: {job['kind']} {escape(job['id'])}: [bold]{job['phase']}[/bold] "
+            f"{escape(printable(job['message']))}".rstrip()
+        )
+        for name, url in job["urls"].items():
+            out.print(f"    {name}: {escape(url)}")
     for key in ("reason", "explanation"):
         if state.get(key):
             out.print(f"  {key}: {escape(printable(str(state[key])))}")
@@ -416,6 +505,23 @@ def status(run: str, runs_dir: Path, as_json: bool) -> None:
         out.print(f"  {line}")
 
 
+def _training_job(state: dict[str, Any]) -> dict[str, Any] | None:
+    """A training run's handle and what its backend says about it now (local: whether the
+    process group lives; remote: the job's stage), or None when the run is not training."""
+    from dexter_autotrain.backends import Handle, get_backend
+    from dexter_autotrain.errors import ToolError, UserError
+
+    recorded = state.get("training_handle")
+    if not recorded or state["state"] != "training":
+        return None
+    handle = Handle.from_dict(recorded)
+    try:
+        poll = get_backend(handle.kind).poll(handle)
+    except (ToolError, UserError) as error:
+        return handle.to_dict() | {"phase": "unknown", "message": f"cannot ask: {error}"}
+    return handle.to_dict() | {"phase": poll.phase, "message": poll.message}
+
+
 @click.command()
 @click.argument("run")
 @RUNS_DIR_OPTION
@@ -423,21 +529,30 @@ def status(run: str, runs_dir: Path, as_json: bool) -> None:
 @json_option("Print the log so far and the run's state as JSON (not with -f).")
 def logs(run: str, runs_dir: Path, follow: bool, as_json: bool) -> None:
     """Print a run's training log. With -f, follow it until the run stops (finished,
-    failed, or its process gone).
+    failed, or its process gone). A remote training's log comes from its backend (an HF
+    Job's, a Space's), whether or not a submit follows it.
 
     \b
     Example:
       dexter-auto logs narrative -f
     """
+    from dexter_autotrain.backends.local import read_from
     from dexter_autotrain.errors import UserError
-    from dexter_autotrain.runs import BUSY_STATES, find_run
+    from dexter_autotrain.runs import BUSY_STATES, Run, find_run
 
     if follow and as_json:
         raise UserError("give -f or --json, not both")
     found = find_run(run, runs_dir)
+    state = found.describe()
+    lines = _remote_log(state, follow) if Run.remote_training(state) else None
     if as_json:
-        text = _read_from(found.log_file, 0).decode("utf-8", errors="replace")
-        print_json({"run": str(found.path), "state": found.describe()["state"], "log": text})
+        text = read_from(found.log_file, 0).decode("utf-8", errors="replace")
+        text = text if lines is None else "".join(f"{line}\n" for line in lines)
+        print_json({"run": str(found.path), "state": state["state"], "log": text})
+        return
+    if lines is not None:
+        for line in lines:
+            click.echo(line)
         return
     if not found.log_file.exists():
         err.print(f"{found.path}: no training log yet (state: {found.describe()['state']})")
@@ -445,7 +560,7 @@ def logs(run: str, runs_dir: Path, follow: bool, as_json: bool) -> None:
             raise SystemExit(1)
     position = 0
     while True:
-        chunk = _read_from(found.log_file, position)
+        chunk = read_from(found.log_file, position)
         position += len(chunk)
         click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
         if not follow:
@@ -456,11 +571,34 @@ def logs(run: str, runs_dir: Path, follow: bool, as_json: bool) -> None:
         time.sleep(0.5)
 
 
-def _read_from(log: Path, position: int) -> bytes:
-    """The log's bytes from `position` on; none when it does not exist (yet, or any more)."""
-    try:
-        with log.open("rb") as handle:
-            handle.seek(position)
-            return handle.read()
-    except FileNotFoundError:
-        return b""
+def _remote_log(state: dict[str, Any], follow: bool) -> Iterable[str]:
+    from dexter_autotrain.backends import Handle, get_backend
+
+    handle = Handle.from_dict(state["training_handle"])
+    return get_backend(handle.kind).logs(handle, follow)
+
+
+@click.command()
+@click.argument("run")
+@RUNS_DIR_OPTION
+@json_option("Print the cancelled run's state and what was stopped as JSON (errors too).")
+def cancel(run: str, runs_dir: Path, as_json: bool) -> None:
+    """Cancel a run on any backend: its training (a local process group, an HF Job, a
+    Space) and the submit that follows it. The run is recorded as cancelled; `submit
+    --resume RUN` can train it again. Exit code 2 when the run is not running.
+
+    \b
+    Example:
+      dexter-auto cancel narrative
+    """
+    from dexter_autotrain.backends.cancel import cancel_run
+    from dexter_autotrain.runs import find_run
+
+    cancelled = cancel_run(find_run(run, runs_dir))
+    state = cancelled.run.state()
+    if as_json:
+        print_json({"run": str(cancelled.run.path), "stopped": cancelled.stopped, **state})
+        return
+    stopped = ", ".join(cancelled.stopped) or "nothing was running"
+    out.print(f"cancelled run {cancelled.run.path} (stopped: {stopped})", markup=False)
+    out.print(f"  reason: {state.get('reason')}", markup=False)
