@@ -104,12 +104,14 @@ def main() -> None:
 
 
 def _register_commands() -> None:
+    from dexter_autotrain.cli_deploy import deploy
     from dexter_autotrain.cli_hub import publish
     from dexter_autotrain.cli_runner import runner
     from dexter_autotrain.cli_runs import card, evaluate, list_runs_command, logs, status, submit
 
     for command in (submit, evaluate, card, publish, list_runs_command, status, logs, runner):
         cli.add_command(command)
+    cli.add_command(deploy)
 
 
 def _expand(patterns: tuple[str, ...]) -> list[Path | UserError]:

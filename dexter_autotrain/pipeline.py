@@ -295,6 +295,28 @@ def _publish_skipped(context: Context) -> str | None:
     return None
 
 
+def _deploy(context: Context) -> None:
+    from dexter_autotrain.hub.deploy import deploy_run
+
+    target = context.spec.deploy.target
+    context.reporter.stage("deploy", f"deploying ({target}: see deploy.target)")
+    result = deploy_run(context.run, report=lambda line: context.reporter.stage("deploy", line))
+    context.reporter.stage("deploy", f"{result.name} {result.status} at {result.url}")
+
+
+def _deploy_skipped(context: Context) -> str | None:
+    if not context.spec.deploy.enabled:
+        return "skipped: deploy.enabled is false"
+    if context.smoke:
+        return "skipped: smoke runs are never deployed"
+    if context.spec.deploy.target == "endpoint" and not context.run.state().get("published"):
+        return (
+            "skipped: an endpoint serves a published commit and the run is not published; "
+            f"deploy later with `dexter-auto deploy {context.run.path}`"
+        )
+    return None
+
+
 STAGES = (
     Stage("prepare", "preparing", None, _prepare),
     Stage("train", "training", "trained", _train),
@@ -302,6 +324,7 @@ STAGES = (
     Stage("card", "carding", "carded", _card),
     Stage("gates", None, None, _gates, _gates_skipped),
     Stage("publish", "publishing", "published", _publish, _publish_skipped),
+    Stage("deploy", "deploying", "deployed", _deploy, _deploy_skipped),
 )
 
 

@@ -3,7 +3,7 @@
 `runs/<job>/<run-id>/state.json` is rewritten atomically at every transition, so a killed
 process leaves a run that `status` can explain and `submit --resume` can continue. States:
 pending -> preparing -> training -> trained -> evaluating -> evaluated -> carding -> carded
--> publishing -> published (deployment follows), or failed / cancelled with the reason.
+-> publishing -> published -> deploying -> deployed, or failed / cancelled with the reason.
 While training, `training_handle` says where the training runs (backends/base.py's Handle)
 and `training_since` when it started (Unix time).
 """
@@ -29,7 +29,15 @@ from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.processes import group_alive, is_running, start_time
 from dexter_autotrain.spec import JobSpec
 
-BUSY_STATES = ("pending", "preparing", "training", "evaluating", "carding", "publishing")
+BUSY_STATES = (
+    "pending",
+    "preparing",
+    "training",
+    "evaluating",
+    "carding",
+    "publishing",
+    "deploying",
+)
 """States in which a live process is working on the run."""
 RUNS_ROOT = Path("runs")
 
