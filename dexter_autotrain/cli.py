@@ -112,6 +112,7 @@ def _register_commands() -> None:
     for command in (submit, evaluate, card, publish, list_runs_command, status, logs, runner):
         cli.add_command(command)
     cli.add_command(deploy)
+    cli.add_command(__import__("dexter_autotrain.cli_plan", fromlist=["plan"]).plan)
 
 
 def _expand(patterns: tuple[str, ...]) -> list[Path | UserError]:

@@ -1,0 +1,110 @@
+"""What a job would run on and the most it can cost: HF Jobs prices from the Hub's live
+hardware list when it answers, else from the dated table shipped beside this module."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dexter_autotrain.backends.job_cost import (
+    CostCeiling,
+    Flavor,
+    choose_flavor,
+    list_flavors,
+)
+from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.hub.retry import RetryPolicy
+from dexter_autotrain.spec import JobSpec
+
+PRICE_TABLE = Path(__file__).with_name("prices.json")
+REMOTE_BACKENDS = frozenset({"hf-jobs", "autotrain-spaces"})
+ONE_TRY = RetryPolicy(attempts=1)
+
+
+@dataclass(frozen=True)
+class PriceList:
+    """Flavors by name, and where their prices came from (said in every plan)."""
+
+    flavors: dict[str, Flavor]
+    source: str
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """What would run.
+
+    Attributes:
+        backend: `compute.backend`.
+        hardware: the flavor (`local` for the local backend).
+        timeout: `compute.timeout`, the time budget.
+        max_usd: the flavor's price for the whole budget; 0 for local; None when unknown.
+        usd_per_hour: the flavor's price, None for local or unknown.
+        note: why a price is missing, or what it covers.
+    """
+
+    backend: str
+    hardware: str
+    timeout: str
+    max_usd: float | None
+    usd_per_hour: float | None
+    note: str
+
+
+def price_list(specs: list[JobSpec]) -> PriceList:
+    """The Hub's live prices when a job runs remotely and the Hub answers, else the table.
+
+    Example:
+        >>> price_list([load_spec("jobs/memes.yaml").spec]).source
+        'Hub Jobs hardware list (live)'
+    """
+    if not any(spec.compute.backend in REMOTE_BACKENDS for spec in specs):
+        return shipped_prices()
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return shipped_prices("HF_HUB_OFFLINE is set")
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from dexter_autotrain.hub.auth import find_token
+
+    try:
+        flavors = list_flavors(HfApi(token=find_token()), lambda line: None, ONE_TRY)
+    except (ToolError, OSError, HfHubHTTPError) as error:  # unreachable, refused, offline
+        return shipped_prices(f"the Hub did not answer: {type(error).__name__}")
+    return PriceList(flavors, "Hub Jobs hardware list (live)")
+
+
+def shipped_prices(why: str = "") -> PriceList:
+    """The dated table in `prices.json`."""
+    table = json.loads(PRICE_TABLE.read_text())
+    flavors = {
+        name: Flavor(name, pretty, gpus, usd_per_hour / 3600)
+        for name, (pretty, gpus, usd_per_hour) in table["flavors"].items()
+    }
+    source = f"price table of {table['as_of']} shipped with dexter-auto"
+    return PriceList(flavors, f"{source} ({why})" if why else source)
+
+
+def estimate(spec: JobSpec, prices: PriceList) -> RunEstimate:
+    """The run `spec` asks for, priced from `prices`."""
+    compute = spec.compute
+    if compute.backend not in REMOTE_BACKENDS:
+        return RunEstimate(compute.backend, "local", compute.timeout, 0.0, None, "no Hub charge")
+    try:
+        flavor = choose_flavor(prices.flavors, compute.hardware)
+    except UserError as error:
+        note = error.problems[0].message
+        return RunEstimate(
+            compute.backend, str(compute.hardware), compute.timeout, None, None, note
+        )
+    ceiling = CostCeiling(flavor, compute.timeout)
+    note = "Spaces bill like Jobs" if compute.backend == "autotrain-spaces" else ""
+    return RunEstimate(
+        compute.backend,
+        flavor.name,
+        compute.timeout,
+        round(ceiling.max_usd, 2),
+        round(flavor.usd_per_second * 3600, 4),
+        note,
+    )
