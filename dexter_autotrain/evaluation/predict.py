@@ -67,6 +67,9 @@ class Predictions:
     """Class probabilities per example (text and image classification)."""
     rescoring: Rescoring = field(default_factory=Rescoring)
     """Close calls re-scored in float32 after a bfloat16 pass."""
+    logits: list[np.ndarray] | None = None
+    """The logits behind each example's labels, for scores (the server's): a row for a
+    classification, a row per word for NER (NaN for words cut off by the length limit)."""
 
     @property
     def confidence(self) -> np.ndarray | None:
@@ -75,7 +78,8 @@ class Predictions:
     def head(self, count: int) -> Predictions:
         """The predictions for the first `count` inputs."""
         probabilities = None if self.probabilities is None else self.probabilities[:count]
-        return Predictions(self.labels[:count], probabilities, self.rescoring)
+        logits = None if self.logits is None else self.logits[:count]
+        return Predictions(self.labels[:count], probabilities, self.rescoring, logits)
 
 
 def native_bfloat16(device_type: str) -> bool:
@@ -178,10 +182,12 @@ class Predictor:
             rescoring = passes.rescore(self.model, logits)
         if self.task == "token-classification":
             tags = [["O"] * len(words) for words in inputs]  # words cut off by the length limit
+            rows = [np.full((len(words), len(self.id2label)), np.nan) for words in inputs]
             for index, words in enumerate(first_tokens):
                 for word, label in zip(words, logits[index].argmax(axis=1), strict=True):
                     tags[index][word] = self.id2label[int(label)]
-            return Predictions(tags, None, rescoring)
+                rows[index][list(words)] = logits[index]
+            return Predictions(tags, None, rescoring, rows)
         return self._classes(logits, rescoring)
 
     def time_batches(self, batches: list[list[Any]]) -> list[float]:
@@ -201,7 +207,7 @@ class Predictor:
         stacked = np.concatenate([logits[index] for index in range(len(logits))])
         probabilities = torch.softmax(torch.from_numpy(stacked), dim=-1).numpy()
         labels = [self.id2label[int(i)] for i in stacked.argmax(axis=1)]
-        return Predictions(labels, probabilities, rescoring)
+        return Predictions(labels, probabilities, rescoring, list(stacked))
 
     def _text_batch(self, encoded) -> Callable[[list[int]], dict]:
         """Right-padded tensors for some of the pre-tokenized examples."""

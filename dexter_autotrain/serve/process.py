@@ -1,0 +1,110 @@
+"""Running the server as `dexter-auto serve` does: address, token, readiness, shutdown.
+
+- Port 0 picks a free port (LitServe itself takes only 1024-65535).
+- The URL is the first line of stdout, written once `/health` answers 200 (every worker has
+  loaded the model). Everything else the server, its workers and libraries print goes to
+  stderr: stdout's descriptor is pointed at stderr before any process is started.
+- Binding beyond loopback needs a bearer token (`DEXTER_SERVE_TOKEN`); a token set in the
+  environment is required on loopback too.
+- SIGTERM and SIGINT stop the server gracefully: LitServe lets the API servers finish the
+  requests in flight, then stops the workers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.serve.model import ServedModel
+
+TOKEN_VARIABLE = "DEXTER_SERVE_TOKEN"
+HOSTS = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "0.0.0.0": "0.0.0.0", "::": "::"}
+"""The addresses LitServe binds; loopback or every interface."""
+LOOPBACK = {"127.0.0.1"}
+
+
+def checked_host(host: str, token: str | None) -> str:
+    """The address to bind for `--host`.
+
+    Raises:
+        [`UserError`]: not an address LitServe binds, or beyond loopback without a token.
+    """
+    bound = HOSTS.get(host)
+    if bound is None:
+        raise UserError(f"--host {host}: use 127.0.0.1 (this machine) or 0.0.0.0 / :: (all)")
+    if bound not in LOOPBACK and not token:
+        raise UserError(
+            f"--host {host}: serving beyond this machine needs a bearer token; set "
+            f"{TOKEN_VARIABLE} (clients then send `Authorization: Bearer <token>`)"
+        )
+    return bound
+
+
+def free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def url_of(host: str, port: int) -> str:
+    """The URL clients on this machine use (an all-interfaces bind answers on loopback)."""
+    return f"http://{'[::1]' if ':' in host else '127.0.0.1'}:{port}"
+
+
+def run_server(server: Any, model: ServedModel, host: str, port: int) -> None:
+    """Run `server` (a built LitServer) until SIGTERM or SIGINT; the URL goes to stdout.
+
+    Raises:
+        [`ToolError`]: a worker failed to load the model.
+    """
+    stdout = os.dup(1)
+    os.dup2(2, 1)  # from here on, stdout carries the URL line only
+    url = url_of(host, port)
+    threading.Thread(target=_announce, args=(url, stdout), daemon=True).start()
+    _stop_on_signals(server)
+    try:
+        server.run(
+            host=host, port=port, log_level="warning", generate_client_file=False,
+            access_log=False,
+        )  # fmt: skip
+    except RuntimeError as error:  # LitServe: "One or more workers failed to start"
+        for worker in getattr(server, "inference_workers", []):
+            worker.terminate()
+        raise ToolError(f"{model.path}: the model could not be served ({error})") from None
+    finally:
+        os.close(stdout)
+
+
+def _announce(url: str, stdout: int) -> None:
+    """Write `url` to stdout once `/health` answers 200."""
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:
+                if reply.status == 200:
+                    os.write(stdout, f"{url}\n".encode())
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.05)
+
+
+def _stop_on_signals(server: Any) -> None:
+    """SIGTERM and SIGINT set LitServe's shutdown event (from a thread: a manager proxy is
+    not safe to call inside a signal handler); before it exists, they interrupt startup."""
+
+    def stop(signum: int, frame: Any) -> None:
+        event = getattr(server, "_shutdown_event", None)
+        if event is None:
+            raise KeyboardInterrupt
+        threading.Thread(target=event.set, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
