@@ -5,7 +5,9 @@ standing in for the image, downloads its staged inputs, trains and uploads its m
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import JOBS, fake_token, run_cli
+from conftest import DEXTER_AUTO, JOBS, fake_token, run_cli
 
 from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.backends.hf_jobs import HfJobsBackend, job_manifest
@@ -211,7 +213,7 @@ def test_a_remote_run_trains_uploads_and_is_collected(hub, prepared_run, tmp_pat
         p.name for p in model.iterdir()
     }
     assert not (model / "training_params.json").exists()
-    remote = run.state()["remote_training"]
+    remote = run.state()["remote_job"]
     assert remote["job_id"] == handle.id and remote["flavor"] == "cpu-basic"
     assert remote["seconds"] > 0 and remote["cost_usd"] == pytest.approx(
         remote["seconds"] * 0.01 / 3600, abs=1e-4
@@ -285,9 +287,9 @@ def test_submit_smoke_on_hf_jobs_end_to_end(hub, calls, tmp_path) -> None:
     assert calls.jobs_started == {"dexter-ng": 1}
     run = Path(json.loads(result.stdout)["run"])
     state = json.loads((run / "state.json").read_text())
-    assert state["state"] == "carded" and state["remote_training"]["flavor"] == "cpu-basic"
+    assert state["state"] == "carded" and state["remote_job"]["flavor"] == "cpu-basic"
     card = (run / "README.md").read_text()
-    assert f"It ran as the HF Job `{state['remote_training']['job_id']}` on `cpu-basic`" in card
+    assert f"It ran as the HF Job `{state['remote_job']['job_id']}` on `cpu-basic`" in card
     assert "dexter job: results commit" in (run / "logs/training.log").read_text()
     assert WRITE_TOKEN not in result.stdout + result.stderr and grep_tree(run, WRITE_TOKEN) == []
     state |= {"smoke": False}
@@ -300,3 +302,51 @@ def test_submit_smoke_on_hf_jobs_end_to_end(hub, calls, tmp_path) -> None:
     assert published.code == 0, published.stderr
     weights = HfApi().hf_hub_download("dexter-ng/narrative-xlmr", "model.safetensors")
     assert Path(weights).read_bytes() == (run / "narrative/model.safetensors").read_bytes()
+
+
+def training_run(runs: Path) -> Run | None:
+    """The run once its job started (its handle recorded)."""
+    for state_file in runs.glob("narrative/*/state.json"):
+        if json.loads(state_file.read_text()).get("training_handle"):
+            return Run(state_file.parent)
+    return None
+
+
+def test_detach_then_status_logs_f_and_resume_collect(hub, calls, tmp_path) -> None:
+    env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
+    runs = tmp_path / "runs"
+    args = ("submit", "--smoke", "--backend", "hf-jobs", "--detach", JOBS / "narrative.yaml")
+    detached = run_cli(*args, "--runs-dir", runs, "--json", cwd=tmp_path, env=env)
+    assert detached.code == 0, (detached.stdout + detached.stderr)[-3000:]
+    run = Run(Path(json.loads(detached.stdout)["run"]))
+    followed = run_cli("logs", "-f", run.path, cwd=tmp_path, env=env)  # until the job ends
+    assert followed.code == 0 and "dexter job: results commit" in followed.stdout
+    status = json.loads(run_cli("status", run.path, "--json", cwd=tmp_path, env=env).stdout)
+    assert status["training_job"]["phase"] == "completed" and status["detached"] is True
+    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    assert json.loads(resumed.stdout)["state"] == "carded" and calls.jobs_started["dexter-ng"] == 1
+    everything = detached.stdout + detached.stderr + followed.stdout + resumed.stderr
+    assert WRITE_TOKEN not in everything and grep_tree(run.path, WRITE_TOKEN) == []
+
+
+def test_a_killed_submit_is_resumed_without_a_second_job(hub, calls, tmp_path) -> None:
+    env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
+    runs = tmp_path / "runs"
+    submit = subprocess.Popen(
+        [str(DEXTER_AUTO), "submit", "--smoke", "--backend", "hf-jobs",
+         str(JOBS / "narrative.yaml"), "--runs-dir", str(runs)],
+        cwd=tmp_path, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while (run := training_run(runs)) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(submit.pid, signal.SIGKILL)  # the laptop closes; the job goes on
+    submit.wait()
+    assert run is not None and run.describe()["detached"] is True
+    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    assert "re-attached to hf-jobs job" in resumed.stderr
+    assert json.loads(resumed.stdout)["state"] == "carded" and calls.jobs_started["dexter-ng"] == 1
+    assert (run.path / "narrative/model.safetensors").is_file()

@@ -170,7 +170,7 @@ class HfJobsBackend:
 
     def collect(self, handle: Handle, run: Run) -> None:
         """Download the trained model at the results commit into the run's model folder and
-        record the job's duration and cost (`remote_training` in the state).
+        record the job's duration and cost (`remote_job` in the state).
 
         Raises:
             [`ToolError`]: the job did not complete, or uploaded no model; the message holds
@@ -182,7 +182,7 @@ class HfJobsBackend:
         if job.status.stage != "COMPLETED" or results is None:
             raise ToolError(_failure(handle, job.status, lines))
         _download_model(handle, results, run)
-        run.update(remote_training=remote_record(handle, job, results))
+        run.update(remote_job=remote_record(handle, job, results))
 
     def _inspect(self, handle: Handle):
         api, token = _client()

@@ -177,7 +177,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "epochs_run": state.get("training", {}).get("epoch"),
             "steps": state.get("training", {}).get("steps"),
             "validation": state.get("training", {}).get("validation", {}),
-            "remote": state.get("remote_training"),  # hf-jobs: the job, its time and cost
+            "remote": state.get("remote_job"),  # hf-jobs: the job, its time and cost
         },
         "evaluation": evaluation,
         "eval_results": eval_results_status(
