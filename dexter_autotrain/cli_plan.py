@@ -47,24 +47,30 @@ def plan(base_ref: str | None, output_format: str, comment: bool) -> None:
       dexter-auto plan --format json | jq -c .to_run
       dexter-auto plan --format markdown --comment   # in a pull_request workflow
     """
+    from dexter_autotrain.github_comment import (
+        SECRET_VARIABLES,
+        post_sticky,
+        pull_request_from_env,
+        redact,
+    )
     from dexter_autotrain.hub.auth import find_token
     from dexter_autotrain.plan import base_side, make_plan, repository
     from dexter_autotrain.plan.markdown import MARKER, to_markdown
     from dexter_autotrain.plan.text_view import to_text
 
-    repo = repository(Path.cwd())
+    repo, token = repository(Path.cwd()), find_token()
     with base_side(repo, base_ref) as base:
-        result = make_plan(repo, base, find_token())
+        result = make_plan(repo, base, token)
     markdown = to_markdown(result)
     if output_format == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        shown = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
     else:
-        click.echo(markdown if output_format == "markdown" else to_text(result), nl=False)
+        shown = markdown if output_format == "markdown" else to_text(result)
+    secrets = [token or "", *(os.environ.get(name, "") for name in SECRET_VARIABLES)]
+    click.echo(redact(shown, secrets), nl=False)  # a token pasted into a spec stays hidden
     if comment:
-        from dexter_autotrain.github_comment import post_sticky, pull_request_from_env
-
         pull = pull_request_from_env(os.environ)
-        posted = post_sticky(markdown, pull, MARKER, os.environ)
+        posted = post_sticky(redact(markdown, secrets), pull, MARKER, os.environ)
         err.print(f"{posted.action} the plan comment on {pull.repository}#{pull.number}")
     if not result.valid:
         raise SystemExit(2)
