@@ -1,0 +1,102 @@
+"""`AsyncDexterClient`: `DexterClient` for asyncio services (FastAPI), over
+`huggingface_hub.AsyncInferenceClient`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from dexter_autotrain.client.retry import RetryPolicy, failure, retry_delay
+from dexter_autotrain.client.tasks import (
+    ACTORS,
+    MEMES,
+    NARRATIVES,
+    Endpoints,
+    ImageInput,
+    Task,
+    batches,
+)
+from dexter_autotrain.client.types import Actor, MemePrediction, NarrativePrediction
+
+
+class AsyncDexterClient:
+    """Calls Dexter's models without blocking the event loop; the same arguments, methods,
+    batches, retries and errors as `DexterClient`. Close it (or use `async with`) to release
+    its connections.
+
+    Example:
+        ```python
+        >>> async with AsyncDexterClient(Endpoints(actors=url)) as client:
+        ...     actors = await client.extract_actors(["Tinubu visited Kano"])
+        >>> [(a.type, a.text) for a in actors[0]]
+        [('PER', 'Tinubu'), ('LOC', 'Kano')]
+        ```
+    """
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        token: str | None = None,
+        timeout: float = 30.0,
+        batch_size: int = 16,
+        retry: RetryPolicy | None = None,
+    ):
+        self.endpoints, self.batch_size = endpoints, batch_size
+        self.retry = retry or RetryPolicy()
+        self._token, self._timeout = token, timeout
+        self._clients: dict[str, Any] = {}
+
+    async def __aenter__(self) -> AsyncDexterClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connections of every endpoint used."""
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()
+
+    async def classify_narratives(self, texts: Sequence[str]) -> list[NarrativePrediction]:
+        """The narrative of each text; see `DexterClient.classify_narratives`."""
+        return await self._run(NARRATIVES, texts)
+
+    async def extract_actors(self, texts: Sequence[str]) -> list[list[Actor]]:
+        """The actors named in each text; see `DexterClient.extract_actors`."""
+        return await self._run(ACTORS, texts)
+
+    async def classify_memes(self, images: Sequence[ImageInput]) -> list[MemePrediction]:
+        """What each image is; see `DexterClient.classify_memes`."""
+        return await self._run(MEMES, images)
+
+    async def _run(self, task: Task, items: Sequence[Any]) -> list[Any]:
+        from huggingface_hub import AsyncInferenceClient
+
+        url = self.endpoints.url(task)
+        if url not in self._clients:
+            self._clients[url] = AsyncInferenceClient(
+                base_url=url, token=self._token, timeout=self._timeout
+            )
+        method = getattr(self._clients[url], task.method)
+        results: list[Any] = []
+        for chunk in batches(items, self.batch_size):
+            outputs = await asyncio.gather(*(self._call(url, method, item) for item in chunk))
+            results += [task.convert(out, item) for out, item in zip(outputs, chunk, strict=True)]
+        return results
+
+    async def _call(self, url: str, method: Any, item: Any) -> Any:
+        import httpx2
+        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
+
+        waited, attempt = 0.0, 0
+        while True:
+            try:
+                return await method(item)
+            except (HfHubHTTPError, InferenceTimeoutError, httpx2.TransportError) as error:
+                delay = retry_delay(error, attempt, waited, self.retry)
+                if delay is None:
+                    raise failure(error, url, waited) from error
+            await asyncio.sleep(delay)
+            waited, attempt = waited + delay, attempt + 1
