@@ -24,7 +24,7 @@ from dexter_autotrain.backends.staging import stage, staged_files
 from dexter_autotrain.errors import HubAccessError, ToolError, UserError
 from dexter_autotrain.hub.retry import RetryPolicy
 from dexter_autotrain.runs import Run
-from dexter_autotrain.testing import Accounts, HubServer, TokenGrant, patched_client
+from dexter_autotrain.testing import Accounts, Fault, HubServer, TokenGrant, patched_client
 from dexter_autotrain.testing.hub_control import Stats
 
 WRITE_TOKEN = fake_token("JobsTestWrite")
@@ -187,6 +187,19 @@ def test_a_gpu_flavor_without_its_gpus_fails_with_the_cause(hub, prepared_run, t
         backend.collect(handle, run)
     assert "a100x4 has 4 GPUs but this container sees 0" in str(raised.value)
     assert "ended ERROR (Job failed with exit code: 1)" in str(raised.value)
+
+
+def test_lost_replies_and_429s_are_retried_without_a_second_job(hub, calls, prepared_run, tmp_path):
+    lines: list[str] = []
+    run = copy_run(prepared_run, tmp_path, "20261126-000012-retr")
+    hub.faults.add(Fault("job_run", kind="drop"))  # the job starts, its reply is lost
+    hub.faults.add(Fault("job_info", status=429, retry_after=0))
+    backend = HfJobsBackend(report=lines.append, policy=FAST)
+    handle = backend.start(run)
+    assert calls.jobs_started == {"dexter-ng": 1} and calls.calls["job_run"] == 1
+    assert any(line.startswith("retry 1/2 of start the HF Job") for line in lines), lines
+    backend.cancel(handle)  # polls first: the 429 is retried
+    assert any("HTTP 429" in line for line in lines) and backend.poll(handle).finished
 
 
 # -- remote runs ---------------------------------------------------------------------------

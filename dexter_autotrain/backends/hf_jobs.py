@@ -120,7 +120,7 @@ class HfJobsBackend:
             staging = stage(api, repo_id, run, files, self.report, self.policy)
             self.report(ceiling.line())
             job = with_retries(
-                lambda: _run_job(api, run, staging, ceiling, token),
+                lambda: _started(api, run, staging) or _run_job(api, run, staging, ceiling, token),
                 f"start the HF Job for {run.job}/{run.run_id}",
                 self.report,
                 self.policy,
@@ -248,6 +248,14 @@ def _run_job(api: HfApi, run: Run, staging: Staging, ceiling: CostCeiling, token
         labels={JOB_LABEL: run.job, RUN_LABEL: run.run_id},
         namespace=staging.repo_id.split("/")[0],
     )
+
+
+def _started(api: HfApi, run: Run, staging: Staging):
+    """The job an earlier try started for these staged inputs, if its reply was lost: starting
+    a job is not idempotent, so a retry looks first (a resumed run stages, and so starts,
+    anew)."""
+    listed = api.list_jobs(labels={RUN_LABEL: run.run_id}, namespace=staging.repo_id.split("/")[0])
+    return next((job for job in listed if staging.commit in (job.command or [])), None)
 
 
 def _tree_url(api: HfApi, staging: Staging) -> str:
