@@ -165,9 +165,8 @@ def _info(model: ServedModel, server: ls.LitServer, api: ModelAPI) -> dict[str, 
     }
 
 
-async def _error_response(request: Request, error: Exception) -> JSONResponse:
+async def _error_response(request: Request, error: HTTPException) -> JSONResponse:
     """Errors as the Hub's API gives them: `{"error": message}`."""
-    assert isinstance(error, HTTPException)
     return JSONResponse(
         {"error": str(error.detail)}, status_code=error.status_code, headers=error.headers
     )

@@ -84,7 +84,7 @@ def start_serve(
             env=env,
             start_new_session=True,
         )
-    url = _first_line(process, ready_timeout)
+    url = first_line(process, ready_timeout)
     if not url:
         ServeProcess(process, "", log).stop(5)
         tail = log.read_text(errors="replace")[-2000:]
@@ -92,7 +92,7 @@ def start_serve(
     return ServeProcess(process, url, log)
 
 
-def _first_line(process: subprocess.Popen, timeout: float) -> str:
+def first_line(process: subprocess.Popen, timeout: float) -> str:
     """The first line of the process's stdout, or "" if it exits or `timeout` passes."""
     assert process.stdout is not None
     deadline, line = time.monotonic() + timeout, b""

