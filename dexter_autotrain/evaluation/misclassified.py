@@ -39,7 +39,7 @@ def mistake_order(
 
 
 def _cell(path: str, mistake: Mistake, font: Any) -> Any:
-    """One thumbnail, fitted into a square on grey, with `true:` and `predicted:` beneath."""
+    """One thumbnail, fitted into a square on grey, with `true:` and `pred:` beneath."""
     from PIL import Image, ImageDraw, ImageOps
 
     cell = Image.new("RGB", (THUMBNAIL, THUMBNAIL + CAPTION_HEIGHT), "white")
@@ -47,12 +47,18 @@ def _cell(path: str, mistake: Mistake, font: Any) -> Any:
         thumbnail = ImageOps.pad(opened.convert("RGB"), (THUMBNAIL, THUMBNAIL), color="#d0d0d0")
     cell.paste(thumbnail, (0, 0))
     draw = ImageDraw.Draw(cell)
-    score = "" if mistake.confidence is None else f" {mistake.confidence:.2f}"
-    draw.text((3, THUMBNAIL + 3), f"true: {mistake.label}", font=font, fill="#1a7f37")
-    draw.text(
-        (3, THUMBNAIL + 18), f"predicted: {mistake.prediction}{score}", font=font, fill="#cf222e"
-    )
+    score = "" if mistake.confidence is None else f" ({mistake.confidence:.2f})"
+    true, predicted = f"true: {mistake.label}", f"pred: {mistake.prediction}{score}"
+    draw.text((3, THUMBNAIL + 3), _fit(draw, true, font), font=font, fill="#1a7f37")
+    draw.text((3, THUMBNAIL + 18), _fit(draw, predicted, font), font=font, fill="#cf222e")
     return cell
+
+
+def _fit(draw: Any, text: str, font: Any) -> str:
+    """`text`, cut short with an ellipsis where it would run past the thumbnail's width."""
+    while len(text) > 1 and draw.textlength(text, font=font) > THUMBNAIL - 6:
+        text = text[:-2] + "…"
+    return text
 
 
 def contact_sheet(paths: list[str], mistakes: list[Mistake], out: Path) -> None:
