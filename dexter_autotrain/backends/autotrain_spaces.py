@@ -1,0 +1,290 @@
+"""Train in an AutoTrain Space: AutoTrain's own Spaces backend, run from the runner.
+
+`start` fixes the Space's, the data repo's and the model repo's names, puts the base model
+where the Space can read it, and runs `autotrain --config` (space_launch.py), which pushes
+the data as a private dataset and creates the private Space with the token as a secret. The
+Space installs the latest AutoTrain, trains, pushes the model to a private repo, opens a
+"finished successfully" (or "failed") discussion on itself and pauses.
+
+`poll` reads the Space's runtime stage and, once it is paused, AutoTrain's discussion and the
+model repo; `logs` streams its build, then its run logs; `cancel` stops it; `collect`
+downloads the pushed model at a pinned commit. Afterwards `compute.cleanup` (`delete`,
+`pause`, `keep`) decides what happens to the Space and the data repo; the run's state
+(`autotrain_space`) names the Space, the data repo and the model repo either way.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dexter_autotrain.backends.base import Handle, Phase, Poll
+from dexter_autotrain.backends.local import scrub_tokens
+from dexter_autotrain.backends.space_launch import (
+    DEFAULT_HARDWARE,
+    SpaceNames,
+    hub_base_model,
+    launch,
+    launch_record,
+    space_config,
+    space_names,
+)
+from dexter_autotrain.errors import ToolError
+from dexter_autotrain.hub.auth import identity_of, require_token
+from dexter_autotrain.hub.failures import hub_failures
+from dexter_autotrain.hub.release import MODEL_FILES, MODEL_PATTERNS
+from dexter_autotrain.hub.retry import Report, RetryPolicy, reported_retries, with_retries
+from dexter_autotrain.runner_env import RunnerEnv, default_runner
+from dexter_autotrain.runs import Run
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+SUCCESS_TITLE = "Your training has finished successfully"
+FAILURE_TITLE = "Your training has failed"
+"""The titles of the discussions AutoTrain opens on its Space when training ends."""
+STAGES: dict[str, Phase] = {
+    "NO_APP_FILE": "starting",
+    "BUILDING": "starting",
+    "APP_STARTING": "starting",
+    "RUNNING_APP_STARTING": "starting",
+    "RUNNING": "running",
+    "RUNNING_BUILDING": "running",
+    "BUILD_ERROR": "failed",
+    "RUNTIME_ERROR": "failed",
+    "CONFIG_ERROR": "failed",
+}
+"""The Space's runtime stages whose phase the stage alone says; a paused, stopped or sleeping
+Space is judged by AutoTrain's discussion (see `_ended`)."""
+TRAINER_STATES = ("trainer_state.json", "checkpoint-*/trainer_state.json")
+"""AutoTrain's Space pushes its whole output folder: the trainer state lies in the checkpoint
+folders (the pipeline keeps the last one's beside the model)."""
+CAUSE_LINES = 12
+
+
+@dataclass
+class AutoTrainSpacesBackend:
+    """The `autotrain-spaces` backend (see the module docstring).
+
+    Attributes:
+        runner: the AutoTrain runner `autotrain --config` runs in.
+        report: one line per retry of a Hub call (default: stderr).
+        policy: retries of the Hub calls the client does not retry itself.
+    """
+
+    runner: RunnerEnv = field(default_factory=default_runner)
+    report: Report = field(default=lambda line: print(f"autotrain-spaces: {line}", file=sys.stderr))
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    name: str = "autotrain-spaces"
+
+    def start(self, run: Run) -> Handle:
+        """Start AutoTrain's Space for the run; the handle names the Space and its repos.
+
+        Raises:
+            HubAccessError: no token, or one that may not write to the namespace.
+            ToolError: the runner is missing, or AutoTrain could not start the Space.
+        """
+        spec = run.spec()
+        hardware = spec.compute.hardware or DEFAULT_HARDWARE
+        api, token = _client()
+        with self._calls(token, "whoami", "no Space was started"):
+            identity = identity_of(with_retries(api.whoami, "whoami", self.report, self.policy))
+        namespace = str(spec.hub.repo_id).split("/")[0] if spec.hub.repo_id else identity.user
+        identity.require_write(namespace)
+        names = space_names(run, namespace)
+        with self._calls(token, names.base_repo, "no Space was started"):
+            base, uploaded = hub_base_model(api, run, names, run.state()["base_model"])
+        record = launch_record(names, hardware, uploaded)
+        run.update(autotrain_space=record)  # named before anything can go wrong remotely
+        launch(self.runner, run, space_config(run, names, base, hardware), token)
+        return Handle(
+            self.name,
+            names.space,
+            {
+                "space": f"{api.endpoint}/spaces/{names.space}",
+                "data": f"{api.endpoint}/datasets/{names.data_repo}",
+                "model": f"{api.endpoint}/{names.model_repo}",
+            },
+            {
+                "namespace": namespace,
+                "project": names.project,
+                "hardware": hardware,
+                "cleanup": spec.compute.cleanup,
+                "base_model_repo": record["base_model_repo"],
+            },
+        )
+
+    def poll(self, handle: Handle) -> Poll:
+        """The Space's phase. A failed Space is cleaned up (per `compute.cleanup`) once its
+        cause is read."""
+        from huggingface_hub.errors import RepositoryNotFoundError
+
+        api, token = _client()
+        names = _names(handle)
+        with self._calls(token, names.space, "the Space itself is unaffected"):
+            try:
+                runtime = api.get_space_runtime(names.space)
+            except RepositoryNotFoundError:
+                return self._gone(api, names)
+            stage = runtime.stage
+            said = f": {runtime.raw['errorMessage']}" if runtime.raw.get("errorMessage") else ""
+            phase = STAGES.get(stage)
+            poll = Poll(phase, f"{stage}{said}") if phase else self._ended(api, names, stage)
+            if poll.phase == "failed":
+                poll = Poll("failed", poll.message + self._cause(handle))
+                self.clean_up(handle)
+        return poll
+
+    def logs(self, handle: Handle, follow: bool) -> Iterator[str]:
+        """The Space's build log, then its run log; with `follow`, until the Space stops."""
+        api, token = _client()
+        with self._calls(token, handle.id, "its logs are still on the Hub"):
+            for build in (True, False):
+                for event in api.fetch_space_logs(handle.id, build=build, follow=follow):
+                    yield from _lines(event, token)
+
+    def cancel(self, handle: Handle) -> None:
+        """Stop the Space (paused, or deleted with `compute.cleanup: delete`) and clean up."""
+        from huggingface_hub.errors import RepositoryNotFoundError
+
+        api, token = _client()
+        with (
+            self._calls(token, handle.id, "the Space may still be running"),
+            suppress(RepositoryNotFoundError),  # deleted already
+        ):
+            with_retries(
+                lambda: api.pause_space(handle.id), f"pause {handle.id}", self.report, self.policy
+            )
+        self.clean_up(handle)
+
+    def collect(self, handle: Handle, run: Run) -> None:
+        """Download the model AutoTrain pushed, at its current commit (pinned), into the
+        run's model folder; clean up; record where everything is (`autotrain_space`).
+
+        Raises:
+            ToolError: the Space did not finish successfully, or pushed no model.
+        """
+        poll = self.poll(handle)
+        if poll.phase != "completed":
+            raise ToolError(f"Space {handle.id} did not finish successfully: {poll.message}")
+        names = _names(handle)
+        commit = self._download(names, run)
+        config = json.loads((run.path / run.state()["model_dir"] / "config.json").read_text())
+        record = run.state().get("autotrain_space") or {}
+        run.update(
+            autotrain_space=record | {"model_commit": commit, "cleanup": self.clean_up(handle)},
+            training_frameworks={
+                "autotrain-advanced": "latest (installed by the Space)",
+                "transformers": config.get("transformers_version", "unknown"),
+            },
+        )
+
+    def clean_up(self, handle: Handle) -> dict[str, str]:
+        """Per `compute.cleanup`: `delete` deletes the Space, `pause` pauses it, `keep` leaves
+        it; the data repo (and an uploaded base model) are deleted unless `keep`. Safe to
+        repeat.
+
+        Returns:
+            What became of each repo, e.g. `{"space": "deleted", "data_repo": "deleted"}`.
+        """
+        policy = handle.details["cleanup"]
+        api, token = _client()
+        names = _names(handle)
+        done = {"space": "kept", "data_repo": "kept"}
+        with self._calls(token, handle.id, "delete the leftovers by hand"):
+            if policy == "delete":
+                api.delete_repo(names.space, repo_type="space", missing_ok=True)
+                done["space"] = "deleted"
+            elif policy == "pause" and api.repo_exists(names.space, repo_type="space"):
+                api.pause_space(names.space)
+                done["space"] = "paused"
+            if policy != "keep":
+                api.delete_repo(names.data_repo, repo_type="dataset", missing_ok=True)
+                if handle.details.get("base_model_repo"):
+                    api.delete_repo(handle.details["base_model_repo"], missing_ok=True)
+                done["data_repo"] = "deleted"
+        return done
+
+    def _ended(self, api: HfApi, names: SpaceNames, stage: str) -> Poll:
+        """A Space no longer running: AutoTrain's discussion says how training ended."""
+        titles = [d.title for d in api.get_repo_discussions(names.space, repo_type="space")]
+        if any(title.startswith(FAILURE_TITLE) for title in titles):
+            return Poll("failed", f"{stage}: AutoTrain reported that training failed")
+        if any(title.startswith(SUCCESS_TITLE) for title in titles):
+            if api.repo_exists(names.model_repo):
+                return Poll("completed", f"{stage}: trained; the model is in {names.model_repo}")
+            return Poll("failed", f"{stage}: AutoTrain reported success but pushed no model")
+        return Poll("cancelled", f"{stage} without AutoTrain's discussion: stopped by its owner")
+
+    def _gone(self, api: HfApi, names: SpaceNames) -> Poll:
+        """The Space was deleted (by `compute.cleanup`, or by hand)."""
+        if api.repo_exists(names.model_repo):
+            return Poll("completed", f"the Space is deleted; the model is in {names.model_repo}")
+        return Poll("failed", f"the Space {names.space} is deleted and no model was pushed")
+
+    def _cause(self, handle: Handle) -> str:
+        """The last lines of the run log (of the build log when the app never ran)."""
+        api, token = _client()
+        for build in (False, True):
+            events = api.fetch_space_logs(handle.id, build=build)
+            lines = [line for event in events for line in _lines(event, token)]
+            if lines:
+                return "\n" + "\n".join(lines[-CAUSE_LINES:])
+        return ""
+
+    def _download(self, names: SpaceNames, run: Run) -> str:
+        """The model repo at its head, pinned, into the run's model folder; its commit."""
+        from huggingface_hub import snapshot_download
+
+        api, token = _client()
+        model_dir = run.path / run.state()["model_dir"]
+        with (
+            tempfile.TemporaryDirectory(dir=run.path, prefix=".collect-") as scratch,
+            self._calls(token, names.model_repo, "the model stays in that repo"),
+        ):
+            commit = api.model_info(names.model_repo).sha
+            local = f"{scratch}/model"
+            snapshot_download(
+                names.model_repo,
+                revision=commit,
+                allow_patterns=[*MODEL_FILES, *MODEL_PATTERNS, *TRAINER_STATES],
+                local_dir=local,
+                token=token,
+                endpoint=api.endpoint,
+            )
+            shutil.rmtree(f"{local}/.cache", ignore_errors=True)
+            shutil.rmtree(model_dir, ignore_errors=True)
+            shutil.move(local, model_dir)
+        scrub_tokens(model_dir)
+        return commit
+
+    @contextmanager
+    def _calls(self, token: str, about: str, outcome: str) -> Iterator[None]:
+        """Hub calls: retries reported, failures as one line without the token."""
+        with reported_retries(self.report), hub_failures(token, about, outcome):
+            yield
+
+
+def _client() -> tuple[HfApi, str]:
+    from huggingface_hub import HfApi
+
+    token = require_token()
+    return HfApi(token=token), token
+
+
+def _names(handle: Handle) -> SpaceNames:
+    return SpaceNames(handle.details["namespace"], handle.details["project"])
+
+
+def _lines(event: str, token: str) -> Iterator[str]:
+    """A log event's lines (tqdm's carriage returns split too, blank ones left out), the
+    token masked should anything print it."""
+    for line in event.replace("\r", "\n").split("\n"):
+        if line.strip():
+            yield line.replace(token, "***") if token in line else line

@@ -1,0 +1,153 @@
+"""The autotrain-spaces backend against the Hub test server, whose Spaces run for real:
+AutoTrain's own `autotrain --config` (in the runner) pushes the data and creates the Space,
+the Space runs `autotrain api` (the runner standing in for the latest AutoTrain), trains,
+pushes the model, opens its discussion and pauses itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import JOBS, fake_token, run_cli
+
+from dexter_autotrain.backends.autotrain_spaces import AutoTrainSpacesBackend
+from dexter_autotrain.backends.base import Handle
+from dexter_autotrain.errors import ToolError
+from dexter_autotrain.hub.retry import RetryPolicy
+from dexter_autotrain.runner_env import default_runner
+from dexter_autotrain.runs import Run
+from dexter_autotrain.testing import Accounts, HubServer, TokenGrant, patched_client
+
+WRITE_TOKEN = fake_token("SpacesTestWrite")
+NS = "dexter-ng"
+FAST = RetryPolicy(attempts=3, base_wait=0.1, max_wait=0.2)
+pytestmark = pytest.mark.skipif(
+    not default_runner().is_installed(), reason="the AutoTrain runner is not installed"
+)
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+    accounts = Accounts(
+        {WRITE_TOKEN: TokenGrant("dexter-test", "write")}, {NS: frozenset({"dexter-test"})}
+    )
+    home = tmp_path_factory.mktemp("hf-home")
+    with HubServer(accounts=accounts) as server, patched_client(server.client_env(home, WRITE_TOKEN)):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def smoke(hub: HubServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
+    """`submit --smoke --backend autotrain-spaces`, once: the end-to-end run the other tests
+    copy their prepared inputs from."""
+    root = tmp_path_factory.mktemp("spaces")
+    result = run_cli(
+        "submit", "--smoke", JOBS / "narrative.yaml", "--backend", "autotrain-spaces",
+        "--runs-dir", root / "runs", "--cards-dir", root / "cards", "--json",
+        cwd=root, env=hub.client_env(root / "hf-home", WRITE_TOKEN),
+    )  # fmt: skip
+    assert result.code == 0, (result.stdout + result.stderr)[-4000:]
+    return result, Path(json.loads(result.stdout)["run"])
+
+
+def grep_tree(root: Path, needle: str) -> list[str]:
+    return [str(p) for p in root.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]
+
+
+def copy_run(prepared: Path, tmp_path: Path, run_id: str, **compute: str) -> Run:
+    """The smoke run's inputs under a new id, its model and handle gone, with `compute`."""
+    target = tmp_path / "runs" / "narrative" / run_id
+    shutil.copytree(prepared, target, ignore=shutil.ignore_patterns("narrative", "logs"))
+    spec = yaml.safe_load((target / "spec.yaml").read_text())
+    spec["compute"] |= compute
+    (target / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    run = Run(target.resolve())
+    run.update(run_id=run_id, base_model=str(target / "base-model"), training_handle=None)
+    return run
+
+
+def wait_finished(backend: AutoTrainSpacesBackend, handle: Handle, limit: float = 240) -> str:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        poll = backend.poll(handle)
+        if poll.finished:
+            return poll.phase
+        time.sleep(0.5)
+    raise AssertionError(f"Space {handle.id} still {poll.phase} after {limit} s")
+
+
+def test_submit_smoke_on_autotrain_spaces_end_to_end(hub: HubServer, smoke) -> None:
+    """Trained in the Space, followed, collected at a pinned commit, evaluated and carded
+    here; the Space and the data repo deleted (compute.cleanup's default), the model repo
+    kept and named in the run's record, with the AutoTrain that trained."""
+    from huggingface_hub import HfApi
+
+    result, run = smoke
+    assert "train: started on autotrain-spaces: dexter-ng/autotrain-narrative-" in result.stderr
+    assert "epoch" in result.stderr
+    assert hub.stats.spaces_started[NS] >= 1
+    state = json.loads((run / "state.json").read_text())
+    assert state["state"] == "carded"
+    record = state["autotrain_space"]
+    assert record["space"] == state["training_handle"]["id"]
+    assert record["cleanup"] == {"space": "deleted", "data_repo": "deleted"}
+    assert "latest autotrain-advanced" in record["autotrain"]
+    api = HfApi()
+    assert not api.repo_exists(record["space"], repo_type="space")
+    assert not api.repo_exists(record["data_repo"], repo_type="dataset")
+    assert not api.repo_exists(record["base_model_repo"])  # the smoke run's tiny model
+    assert api.model_info(record["model_repo"]).private
+    assert api.model_info(record["model_repo"]).sha == record["model_commit"]
+    model = run / "narrative"
+    assert {"config.json", "model.safetensors", "trainer_state.json"} <= {
+        p.name for p in model.iterdir()
+    }
+    log = (run / "logs/training.log").read_text()
+    assert "{'loss'" in log or "'eval_loss'" in log
+    assert (run / "README.md").is_file() and (run / "evaluation.json").is_file()
+    assert WRITE_TOKEN not in result.stdout + result.stderr and grep_tree(run, WRITE_TOKEN) == []
+
+
+def test_a_failing_space_shows_its_cause_and_keeps_the_token_a_secret(hub, smoke, tmp_path):
+    """A base model without weights: the Space's training fails, AutoTrain opens its
+    "failed" discussion and pauses; the poll says so with the Space's last log lines. With
+    `cleanup: keep` the Space stays, and the token is among its secrets, never a variable."""
+    from huggingface_hub import HfApi
+
+    run = copy_run(smoke[1], tmp_path, "20261126-000001-fail", cleanup="keep")
+    (run.path / "base-model/model.safetensors").unlink()
+    backend = AutoTrainSpacesBackend(policy=FAST)
+    handle = backend.start(run)
+    assert wait_finished(backend, handle) == "failed"
+    message = backend.poll(handle).message
+    assert "AutoTrain reported that training failed" in message
+    assert "model.safetensors" in message or "pytorch_model.bin" in message
+    with pytest.raises(ToolError, match="did not finish successfully"):
+        backend.collect(handle, run)
+    api = HfApi()
+    assert api.get_space_runtime(handle.id).stage == "PAUSED"
+    assert "HF_TOKEN" in api.get_space_secrets(handle.id)
+    variables = api.get_space_variables(handle.id)
+    assert WRITE_TOKEN not in json.dumps({k: v.value for k, v in variables.items()})
+    logs = "\n".join(backend.logs(handle, follow=False))
+    assert WRITE_TOKEN not in logs + message + json.dumps(handle.to_dict())
+    assert grep_tree(run.path, WRITE_TOKEN) == []
+
+
+def test_cancel_pauses_the_space_and_deletes_its_data(hub, smoke, tmp_path) -> None:
+    from huggingface_hub import HfApi
+
+    run = copy_run(smoke[1], tmp_path, "20261126-000002-canc", cleanup="pause")
+    backend = AutoTrainSpacesBackend(policy=FAST)
+    handle = backend.start(run)
+    backend.cancel(handle)
+    assert wait_finished(backend, handle, limit=30) == "cancelled"
+    api = HfApi()
+    assert api.get_space_runtime(handle.id).stage == "PAUSED"
+    assert not api.repo_exists(run.state()["autotrain_space"]["data_repo"], repo_type="dataset")
+    assert not api.repo_exists(run.state()["autotrain_space"]["model_repo"])
