@@ -7,20 +7,20 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from dexter_autotrain.client.retry import RetryPolicy, failure, retry_delay
+from dexter_autotrain.client.retry import Attempts, failures
 from dexter_autotrain.client.tasks import (
     ACTORS,
     MEMES,
     NARRATIVES,
-    Endpoints,
     ImageInput,
+    Settings,
     Task,
     batches,
 )
 from dexter_autotrain.client.types import Actor, MemePrediction, NarrativePrediction
 
 
-class AsyncDexterClient:
+class AsyncDexterClient(Settings):
     """Calls Dexter's models without blocking the event loop; the same arguments, methods,
     batches, retries and errors as `DexterClient`. Close it (or use `async with`) to release
     its connections.
@@ -34,17 +34,8 @@ class AsyncDexterClient:
         ```
     """
 
-    def __init__(
-        self,
-        endpoints: Endpoints,
-        token: str | None = None,
-        timeout: float = 30.0,
-        batch_size: int = 16,
-        retry: RetryPolicy | None = None,
-    ):
-        self.endpoints, self.batch_size = endpoints, batch_size
-        self.retry = retry or RetryPolicy()
-        self._token, self._timeout = token, timeout
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self._clients: dict[str, Any] = {}
 
     async def __aenter__(self) -> AsyncDexterClient:
@@ -77,7 +68,7 @@ class AsyncDexterClient:
         url = self.endpoints.url(task)
         if url not in self._clients:
             self._clients[url] = AsyncInferenceClient(
-                base_url=url, token=self._token, timeout=self._timeout
+                base_url=url, token=self.token, timeout=self.timeout
             )
         method = getattr(self._clients[url], task.method)
         results: list[Any] = []
@@ -87,16 +78,9 @@ class AsyncDexterClient:
         return results
 
     async def _call(self, url: str, method: Any, item: Any) -> Any:
-        import httpx2
-        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
-
-        waited, attempt = 0.0, 0
+        attempts, caught = Attempts(url, self.retry), failures()
         while True:
             try:
                 return await method(item)
-            except (HfHubHTTPError, InferenceTimeoutError, httpx2.TransportError) as error:
-                delay = retry_delay(error, attempt, waited, self.retry)
-                if delay is None:
-                    raise failure(error, url, waited) from error
-            await asyncio.sleep(delay)
-            waited, attempt = waited + delay, attempt + 1
+            except caught as error:
+                await asyncio.sleep(attempts.after(error))

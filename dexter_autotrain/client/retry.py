@@ -37,6 +37,30 @@ class RetryPolicy:
     max_delay: float = 15.0
 
 
+def failures() -> tuple[type[Exception], ...]:
+    """What a failed call raises: an HTTP error status, a timeout, or no connection."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
+
+    return (HfHubHTTPError, InferenceTimeoutError, httpx2.TransportError)
+
+
+class Attempts:
+    """The tries of one call: `after(error)` gives the seconds to wait before the next try,
+    or raises the error to give up with."""
+
+    def __init__(self, url: str, policy: RetryPolicy):
+        self.url, self.policy = url, policy
+        self.waited, self.count = 0.0, 0
+
+    def after(self, error: Exception) -> float:
+        delay = retry_delay(error, self.count, self.waited, self.policy)
+        if delay is None:
+            raise failure(error, self.url, self.waited) from error
+        self.waited, self.count = self.waited + delay, self.count + 1
+        return delay
+
+
 def retry_delay(error: Exception, attempt: int, waited: float, policy: RetryPolicy) -> float | None:
     """Seconds to wait before retrying after `error` (the `attempt`-th failure, 0-based,
     `waited` seconds waited so far), or None when it is not to be retried."""

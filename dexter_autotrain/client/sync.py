@@ -7,20 +7,20 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from dexter_autotrain.client.retry import RetryPolicy, failure, retry_delay
+from dexter_autotrain.client.retry import Attempts, failures
 from dexter_autotrain.client.tasks import (
     ACTORS,
     MEMES,
     NARRATIVES,
-    Endpoints,
     ImageInput,
+    Settings,
     Task,
     batches,
 )
 from dexter_autotrain.client.types import Actor, MemePrediction, NarrativePrediction
 
 
-class DexterClient:
+class DexterClient(Settings):
     """Calls Dexter's models, served by `dexter-auto serve` or an Inference Endpoint alike.
 
     Each input is one request, as Inference Endpoints take them; a list is sent in batches
@@ -40,20 +40,6 @@ class DexterClient:
         'economy'
         ```
     """
-
-    def __init__(
-        self,
-        endpoints: Endpoints,
-        token: str | None = None,
-        timeout: float = 30.0,
-        batch_size: int = 16,
-        retry: RetryPolicy | None = None,
-    ):
-        from huggingface_hub import InferenceClient
-
-        self.endpoints, self.batch_size = endpoints, batch_size
-        self.retry = retry or RetryPolicy()
-        self._make = lambda url: InferenceClient(base_url=url, token=token, timeout=timeout)
 
     def classify_narratives(self, texts: Sequence[str]) -> list[NarrativePrediction]:
         """The narrative of each text.
@@ -83,8 +69,10 @@ class DexterClient:
         return self._run(MEMES, images)
 
     def _run(self, task: Task, items: Sequence[Any]) -> list[Any]:
+        from huggingface_hub import InferenceClient
+
         url = self.endpoints.url(task)
-        client = self._make(url)
+        client = InferenceClient(base_url=url, token=self.token, timeout=self.timeout)
         method = getattr(client, task.method)
         results: list[Any] = []
         with ThreadPoolExecutor(max_workers=self.batch_size) as pool:
@@ -96,16 +84,9 @@ class DexterClient:
         return results
 
     def _call(self, url: str, method: Any, item: Any) -> Any:
-        import httpx2
-        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
-
-        waited, attempt = 0.0, 0
+        attempts, caught = Attempts(url, self.retry), failures()
         while True:
             try:
                 return method(item)
-            except (HfHubHTTPError, InferenceTimeoutError, httpx2.TransportError) as error:
-                delay = retry_delay(error, attempt, waited, self.retry)
-                if delay is None:
-                    raise failure(error, url, waited) from error
-            time.sleep(delay)
-            waited, attempt = waited + delay, attempt + 1
+            except caught as error:
+                time.sleep(attempts.after(error))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dexter_autotrain.client.retry import RetryPolicy
 from dexter_autotrain.client.types import NotConfigured, actors, meme, narrative
 
 ImageInput = bytes | Path | str
@@ -48,6 +49,21 @@ class Endpoints:
         if not url:
             raise NotConfigured(f"no URL for the {task.endpoint} model: pass {task.endpoint}=URL")
         return url.rstrip("/")
+
+
+class Settings:
+    """What both clients are configured with; see `DexterClient` for the arguments."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        token: str | None = None,
+        timeout: float = 30.0,
+        batch_size: int = 16,
+        retry: RetryPolicy | None = None,
+    ):
+        self.endpoints, self.token, self.timeout = endpoints, token, timeout
+        self.batch_size, self.retry = batch_size, retry or RetryPolicy()
 
 
 def batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -7,18 +7,23 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class NarrativePrediction:
-    """The narrative a text is classified as.
+class Prediction:
+    """A classification: the best class, its probability, and every class returned.
 
     Attributes:
-        label: the most likely narrative.
+        label: the most likely class.
         score: its probability.
-        scores: every narrative the endpoint returned and its probability.
+        scores: every class the endpoint returned and its probability.
     """
 
     label: str
     score: float
     scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NarrativePrediction(Prediction):
+    """The narrative a text is classified as (the narrative model's classes)."""
 
 
 @dataclass(frozen=True)
@@ -41,18 +46,8 @@ class Actor:
 
 
 @dataclass(frozen=True)
-class MemePrediction:
-    """What an image is: `meme`, `photo` or `screenshot` (the model's classes).
-
-    Attributes:
-        label: the most likely class.
-        score: its probability.
-        scores: every class the endpoint returned and its probability.
-    """
-
-    label: str
-    score: float
-    scores: dict[str, float] = field(default_factory=dict)
+class MemePrediction(Prediction):
+    """What an image is: `meme`, `photo` or `screenshot` (the meme model's classes)."""
 
 
 class InferenceFailed(Exception):
