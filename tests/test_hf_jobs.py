@@ -363,3 +363,25 @@ def test_a_killed_submit_is_resumed_without_a_second_job(hub, calls, tmp_path) -
     assert "re-attached to hf-jobs job" in resumed.stderr
     assert json.loads(resumed.stdout)["state"] == "carded" and calls.jobs_started["dexter-ng"] == 1
     assert (run.path / "narrative/model.safetensors").is_file()
+
+
+def test_ctrl_c_without_a_terminal_cancels_the_job(hub, tmp_path) -> None:
+    from huggingface_hub import HfApi
+
+    env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
+    runs = tmp_path / "runs"
+    submit = subprocess.Popen(
+        [str(DEXTER_AUTO), "submit", "--smoke", "--backend", "hf-jobs",
+         str(JOBS / "narrative.yaml"), "--runs-dir", str(runs)],
+        cwd=tmp_path, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while (run := training_run(runs)) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    submit.send_signal(signal.SIGINT)
+    _, stderr = submit.communicate(timeout=60)
+    assert run is not None and submit.returncode == 130, stderr
+    job_id = run.state()["training_handle"]["id"]
+    assert HfApi().inspect_job(job_id=job_id, namespace="dexter-ng").status.stage == "CANCELED"
+    assert run.state()["state"] == "cancelled" and WRITE_TOKEN not in stderr
