@@ -70,11 +70,16 @@ class ModelAPI(ls.LitAPI):
         self.model, self.options = model, options
 
     def setup(self, device: str) -> None:
+        import signal
+
         import torch
 
         from dexter_autotrain.serve.engine import Engine
         from dexter_autotrain.serve.prediction_log import PredictionLog
 
+        # Ctrl-C signals the whole group: the main process stops the workers once the
+        # requests in flight are answered (see `process.run_server`)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if device == "cpu":  # workers share the cores instead of each taking them all
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // self.options.workers))
         self.engine = Engine(self.model)

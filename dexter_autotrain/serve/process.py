@@ -6,8 +6,8 @@
   stderr: stdout's descriptor is pointed at stderr before any process is started.
 - Binding beyond loopback needs a bearer token (`DEXTER_SERVE_TOKEN`); a token set in the
   environment is required on loopback too.
-- SIGTERM and SIGINT stop the server gracefully: LitServe lets the API servers finish the
-  requests in flight, then stops the workers.
+- SIGTERM and SIGINT (to this process, or Ctrl-C to its group) stop the server gracefully:
+  LitServe lets the API servers answer the requests in flight, then stops the workers.
 """
 
 from __future__ import annotations
@@ -62,6 +62,11 @@ def url_of(host: str, port: int) -> str:
 def run_server(server: Any, model: ServedModel, host: str, port: int) -> None:
     """Run `server` (a built LitServer) until SIGTERM or SIGINT; the URL goes to stdout.
 
+    LitServer.run() runs in a thread, so that this process's main thread is free to take the
+    signals. Ctrl-C in a terminal signals the whole process group: the workers ignore it
+    (`ModelAPI.setup`), the API servers stop taking requests and answer those in flight,
+    and this process then shuts them all down in order.
+
     Raises:
         [`ToolError`]: a worker failed to load the model.
     """
@@ -69,18 +74,36 @@ def run_server(server: Any, model: ServedModel, host: str, port: int) -> None:
     os.dup2(2, 1)  # from here on, stdout carries the URL line only
     url = url_of(host, port)
     threading.Thread(target=_announce, args=(url, stdout), daemon=True).start()
-    _stop_on_signals(server)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    failed: list[BaseException] = []
+    running = threading.Thread(target=_run, args=(server, host, port, failed), name="litserve")
+    running.start()
+    try:
+        while running.is_alive() and not stop.wait(0.2):
+            pass
+        while running.is_alive():  # asked to stop: once LitServe can be told, tell it
+            event = getattr(server, "_shutdown_event", None)
+            if event is not None:
+                event.set()
+            running.join(0.2)
+    finally:
+        os.close(stdout)
+    if failed:  # LitServe: "One or more workers failed to start"
+        for worker in getattr(server, "inference_workers", []):
+            worker.terminate()
+        raise ToolError(f"{model.path}: the model could not be served ({failed[0]})")
+
+
+def _run(server: Any, host: str, port: int, failed: list[BaseException]) -> None:
     try:
         server.run(
             host=host, port=port, log_level="warning", generate_client_file=False,
             access_log=False,
         )  # fmt: skip
-    except RuntimeError as error:  # LitServe: "One or more workers failed to start"
-        for worker in getattr(server, "inference_workers", []):
-            worker.terminate()
-        raise ToolError(f"{model.path}: the model could not be served ({error})") from None
-    finally:
-        os.close(stdout)
+    except RuntimeError as error:
+        failed.append(error)
 
 
 def _announce(url: str, stdout: int) -> None:
@@ -94,17 +117,3 @@ def _announce(url: str, stdout: int) -> None:
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.05)
-
-
-def _stop_on_signals(server: Any) -> None:
-    """SIGTERM and SIGINT set LitServe's shutdown event (from a thread: a manager proxy is
-    not safe to call inside a signal handler); before it exists, they interrupt startup."""
-
-    def stop(signum: int, frame: Any) -> None:
-        event = getattr(server, "_shutdown_event", None)
-        if event is None:
-            raise KeyboardInterrupt
-        threading.Thread(target=event.set, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
