@@ -148,6 +148,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "run_id": state["run_id"],
         "hub_tag": None if state.get("smoke") else release_tag(spec, state),  # never published
         "forced_reason": (state.get("forced") or {}).get("reason"),
+        "deployed": state.get("deployed"),  # where `deploy` serves it (endpoint or local)
         "smoke": bool(state.get("smoke")),
         "git_commit": (state.get("git") or {}).get("commit"),
         "spec_source": spec_source(state.get("git")),
