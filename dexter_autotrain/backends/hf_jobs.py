@@ -147,9 +147,11 @@ class HfJobsBackend:
         return Poll(PHASES.get(job.status.stage, "running"), message)
 
     def logs(self, handle: Handle, follow: bool) -> Iterator[str]:
-        """The job's log lines from the start; with `follow`, until the job ends."""
+        """The job's log lines from the start; with `follow`, until the job ends. (The client
+        retries a broken stream itself; its retry reports are left alone here, as a follower
+        runs in a thread beside the polling, and the logger is process-wide.)"""
         api, token = _client()
-        with self._calls(token, f"HF Job {handle.id}", "its logs are still on the Hub"):
+        with hub_failures(token, f"HF Job {handle.id}", "its logs are still on the Hub"):
             for line in api.fetch_job_logs(
                 job_id=handle.id, namespace=handle.details["namespace"], follow=follow
             ):
