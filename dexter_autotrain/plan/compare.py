@@ -4,14 +4,14 @@ AutoTrain config, the data, the run and its cost, and the card."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.plan.card_preview import card_text
-from dexter_autotrain.plan.cost import PriceList, estimate, price_list
+from dexter_autotrain.plan.cost import estimate, price_list
 from dexter_autotrain.plan.data_changes import data_changes, sources
 from dexter_autotrain.plan.git_tree import BaseSide, changed_files
 from dexter_autotrain.plan.published import card_numbers
@@ -26,12 +26,11 @@ TEMPLATES_FOLDER = "templates"
 @dataclass(frozen=True)
 class Sides:
     """What every job's comparison shares: the repository, the base, whether any shared card
-    template changed, the prices and the token (read once; never printed)."""
+    template changed, and the token (read once; never printed)."""
 
     repo: Path
     base: BaseSide
     templates_changed: bool
-    prices: PriceList
     token: str | None
 
 
@@ -52,10 +51,16 @@ def make_plan(repo: Path, base: BaseSide, token: str | None) -> Plan:
         ['jobs/narrative.yaml']
     """
     old, new = load_side(base.root), load_side(repo)
-    prices = price_list([version.loaded.spec for version in new.values() if version.loaded])
     changed = bool(changed_files(repo, base.commit, TEMPLATES_FOLDER))
-    sides = Sides(repo, base, changed, prices, token)
+    sides = Sides(repo, base, changed, token)
     jobs = [compare_job(key, old.get(key), new.get(key), sides) for key in sorted(old | new)]
+    specs = {key: version.loaded.spec for key, version in new.items() if version.loaded}
+    to_run = [job for job in jobs if job.status in ("added", "changed")]
+    prices = price_list([specs[job.path] for job in to_run])  # the Hub only when it matters
+    jobs = [
+        replace(job, run=estimate(specs[job.path], prices)) if job in to_run else job
+        for job in jobs
+    ]
     return Plan(base.ref, base.commit, prices.source, jobs)
 
 
@@ -94,8 +99,7 @@ def compare_job(key: str, old: JobVersion | None, new: JobVersion | None, sides:
         spec_diff,
         config_diff,
         data,
-        estimate(new.loaded.spec, sides.prices),
-        card,
+        card=card,
     )
 
 

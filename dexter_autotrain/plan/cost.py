@@ -53,7 +53,8 @@ class RunEstimate:
 
 
 def price_list(specs: list[JobSpec]) -> PriceList:
-    """The Hub's live prices when a job runs remotely and the Hub answers, else the table.
+    """The Hub's live prices when one of `specs` runs remotely and the Hub answers, else the
+    shipped table.
 
     Example:
         >>> price_list([load_spec("jobs/memes.yaml").spec]).source
