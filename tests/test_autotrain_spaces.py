@@ -17,7 +17,7 @@ from conftest import JOBS, fake_token, run_cli
 
 from dexter_autotrain.backends.autotrain_spaces import AutoTrainSpacesBackend
 from dexter_autotrain.backends.base import Handle
-from dexter_autotrain.errors import ToolError
+from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.hub.retry import RetryPolicy
 from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.runs import Run
@@ -37,7 +37,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         {WRITE_TOKEN: TokenGrant("dexter-test", "write")}, {NS: frozenset({"dexter-test"})}
     )
     home = tmp_path_factory.mktemp("hf-home")
-    with HubServer(accounts=accounts) as server, patched_client(server.client_env(home, WRITE_TOKEN)):
+    with (
+        HubServer(accounts=accounts) as server,
+        patched_client(server.client_env(home, WRITE_TOKEN)),
+    ):
         yield server
 
 
@@ -67,7 +70,7 @@ def copy_run(prepared: Path, tmp_path: Path, run_id: str, **compute: str) -> Run
     spec["compute"] |= compute
     (target / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     run = Run(target.resolve())
-    run.update(run_id=run_id, base_model=str(target / "base-model"), training_handle=None)
+    run.update(run_id=run_id, base_model=str(target / "base-model"), training_handle=None, autotrain_space=None)
     return run
 
 
@@ -151,3 +154,11 @@ def test_cancel_pauses_the_space_and_deletes_its_data(hub, smoke, tmp_path) -> N
     assert api.get_space_runtime(handle.id).stage == "PAUSED"
     assert not api.repo_exists(run.state()["autotrain_space"]["data_repo"], repo_type="dataset")
     assert not api.repo_exists(run.state()["autotrain_space"]["model_repo"])
+
+
+def test_hardware_that_is_no_space_hardware_starts_nothing(hub, smoke, tmp_path) -> None:
+    run = copy_run(smoke[1], tmp_path, "20261126-000003-hard", hardware="a100x4")
+    started = dict(hub.stats.spaces_started)
+    with pytest.raises(UserError, match="`a100x4` is not autotrain-spaces hardware"):
+        AutoTrainSpacesBackend(policy=FAST).start(run)
+    assert hub.stats.spaces_started == started and run.state()["autotrain_space"] is None

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING
 from dexter_autotrain.backends.base import Handle, Phase, Poll
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.backends.space_launch import (
-    DEFAULT_HARDWARE,
     SpaceNames,
     hub_base_model,
     launch,
     launch_record,
     space_config,
+    space_hardware,
     space_names,
 )
 from dexter_autotrain.errors import ToolError
@@ -91,7 +91,7 @@ class AutoTrainSpacesBackend:
             ToolError: the runner is missing, or AutoTrain could not start the Space.
         """
         spec = run.spec()
-        hardware = spec.compute.hardware or DEFAULT_HARDWARE
+        hardware = space_hardware(run)
         api, token = _client()
         with self._calls(token, "whoami", "no Space was started"):
             identity = identity_of(with_retries(api.whoami, "whoami", self.report, self.policy))

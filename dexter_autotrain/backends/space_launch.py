@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from dexter_autotrain.errors import ToolError
+from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.render import CONFIG_FILE_NAME, PREPARED_DATA_DIR
 from dexter_autotrain.runner_env import RunnerEnv
 from dexter_autotrain.runs import Run
+from dexter_autotrain.spec.rules import SPACES_HARDWARE, did_you_mean
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -72,6 +73,26 @@ class SpaceNames:
     def base_repo(self) -> str:
         """Where a local base model is uploaded for the Space to read."""
         return f"{self.namespace}/{self.project}-base"
+
+
+def space_hardware(run: Run) -> str:
+    """`compute.hardware` (unset: `cpu-basic`), checked against the Spaces hardware AutoTrain
+    knows (`submit --backend autotrain-spaces` may pick up an HF Jobs flavor).
+
+    Raises:
+        UserError: not Spaces hardware; nothing was started.
+
+    Example:
+        >>> space_hardware(run)  # doctest: +SKIP
+        't4-small'
+    """
+    hardware = run.spec().compute.hardware or DEFAULT_HARDWARE
+    if hardware not in SPACES_HARDWARE:
+        raise UserError(
+            f"compute.hardware: `{hardware}` is not autotrain-spaces hardware "
+            f"({did_you_mean(hardware, SPACES_HARDWARE)})"
+        )
+    return hardware
 
 
 def space_names(run: Run, namespace: str) -> SpaceNames:
