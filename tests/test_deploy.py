@@ -204,8 +204,53 @@ def test_submit_deploys_after_publishing(hub, smoke_run, tmp_path) -> None:
     endpoint("narrative-submitted").delete()
 
 
+def local_run(smoke_run: Path, tmp_path: Path, run_id: str) -> Path:
+    """A copy of the smoke run whose spec deploys it with `dexter-auto serve` (the default)."""
+    run = endpoint_run(smoke_run, tmp_path, run_id, "unused", target="local")
+    return run
+
+
+def test_a_local_deployment_serves_the_model_folder(hub, smoke_run, tmp_path) -> None:
+    from dexter_autotrain.hub.local_deploy import alive, stop_local
+
+    run = local_run(smoke_run, tmp_path, "20261126-000008-1111")
+    try:
+        served = deployed(deploy(hub, run))  # not published: the run's model folder
+        assert (served["target"], served["status"], served["revision"]) == (
+            "local",
+            "running",
+            None,
+        )
+        assert served["parity"] == {"compared": 12, "matching": 12, "share": 1.0} and alive(served)
+        assert deployed(deploy(hub, run))["changed"] is False
+        paused = deployed(deploy(hub, run, "--pause"))
+        assert paused["status"] == "paused" and not alive(served)
+        resumed = deployed(deploy(hub, run, "--resume"))
+        assert resumed["status"] == "running" and alive(resumed)
+        assert deployed(deploy(hub, run, "--delete")) is None and not alive(resumed)
+        assert json.loads((run / "state.json").read_text())["state"] == "carded"
+    finally:
+        stop_local(json.loads((run / "state.json").read_text()).get("deployed") or {})
+
+
+def test_a_local_deployment_of_a_published_run_serves_its_commit(hub, smoke_run, tmp_path) -> None:
+    import httpx2
+
+    from dexter_autotrain.hub.local_deploy import stop_local
+
+    run = local_run(smoke_run, tmp_path, "20261126-000009-2222")
+    commit = published(hub, run)
+    try:
+        served = deployed(deploy(hub, run))
+        assert served["revision"] == commit and served["parity"]["share"] == 1.0
+        info = httpx2.get(f"{served['url']}/info").json()  # what serve says it serves
+        assert info["revision"] == commit
+    finally:
+        stop_local(json.loads((run / "state.json").read_text()).get("deployed") or {})
+
+
 def test_the_token_never_shows(hub, tmp_path_factory) -> None:
-    assert len(OUTPUTS) > 10
+    assert OUTPUTS  # the commands this module ran
     for output in OUTPUTS:
         assert WRITE_TOKEN not in output.stdout + output.stderr
     roots = [hub.data_dir, tmp_path_factory.getbasetemp()]
