@@ -77,13 +77,15 @@ def test_plan_json_reports_each_job(tmp_path):
     added = jobs["jobs/narrative-v2.yaml"]
     assert added["card"]["numbers"].startswith("not yet evaluated")
     assert "# dexter-ng/narrative-v2" in added["card"]["text"]
-    assert added["run"] == {
+    assert added["run"] | {"deploy": None} == {
         "backend": "local",
         "hardware": "local",
         "timeout": "2h",
         "max_usd": 0.0,
         "usd_per_hour": None,
         "note": "no Hub charge",
+        "publish": "dexter-ng/narrative-v2@main",
+        "deploy": None,
     }
     [problem] = jobs["jobs/broken.yaml"]["problems"]
     assert (problem["file"], problem["line"], problem["field"]) == (

@@ -42,6 +42,8 @@ class RunEstimate:
         max_usd: the flavor's price for the whole budget; 0 for local; None when unknown.
         usd_per_hour: the flavor's price, None for local or unknown.
         note: why a price is missing, or what it covers.
+        publish: `repo_id@branch` a passing run is published to (None: not published).
+        deploy: where it is then deployed (`endpoint`, `local`; None: not deployed).
     """
 
     backend: str
@@ -50,6 +52,8 @@ class RunEstimate:
     max_usd: float | None
     usd_per_hour: float | None
     note: str
+    publish: str | None = None
+    deploy: str | None = None
 
 
 def price_list(specs: list[JobSpec]) -> PriceList:
@@ -88,17 +92,23 @@ def shipped_prices(why: str = "") -> PriceList:
 
 
 def estimate(spec: JobSpec, prices: PriceList) -> RunEstimate:
-    """The run `spec` asks for, priced from `prices`."""
-    compute = spec.compute
+    """The run `spec` asks for, priced from `prices`, and where it is released."""
+    compute, hub = spec.compute, spec.hub
+    publish = f"{hub.repo_id}@{hub.branch}" if hub.repo_id else None
+    release = {
+        "publish": publish,
+        "deploy": spec.deploy.target if publish and spec.deploy.enabled else None,
+    }
     if compute.backend not in REMOTE_BACKENDS:
-        return RunEstimate(compute.backend, "local", compute.timeout, 0.0, None, "no Hub charge")
+        return RunEstimate(
+            compute.backend, "local", compute.timeout, 0.0, None, "no Hub charge", **release
+        )
     try:
         flavor = choose_flavor(prices.flavors, compute.hardware)
     except UserError as error:
         note = error.problems[0].message
-        return RunEstimate(
-            compute.backend, str(compute.hardware), compute.timeout, None, None, note
-        )
+        hardware = str(compute.hardware)
+        return RunEstimate(compute.backend, hardware, compute.timeout, None, None, note, **release)
     ceiling = CostCeiling(flavor, compute.timeout)
     note = "Spaces bill like Jobs" if compute.backend == "autotrain-spaces" else ""
     return RunEstimate(
@@ -108,4 +118,5 @@ def estimate(spec: JobSpec, prices: PriceList) -> RunEstimate:
         round(ceiling.max_usd, 2),
         round(flavor.usd_per_second * 3600, 4),
         note,
+        **release,
     )

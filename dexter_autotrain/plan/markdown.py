@@ -98,7 +98,11 @@ def _run(run: RunEstimate) -> str:
     text = f"`{run.backend}` on `{run.hardware}`, time budget {run.timeout}, at most {_cost(run)}"
     if run.usd_per_hour is not None:
         text += f" (${run.usd_per_hour:.2f}/h for the whole budget)"
-    return f"{text}; {run.note}" if run.note else text
+    text = f"{text}; {run.note}" if run.note else text
+    if run.publish:
+        text += f"; if its gates pass, published to `{run.publish}`"
+        text += f" and deployed ({run.deploy})" if run.deploy else ""
+    return text
 
 
 def _cost(run: RunEstimate) -> str:
