@@ -204,7 +204,7 @@ def _resolve_extends(
     base.data.pop("extends", None)
     marks = {where: m for where, m in base.marks.items() if not _replaced(where, document.data)}
     marks.update(document.marks)
-    return YamlDocument(_deep_merge(base.data, document.data), marks), files
+    return YamlDocument(deep_merge(base.data, document.data), marks), files
 
 
 def _confined_parent(parent: Path, top_dir: Path, mark: Mark) -> Path:
@@ -217,12 +217,12 @@ def _confined_parent(parent: Path, top_dir: Path, mark: Mark) -> Path:
         raise UserError([_at(mark, "extends", problem.message, problem.hint)]) from None
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Mappings merge key by key; anything else in `override` replaces the base value."""
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged

@@ -25,6 +25,8 @@ import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from dexter_autotrain.spec.loader import deep_merge
+
 from .endpoint_runtime import Endpoint, EndpointHost
 from .hub_client import ENDPOINTS_API
 from .hub_context import HubContext
@@ -80,7 +82,7 @@ def endpoint_routes(hub: HubContext) -> list[Route]:
 
     def update(request: Request) -> Reply:
         endpoint = writable(request)
-        merged = _merged(endpoint.spec, _without_secret_values(request.json()))
+        merged = deep_merge(endpoint.spec, _without_secret_values(request.json()))
         endpoint.spec = _checked_spec(hub, request, merged)
         if endpoint.state == "paused":
             host.stop(endpoint, "paused")  # applied when it is resumed
@@ -156,17 +158,6 @@ def _without_secrets(model: dict[str, Any]) -> dict[str, Any]:
 def _without_secret_values(body: dict[str, Any]) -> dict[str, Any]:
     model = body.get("model")
     return body | {"model": _without_secrets(model)} if isinstance(model, dict) else body
-
-
-def _merged(current: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
-    """`change` deep-merged into `current` (what a PUT of a partial payload does)."""
-    merged = dict(current)
-    for key, value in change.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merged(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _proxy(hub: HubContext, host: EndpointHost, request: Request) -> Reply:
