@@ -266,8 +266,9 @@ case(
 )
 case(
     "deploy-without-hub",
-    with_lines("deploy: {enabled: true}"),
-    "job.yaml:10:10: deploy.enabled: deploying needs a published model (set `hub.repo_id`)",
+    with_lines("deploy: {enabled: true, target: endpoint}"),
+    "job.yaml:10:10: deploy.enabled: an endpoint serves a published model "
+    "(set `hub.repo_id`, or deploy.target: local)",
 )
 case(
     "empty-sources",

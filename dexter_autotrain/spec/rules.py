@@ -293,8 +293,13 @@ def _publishing(data: dict[str, Any]) -> Iterator[RuleProblem]:
                     f"unknown placeholder {{{placeholder}}}",
                     ("use {name}, {run_id} or {date}"),
                 )
-    if deploy.get("enabled") is True and "repo_id" not in hub:
-        yield ("deploy", "enabled"), "deploying needs a published model", "set `hub.repo_id`"
+    endpoint = deploy.get("target") == "endpoint"
+    if deploy.get("enabled") is True and endpoint and "repo_id" not in hub:
+        yield (
+            ("deploy", "enabled"),
+            "an endpoint serves a published model",
+            "set `hub.repo_id`, or deploy.target: local",
+        )
     gates = _dict(_dict(data.get("evaluation")).get("gates"))
     if gates.get("min_lift_over_published") is not None and "repo_id" not in hub:
         yield (
