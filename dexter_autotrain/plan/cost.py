@@ -65,7 +65,7 @@ def price_list(specs: list[JobSpec]) -> PriceList:
         'Hub Jobs hardware list (live)'
     """
     if not any(spec.compute.backend in REMOTE_BACKENDS for spec in specs):
-        return shipped_prices()
+        return shipped_prices("no job that would run uses Hub hardware")
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         return shipped_prices("HF_HUB_OFFLINE is set")
     from huggingface_hub import HfApi
