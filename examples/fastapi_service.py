@@ -16,8 +16,6 @@ that is busy or waking up is retried by the client; if it stays busy the service
 with Retry-After, and a post the model refuses is a 422.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -83,11 +84,14 @@ def run_server(server: Any, model: ServedModel, host: str, port: int) -> None:
     try:
         while running.is_alive() and not stop.wait(0.2):
             pass
-        while running.is_alive():  # asked to stop: once LitServe can be told, tell it
-            event = getattr(server, "_shutdown_event", None)
+        # asked to stop: tell LitServe once it can be told (once: it then shuts its manager)
+        while running.is_alive() and getattr(server, "_shutdown_event", None) is None:
+            running.join(0.2)
+        event = getattr(server, "_shutdown_event", None)  # None: it failed to start
+        with contextlib.suppress(OSError, EOFError):  # it stopped meanwhile: its manager is gone
             if event is not None:
                 event.set()
-            running.join(0.2)
+        running.join()
     finally:
         os.close(stdout)
     if failed:  # LitServe: "One or more workers failed to start"

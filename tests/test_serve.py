@@ -1,0 +1,345 @@
+"""`dexter-auto serve` as Inference Endpoints: huggingface_hub's InferenceClient and
+dexter_autotrain.client against real servers of smoke-trained models, for the three tasks,
+with the labels `evaluate` predicted; bad requests, the bounded queue, the bearer token,
+graceful shutdown, the prediction log, and the FastAPI example service.
+
+One module fixture trains a smoke model per task (the only training here) and serves each.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import importlib.util
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+import numpy as np
+import pytest
+from conftest import REPO, SHARED_DATA, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
+from seqeval.metrics.sequence_labeling import get_entities
+
+from dexter_autotrain.client import DexterClient, Endpoints
+from dexter_autotrain.serve.answers import entities, split_words
+from dexter_autotrain.serve.launch import ServeProcess, start_serve
+
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
+TOKEN = "serve-test-bearer"  # not an HF token: the server's own (DEXTER_SERVE_TOKEN)
+SPECS = {
+    "text-classification": (
+        "task: text-classification\nlanguages: [hau, pcm]\ndata:\n  sources:\n"
+        f"    - path: {SHARED_DATA}/sentiment/{{language}}\n      format: tsv\n"
+    ),
+    "token-classification": (
+        "task: token-classification\nlanguages: [hau]\ndata:\n  sources:\n"
+        f"    - path: {SHARED_DATA}/ner/{{language}}\n      format: conll\n"
+        "  labels: [O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC]\n"
+        "  label_map: {B-DATE: O, I-DATE: O}\n  fix_iob2: true\n"
+    ),
+    "image-classification": (
+        "task: image-classification\ndata:\n  sources:\n"
+        f"    - path: {REPO}/data/samples/memes\n      format: imagefolder\n"
+        "  labels: [meme, photo, screenshot]\n"
+        "  split: {validation: 0.1, test: 0.1, seed: 7, stratify_by: [label]}\n"
+        "evaluation: {slices: [], counterfactual: false}\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    """A smoke-trained, evaluated run per task."""
+    folder = tmp_path_factory.mktemp("serve")
+    found = {}
+    for task, spec in SPECS.items():
+        name = task.split("-")[0]
+        (folder / f"{name}.yaml").write_text(f"base_model: {{path: nowhere}}\n{spec}")
+        result = run_cli(
+            "submit", "--smoke", f"{name}.yaml", "--runs-dir", folder / "runs", "--json",
+            cwd=folder,
+        )  # fmt: skip
+        assert result.code == 0, result.stderr[-3000:]
+        found[task] = Path(json.loads(result.stdout)["run"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def served(runs, tmp_path_factory):
+    """A server per task (the text one logs its predictions), stopped gracefully after."""
+    logs = tmp_path_factory.mktemp("prediction-log")
+    options = {"text-classification": ("--log-predictions", str(logs))}
+    with ThreadPoolExecutor(3) as pool:
+        servers = pool.map(lambda task: start_serve(runs[task], *options.get(task, ())), runs)
+        started: dict = dict(zip(runs, servers, strict=True))
+    started["logs"] = logs
+    yield started
+    for task in runs:
+        assert started[task].stop() == 0
+
+
+def _rows(run: Path, name: str) -> list[dict]:
+    return [json.loads(line) for line in (run / name).open(encoding="utf-8")]
+
+
+def _parallel(function, items) -> list:
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(function, items))
+
+
+def test_text_classification_parity_with_evaluate(runs, served):
+    from huggingface_hub import InferenceClient
+
+    run, url = runs["text-classification"], served["text-classification"].url
+    texts = [row["text"] for row in _rows(run, "data/test.jsonl")]
+    evaluated = [row["prediction"] for row in _rows(run, "predictions.jsonl")]
+    predicted = DexterClient(Endpoints(narratives=url)).classify_narratives(texts)
+    assert [p.label for p in predicted] == evaluated and len(texts) == 200
+
+    client = InferenceClient(base_url=url)
+    everything = client.text_classification(texts[0])
+    assert everything[0].label == evaluated[0]
+    assert sorted(e.label for e in everything) == ["negative", "neutral", "positive"]
+    assert sum(e.score for e in everything) == pytest.approx(1.0)
+    [best] = client.text_classification(texts[0], top_k=1, function_to_apply="sigmoid")
+    assert best.label == evaluated[0] and 0 < best.score < 1
+
+
+def test_token_classification_parity_with_evaluate(runs, served):
+    from huggingface_hub import InferenceClient
+
+    run, url = runs["token-classification"], served["token-classification"].url
+    sentences = [row["tokens"] for row in _rows(run, "data/test.jsonl")]
+    evaluated = [row["prediction"] for row in _rows(run, "predictions.jsonl")]
+    texts = [" ".join(words) for words in sentences]
+    client = InferenceClient(base_url=url)
+    # every word with its tag: the evaluation's tags, word for word
+    tagged = _parallel(
+        lambda text: client.token_classification(
+            text, aggregation_strategy="none", ignore_labels=[]
+        ),
+        texts,
+    )
+    assert [[w.entity for w in words] for words in tagged] == evaluated
+    for text, words in zip(texts, tagged, strict=True):
+        assert all(text[w.start : w.end] == w.word for w in words)
+    # entities, grouped as seqeval (the evaluation's metrics) reads the tags
+    actors = DexterClient(Endpoints(actors=url)).extract_actors(texts)
+    for text, words, tags, found in zip(texts, sentences, evaluated, actors, strict=True):
+        starts = [len(" ".join(words[:i])) + (i > 0) for i in range(len(words))]
+        expected = [
+            (kind, starts[first], starts[last] + len(words[last]))
+            for kind, first, last in get_entities(tags)
+        ]
+        assert [(a.type, a.start, a.end) for a in found] == expected
+        assert all(text[a.start : a.end] == a.text and 0 < a.score <= 1 for a in found)
+
+
+def test_image_classification_parity_with_evaluate(runs, served):
+    from huggingface_hub import InferenceClient
+
+    run, url = runs["image-classification"], served["image-classification"].url
+    images = [run / "data" / row["image"] for row in _rows(run, "data/test.jsonl")]
+    evaluated = [row["prediction"] for row in _rows(run, "predictions.jsonl")]
+    predicted = DexterClient(Endpoints(memes=url)).classify_memes(images)
+    assert [p.label for p in predicted] == evaluated and len(images) == 18
+
+    client = InferenceClient(base_url=url)
+    as_bytes = client.image_classification(images[0].read_bytes())  # raw bytes
+    [as_json] = client.image_classification(images[0], top_k=1)  # base64 JSON with parameters
+    assert as_bytes[0].label == as_json.label == evaluated[0]
+    assert as_bytes[0].score == pytest.approx(as_json.score)
+
+
+def test_health_and_info(runs, served):
+    import httpx2
+
+    for task, run in runs.items():
+        url = served[task].url
+        assert httpx2.get(f"{url}/health").status_code == 200
+        info = httpx2.get(f"{url}/info").json()
+        state = json.loads((run / "state.json").read_text())
+        assert info["task"] == task and info["revision"] == state["run_id"]
+        config = json.loads((run / state["model_dir"] / "config.json").read_text())
+        assert info["labels"] == [config["id2label"][str(i)] for i in range(len(info["labels"]))]
+
+
+def _post(url: str, body: bytes, headers: dict | None = None) -> tuple[int, dict, dict]:
+    """POST over a plain connection (the declared length may be a lie)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request("POST", "/", body=body, headers=headers or {})
+    reply = connection.getresponse()
+    payload = json.loads(reply.read() or b"{}")
+    connection.close()
+    return reply.status, dict(reply.getheaders()), payload
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b"", 400, "body: empty"),
+        (b"{not json", 400, "body: not valid JSON"),
+        (b'["x"]', 422, "must be a JSON object with `inputs`"),
+        (b'{"inputs": 3}', 422, "inputs: must be a string, not int"),
+        (b'{"inputs": []}', 422, "inputs: give 1 to 256 inputs (got 0)"),
+        (b'{"inputs": "x", "parameters": {"top_k": 0}}', 422, "parameters.top_k: must be a"),
+        (b'{"inputs": "x", "parameters": {"stride": 2}}', 422, "parameters.stride: not supported"),
+        (b'{"inputs": "x", "parameters": {"function_to_apply": "max"}}', 422, "one of softmax"),
+    ],
+)
+def test_bad_requests_name_the_problem(served, body, status, message):
+    got, _, payload = _post(served["text-classification"].url, body)
+    assert got == status and message in payload["error"]
+
+
+def test_bad_images_and_oversize_bodies(served):
+    url = served["image-classification"].url
+    status, _, payload = _post(url, b"GIF89a broken", {"content-type": "image/gif"})
+    assert status == 400 and payload["error"].startswith("body: not an image")
+    broken = json.dumps({"inputs": base64.b64encode(b"nope").decode()}).encode()
+    status, _, payload = _post(url, broken, {"content-type": "application/json"})
+    assert status == 422 and payload["error"].startswith("inputs: not an image")
+    status, _, payload = _post(url, b"x" * 10, {"content-length": str(64 * 1024 * 1024)})
+    assert status == 413 and "over 16777216 bytes" in payload["error"]
+
+
+def test_predictions_are_logged_as_jsonl(served):
+    DexterClient(Endpoints(narratives=served["text-classification"].url)).classify_narratives(
+        ["logged text"]
+    )
+    rows = [json.loads(line) for path in served["logs"].glob("*.jsonl") for line in path.open()]
+    [row] = [row for row in rows if row["input"] == "logged text"]
+    assert row["task"] == "text-classification" and row["prediction"][0]["label"]
+
+
+def test_the_fastapi_example_service(served):
+    from fastapi.testclient import TestClient
+
+    spec = importlib.util.spec_from_file_location("example", REPO / "examples/fastapi_service.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    urls = Endpoints(
+        narratives=served["text-classification"].url, actors=served["token-classification"].url
+    )
+    posts = [{"id": "1", "text": "Tinubu ya ziyarci Kano jiya"}, {"id": "2", "text": "Na wa o"}]
+    with TestClient(example.create_app(urls)) as service:
+        reply = service.post("/v1/posts/analyse", json={"posts": posts})
+        assert service.post("/v1/posts/analyse", json={"posts": []}).status_code == 422
+    assert reply.status_code == 200, reply.text
+    direct = DexterClient(urls).classify_narratives([post["text"] for post in posts])
+    answered = reply.json()["posts"]
+    assert [p["narrative"] for p in answered] == [p.label for p in direct]
+    assert [p["id"] for p in answered] == ["1", "2"]
+    for post, answer in zip(posts, answered, strict=True):
+        assert all(post["text"][a["start"] : a["end"]] == a["text"] for a in answer["actors"])
+
+
+def test_beyond_loopback_without_a_token_is_refused(runs):
+    result = run_cli("serve", runs["text-classification"], "--host", "0.0.0.0")
+    assert result.code == 2 and "DEXTER_SERVE_TOKEN" in result.stderr and not result.stdout
+
+
+@pytest.fixture(scope="module")
+def guarded(runs) -> ServeProcess:
+    """The text model's folder served on every interface with a token, a queue of one and
+    batches that wait a second to fill."""
+    run = runs["text-classification"]
+    model_dir = run / json.loads((run / "state.json").read_text())["model_dir"]
+    env = {**os.environ, "DEXTER_SERVE_TOKEN": TOKEN}
+    options = ("--host", "0.0.0.0", "--max-queue", "1", "--batch-timeout", "1")
+    served = start_serve(model_dir, *options, "--max-batch-size", "64", env=env)
+    yield served
+    served.stop()
+
+
+def test_a_bearer_token_is_required(guarded):
+    import httpx2
+    from huggingface_hub import InferenceClient
+    from huggingface_hub.errors import HfHubHTTPError
+
+    assert httpx2.get(f"{guarded.url}/health").status_code == 200  # probes need no token
+    assert httpx2.get(f"{guarded.url}/info").status_code == 401
+    with pytest.raises(HfHubHTTPError) as refused:
+        InferenceClient(base_url=guarded.url, token="wrong").text_classification("x")
+    assert refused.value.response.status_code == 401
+    [best] = InferenceClient(base_url=guarded.url, token=TOKEN).text_classification("x", top_k=1)
+    info = httpx2.get(f"{guarded.url}/info", headers={"authorization": f"Bearer {TOKEN}"}).json()
+    assert best.label in info["labels"] and info["revision"] is None  # a bare model folder
+
+
+def test_a_full_queue_answers_503_with_retry_after(guarded):
+    headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+    first = threading.Thread(target=_post, args=(guarded.url, b'{"inputs": "a"}', headers))
+    first.start()
+    time.sleep(0.3)  # the first request now waits a second for its batch to fill
+    status, reply_headers, payload = _post(guarded.url, b'{"inputs": "b"}', headers)
+    first.join()
+    assert status == 503 and reply_headers["retry-after"] == "1"
+    assert "1 requests in flight" in payload["error"]
+
+
+def test_sigterm_finishes_the_request_in_flight_then_exits(guarded):
+    headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+    answers = []
+    request = threading.Thread(
+        target=lambda: answers.append(_post(guarded.url, b'{"inputs": "last"}', headers))
+    )
+    request.start()
+    time.sleep(0.3)
+    began = time.monotonic()
+    assert guarded.stop() == 0
+    request.join()
+    assert answers[0][0] == 200 and time.monotonic() - began < 20
+
+
+@given(
+    st.lists(st.sampled_from(["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "I-ORG"]), max_size=12),
+    st.lists(st.sampled_from([" ", "  ", "\t"]), min_size=12, max_size=12),
+)
+def test_entities_group_tags_as_seqeval_with_character_offsets(tags, spaces):
+    """The served entities of any tag sequence are seqeval's, at the words' offsets, however
+    the words are spaced (the smoke model above tags every word O)."""
+    words = [f"w{i}" for i in range(len(tags))]
+    text = "".join(space + word for space, word in zip(spaces, words, strict=False))
+    split = split_words(text)
+    logits = np.eye(len(tags), 3)  # any scores
+    found = entities(split, tags, logits, text, "simple", ("O",))
+    expected = [
+        (kind, split[first].start, split[last].end) for kind, first, last in get_entities(tags)
+    ]
+    assert [(e["entity_group"], e["start"], e["end"]) for e in found] == expected
+    assert all(text[e["start"] : e["end"]] == e["word"] for e in found)
+
+
+def test_a_published_model_is_served_pinned_to_its_commit(runs, served, tmp_path):
+    from huggingface_hub import HfApi, InferenceClient
+
+    from dexter_autotrain.testing import HubConfig, serving_client
+
+    run = runs["text-classification"]
+    model_dir = run / json.loads((run / "state.json").read_text())["model_dir"]
+    text = "Wannan shine karo na farko"
+    with serving_client(HubConfig(), tmp_path / "hf-home"):
+        api = HfApi()
+        api.create_repo("dexter-ng/narrative-served")
+        commit = api.upload_folder(repo_id="dexter-ng/narrative-served", folder_path=model_dir)
+        published = start_serve(
+            "hub:dexter-ng/narrative-served@main", "--runs-dir", str(tmp_path / "runs")
+        )
+        try:
+            info = json.loads(urlopen(f"{published.url}/info").read())
+            answer = InferenceClient(base_url=published.url).text_classification(text)
+        finally:
+            assert published.stop() == 0
+    assert info["revision"] == commit.oid and info["model"] == "dexter-ng/narrative-served"
+    assert (tmp_path / "runs" / ".hub-models" / f"narrative-served-{commit.oid[:12]}").is_dir()
+    local = InferenceClient(base_url=served["text-classification"].url).text_classification(text)
+    assert answer == local
