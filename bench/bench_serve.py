@@ -151,6 +151,21 @@ def start_naive(model: Path) -> ServeProcess:
     return ServeProcess(process, url, Path(os.devnull))
 
 
+def model_alone(model: Path, texts: list[str]) -> tuple[float, float]:
+    """Texts/s of the served code path without HTTP (the evaluation's Predictor, float32, as
+    the server runs it): one text a call, and 32 a call; warmed up on the same texts first,
+    so every input shape has been seen."""
+    from dexter_autotrain.evaluation.predict import Predictor
+
+    predictor = Predictor(model, "text-classification", 128, precision="float32")
+    rates = []
+    for size, count in ((1, 256), (CLIENTS, 1024)):
+        batches = [texts[i : i + size] for i in range(0, count, size)]
+        predictor.time_batches(batches)
+        rates.append(count / sum(predictor.time_batches(batches)))
+    return rates[0], rates[1]
+
+
 def measure(name: str, served: ServeProcess, texts: list[str], args: argparse.Namespace) -> float:
     """Requests/s of `served` under load (printed with its latencies); stops it."""
     try:
@@ -173,6 +188,11 @@ def main() -> None:
     texts = tweets()
     with tempfile.TemporaryDirectory() as folder:
         model = minilm_classifier(Path(folder))
+        one, many = model_alone(model, texts)
+        print(
+            f"the model alone (float32, no HTTP): {one:.1f} texts/s one at a time, {many:.1f} "
+            f"texts/s {CLIENTS} at a time: at most {many / one:.2f}x from batching on this machine"
+        )
         print(f"{CLIENTS} clients, up to {args.requests} requests or {args.seconds:.0f} s each")
         batched = measure("serve (dynamic batching)", start_serve(model), texts, args)
         single = measure("serve --no-batching", start_serve(model, "--no-batching"), texts, args)

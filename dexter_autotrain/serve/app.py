@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from litserve.server import RegularRequestHandler
 from starlette.exceptions import HTTPException
 
+from dexter_autotrain.serve.batching import WaitingBatchedLoop
 from dexter_autotrain.serve.gate import PREDICT_PATHS, Gate
 from dexter_autotrain.serve.model import ServedModel
 from dexter_autotrain.serve.protocol import BadRequest, Query, parse_request
@@ -66,7 +67,8 @@ class ModelAPI(ls.LitAPI):
 
     def __init__(self, model: ServedModel, options: ServeOptions):
         batch = options.max_batch_size if options.batching else 1
-        super().__init__(max_batch_size=batch, batch_timeout=options.batch_timeout)
+        loop = WaitingBatchedLoop() if batch > 1 else "auto"
+        super().__init__(max_batch_size=batch, batch_timeout=options.batch_timeout, loop=loop)
         self.model, self.options = model, options
 
     def setup(self, device: str) -> None:
