@@ -78,13 +78,17 @@ def release_files(run_path: Path, model_dir: str) -> dict[str, Source]:
             for path in sorted((run_path / folder).rglob("*"))
             if path.is_file()
         }
-    found["spec.yaml"] = _public_spec(run_path / "spec.yaml")
+    found["spec.yaml"] = _public_spec(run_path)
     found["data-report.json"] = _public_report(run_path / "data-report.json")
     return dict(sorted(found.items()))
 
 
-def _public_spec(path: Path) -> bytes:
-    spec = yaml.safe_load(path.read_text())
+def _public_spec(run_path: Path) -> bytes:
+    """The run's spec with the values it chose for its `auto` settings (a server of the
+    published model must truncate inputs as the run did), local paths shortened."""
+    spec = yaml.safe_load((run_path / "spec.yaml").read_text())
+    resolved = json.loads((run_path / "state.json").read_text()).get("resolved") or {}
+    spec.setdefault("training", {}).update(resolved)
     for source in spec.get("data", {}).get("sources", []):
         source["path"] = public_path(source["path"])
     if (spec.get("base_model") or {}).get("path"):
