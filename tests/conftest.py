@@ -72,3 +72,16 @@ def write_job(tmp_path):
         return load_spec(path)
 
     return write
+
+
+def wait_finished(backend, handle, limit: float = 240) -> str:
+    """Poll a remote backend's training until it has finished; its phase."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        poll = backend.poll(handle)
+        if poll.finished:
+            return poll.phase
+        time.sleep(0.5)
+    raise AssertionError(f"{handle.kind} {handle.id} still {poll.phase} after {limit} s")

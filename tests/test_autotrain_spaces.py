@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import JOBS, fake_token, run_cli
+from conftest import JOBS, fake_token, run_cli, wait_finished
 
 from dexter_autotrain.backends.autotrain_spaces import AutoTrainSpacesBackend
-from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.hub.retry import RetryPolicy
 from dexter_autotrain.runner_env import default_runner
@@ -70,18 +68,13 @@ def copy_run(prepared: Path, tmp_path: Path, run_id: str, **compute: str) -> Run
     spec["compute"] |= compute
     (target / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     run = Run(target.resolve())
-    run.update(run_id=run_id, base_model=str(target / "base-model"), training_handle=None, autotrain_space=None)
+    run.update(
+        run_id=run_id,
+        base_model=str(target / "base-model"),
+        training_handle=None,
+        autotrain_space=None,
+    )
     return run
-
-
-def wait_finished(backend: AutoTrainSpacesBackend, handle: Handle, limit: float = 240) -> str:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        poll = backend.poll(handle)
-        if poll.finished:
-            return poll.phase
-        time.sleep(0.5)
-    raise AssertionError(f"Space {handle.id} still {poll.phase} after {limit} s")
 
 
 def test_submit_smoke_on_autotrain_spaces_end_to_end(hub: HubServer, smoke) -> None:

@@ -20,11 +20,12 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dexter_autotrain.backends.base import Handle, Phase, Poll
+from dexter_autotrain.backends.hub_calls import hub_calls, hub_client
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.backends.space_launch import (
     SpaceNames,
@@ -36,10 +37,9 @@ from dexter_autotrain.backends.space_launch import (
     space_names,
 )
 from dexter_autotrain.errors import ToolError
-from dexter_autotrain.hub.auth import identity_of, require_token
-from dexter_autotrain.hub.failures import hub_failures
+from dexter_autotrain.hub.auth import identity_of
 from dexter_autotrain.hub.release import MODEL_FILES, MODEL_PATTERNS
-from dexter_autotrain.hub.retry import Report, RetryPolicy, reported_retries, with_retries
+from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
 from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
 
@@ -92,18 +92,17 @@ class AutoTrainSpacesBackend:
         """
         spec = run.spec()
         hardware = space_hardware(run)
-        api, token = _client()
-        with self._calls(token, "whoami", "no Space was started"):
+        api, token = hub_client()
+        with hub_calls(self.report, token, "whoami", "no Space was started"):
             identity = identity_of(with_retries(api.whoami, "whoami", self.report, self.policy))
         namespace = str(spec.hub.repo_id).split("/")[0] if spec.hub.repo_id else identity.user
         identity.require_write(namespace)
         names = space_names(run, namespace)
-        with self._calls(token, names.base_repo, "no Space was started"):
+        with hub_calls(self.report, token, names.base_repo, "no Space was started"):
             base, uploaded = hub_base_model(api, run, names, run.state()["base_model"])
         record = launch_record(names, hardware, uploaded)
         run.update(autotrain_space=record)  # named before anything can go wrong remotely
-        launch(self.runner, run, space_config(run, names, base, hardware), token)
-        return Handle(
+        handle = Handle(
             self.name,
             names.space,
             {
@@ -119,15 +118,21 @@ class AutoTrainSpacesBackend:
                 "base_model_repo": record["base_model_repo"],
             },
         )
+        try:
+            launch(self.runner, run, space_config(run, names, base, hardware), token)
+        except ToolError:
+            self.clean_up(handle)  # whatever AutoTrain created before it failed
+            raise
+        return handle
 
     def poll(self, handle: Handle) -> Poll:
         """The Space's phase. A failed Space is cleaned up (per `compute.cleanup`) once its
         cause is read."""
         from huggingface_hub.errors import RepositoryNotFoundError
 
-        api, token = _client()
+        api, token = hub_client()
         names = _names(handle)
-        with self._calls(token, names.space, "the Space itself is unaffected"):
+        with hub_calls(self.report, token, names.space, "the Space itself is unaffected"):
             try:
                 runtime = api.get_space_runtime(names.space)
             except RepositoryNotFoundError:
@@ -143,8 +148,8 @@ class AutoTrainSpacesBackend:
 
     def logs(self, handle: Handle, follow: bool) -> Iterator[str]:
         """The Space's build log, then its run log; with `follow`, until the Space stops."""
-        api, token = _client()
-        with self._calls(token, handle.id, "its logs are still on the Hub"):
+        api, token = hub_client()
+        with hub_calls(self.report, token, handle.id, "its logs are still on the Hub"):
             for build in (True, False):
                 for event in api.fetch_space_logs(handle.id, build=build, follow=follow):
                     yield from _lines(event, token)
@@ -153,9 +158,9 @@ class AutoTrainSpacesBackend:
         """Stop the Space (paused, or deleted with `compute.cleanup: delete`) and clean up."""
         from huggingface_hub.errors import RepositoryNotFoundError
 
-        api, token = _client()
+        api, token = hub_client()
         with (
-            self._calls(token, handle.id, "the Space may still be running"),
+            hub_calls(self.report, token, handle.id, "the Space may still be running"),
             suppress(RepositoryNotFoundError),  # deleted already
         ):
             with_retries(
@@ -194,10 +199,10 @@ class AutoTrainSpacesBackend:
             What became of each repo, e.g. `{"space": "deleted", "data_repo": "deleted"}`.
         """
         policy = handle.details["cleanup"]
-        api, token = _client()
+        api, token = hub_client()
         names = _names(handle)
         done = {"space": "kept", "data_repo": "kept"}
-        with self._calls(token, handle.id, "delete the leftovers by hand"):
+        with hub_calls(self.report, token, handle.id, "delete the leftovers by hand"):
             if policy == "delete":
                 api.delete_repo(names.space, repo_type="space", missing_ok=True)
                 done["space"] = "deleted"
@@ -230,7 +235,7 @@ class AutoTrainSpacesBackend:
 
     def _cause(self, handle: Handle) -> str:
         """The last lines of the run log (of the build log when the app never ran)."""
-        api, token = _client()
+        api, token = hub_client()
         for build in (False, True):
             events = api.fetch_space_logs(handle.id, build=build)
             lines = [line for event in events for line in _lines(event, token)]
@@ -242,11 +247,11 @@ class AutoTrainSpacesBackend:
         """The model repo at its head, pinned, into the run's model folder; its commit."""
         from huggingface_hub import snapshot_download
 
-        api, token = _client()
+        api, token = hub_client()
         model_dir = run.path / run.state()["model_dir"]
         with (
             tempfile.TemporaryDirectory(dir=run.path, prefix=".collect-") as scratch,
-            self._calls(token, names.model_repo, "the model stays in that repo"),
+            hub_calls(self.report, token, names.model_repo, "the model stays in that repo"),
         ):
             commit = api.model_info(names.model_repo).sha
             local = f"{scratch}/model"
@@ -263,19 +268,6 @@ class AutoTrainSpacesBackend:
             shutil.move(local, model_dir)
         scrub_tokens(model_dir)
         return commit
-
-    @contextmanager
-    def _calls(self, token: str, about: str, outcome: str) -> Iterator[None]:
-        """Hub calls: retries reported, failures as one line without the token."""
-        with reported_retries(self.report), hub_failures(token, about, outcome):
-            yield
-
-
-def _client() -> tuple[HfApi, str]:
-    from huggingface_hub import HfApi
-
-    token = require_token()
-    return HfApi(token=token), token
 
 
 def _names(handle: Handle) -> SpaceNames:
