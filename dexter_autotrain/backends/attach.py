@@ -8,7 +8,10 @@ find the training again. A remote backend's log is mirrored into `logs/training.
 
 from __future__ import annotations
 
+import errno
+import os
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +30,8 @@ POLL_SECONDS = 2.0
 RESTART_SECONDS = 2.0
 DRAIN_SECONDS = 30.0
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+FULL_DISK_BYTES = 1 << 20
+"""Less free space than this where a training failed: the disk filled up."""
 DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _END = object()
 
@@ -84,7 +89,7 @@ def follow_training(
     """
     handle = _reattach(backend, run, options) or _start(backend, run, options)
     if options.detach:
-        raise TrainingDetached(detached_message(handle, run))
+        raise TrainingDetached(detached_message(handle, run), str(run.path))
     try:
         progress, poll = _follow(backend, handle, run, on_progress)
     except KeyboardInterrupt as interrupt:
@@ -167,7 +172,7 @@ def _interrupted(
     never asks); otherwise the training is stopped."""
     asked = backend.name != LOCAL and options.keep_running is not None
     if asked and not isinstance(interrupt, Terminated) and options.keep_running(handle):
-        raise TrainingDetached(detached_message(handle, run)) from None
+        raise TrainingDetached(detached_message(handle, run), str(run.path)) from None
     backend.cancel(handle)
     options.report(f"stopped the {backend.name} training {handle.id}")
     raise TrainingCancelled() from None
@@ -187,6 +192,8 @@ def _judge(backend: Backend, handle: Handle, run: Run, poll: Poll) -> None:
     model_dir = run.path / run.state()["model_dir"]
     scrub_tokens(model_dir)
     if log_reports_failure(run.log_file) or not _has_weights(model_dir):
+        if shutil.disk_usage(run.path).free < FULL_DISK_BYTES:  # the log itself is cut short
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         cause = failure_cause(run.log_file) or ["no traceback in the log"]
         raise ToolError(
             f"training failed: {cause[-1].strip()} (judged from the log and the model "
