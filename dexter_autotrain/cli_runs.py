@@ -99,7 +99,7 @@ def submit(
       dexter-auto submit --resume runs/actors/20261124-101500-ab12
     """
     from dexter_autotrain.backends.attach import FollowOptions
-    from dexter_autotrain.errors import GatesFailed, TrainingCancelled, TrainingDetached, UserError
+    from dexter_autotrain.errors import UserError
     from dexter_autotrain.progress_view import PlainReporter, RichReporter
 
     if (spec is None) == (resume_run is None):
@@ -112,8 +112,24 @@ def submit(
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_terminated)
     started = time.monotonic()
+    run = _run_reported(start, reporter, detach, as_json)
+    state = run.state()
+    if as_json:
+        print_json({"run": str(run.path), **state})
+        return
+    _print_summary(run.path, state, time.monotonic() - started)
+    if (run.path / "evaluation.json").is_file():
+        report = json.loads((run.path / "evaluation.json").read_text())
+        out.print(gates_table(report["gates"]["rows"]))
+
+
+def _run_reported(start: Callable[[Any], Any], reporter: Any, detach: bool, as_json: bool):
+    """The run `start` takes through its stages; a cancelled, detached or gated run is
+    reported and ends the process with its exit code."""
+    from dexter_autotrain.errors import GatesFailed, TrainingCancelled, TrainingDetached
+
     try:
-        run = start(reporter)
+        return start(reporter)
     except TrainingCancelled:
         reporter.close()
         print_error("cancelled", "training stopped; the run is marked cancelled")
@@ -128,14 +144,6 @@ def submit(
         raise SystemExit(failed.exit_code) from None
     finally:
         reporter.close()
-    state = run.state()
-    if as_json:
-        print_json({"run": str(run.path), **state})
-        return
-    _print_summary(run.path, state, time.monotonic() - started)
-    if (run.path / "evaluation.json").is_file():
-        report = json.loads((run.path / "evaluation.json").read_text())
-        out.print(gates_table(report["gates"]["rows"]))
 
 
 def _starter(
@@ -159,22 +167,24 @@ def _starter(
         if backend is not None:
             raise UserError("--backend: only for a new run; a resumed run keeps its backend")
         found = find_run(resume_run, runs_dir)
-        _check_detach(follow.detach, found.spec().compute.backend)
+        if follow.detach:
+            _refuse_local_detach(found.spec().compute.backend)
         ensure_runner()
         return lambda reporter: resume(found, reporter, cards_dir, follow)
     assert spec is not None
     loaded = load_spec(spec)
-    _check_detach(follow.detach, backend or loaded.spec.compute.backend)
+    if follow.detach:
+        _refuse_local_detach(backend or loaded.spec.compute.backend)
     ensure_runner()
     return lambda reporter: submit_spec(
         loaded, smoke, reporter, runs_dir, cards_dir, backend, follow
     )
 
 
-def _check_detach(detach: bool, backend: str) -> None:
+def _refuse_local_detach(backend: str) -> None:
     from dexter_autotrain.errors import UserError
 
-    if detach and backend == "local":
+    if backend == "local":
         raise UserError(
             "--detach: a local training ends with the submit that follows it; detach from "
             "a remote one (compute.backend hf-jobs or autotrain-spaces, or --backend)"
