@@ -107,9 +107,18 @@ def _register_commands() -> None:
     from dexter_autotrain.cli_deploy import deploy
     from dexter_autotrain.cli_hub import publish
     from dexter_autotrain.cli_runner import runner
-    from dexter_autotrain.cli_runs import card, evaluate, list_runs_command, logs, status, submit
+    from dexter_autotrain.cli_runs import (
+        cancel,
+        card,
+        evaluate,
+        list_runs_command,
+        logs,
+        status,
+        submit,
+    )
 
-    for command in (submit, evaluate, card, publish, list_runs_command, status, logs, runner):
+    commands = (submit, evaluate, card, publish, list_runs_command, status, logs, cancel, runner)
+    for command in commands:
         cli.add_command(command)
     cli.add_command(deploy)
     cli.add_command(__import__("dexter_autotrain.cli_plan", fromlist=["plan"]).plan)

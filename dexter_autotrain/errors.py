@@ -104,6 +104,10 @@ class TrainingDetached(DexterError):
 
     exit_code = 0
 
+    def __init__(self, message: str, run_path: str):
+        super().__init__(message)
+        self.run_path = run_path
+
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP: stop as for Ctrl-C, but never ask (nobody may be there to answer)."""

@@ -1,0 +1,92 @@
+"""`dexter-auto cancel`: stop a run wherever its training runs, and record it as cancelled.
+
+A remote training is cancelled through its backend. A `submit` still working on the run
+gets SIGTERM, which stops it as Ctrl-C does (a local training with it, never asking) and
+records why; otherwise the run is recorded as cancelled here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+from dexter_autotrain.backends import get_backend
+from dexter_autotrain.backends.base import Handle
+from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.processes import is_running
+from dexter_autotrain.runs import BUSY_STATES, Run
+
+SUBMIT_EXIT_SECONDS = 60
+"""How long the submit that works on the run may take to stop (a local training gets 10 s
+after SIGTERM, then SIGKILL; a remote cancel is one request)."""
+REASON = "cancelled with `dexter-auto cancel`"
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What `cancel_run` stopped.
+
+    Attributes:
+        run: the run, now recorded as cancelled.
+        stopped: what was stopped, in words (`hf-jobs job 6a1f...`, `submit (pid 4242)`).
+    """
+
+    run: Run
+    stopped: list[str]
+
+
+def cancel_run(run: Run) -> Cancelled:
+    """Stop the run's training (any backend) and the submit following it; record the run as
+    cancelled.
+
+    Args:
+        run: a run that is still busy (preparing, training, evaluating, ...).
+
+    Returns:
+        What was stopped.
+
+    Raises:
+        UserError: the run is not running (it finished, failed or was cancelled).
+        ToolError: the backend could not cancel, or the submit did not stop in time.
+
+    Example:
+        >>> cancel_run(find_run("narrative")).stopped  # doctest: +SKIP
+        ['submit (pid 4242)']
+    """
+    state = run.describe()
+    if state["state"] not in BUSY_STATES:
+        raise UserError(f"{run.path}: nothing to cancel: the run is {state['state']}")
+    stopped = []
+    recorded = state.get("training_handle")
+    if Run.remote_training(state):
+        handle = Handle.from_dict(recorded)
+        get_backend(handle.kind).cancel(handle)
+        stopped.append(f"{handle.kind} job {handle.id}")
+    if not state.get("interrupted") and not state.get("detached"):
+        _stop_submit(state["pid"], state["pid_started"])
+        stopped.append(f"submit (pid {state['pid']})")
+    elif run.training_alive():  # its submit died, and its watchdog has not ended it yet
+        handle = Handle.from_dict(recorded)
+        get_backend(handle.kind).cancel(handle)
+        stopped.append(f"local process group {handle.id}")
+    if run.state()["state"] in BUSY_STATES:  # no submit recorded it
+        run.update(state="cancelled", reason=REASON)
+    return Cancelled(run, stopped)
+
+
+def _stop_submit(pid: int, started: int) -> None:
+    """SIGTERM to the submit working on the run; wait until it has stopped."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + SUBMIT_EXIT_SECONDS
+    while is_running(pid, started):
+        if time.monotonic() > deadline:
+            raise ToolError(
+                f"submit (pid {pid}) did not stop within {SUBMIT_EXIT_SECONDS} s of SIGTERM; "
+                f"end it with `kill -9 {pid}`"
+            )
+        time.sleep(0.2)

@@ -1,0 +1,296 @@
+"""The backend seam: the local backend's protocol on real smoke trainings, `cancel`, `status`
+and `logs` of runs with a handle, `--backend` and `--detach`, and remote runs (a stand-in
+backend whose training outlives submit, tests/detached_backend.py) that are re-attached,
+never started twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import DEXTER_AUTO, JOBS, REPO, run_cli
+from detached_backend import ROOT_ENV, starts
+
+from dexter_autotrain.backends import get_backend, register_backend
+from dexter_autotrain.backends.local import LocalBackend
+from dexter_autotrain.errors import UserError
+from dexter_autotrain.processes import group_alive, is_running
+from dexter_autotrain.runs import Run, find_run
+
+NARRATIVE = JOBS / "narrative.yaml"
+
+
+def _remote_env(root: Path) -> dict[str, str]:
+    """The environment under which `hf-jobs` is the stand-in backend, its jobs under root."""
+    return {
+        "DEXTER_BACKEND_PLUGINS": "detached_backend",
+        "PYTHONPATH": str(REPO / "tests"),
+        ROOT_ENV: str(root),
+    }
+
+
+def _wait_for(predicate, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def _submit(runs: Path, *args: str, env: dict[str, str] | None = None, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(DEXTER_AUTO), "submit", "--smoke", *args, str(NARRATIVE), "--runs-dir", str(runs)],
+        cwd=runs.parent,
+        env=os.environ | {"NO_COLOR": "1"} | (env or {}),
+        **{"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "text": True} | popen,
+    )
+
+
+def _training(runs: Path) -> Run | None:
+    """The run, once its training has a handle and has logged a training step."""
+    for state_file in runs.glob("narrative/*/state.json"):
+        handle = json.loads(state_file.read_text()).get("training_handle")
+        if handle is None:
+            continue
+        log = state_file.parent / "logs" / "training.log"
+        if handle["kind"] == "hf-jobs":  # the stand-in's own log, as a job's log lives remotely
+            log = Path(handle["urls"]["job"].removeprefix("file://")) / "job.log"
+        if _stepped(read(log)):
+            return Run(state_file.parent)
+    return None
+
+
+def _stepped(log: bytes) -> bool:
+    return b"it/s]" in log or b"s/it]" in log
+
+
+def read(path: Path) -> bytes:
+    return path.read_bytes() if path.exists() else b""
+
+
+def _state(run: Path) -> dict:
+    return json.loads((run / "state.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> Run:
+    """A finished local smoke run: prepared data, rendered config, a trained model."""
+    folder = tmp_path_factory.mktemp("smoke")
+    result = run_cli("submit", "--smoke", NARRATIVE, "--runs-dir", folder / "runs", "--json")
+    assert result.code == 0, result.stderr[-3000:]
+    return Run(Path(json.loads(result.stdout)["run"]))
+
+
+def test_get_backend_names_registered_backends_first():
+    assert get_backend("local").name == "local"
+    with pytest.raises(UserError, match="`elsewhere` is not available in this version yet"):
+        get_backend("elsewhere")
+    register_backend("elsewhere", LocalBackend)
+    assert isinstance(get_backend("elsewhere"), LocalBackend)
+
+
+def test_local_protocol_start_poll_logs_collect_then_cancel(smoke_run):
+    backend = LocalBackend()
+    handle = backend.start(smoke_run)
+    assert (handle.kind, handle.id) == ("local", handle.id) and handle.details["started"]
+    assert backend.poll(handle).phase == "running"
+    lines = list(backend.logs(handle, follow=True))  # returns when the training ended
+    assert any("Finished training, saving model" in line for line in lines)
+    assert backend.poll(handle).phase == "completed"
+    backend.collect(handle, smoke_run)
+    assert (smoke_run.path / "narrative" / "model.safetensors").is_file()
+    assert list(backend.logs(handle, follow=False)) == lines  # the same lines, read again
+
+    handle = backend.start(smoke_run)
+    _wait_for(lambda: _stepped(read(smoke_run.log_file)))
+    started = time.monotonic()
+    backend.cancel(handle)
+    assert time.monotonic() - started < 15
+    assert backend.poll(handle).phase == "completed"
+    assert not group_alive(int(handle.id), handle.details["started"])
+    assert not any("Finished training" in line for line in backend.logs(handle, follow=True))
+
+
+def test_cancel_a_running_local_submit_and_its_status(tmp_path):
+    runs = tmp_path / "runs"
+    process = _submit(runs)
+    _wait_for(lambda: _training(runs) is not None)
+    run = _training(runs)
+    assert run is not None
+    status = json.loads(run_cli("status", run.path, "--json").stdout)
+    assert status["training_job"]["kind"] == "local"
+    assert status["training_job"]["phase"] == "running"
+    text = run_cli("status", run.path).stdout
+    assert f"training: local {status['training_job']['id']}: running" in text
+
+    cancelled = run_cli("cancel", run.path, "--json")
+    assert cancelled.code == 0, cancelled.stderr
+    record = json.loads(cancelled.stdout)
+    assert record["stopped"] == [f"submit (pid {process.pid})"]
+    assert (record["state"], record["reason"]) == ("cancelled", "cancelled during train")
+    assert process.wait(timeout=30) == 130
+    handle = record["training_handle"]
+    assert not group_alive(int(handle["id"]), handle["details"]["started"])
+    again = run_cli("cancel", run.path)
+    assert again.code == 2 and "nothing to cancel: the run is cancelled" in again.stderr
+
+
+def test_backend_and_detach_are_checked_before_anything_is_written(tmp_path):
+    runs = tmp_path / "runs"
+    unknown = run_cli("submit", "--smoke", "--backend", "cloud", NARRATIVE, "--runs-dir", runs)
+    assert unknown.code == 2 and "'cloud' is not one of 'local', 'hf-jobs'" in unknown.stderr
+    local = run_cli("submit", "--smoke", "--detach", NARRATIVE, "--runs-dir", runs)
+    assert local.code == 2
+    assert local.stderr.startswith("--detach: a local training ends with the submit")
+    resumed = run_cli("submit", "--resume", "narrative", "--backend", "local", "--runs-dir", runs)
+    assert resumed.code == 2 and "--backend: only for a new run" in resumed.stderr
+    assert not runs.exists()
+
+
+def test_a_training_over_its_timeout_fails_and_is_stopped(tmp_path):
+    (tmp_path / "job.yaml").write_text(
+        "task: text-classification\nbase_model: {path: nowhere}\nlanguages: [pcm]\n"
+        f"data:\n  sources:\n    - path: {REPO}/data/samples/naijasenti/{{language}}\n"
+        "      format: tsv\n  min_examples_per_label: 5\ncompute: {timeout: 2s}\n"
+    )
+    result = run_cli("submit", "--smoke", "job.yaml", "--runs-dir", "runs", cwd=tmp_path)
+    assert result.code == 1
+    assert "error: training timed out after 2s (compute.timeout); the local training was " in (
+        result.stderr
+    )
+    state = _state(next((tmp_path / "runs").glob("job/*")))
+    assert state["state"] == "failed" and state["reason"].startswith("train: training timed out")
+    handle = state["training_handle"]
+    assert not group_alive(int(handle["id"]), handle["details"]["started"])
+
+
+def test_a_killed_submit_reattaches_to_its_remote_job(tmp_path):
+    runs, remote = tmp_path / "runs", tmp_path / "remote"
+    env = _remote_env(remote)
+    process = _submit(runs, "--backend", "hf-jobs", env=env, start_new_session=True)
+    _wait_for(lambda: _training(runs) is not None)
+    os.killpg(process.pid, signal.SIGKILL)  # submit dies; the job goes on
+    process.wait()
+    run = _training(runs)
+    assert run is not None
+    status = json.loads(run_cli("status", run.path, "--json", env=env).stdout)
+    assert status["detached"] is True and "interrupted" not in status
+    assert status["training_job"]["phase"] == "running"
+    assert "`dexter-auto submit --resume" in status["explanation"]
+
+    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    state = json.loads(resumed.stdout)
+    assert state["completed"] == ["prepare", "train", "evaluate", "card"]
+    assert starts(remote) == [run.run_id]  # re-attached: one start only
+    assert "re-attached to hf-jobs job" in resumed.stderr
+    assert (
+        state["backend"] == "hf-jobs"
+        and "hardware: cpu-basic" in read(run.path / "spec.yaml").decode()
+    )
+    assert "Finished training, saving model" in run.log_file.read_text()  # the mirror
+    assert (run.path / "narrative" / "model.safetensors").is_file()
+
+
+def test_detach_then_status_logs_f_and_resume_collects(tmp_path):
+    runs, remote = tmp_path / "runs", tmp_path / "remote"
+    env = _remote_env(remote)
+    args = ("submit", "--smoke", "--backend", "hf-jobs", "--detach", NARRATIVE)
+    detached = run_cli(*args, "--runs-dir", runs, "--json", env=env)
+    assert detached.code == 0, detached.stderr[-3000:]
+    record = json.loads(detached.stdout)
+    run = find_run(record["run"])
+    assert record["state"] == "training" and record["training_handle"]["kind"] == "hf-jobs"
+    assert f"`dexter-auto submit --resume {run.path}`" in record["message"]
+
+    followed = run_cli("logs", "-f", run.path, env=env)  # streams until the job ended
+    assert followed.code == 0 and "Finished training, saving model" in followed.stdout
+    status = json.loads(run_cli("status", run.path, "--json", env=env).stdout)
+    assert status["training_job"]["phase"] == "completed" and status["detached"] is True
+
+    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    assert json.loads(resumed.stdout)["state"] == "carded"
+    assert starts(remote) == [run.run_id]
+
+
+def test_cancel_a_detached_remote_job(tmp_path):
+    runs, remote = tmp_path / "runs", tmp_path / "remote"
+    env = _remote_env(remote)
+    args = ("submit", "--smoke", "--backend", "hf-jobs", "--detach", NARRATIVE)
+    record = json.loads(run_cli(*args, "--runs-dir", runs, "--json", env=env).stdout)
+    handle = record["training_handle"]
+    cancelled = run_cli("cancel", record["run"], "--json", env=env)
+    assert cancelled.code == 0, cancelled.stderr
+    state = json.loads(cancelled.stdout)
+    assert state["stopped"] == [f"hf-jobs job {handle['id']}"]
+    assert (state["state"], state["reason"]) == ("cancelled", "cancelled with `dexter-auto cancel`")
+    assert not is_running(handle["details"]["pid"], handle["details"]["started"])
+
+
+def test_ctrl_c_without_a_terminal_cancels_the_remote_job(tmp_path):
+    runs, remote = tmp_path / "runs", tmp_path / "remote"
+    process = _submit(runs, "--backend", "hf-jobs", env=_remote_env(remote))
+    _wait_for(lambda: _training(runs) is not None)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    state = _state(next(runs.glob("narrative/*/state.json")).parent)
+    assert (state["state"], state["reason"]) == ("cancelled", "cancelled during train")
+    assert (remote / state["training_handle"]["id"] / "cancelled").exists()
+
+
+class _Terminal:
+    """A pseudo-terminal for a child process, drained in a thread."""
+
+    def __init__(self) -> None:
+        self.master, self.child = pty.openpty()
+        self.output = bytearray()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            try:
+                chunk = os.read(self.master, 65536) if ready else b""
+            except OSError:
+                return
+            self.output += chunk
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+
+def test_ctrl_c_on_a_terminal_may_leave_the_remote_job_running(tmp_path):
+    runs, remote = tmp_path / "runs", tmp_path / "remote"
+    env = _remote_env(remote)
+    terminal = _Terminal()
+    process = _submit(
+        runs,
+        "--backend",
+        "hf-jobs",
+        env=env,
+        stdin=terminal.child,
+        stdout=terminal.child,
+        stderr=terminal.child,
+    )
+    _wait_for(lambda: _training(runs) is not None)
+    process.send_signal(signal.SIGINT)
+    _wait_for(lambda: b"cancel the hf-jobs job" in terminal.output, timeout=30)
+    terminal.type("n\n")
+    assert process.wait(timeout=30) == 130
+    _wait_for(lambda: b"detached" in terminal.output, timeout=5)
+    run = next(runs.glob("narrative/*/state.json")).parent
+    assert _state(run)["state"] == "training"
+
+    resumed = run_cli("submit", "--resume", run, "--runs-dir", runs, "--json", env=env)
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    assert json.loads(resumed.stdout)["state"] == "carded"
+    assert starts(remote) == [run.name]
