@@ -97,6 +97,10 @@ def test_an_unpublished_run_is_refused(hub, smoke_run, tmp_path) -> None:
     missing = cli(hub, tmp_path, "deploy", run, "--pause", "--runs-dir", run.parent.parent)
     assert missing.code == 2 and len(missing.stderr.strip().splitlines()) == 1
     assert "the run is not deployed" in missing.stderr
+    long = endpoint_run(smoke_run, tmp_path / "long", "20261126-000000-0001", "n" * 33)
+    too_long = deploy(hub, long)
+    assert too_long.code == 2 and "longer than the 32 characters" in too_long.stdout
+    assert not any(name.startswith("endpoint_") for name in hub.stats.calls)
 
 
 def test_deploy_updates_and_rolls_back(hub, smoke_run, tmp_path) -> None:
@@ -104,7 +108,10 @@ def test_deploy_updates_and_rolls_back(hub, smoke_run, tmp_path) -> None:
 
     first = endpoint_run(smoke_run, tmp_path / "a", "20261126-000001-aaaa", "narrative-e2e")
     first_commit = published(hub, first)
-    created = deployed(deploy(hub, first))
+    creating = deploy(hub, first)
+    created = deployed(creating)
+    assert "endpoint narrative-e2e: pending" in creating.stderr  # progress while it starts
+    assert "endpoint narrative-e2e: running, /health answers 200" in creating.stderr
     assert created["changed"] is True and created["status"] == "running"
     assert (created["repository"], created["revision"]) == (
         "dexter-ng/narrative-deploy",

@@ -26,6 +26,7 @@ from dexter_autotrain.hub.deployment import (
 )
 from dexter_autotrain.hub.endpoints import (
     EndpointPlan,
+    check_endpoint_name,
     create_endpoint,
     failure_message,
     find_endpoint,
@@ -76,6 +77,7 @@ def deploy_run(
     if spec.deploy.target == "local":
         deployment = deploy_local(run, spec, report)
     else:
+        check_endpoint_name(spec, str(run.path / "spec.yaml"))
         published = require_published(run, state)
         plan = EndpointPlan.of(spec, published["repo_id"], published["commit"])
         deployment = _deploy_endpoint(run, spec, plan, report, policy)

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.retry import Report
 from dexter_autotrain.spec import JobSpec
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from huggingface_hub import HfApi, InferenceEndpoint
 
 POLL_S = 1.0  # seconds between two looks at a starting endpoint
+NAME_MAX = 32  # characters of an endpoint name (the API refuses longer ones)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,21 @@ class EndpointPlan:
         return (endpoint.repository, endpoint.revision) == (self.repository, self.revision)
 
 
+def check_endpoint_name(spec: JobSpec, where: str) -> None:
+    """Refuse an endpoint name the API would refuse, before any call.
+
+    Raises:
+        [`UserError`]: the name (`deploy.name`, else the job's) is longer than NAME_MAX
+            (exit code 2).
+    """
+    name = spec.deploy.name or spec.name
+    if len(name) > NAME_MAX:
+        raise UserError(
+            f"{where}: deploy.name: `{name}` is longer than the {NAME_MAX} characters of an "
+            "endpoint name; set a shorter deploy.name"
+        )
+
+
 def find_endpoint(api: HfApi, name: str, namespace: str) -> InferenceEndpoint | None:
     """The endpoint, or None when there is none of that name."""
     from huggingface_hub.errors import HfHubHTTPError
@@ -139,6 +156,7 @@ def wait_running(endpoint: InferenceEndpoint, timeout_s: float, report: Report) 
             report(f"endpoint {endpoint.name}: {seen}")
         try:
             endpoint.wait(timeout=POLL_S, refresh_every=POLL_S)  # type: ignore[arg-type]
+            report(f"endpoint {endpoint.name}: running, {endpoint.health_route} answers 200")
             return
         except InferenceEndpointTimeoutError:
             if time.monotonic() > deadline:

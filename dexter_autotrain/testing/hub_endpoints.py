@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import http.client
 import re
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -42,89 +43,101 @@ PROXY_TIMEOUT_S = 120.0
 
 
 def endpoint_routes(hub: HubContext) -> list[Route]:
-    host = EndpointHost(hub)
+    return EndpointsApi(hub).routes()
 
-    def readable(request: Request) -> Endpoint:
-        namespace = request.params["ns"]
-        if namespace not in request.caller.namespaces:
-            raise HubError(401, f"You don't have access to the endpoints of {namespace!r}")
-        return host.get(namespace, request.params["name"])
 
-    def writable(request: Request) -> Endpoint:
-        endpoint = readable(request)
+class EndpointsApi:
+    """The API's handlers over one `EndpointHost`."""
+
+    def __init__(self, hub: HubContext) -> None:
+        self.hub = hub
+        self.host = EndpointHost(hub)
+
+    def routes(self) -> list[Route]:
+        proxy = partial(_proxy, self.hub, self.host)
+        return [
+            route("GET", NAMESPACE, "endpoint_list", self.listing),
+            route("POST", NAMESPACE, "endpoint_create", self.create),
+            route("GET", ONE, "endpoint_info", lambda r: self.reply(self.readable(r))),
+            route("PUT", ONE, "endpoint_update", self.update),
+            route("DELETE", ONE, "endpoint_delete", self.delete),
+            route("POST", ONE + "/pause", "endpoint_pause", self.pause),
+            route("POST", ONE + "/resume", "endpoint_resume", self.resume),
+            route("POST", ONE + "/scale-to-zero", "endpoint_scale_to_zero", self.scale_to_zero),
+            *(route(m, PROXY, "endpoint_proxy", proxy, public=True) for m in ("GET", "POST")),
+        ]
+
+    def readable(self, request: Request) -> Endpoint:
+        return self.host.get(_namespace(request), request.params["name"])
+
+    def writable(self, request: Request) -> Endpoint:
+        endpoint = self.readable(request)
         request.caller.require_write(endpoint.namespace)
         return endpoint
 
-    def reply(endpoint: Endpoint) -> Reply:
-        with host.lock:
+    def reply(self, endpoint: Endpoint) -> Reply:
+        with self.host.lock:
             return Reply.json(endpoint.as_json())
 
-    def listing(request: Request) -> Reply:
-        namespace = request.params["ns"]
-        if namespace not in request.caller.namespaces:
-            raise HubError(401, f"You don't have access to the endpoints of {namespace!r}")
-        with host.lock:
-            items = [e.as_json() for (ns, _), e in host.endpoints.items() if ns == namespace]
+    def listing(self, request: Request) -> Reply:
+        namespace = _namespace(request)
+        with self.host.lock:
+            found = self.host.endpoints.items()
+            items = [e.as_json() for (ns, _), e in found if ns == namespace]
         return Reply.json({"items": items})
 
-    def create(request: Request) -> Reply:
+    def create(self, request: Request) -> Reply:
         namespace = request.params["ns"]
         request.caller.require_write(namespace)
         body = request.json()
         name = body.get("name")
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise HubError(400, "name: 1 to 32 lower-case letters, digits or dashes")
-        spec = _checked_spec(hub, request, body)
-        url = f"{hub.url}/_endpoints/{namespace}/{name}"
+        spec = _checked_spec(self.hub, request, body)
+        url = f"{self.hub.url}/_endpoints/{namespace}/{name}"
         endpoint = Endpoint(namespace, name, request.caller.user, spec, url)
-        host.add(endpoint)
-        return reply(endpoint)
+        self.host.add(endpoint)
+        return self.reply(endpoint)
 
-    def update(request: Request) -> Reply:
-        endpoint = writable(request)
+    def update(self, request: Request) -> Reply:
+        endpoint = self.writable(request)
         merged = deep_merge(endpoint.spec, _without_secret_values(request.json()))
-        endpoint.spec = _checked_spec(hub, request, merged)
+        endpoint.spec = _checked_spec(self.hub, request, merged)
         if endpoint.state == "paused":
-            host.stop(endpoint, "paused")  # applied when it is resumed
+            self.host.stop(endpoint, "paused")  # applied when it is resumed
         else:
-            host.launch(endpoint, "updating", "updateFailed")
-        return reply(endpoint)
+            self.host.launch(endpoint, "updating", "updateFailed")
+        return self.reply(endpoint)
 
-    def delete(request: Request) -> Reply:
-        host.remove(writable(request))
+    def delete(self, request: Request) -> Reply:
+        self.host.remove(self.writable(request))
         return Reply.json({})
 
-    def pause(request: Request) -> Reply:
-        endpoint = writable(request)
-        host.stop(endpoint, "paused")
-        return reply(endpoint)
+    def pause(self, request: Request) -> Reply:
+        endpoint = self.writable(request)
+        self.host.stop(endpoint, "paused")
+        return self.reply(endpoint)
 
-    def resume(request: Request) -> Reply:
-        endpoint = writable(request)
+    def resume(self, request: Request) -> Reply:
+        endpoint = self.writable(request)
         if endpoint.state in ("running", "initializing", "pending", "updating"):
             raise HubError(400, f"Endpoint {endpoint.name} is already running")
-        host.launch(endpoint, "pending", "failed")
-        return reply(endpoint)
+        self.host.launch(endpoint, "pending", "failed")
+        return self.reply(endpoint)
 
-    def scale_to_zero(request: Request) -> Reply:
-        endpoint = writable(request)
-        host.stop(endpoint, "scaledToZero")
-        return reply(endpoint)
+    def scale_to_zero(self, request: Request) -> Reply:
+        endpoint = self.writable(request)
+        self.host.stop(endpoint, "scaledToZero")
+        return self.reply(endpoint)
 
-    def proxy(request: Request) -> Reply:
-        return _proxy(hub, host, request)
 
-    return [
-        route("GET", NAMESPACE, "endpoint_list", listing),
-        route("POST", NAMESPACE, "endpoint_create", create),
-        route("GET", ONE, "endpoint_info", lambda r: reply(readable(r))),
-        route("PUT", ONE, "endpoint_update", update),
-        route("DELETE", ONE, "endpoint_delete", delete),
-        route("POST", ONE + "/pause", "endpoint_pause", pause),
-        route("POST", ONE + "/resume", "endpoint_resume", resume),
-        route("POST", ONE + "/scale-to-zero", "endpoint_scale_to_zero", scale_to_zero),
-        *(route(m, PROXY, "endpoint_proxy", proxy, public=True) for m in ("GET", "POST")),
-    ]
+def _namespace(request: Request) -> str:
+    """The namespace the route names, if the caller belongs to it (401 otherwise, as the
+    API answers an org without billing or access)."""
+    namespace = request.params["ns"]
+    if namespace not in request.caller.namespaces:
+        raise HubError(401, f"You don't have access to the endpoints of {namespace!r}")
+    return namespace
 
 
 def _checked_spec(hub: HubContext, request: Request, body: dict[str, Any]) -> dict[str, Any]:
