@@ -56,22 +56,21 @@ def test_data_check_of_the_memes_job_reads_the_sample(cli, monkeypatch):
     assert "data/samples/memes" in result.stdout
 
 
-def _local_memes_job(folder: Path, source: str | None = None) -> Path:
-    """jobs/memes.yaml trained locally (it names HF Jobs), optionally on another source."""
+def _memes_job_reading(folder: Path, source: str) -> Path:
+    """jobs/memes.yaml with another `data.sources`, written into `folder`."""
     text = (JOBS / "memes.yaml").read_text()
-    text = text.replace("  backend: hf-jobs\n  hardware: t4-small\n", "  backend: local\n")
-    if source is not None:
-        start = text.index("  sources:\n")
-        text = text[:start] + source + text[text.index("  labels:") :]
+    start = text.index("  sources:\n")
+    text = text[:start] + source + text[text.index("  labels:") :]
     (folder / "_base.yaml").write_text((JOBS / "_base.yaml").read_text())
     (folder / "memes.yaml").write_text(text)
     return folder / "memes.yaml"
 
 
 def _smoke(cli, tmp_path: Path, spec: Path) -> Path:
+    """A smoke submit trained locally (the job names HF Jobs, which needs a token)."""
     result = cli(
-        "submit", "--smoke", spec, "--runs-dir", tmp_path / "runs", "--json", cwd=tmp_path,
-        env={"DEXTER_MEMES": str(SAMPLE)},
+        "submit", "--smoke", "--backend", "local", spec, "--runs-dir", tmp_path / "runs",
+        "--json", cwd=tmp_path,
     )  # fmt: skip
     assert result.code == 0, result.stderr[-3000:]
     state = json.loads(result.stdout)
@@ -86,10 +85,13 @@ def _majority_f1(run: Path) -> float:
     return classification_metrics(test, guesses, CLASSES)["f1_macro"]
 
 
-def test_a_smoke_run_of_the_memes_job_shows_its_mistakes_and_beats_majority(cli, tmp_path):
+def test_a_smoke_run_of_the_memes_job_shows_its_mistakes_and_beats_majority(
+    cli, tmp_path, monkeypatch
+):
     from PIL import Image
 
-    run = _smoke(cli, tmp_path, _local_memes_job(tmp_path))
+    monkeypatch.delenv("DEXTER_MEMES", raising=False)
+    run = _smoke(cli, tmp_path, JOBS / "memes.yaml")
     report = json.loads((run / "evaluation.json").read_text())
     baseline = report["baseline"]
     assert baseline["name"].startswith("logistic regression")
@@ -116,7 +118,7 @@ def test_an_image_csv_column_slices_the_evaluation(cli, tmp_path):
         f"  sources:\n    - path: {SAMPLE / 'images.csv'}\n      format: image-csv\n"
         "  columns: {image: image, label: label}\n"
     )
-    spec = _local_memes_job(tmp_path, source)
+    spec = _memes_job_reading(tmp_path, source)
     spec.write_text(spec.read_text().replace("  slices: []\n", f"  slices: [{column}]\n"))
     run = _smoke(cli, tmp_path, spec)
     report = json.loads((run / "evaluation.json").read_text())
