@@ -94,7 +94,7 @@ def stand_in():
 
     def start(task: str, script=None, delay=0.0) -> StandIn:
         server = StandIn(task, script, delay)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         servers.append(server)
         return server
 
