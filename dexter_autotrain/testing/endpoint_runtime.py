@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import shutil
 import signal
 import subprocess
@@ -28,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from dexter_autotrain.serve.launch import first_line
 
 from .hub_context import HubContext
 from .hub_errors import HubError
@@ -70,26 +71,17 @@ class ServeProcess:
                 stderr=log,
                 start_new_session=True,
             )
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
-        try:
-            url = lines.get(timeout=timeout).strip()
-        except queue.Empty:
-            self.stop()
-            raise StartFailed(f"the model server printed no URL within {timeout:g} s") from None
+        url = first_line(self._process, timeout)
         if not url.startswith("http"):
+            code = _exit_code(self._process)  # None: still running, silent
             self.stop()
-            code = self._process.wait()
-            raise StartFailed(f"the model server exited with code {code}: {self._last_log_line()}")
+            why = (
+                f"exited with code {code}"
+                if code is not None
+                else f"printed no URL in {timeout:g} s"
+            )
+            raise StartFailed(f"the model server {why}: {self._last_log_line()}")
         return url
-
-    def _pump(self, lines: queue.Queue[str]) -> None:
-        """Hand over the first stdout line (empty at EOF), then keep the pipe drained."""
-        assert self._process is not None and self._process.stdout is not None
-        stdout = self._process.stdout
-        lines.put(stdout.readline().decode("utf-8", "replace"))
-        for _ in stdout:
-            pass
 
     def _last_log_line(self) -> str:
         text = self.log_path.read_text(errors="replace").strip() if self.log_path.exists() else ""
@@ -106,6 +98,14 @@ class ServeProcess:
         except subprocess.TimeoutExpired:
             _signal_group(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _exit_code(process: subprocess.Popen[bytes]) -> int | None:
+    """The exit code of a process whose stdout ended (it is exiting), None if it runs on."""
+    try:
+        return process.wait(timeout=1.0)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def _signal_group(pgid: int, signum: signal.Signals) -> None:
