@@ -155,3 +155,26 @@ def test_hardware_that_is_no_space_hardware_starts_nothing(hub, smoke, tmp_path)
     with pytest.raises(UserError, match="`a100x4` is not autotrain-spaces hardware"):
         AutoTrainSpacesBackend(policy=FAST).start(run)
     assert hub.stats.spaces_started == started and run.state()["autotrain_space"] is None
+
+
+def test_detach_then_logs_f_status_and_resume_without_a_second_space(hub, smoke, tmp_path):
+    """`--detach` returns once the Space is started; `logs -f` follows it to its end, `status`
+    asks the Space, and `submit --resume` re-attaches and collects: one Space for the run."""
+    env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
+    runs = tmp_path / "runs"
+    started = hub.stats.spaces_started[NS]
+    args = ("submit", "--smoke", "--backend", "autotrain-spaces", "--detach")
+    detached = run_cli(*args, JOBS / "narrative.yaml", "--runs-dir", runs, "--json", env=env)
+    assert detached.code == 0, (detached.stdout + detached.stderr)[-3000:]
+    run = Run(Path(json.loads(detached.stdout)["run"]))
+    followed = run_cli("logs", "-f", run.path, env=env)  # until the Space stops
+    assert followed.code == 0 and "Pausing space..." in followed.stdout
+    status = json.loads(run_cli("status", run.path, "--json", env=env).stdout)
+    assert status["training_job"]["phase"] == "completed" and status["detached"] is True
+    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    assert "re-attached to autotrain-spaces job" in resumed.stderr
+    assert json.loads(resumed.stdout)["state"] == "carded"
+    assert hub.stats.spaces_started[NS] == started + 1
+    everything = detached.stdout + detached.stderr + followed.stdout + resumed.stderr
+    assert WRITE_TOKEN not in everything and grep_tree(run.path, WRITE_TOKEN) == []
