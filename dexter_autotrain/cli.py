@@ -104,20 +104,14 @@ def main() -> None:
 
 
 def _register_commands() -> None:
+    from dexter_autotrain.cli_compare import runs
     from dexter_autotrain.cli_deploy import deploy
+    from dexter_autotrain.cli_feedback import feedback
     from dexter_autotrain.cli_hub import publish
     from dexter_autotrain.cli_runner import runner
-    from dexter_autotrain.cli_runs import (
-        cancel,
-        card,
-        evaluate,
-        list_runs_command,
-        logs,
-        status,
-        submit,
-    )
+    from dexter_autotrain.cli_runs import cancel, card, evaluate, logs, status, submit
 
-    commands = (submit, evaluate, card, publish, list_runs_command, status, logs, cancel, runner)
+    commands = (submit, evaluate, card, publish, runs, status, logs, cancel, runner, feedback)
     for command in commands:
         cli.add_command(command)
     cli.add_command(deploy)

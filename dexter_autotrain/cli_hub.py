@@ -41,8 +41,11 @@ def publish(run: str, force: str | None, runs_dir: Path, as_json: bool) -> None:
     """
     from dexter_autotrain.hub.publish import publish_run
     from dexter_autotrain.runs import find_run
+    from dexter_autotrain.tracking import log_run
 
-    result = publish_run(find_run(run, runs_dir), force=force, report=report_line)
+    found = find_run(run, runs_dir)
+    result = publish_run(found, force=force, report=report_line)
+    err.print(f"track: {escape(log_run(found, found.spec()))}")  # the published commit
     if as_json:
         print_json({"ok": True, **result.record(), "new_commit": result.new_commit})
         return

@@ -258,6 +258,14 @@ def _card(context: Context) -> None:
         context.run.path, context.spec, context.loaded.path.parent, context.cards_dir, context.smoke
     )
     context.run.update(card=[str(path) for path in written])
+    _track(context)
+
+
+def _track(context: Context) -> None:
+    """Log the run to MLflow (see tracking.py): the outcome in one line, never a failure."""
+    from dexter_autotrain.tracking import log_run
+
+    context.reporter.stage("track", log_run(context.run, context.spec))
 
 
 def _gates(context: Context) -> None:
@@ -278,6 +286,7 @@ def _publish(context: Context) -> None:
     context.reporter.stage("publish", f"publishing to {context.spec.hub.repo_id}")
     result = publish_run(context.run, report=lambda line: context.reporter.stage("publish", line))
     context.reporter.stage("publish", f"{result.repo_id}@{result.commit[:12]} {result.url}")
+    _track(context)  # the published commit joins the run's tags
 
 
 def _publish_skipped(context: Context) -> str | None:

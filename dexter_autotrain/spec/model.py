@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 Task = Literal["text-classification", "token-classification", "image-classification"]
 Backend = Literal["local", "hf-jobs", "autotrain-spaces"]
@@ -320,6 +320,31 @@ class Deploy(_Section):
     scale_to_zero_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
 
 
+class Tracking(_Section):
+    """Where every run is logged (MLflow). `tracking: false` logs nothing."""
+
+    enabled: bool = Field(True, description="false: log nothing (also `tracking: false`)")
+    uri: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(
+        None,
+        description="an MLflow tracking server (http or https); unset: a SQLite store in the "
+        "runs folder (runs/mlflow.db, artifacts under runs/mlartifacts)",
+    )
+    experiment: NonEmptyText | None = Field(
+        None, description="MLflow experiment name; default: the job name"
+    )
+
+
+def _tracking_switch(value: object) -> object:
+    """`tracking: false` (or true) is short for `tracking: {enabled: false}`."""
+    return {"enabled": value} if isinstance(value, bool) else value
+
+
+def _true_or_false_too(schema: dict) -> None:
+    """The JSON Schema of `tracking`: the section, or a boolean."""
+    section = {key: schema.pop(key) for key in ("$ref", "allOf") if key in schema}
+    schema["anyOf"] = [section, {"type": "boolean"}]
+
+
 class JobSpec(_Section):
     """Everything needed to train, evaluate, document, publish and deploy one model."""
 
@@ -345,6 +370,11 @@ class JobSpec(_Section):
     card: Card = Card()
     hub: Hub = Hub()
     deploy: Deploy = Deploy()
+    tracking: Annotated[Tracking, BeforeValidator(_tracking_switch)] = Field(
+        Tracking(),
+        description="experiment tracking with MLflow; false: off",
+        json_schema_extra=_true_or_false_too,
+    )
 
     @property
     def metrics(self) -> tuple[str, ...]:

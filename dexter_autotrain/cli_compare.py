@@ -1,0 +1,122 @@
+"""`runs`: a group whose default is `runs list` (so `dexter-auto runs [JOB]` lists runs as
+it always did), with `runs compare A B [C...]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dexter_autotrain.cli_runs import RUNS_DIR_OPTION, list_runs_command
+from dexter_autotrain.console import json_option, out, print_json
+
+
+class _RunsGroup(click.Group):
+    """Arguments that do not start with a subcommand's name go to `list`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("runs", cls=_RunsGroup)
+def runs() -> None:
+    """List runs (the default: `runs [JOB]` is `runs list [JOB]`) or compare them.
+
+    \b
+    Examples:
+      dexter-auto runs narrative
+      dexter-auto runs compare narrative/20261126-101500-ab12 narrative
+      dexter-auto runs compare RUN_A RUN_B --json
+    """
+
+
+runs.add_command(list_runs_command, "list")
+
+
+@runs.command("compare")
+@click.argument("references", metavar="A B [C...]", nargs=-1, required=True)
+@RUNS_DIR_OPTION
+@json_option("Print the comparison as JSON (errors too).")
+def compare(references: tuple[str, ...], runs_dir: Path, as_json: bool) -> None:
+    """Compare runs side by side: metrics overall and per language, gate verdicts, the
+    parameters that differ (and the key ones), and data fingerprints that differ.
+
+    Each run is a run directory, JOB/RUN-ID, a run id, or a job name (its latest run).
+
+    \b
+    Example:
+      dexter-auto runs compare narrative/20261126-101500-ab12 narrative/20261126-113000-cd34
+    """
+    from dexter_autotrain.compare import compare_runs
+
+    comparison = compare_runs(list(references), runs_dir)
+    if as_json:
+        print_json(comparison.to_dict())
+        return
+    for table in comparison_tables(comparison):
+        out.print(table)
+
+
+def comparison_tables(comparison: Any) -> list[Any]:
+    """The comparison as rich tables: one column per run."""
+    heads = [f"{run['job']}/{run['run_id']}" for run in comparison.runs]
+    primary = comparison.runs[0]["primary_metric"]
+    language_rows = {
+        f"{primary} [{language}]": metrics.get(primary, [None] * len(heads))
+        for language, metrics in comparison.by_language.items()
+    }
+    tables = [
+        _table("Metrics", heads, comparison.metrics | language_rows, _number),
+        _table(
+            "Gates",
+            heads,
+            {"all gates": comparison.gates_passed} | comparison.gates,
+            _verdict,
+        ),
+        _table("Parameters (differing, and key ones)", heads, comparison.params, _text),
+    ]
+    data = comparison.data or {"(all data fingerprints are the same)": [""] * len(heads)}
+    tables.append(_table("Data fingerprints that differ", heads, data, _short_hash))
+    return tables
+
+
+def _table(title: str, heads: list[str], rows: dict[str, list[Any]], cell) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from dexter_autotrain.path_policy import printable
+
+    table = Table("", *(escape(printable(h)) for h in heads), title=title, title_justify="left")
+    for name, values in rows.items():
+        table.add_row(escape(printable(name)), *(escape(printable(cell(v))) for v in values))
+    if not rows:
+        table.add_row("(none)", *[""] * len(heads))
+    return table
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _verdict(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "passed" if value else "FAILED"
+    shown = "-" if value["value"] is None else f"{value['value']:.3f}"
+    return f"{'pass' if value['passed'] else 'FAIL'} {shown}"
+
+
+def _text(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _short_hash(value: Any) -> str:
+    """A sha256 shortened to 12 characters (its row count kept)."""
+    if not value:
+        return "-" if value is None else ""
+    digest, _, rest = str(value).partition(" ")
+    return f"{digest[:12]} {rest}".strip()
