@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ ARTIFACTS = {
 _UNSAFE = re.compile(r"[^\w.\- :/]")
 _BATCH = 100  # MLflow takes at most 100 params or tags and 1000 metrics per batch
 _SKIPPED_METRICS = ("runtime", "per_second", "epoch", "total_flos")
+_SQLITE = "sqlite:///"
 HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 """Bounds on a tracking server that is down (MLflow's defaults retry for minutes); an
 operator's own values of these variables win."""
@@ -83,7 +85,7 @@ def tracking_target(spec: JobSpec, runs_root: Path) -> TrackingTarget | None:
         return TrackingTarget(settings.uri, experiment, None)
     root = runs_root.resolve()
     location = (root / ARTIFACTS_DIR / _safe(experiment)).as_uri()
-    return TrackingTarget(f"sqlite:///{root / TRACKING_DB}", experiment, location)
+    return TrackingTarget(f"{_SQLITE}{root / TRACKING_DB}", experiment, location)
 
 
 def log_run(run: Run, spec: JobSpec) -> str:
@@ -254,6 +256,8 @@ def _log(run: Run, target: TrackingTarget, record: RunRecord) -> str:
         logging.getLogger(name).setLevel(logging.WARNING)
     for variable, value in HTTP_LIMITS.items():
         os.environ.setdefault(variable, value)
+    if target.uri.startswith(_SQLITE):
+        _seed_store(Path(target.uri.removeprefix(_SQLITE)))
     client = MlflowClient(tracking_uri=target.uri)
     run_id, new = _mlflow_run(client, run, target)
     logged = client.get_run(run_id).data.params
@@ -274,6 +278,27 @@ def _log(run: Run, target: TrackingTarget, record: RunRecord) -> str:
         client.log_artifact(run_id, str(path), folder)
     client.set_terminated(run_id, "FINISHED")
     return run_id
+
+
+def _seed_store(database: Path) -> None:
+    """Start a new SQLite store as a copy of an empty one kept in the user's cache: MLflow
+    builds a store by running every one of its schema migrations (~2 s), once per version."""
+    if database.exists():
+        return
+    from mlflow import __version__
+    from mlflow.tracking import MlflowClient
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dexter-autotrain"
+    empty = cache / f"mlflow-{__version__}-empty.db"
+    if not empty.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = cache / f".{empty.name}.{os.getpid()}.partial"
+        MlflowClient(tracking_uri=f"{_SQLITE}{partial}").search_experiments()
+        os.replace(partial, empty)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    partial = database.with_name(f".{database.name}.{os.getpid()}.partial")
+    shutil.copyfile(empty, partial)
+    os.replace(partial, database)
 
 
 def _mlflow_run(client: Any, run: Run, target: TrackingTarget) -> tuple[str, bool]:
