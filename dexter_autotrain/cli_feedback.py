@@ -71,6 +71,12 @@ def import_command(
         f"{report.already_in_train} already in training"
     )
     out.print(f"  labels: {escape(printable(str(report.labels)))}")
+    if report.disagreeing_with_train:
+        lines = ", ".join(map(str, report.disagreeing_with_train))
+        err.print(
+            f"[yellow]warning[/yellow]: rows already in training under another label (lines "
+            f"{lines}): correct the training data itself if the reviewers are right"
+        )
     out.print(f"  languages: {escape(printable(str(report.languages)))}")
     for path in report.written:
         out.print(f"wrote {escape(printable(path))}")

@@ -61,6 +61,8 @@ class ImportReport:
     unreviewed: int = 0
     duplicates_in_file: int = 0
     already_in_train: int = 0
+    disagreeing_with_train: list[int] = field(default_factory=list)
+    """Lines of rows already in training under another label: fix the training data itself."""
     imported: int = 0
     labels: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
@@ -102,7 +104,7 @@ def import_feedback(
     splits = _job_splits(loaded)
     _check_labels(rows, path, spec.data.labels or sorted(set(splits["train"].values())))
     _refuse_leaked(rows, path, splits)
-    kept = _drop_duplicates(rows, set(splits["train"]), report)
+    kept = _drop_duplicates(rows, splits["train"], report)
     report.imported = len(kept)
     report.labels = dict(sorted(Counter(r.label for r in kept).items()))
     report.languages = dict(sorted(Counter(r.language for r in kept).items()))
@@ -254,9 +256,10 @@ def _refuse_leaked(rows: list[FeedbackRow], path: Path, splits: dict[str, dict[s
 
 
 def _drop_duplicates(
-    rows: list[FeedbackRow], train: set[str], report: ImportReport
+    rows: list[FeedbackRow], train: dict[str, str], report: ImportReport
 ) -> list[FeedbackRow]:
-    """Rows whose text is new: neither earlier in the file nor in the training split."""
+    """Rows whose text is new: neither earlier in the file nor in the training split (whose
+    rows are counted, and listed when their label disagrees with the training one)."""
     kept, seen = [], set()
     for row in rows:
         key = normalise(row.text)
@@ -264,6 +267,8 @@ def _drop_duplicates(
             report.duplicates_in_file += 1
         elif key in train:
             report.already_in_train += 1
+            if train[key] != row.label:
+                report.disagreeing_with_train.append(row.line)
         else:
             kept.append(row)
         seen.add(key)

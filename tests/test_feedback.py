@@ -61,7 +61,7 @@ def test_a_reviewed_prediction_log_becomes_a_training_source(cli, job, tmp_path)
         _logged("Dem don share the palliative for we street, thank God", "positive"),
         _logged("Omo this traffic no go kill person", None),  # not reviewed
         _logged("NA WA for this fuel price o,  government no dey hear us at all @gov", "negative"),
-        _logged(_first_text("pcm", "train"), "negative"),  # already in training
+        _logged(_first_text("pcm", "train"), "positive"),  # in training, as negative
         _logged("Gwamnati ta ce za a gyara hanyoyi a Kano", "neutral", "hau"),
     ]
     result = _import(cli, job, _write_jsonl(tmp_path / "reviewed.jsonl", rows), "--json")
@@ -69,6 +69,7 @@ def test_a_reviewed_prediction_log_becomes_a_training_source(cli, job, tmp_path)
     report = json.loads(result.stdout)
     assert (report["read"], report["unreviewed"], report["imported"]) == (6, 1, 3)
     assert (report["duplicates_in_file"], report["already_in_train"]) == (1, 1)
+    assert report["disagreeing_with_train"] == [5]
     assert report["labels"] == {"negative": 1, "neutral": 1, "positive": 1}
     assert report["languages"] == {"hau": 1, "pcm": 2}
     written = [Path(p) for p in report["written"]]
