@@ -132,11 +132,11 @@ def naive_server(model: Path) -> None:
     def predict(body: dict) -> list:
         return classify([body["inputs"]])  # nested, as the Hub's API answers
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    print(f"http://127.0.0.1:{port}", flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(128)  # connections wait here until uvicorn takes them
+    print(f"http://127.0.0.1:{listening.getsockname()[1]}", flush=True)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
 
 
 def start_naive(model: Path) -> ServeProcess:
@@ -149,24 +149,6 @@ def start_naive(model: Path) -> ServeProcess:
     if not url:
         raise SystemExit("the naive server did not start")
     return ServeProcess(process, url, Path(os.devnull))
-
-
-def model_alone(model: Path, texts: list[str]) -> tuple[float, float]:
-    """Texts/s of the code path the server runs, without HTTP (the evaluation's Predictor,
-    float32, each call's texts sorted and budgeted into passes by tokens): one text a call,
-    and 32 a call; warmed up on the same texts first, so every input shape has been seen."""
-    from dexter_autotrain.evaluation.predict import Predictor
-
-    predictor = Predictor(model, "text-classification", 128, precision="float32")
-    rates = []
-    for size, count in ((1, 256), (CLIENTS, 1024)):
-        calls = [texts[i : i + size] for i in range(0, count, size)]
-        for _ in range(2):  # the second round is timed
-            began = time.perf_counter()
-            for call in calls:
-                predictor.predict(call, rescore=False)
-        rates.append(count / (time.perf_counter() - began))
-    return rates[0], rates[1]
 
 
 def measure(name: str, served: ServeProcess, texts: list[str], args: argparse.Namespace) -> float:
@@ -191,11 +173,6 @@ def main() -> None:
     texts = tweets()
     with tempfile.TemporaryDirectory() as folder:
         model = minilm_classifier(Path(folder))
-        one, many = model_alone(model, texts)
-        print(
-            f"the model alone (float32, no HTTP): {one:.1f} texts/s one at a time, {many:.1f} "
-            f"texts/s {CLIENTS} at a time: at most {many / one:.2f}x from batching on this machine"
-        )
         print(f"{CLIENTS} clients, up to {args.requests} requests or {args.seconds:.0f} s each")
         batched = measure("serve (dynamic batching)", start_serve(model), texts, args)
         single = measure("serve --no-batching", start_serve(model, "--no-batching"), texts, args)
