@@ -324,10 +324,11 @@ class Tracking(_Section):
     """Where every run is logged (MLflow). `tracking: false` logs nothing."""
 
     enabled: bool = Field(True, description="false: log nothing (also `tracking: false`)")
-    uri: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(
+    uri: Annotated[str, StringConstraints(pattern=r"^https?://[^\s@/]+(/\S*)?$")] | None = Field(
         None,
-        description="an MLflow tracking server (http or https); unset: a SQLite store in the "
-        "runs folder (runs/mlflow.db, artifacts under runs/mlartifacts)",
+        description="an MLflow tracking server (http or https, no credentials: MLflow reads "
+        "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD); unset: a SQLite store in "
+        "the runs folder (runs/mlflow.db, artifacts under runs/mlartifacts)",
     )
     experiment: NonEmptyText | None = Field(
         None, description="MLflow experiment name; default: the job name"
