@@ -346,6 +346,80 @@ def _true_or_false_too(schema: dict) -> None:
     schema["anyOf"] = [section, {"type": "boolean"}]
 
 
+SweepParameter = Literal[
+    "learning_rate",
+    "batch_size",
+    "epochs",
+    "warmup_ratio",
+    "weight_decay",
+    "gradient_accumulation",
+    "max_grad_norm",
+    "scheduler",
+]
+
+
+class SearchRange(_Section):
+    """How a sweep picks one training parameter: `log_uniform` or `uniform` between `low`
+    and `high`, `int` from `low` to `high` (every `step`), or `choice` among `values`."""
+
+    type: Literal["log_uniform", "uniform", "int", "choice"]
+    low: int | float | None = None
+    high: int | float | None = None
+    step: Annotated[int, Field(ge=1)] | None = Field(None, description="`int` only; default 1")
+    values: Annotated[list[int | float | str], Field(min_length=1)] | None = None
+
+
+class SearchSpace(_Section):
+    """The training parameters a sweep varies; the others keep the spec's `training` values."""
+
+    learning_rate: SearchRange | None = None
+    batch_size: SearchRange | None = None
+    epochs: SearchRange | None = None
+    warmup_ratio: SearchRange | None = None
+    weight_decay: SearchRange | None = None
+    gradient_accumulation: SearchRange | None = None
+    max_grad_norm: SearchRange | None = None
+    scheduler: SearchRange | None = None
+
+
+class Sweep(_Section):
+    """A hyperparameter search (`dexter-auto sweep`): trials scored on the validation split;
+    only the best one goes on to the test split, the gates, the card and publishing."""
+
+    space: SearchSpace
+    n_trials: Annotated[int, Field(ge=1, le=1000)] = 20
+    metric: NonEmptyText | None = Field(
+        None, description="validation metric to optimise (or `loss`); default: the primary metric"
+    )
+    direction: Literal["maximize", "minimize"] | None = Field(
+        None, description="default: minimize for `loss`, else maximize"
+    )
+    split: Literal["validation", "test"] = Field(
+        "validation",
+        description="always `validation` (`test` is refused: it is kept for the promoted model)",
+    )
+    sampler: Literal["tpe", "random"] = "tpe"
+    seed: Seed = 42
+    pruner: Literal["median", "none"] = Field(
+        "median", description="median: stop a trial whose validation score falls below the median"
+    )
+    prune_after_trials: Annotated[int, Field(ge=0, le=1000)] = Field(
+        2, description="finished trials needed before the median pruner stops any"
+    )
+    prune_from_epoch: Annotated[int, Field(ge=1, le=100)] = Field(
+        1, description="the first epoch at which a trial may be stopped"
+    )
+    parallel: Annotated[int, Field(ge=1, le=64)] = Field(
+        1, description="trials at once on remote backends; local trials run one after another"
+    )
+    storage: NonEmptyText | None = Field(
+        None, description="Optuna database URL; default: SQLite in the sweep's folder"
+    )
+    first_trials: list[dict[str, int | float | str]] = Field(
+        default_factory=list, description="parameter sets tried first, e.g. the current ones"
+    )
+
+
 class JobSpec(_Section):
     """Everything needed to train, evaluate, document, publish and deploy one model."""
 
@@ -371,6 +445,7 @@ class JobSpec(_Section):
     card: Card = Card()
     hub: Hub = Hub()
     deploy: Deploy = Deploy()
+    sweep: Sweep | None = Field(None, description="hyperparameter search: `dexter-auto sweep`")
     tracking: Annotated[Tracking, BeforeValidator(_tracking_switch)] = Field(
         Tracking(),
         description="experiment tracking with MLflow; false: off",

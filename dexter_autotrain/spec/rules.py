@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dexter_autotrain.spec.model import COLUMNS_BY_TASK, METRICS_BY_TASK
+from dexter_autotrain.spec.sweep_rules import check_sweep
 from dexter_autotrain.spec.yaml_source import FieldPath
 
 SPACES_HARDWARE = (
@@ -63,6 +64,7 @@ def check_rules(data: dict[str, Any], *, partial: bool) -> list[RuleProblem]:
         *_compute(_dict(data.get("compute"))),
         *_evaluation(_dict(data.get("evaluation")), known_task),
         *_publishing(data),
+        *check_sweep(data, known_task),
         *([] if partial else _license(_dict(data.get("card")))),
     ]
     if known_task == "image-classification" and "max_seq_length" in _dict(data.get("training")):
