@@ -375,3 +375,4 @@ def data_check(path: Path, output_dir: Path | None, as_json: bool) -> None:
 
 _register_commands()
 cli.add_command(__import__("dexter_autotrain.cli_serve", fromlist=["serve"]).serve)
+cli.add_command(__import__("dexter_autotrain.cli_sweep", fromlist=["sweep"]).sweep)

@@ -367,7 +367,7 @@ def submit(
     try:
         with job_lock(spec.name, runs_root):
             run = create_run(spec.name, runs_root)
-            _record_spec(run, loaded, spec_sha256)
+            record_spec(run, loaded, spec_sha256)
             run.update(smoke=smoke, model_dir=spec.name, backend=spec.compute.backend)
             context = Context(run, loaded, spec, smoke, reporter, base_model, cards_dir, follow)
             _run_stages(context)
@@ -376,7 +376,7 @@ def submit(
     return run
 
 
-def _record_spec(run: Run, loaded: LoadedSpec, spec_sha256: str) -> None:
+def record_spec(run: Run, loaded: LoadedSpec, spec_sha256: str) -> None:
     """Keep the spec as loaded (resolved, defaults filled in), its hash and its commit."""
     write_atomically(
         run.path / "spec.yaml",
@@ -427,7 +427,7 @@ def resume(
         if not unfinished(context):
             raise UserError(f"{run.path}: already {state['state']}; nothing to resume")
         if changed:
-            _record_spec(run, loaded, spec_sha256)
+            record_spec(run, loaded, spec_sha256)
         run.update(**owner(), reason=None)
         _run_stages(context)
     return run

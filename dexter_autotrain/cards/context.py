@@ -180,6 +180,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "validation": state.get("training", {}).get("validation", {}),
             "remote": state.get("remote_job"),  # hf-jobs: the job, its time and cost
         },
+        "sweep": state.get("sweep"),  # how a sweep chose this model (sweeps/promote.py)
         "evaluation": evaluation,
         "eval_results": eval_results_status(
             spec, data_report, evaluation["split"], bool(state.get("smoke"))

@@ -1,0 +1,260 @@
+"""`dexter-auto sweep`: prepare the data once, run the study's trials as runs of the job,
+then promote the best trial. `resume_sweep` continues a killed sweep: finished trials are
+kept, a trial the kill interrupted is marked failed and tried again."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from dexter_autotrain.backends import get_backend
+from dexter_autotrain.backends.attach import DEFAULT_FOLLOW, FollowOptions
+from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.pipeline import STAGES, Context, Reporter, smoke_spec, with_backend
+from dexter_autotrain.runs import Run, job_lock, now, owner
+from dexter_autotrain.spec import LoadedSpec, load_spec
+from dexter_autotrain.spec.model import Sweep
+from dexter_autotrain.sweeps.folder import SweepDir, create_sweep_dir, find_sweep
+from dexter_autotrain.sweeps.promote import best_row, promote, summary
+from dexter_autotrain.sweeps.space import suggest
+from dexter_autotrain.sweeps.study import (
+    TrialRow,
+    counted,
+    fail_interrupted,
+    metric_and_direction,
+    open_study,
+    trial_rows,
+)
+from dexter_autotrain.sweeps.trial import TrialSetup, start_trial_run, train_trial
+
+SMOKE_TRIALS = 3
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: its folder, every trial, and the promoted run (None: not asked)."""
+
+    folder: SweepDir
+    rows: list[TrialRow]
+    promoted: Run | None
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """Where a sweep writes and how it follows its trainings."""
+
+    runs_root: Path
+    cards_dir: Path | None = None
+    follow: FollowOptions = DEFAULT_FOLLOW
+    promote: bool = True
+
+
+def run_sweep(
+    loaded: LoadedSpec, smoke: bool, reporter: Reporter, options: SweepOptions
+) -> SweepResult:
+    """Run the spec's sweep from the start, then promote its best trial.
+
+    Args:
+        loaded: a validated spec with a `sweep:` section.
+        smoke: a tiny model, few rows and at most SMOKE_TRIALS trials (CI).
+        reporter: stage lines and training progress.
+        options: the runs folder, the cards folder, following, and whether to promote.
+
+    Returns:
+        The sweep's folder, its trials and the promoted run.
+
+    Raises:
+        UserError: the spec has no sweep.
+        ToolError: no trial completed, or the storage failed.
+        GatesFailed: the promoted model failed a gate.
+
+    Example:
+        >>> options = SweepOptions(Path("runs"))
+        >>> run_sweep(load_spec("jobs/narrative.yaml"), True, reporter, options)  # doctest: +SKIP
+    """
+    spec_sha256 = loaded.sha256
+    loaded = _as_swept(loaded, smoke, None)
+    sweep = _sweep_section(loaded)
+    get_backend(loaded.spec.compute.backend)
+    with job_lock(loaded.spec.name, options.runs_root):
+        folder = create_sweep_dir(loaded.spec.name, options.runs_root)
+        setup = _setup(folder, loaded, spec_sha256, smoke, reporter, options)
+        folder.update(
+            spec_path=str(loaded.path.resolve()),
+            spec_sha256=spec_sha256,
+            smoke=smoke,
+            backend=loaded.spec.compute.backend,
+            n_trials=sweep.n_trials,
+        )
+        reporter.stage("sweep", f"{folder.path} ({sweep.n_trials} trials)")
+        _prepare_shared(setup, reporter)
+        study = open_study(folder, sweep, _direction(loaded), create=True)
+        folder.update(state="running", study=True)
+        _run_trials(setup, study, sweep)
+    return _finish(setup, study, sweep, options)
+
+
+def resume_sweep(reference: str, reporter: Reporter, options: SweepOptions) -> SweepResult:
+    """Continue a killed or failed sweep: the trials it finished are kept, one it left
+    running is marked failed and tried again, and the best trial is promoted.
+
+    Raises:
+        UserError: no such sweep, it is done, or its spec changed since it started.
+    """
+    folder = find_sweep(reference, options.runs_root)
+    record = folder.record()
+    if record.get("state") == "done":
+        raise UserError(f"{folder.path}: the sweep is done; nothing to resume")
+    loaded = load_spec(Path(record["spec_path"]))
+    if loaded.sha256 != record.get("spec_sha256"):
+        raise UserError(
+            f"{record['spec_path']}: the spec changed since sweep {folder.sweep_id} started; "
+            "start a new sweep with `dexter-auto sweep`"
+        )
+    loaded = _as_swept(loaded, record["smoke"], record["backend"])
+    sweep = _sweep_section(loaded)
+    setup = _setup(folder, loaded, record["spec_sha256"], record["smoke"], reporter, options)
+    with job_lock(loaded.spec.name, options.runs_root):
+        folder.update(**owner(), state="preparing", reason=None)
+        _prepare_shared(setup, reporter)
+        study = open_study(folder, sweep, _direction(loaded), create=not record.get("study"))
+        folder.update(state="running", study=True)
+        for trial in fail_interrupted(study):
+            _mark_interrupted(trial.user_attrs.get("run"))
+            reporter.stage("sweep", f"trial {trial.number} was interrupted: trying it again")
+        _run_trials(setup, study, sweep)
+    return _finish(setup, study, sweep, options)
+
+
+def _as_swept(loaded: LoadedSpec, smoke: bool, backend: str | None) -> LoadedSpec:
+    spec = with_backend(loaded.spec, backend)
+    if smoke:
+        spec = smoke_spec(spec)
+        if spec.sweep is not None:
+            trials = min(spec.sweep.n_trials, SMOKE_TRIALS)
+            spec = spec.model_copy(
+                update={"sweep": spec.sweep.model_copy(update={"n_trials": trials})}
+            )
+    return replace(loaded, spec=spec)
+
+
+def _sweep_section(loaded: LoadedSpec) -> Sweep:
+    if loaded.spec.sweep is None:
+        raise UserError(
+            f"{loaded.path}: the spec has no `sweep:` section; add one with a `space:` "
+            "(see the README's Sweeps section)"
+        )
+    return loaded.spec.sweep
+
+
+def _direction(loaded: LoadedSpec) -> str:
+    assert loaded.spec.sweep is not None
+    return metric_and_direction(loaded.spec.sweep, loaded.spec.primary_metric)[1]
+
+
+def _setup(
+    folder: SweepDir,
+    loaded: LoadedSpec,
+    spec_sha256: str,
+    smoke: bool,
+    reporter: Reporter,
+    options: SweepOptions,
+) -> TrialSetup:
+    assert loaded.spec.sweep is not None
+    metric, _ = metric_and_direction(loaded.spec.sweep, loaded.spec.primary_metric)
+    return TrialSetup(folder, loaded, spec_sha256, smoke, metric, reporter, options.follow)
+
+
+def _prepare_shared(setup: TrialSetup, reporter: Reporter) -> None:
+    """Prepare the data (and, in a smoke sweep, the tiny model) once, for every trial."""
+    prepared = setup.folder.prepared
+    if "prepare" in prepared.state().get("completed", []):
+        return
+    context = Context(prepared, setup.loaded, setup.loaded.spec, setup.smoke, reporter)
+    prepared.update(state="preparing", stage="prepare", stage_started=now())
+    next(stage for stage in STAGES if stage.name == "prepare").action(context)
+    prepared.complete("prepare", state="prepared")
+    prepared.update(stage=None)
+
+
+def _run_trials(setup: TrialSetup, study: Any, sweep: Sweep) -> None:
+    """Trials until `n_trials` count: one after another on the local backend, up to
+    `sweep.parallel` at once on a remote one."""
+    budget = [sweep.n_trials - counted(study)]
+    lock = threading.Lock()
+    local = setup.loaded.spec.compute.backend == "local"
+    if local and sweep.parallel > 1:
+        setup.reporter.stage("sweep", "local trials run one after another (parallel: remote)")
+
+    def work() -> None:
+        while True:
+            with lock:
+                if budget[0] <= 0:
+                    return
+                budget[0] -= 1
+                trial = study.ask()
+            _one_trial(setup, study, trial, sweep)
+
+    workers = 1 if local else min(sweep.parallel, max(budget[0], 1))
+    if workers == 1:
+        work()
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(work) for _ in range(workers)]:
+            future.result()
+
+
+def _one_trial(setup: TrialSetup, study: Any, trial: Any, sweep: Sweep) -> None:
+    import optuna
+    from optuna.trial import TrialState
+
+    params = suggest(trial, sweep.space)
+    run = start_trial_run(setup, trial.number, params)
+    trial.set_user_attr("run", str(run.path))
+    shown = ", ".join(
+        f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+        for name, value in params.items()
+    )
+    setup.reporter.stage("sweep", f"trial {trial.number}: {shown} ({run.run_id})")
+    try:
+        value = train_trial(setup, trial, run)
+    except optuna.TrialPruned as pruned:
+        study.tell(trial, state=TrialState.PRUNED)
+        setup.reporter.stage("sweep", f"trial {trial.number}: {pruned}")
+        return
+    except ToolError as error:
+        study.tell(trial, state=TrialState.FAIL)
+        setup.reporter.stage("sweep", f"trial {trial.number} failed: {str(error).splitlines()[0]}")
+        return
+    study.tell(trial, value)
+    setup.reporter.stage("sweep", f"trial {trial.number}: validation {setup.metric} {value:.4f}")
+
+
+def _mark_interrupted(run_path: str | None) -> None:
+    if run_path and (Path(run_path) / "state.json").is_file():
+        Run(Path(run_path)).update(
+            state="failed", stage=None, reason="interrupted: the sweep was stopped during it"
+        )
+
+
+def _finish(setup: TrialSetup, study: Any, sweep: Sweep, options: SweepOptions) -> SweepResult:
+    folder = setup.folder
+    rows = trial_rows(study)
+    direction = study.direction.name.lower()
+    best = best_row(rows, direction)
+    folder.update(state="trained", trials=[row.to_dict() for row in rows])
+    if best is None:
+        folder.update(state="failed", reason="no trial completed")
+        raise ToolError(
+            f"sweep {folder.sweep_id}: no trial completed ({len(rows)} pruned or failed); "
+            f"see {folder.path / 'sweep.json'}"
+        )
+    chosen = summary(folder, sweep, rows, best, (setup.metric, direction))
+    folder.update(best=chosen)
+    if not options.promote:
+        return SweepResult(folder, rows, None)
+    run = promote(folder, chosen, rows, setup.reporter, options.cards_dir, options.follow)
+    return SweepResult(folder, rows, run)

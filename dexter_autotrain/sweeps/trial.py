@@ -1,0 +1,212 @@
+"""One sweep trial: a run of the job built from the data prepared once for the sweep, with
+the trial's training parameters, trained through the job's backend and scored on the
+validation split. Its validation scores, as training streams them, feed the pruner: a trial
+pruned mid-training has its training cancelled through the backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from dexter_autotrain.backends import Handle, get_backend
+from dexter_autotrain.backends.attach import FollowOptions
+from dexter_autotrain.errors import ToolError, TrainingCancelled
+from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.pipeline import STAGES, Context, Reporter, record_spec
+from dexter_autotrain.render import (
+    CONFIG_FILE_NAME,
+    OPTIONS_FILE_NAME,
+    render_config,
+    training_options,
+)
+from dexter_autotrain.runs import Run, create_run, now
+from dexter_autotrain.spec import LoadedSpec
+from dexter_autotrain.sweeps.folder import SweepDir
+from dexter_autotrain.sweeps.space import with_params
+from dexter_autotrain.training_log import Progress
+
+TEST_PREFIX = "test"
+"""Prepared files and folders of the test split (`test.jsonl`, `test/`): a trial never gets
+them; the promoted run gets them when it is evaluated."""
+
+
+@dataclass(frozen=True)
+class TrialSetup:
+    """What every trial of one sweep shares.
+
+    Attributes:
+        folder: the sweep's folder (its `prepared/` run holds the shared data).
+        loaded: the job's spec as the sweep trains it (smoke and backend applied).
+        spec_sha256: the hash of the spec file as read (a trial's run records it, so that
+            `submit --resume` of the promoted trial accepts the unchanged file).
+        smoke: a smoke sweep (tiny model, few rows).
+        metric: the validation metric trials are scored by.
+        reporter: where stage lines and training progress go.
+        follow: how trainings are followed (Ctrl-C asks about remote ones).
+    """
+
+    folder: SweepDir
+    loaded: LoadedSpec
+    spec_sha256: str
+    smoke: bool
+    metric: str
+    reporter: Reporter
+    follow: FollowOptions
+
+
+def start_trial_run(setup: TrialSetup, number: int, params: dict[str, Any]) -> Run:
+    """A new run of the job for trial `number`, prepared (from the shared data) and ready
+    to train with `params`.
+
+    Example:
+        >>> start_trial_run(setup, 0, {"learning_rate": 3e-5})  # doctest: +SKIP
+    """
+    prepared = setup.folder.prepared.state()
+    resolved = prepared.get("resolved", {}) | params
+    spec = with_params(setup.loaded.spec, resolved)
+    run = create_run(spec.name, setup.folder.runs_root)
+    record_spec(run, replace(setup.loaded, spec=spec), setup.spec_sha256)
+    share_data(setup.folder.prepared.path, run.path, test=False)
+    rendered = render_config(spec, setup.loaded.path.parent, base_model=prepared["base_model"])
+    write_atomically(run.path / CONFIG_FILE_NAME, rendered.text)
+    options = json.dumps(training_options(spec), indent=2) + "\n"
+    write_atomically(run.path / OPTIONS_FILE_NAME, options)
+    run.update(
+        smoke=setup.smoke,
+        model_dir=spec.name,
+        backend=spec.compute.backend,
+        base_model=prepared["base_model"],
+        data_outputs=prepared["data_outputs"],
+        config_sha256=rendered.sha256,
+        resolved=resolved,
+        sweep={"id": setup.folder.sweep_id, "folder": str(setup.folder.path), "trial": number},
+    )
+    run.complete("prepare")
+    return run
+
+
+def share_data(prepared: Path, run: Path, test: bool) -> None:
+    """Hard-link the prepared data into a run (a copy where links cannot be made): the
+    training and validation splits and the data report, or with `test`, the test split."""
+    source = prepared / "data"
+    names = [p.name for p in source.iterdir() if p.name.startswith(TEST_PREFIX) == test]
+    for name in names:
+        _link_tree(source / name, run / "data" / name)
+    if not test:
+        shutil.copyfile(prepared / "data-report.json", run / "data-report.json")
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=_link, dirs_exist_ok=True)
+    else:
+        _link(str(source), str(target))
+
+
+def _link(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def train_trial(setup: TrialSetup, trial: Any, run: Run) -> float:
+    """Train the trial's run, reporting each epoch's validation score to the pruner.
+
+    Returns:
+        The trial's score: the metric of the checkpoint training kept.
+
+    Raises:
+        optuna.TrialPruned: the pruner stopped it (its training was cancelled).
+        ToolError: training failed, or reported no such validation metric.
+        TrainingCancelled: Ctrl-C or SIGTERM.
+    """
+    import optuna
+
+    label = f"trial {trial.number}"
+    reporter = _PruningReporter(setup.reporter, trial, setup.metric, label)
+    spec = run.spec()  # the baseline is fitted once, for the promoted run only
+    spec = spec.model_copy(
+        update={"evaluation": spec.evaluation.model_copy(update={"baseline": False})}
+    )
+    context = Context(run, setup.loaded, spec, setup.smoke, reporter, follow=setup.follow)
+    run.update(state="training", stage="train", stage_started=now())
+    try:
+        next(stage for stage in STAGES if stage.name == "train").action(context)
+    except optuna.TrialPruned as pruned:
+        _cancel_remote(run)
+        run.update(state="cancelled", stage=None, finished=now(), reason=f"sweep: {pruned}")
+        raise
+    except (TrainingCancelled, KeyboardInterrupt):
+        run.update(state="cancelled", stage=None, reason="cancelled during train (sweep)")
+        raise TrainingCancelled() from None
+    except (ToolError, OSError) as error:
+        reason = str(error).splitlines()[0]
+        run.update(state="failed", stage=None, finished=now(), reason=f"train: {reason}")
+        raise ToolError(f"{label}: {reason}") from None
+    run.complete("train", state="trained", finished=now())
+    run.update(stage=None)
+    return kept_score(run.path / run.state()["model_dir"], setup.metric)
+
+
+def _cancel_remote(run: Run) -> None:
+    """A local training ends with its follower; a remote one is cancelled here."""
+    recorded = run.state().get("training_handle")
+    if recorded and recorded.get("kind") != "local":
+        handle = Handle.from_dict(recorded)
+        get_backend(handle.kind).cancel(handle)
+
+
+def kept_score(model_dir: Path, metric: str) -> float:
+    """The validation `metric` of the checkpoint training kept (the best one by the
+    checkpoint metric; the last evaluation when it kept none), from its trainer state."""
+    state = json.loads((model_dir / "trainer_state.json").read_text())
+    key = f"eval_{metric}"
+    evaluations = [entry for entry in state.get("log_history", []) if key in entry]
+    if not evaluations:
+        raise ToolError(f"training reported no validation {metric} ({model_dir})")
+    best = state.get("best_model_checkpoint")
+    if best:
+        step = int(str(best).rstrip("/").rsplit("-", 1)[1])
+        kept = [entry for entry in evaluations if entry.get("step") == step]
+        evaluations = kept or evaluations
+    return float(evaluations[-1][key])
+
+
+class _PruningReporter:
+    """The sweep's reporter for one trial: lines labelled with the trial, and each new
+    validation evaluation reported to the trial, which may prune it."""
+
+    def __init__(self, reporter: Reporter, trial: Any, metric: str, label: str):
+        self.reporter, self.trial, self.metric, self.label = reporter, trial, metric, label
+        self.last: dict[str, float] | None = None
+        self.epochs = 0
+
+    def stage(self, name: str, detail: str) -> None:
+        self.reporter.stage(name, f"{self.label}: {detail}")
+
+    def progress(self, progress: Progress) -> None:
+        import optuna
+
+        self.reporter.progress(progress)
+        metrics = progress.eval_metrics
+        if not metrics or metrics is self.last:
+            return
+        self.last = metrics
+        if self.metric not in metrics:
+            raise ToolError(
+                f"training reports no validation {self.metric} (it reports "
+                f"{', '.join(sorted(metrics))}); choose one of them as sweep.metric"
+            )
+        self.epochs += 1
+        self.trial.report(metrics[self.metric], self.epochs)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(
+                f"pruned at epoch {self.epochs}: validation {self.metric} "
+                f"{metrics[self.metric]:.4f} is worse than the median of earlier trials"
+            )
