@@ -1,3 +1,55 @@
-"""Dexter AutoTrain: declarative fine-tuning for the Hugging Face ecosystem."""
+"""Dexter AutoTrain: declarative fine-tuning for the Hugging Face ecosystem.
+
+The public Python API (loaded on first use, so that `import dexter_autotrain` stays cheap
+for the spec-only commands):
+
+- `load_spec(path) -> LoadedSpec`: a job spec validated, `.spec` the `JobSpec`.
+- `submit(spec_path, *, smoke=False, backend=None, detach=False, ...) -> Run`.
+- `resume(run, ...) -> Run`.
+- `find_run(reference, root) -> Run`, `list_runs(root, job) -> list[Run]`.
+- `Run.evaluate(...)`, `Run.card(...)`, `Run.publish(...)`.
+- `get_task(name) -> TaskKind`; errors: `DexterError` and its family in `errors`.
+
+Example:
+    ```python
+    >>> import dexter_autotrain as dx
+    >>> run = dx.submit("jobs/narrative.yaml", smoke=True, reporter=dx.PrintReporter())
+    >>> run.card()
+    ```
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_spec": "dexter_autotrain.spec",
+    "JobSpec": "dexter_autotrain.spec",
+    "LoadedSpec": "dexter_autotrain.spec",
+    "submit": "dexter_autotrain.api",
+    "resume": "dexter_autotrain.api",
+    "PrintReporter": "dexter_autotrain.api",
+    "QuietReporter": "dexter_autotrain.api",
+    "Run": "dexter_autotrain.runs",
+    "find_run": "dexter_autotrain.runs",
+    "list_runs": "dexter_autotrain.runs",
+    "get_task": "dexter_autotrain.tasks",
+    "TaskKind": "dexter_autotrain.tasks",
+    "DexterError": "dexter_autotrain.errors",
+    "UserError": "dexter_autotrain.errors",
+    "ToolError": "dexter_autotrain.errors",
+    "GatesFailed": "dexter_autotrain.errors",
+    "TrainingCancelled": "dexter_autotrain.errors",
+    "TrainingDetached": "dexter_autotrain.errors",
+    "RunnerInstallError": "dexter_autotrain.errors",
+}
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'dexter_autotrain' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

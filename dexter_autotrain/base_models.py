@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.runner_env import RunnerEnv
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.tasks import get_task
 
 HUB_CHECK_TIMEOUT_SECONDS = 3
 
@@ -61,7 +62,7 @@ def build_tiny_model(runner: RunnerEnv, task: str, train_jsonl: Path, output: Pa
     """A tiny random-init model for `task`, its tokenizer trained on `train_jsonl`."""
     script = resources.files("dexter_autotrain.runner_scripts").joinpath("tiny_model.py")
     done = subprocess.run(
-        [str(runner.python), str(script), task, str(train_jsonl), str(output)],
+        [str(runner.python), str(script), get_task(task).input_kind, str(train_jsonl), str(output)],
         env=runner.environ(),
         capture_output=True,
         text=True,

@@ -26,6 +26,7 @@ from dexter_autotrain.console import mode as console_mode
 from dexter_autotrain.errors import Problem, ToolError, UserError
 from dexter_autotrain.path_policy import printable
 from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.tasks import TASKS
 
 
 class _Group(click.Group):
@@ -278,11 +279,8 @@ def schema(output: Path | None, as_json: bool) -> None:
         _report_written([output], as_json)
 
 
-TASKS = ("text-classification", "token-classification", "image-classification")
-
-
 @cli.command()
-@click.argument("task", type=click.Choice(TASKS))
+@click.argument("task", type=click.Choice(list(TASKS)))
 @click.argument("name")
 @click.option(
     "--dir",

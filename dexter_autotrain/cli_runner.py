@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from dexter_autotrain.console import err, json_option, out, print_error, print_json
-from dexter_autotrain.runner_env import RunnerEnv, RunnerInstallError, default_runner, install
+from dexter_autotrain.errors import RunnerInstallError
+from dexter_autotrain.runner_env import RunnerEnv, default_runner, install
 
 
 def ensure_runner() -> RunnerEnv:

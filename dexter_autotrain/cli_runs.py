@@ -155,40 +155,32 @@ def _starter(
     runs_dir: Path,
     cards_dir: Path,
 ) -> Callable[[Any], Any]:
-    """What submit will do, once the spec (or the run) checked out and the runner is there."""
+    """What submit will do, through the Python API (`dexter_autotrain.api`), once the
+    spec (or the run) checked out and the runner is there."""
+    from dexter_autotrain import api
     from dexter_autotrain.cli_runner import ensure_runner
     from dexter_autotrain.errors import UserError
-    from dexter_autotrain.pipeline import resume
-    from dexter_autotrain.pipeline import submit as submit_spec
     from dexter_autotrain.runs import find_run
     from dexter_autotrain.spec import load_spec
 
+    options = {"detach": follow.detach, "keep_running": follow.keep_running}
     if resume_run:
         if backend is not None:
             raise UserError("--backend: only for a new run; a resumed run keeps its backend")
         found = find_run(resume_run, runs_dir)
         if follow.detach:
-            _refuse_local_detach(found.spec().compute.backend)
+            api.refuse_local_detach(found.spec().compute.backend)
         ensure_runner()
-        return lambda reporter: resume(found, reporter, cards_dir, follow)
+        return lambda reporter: api.resume(found, cards_dir=cards_dir, reporter=reporter, **options)
     assert spec is not None
-    loaded = load_spec(spec)
+    loaded = load_spec(spec)  # checked here, before the runner is installed
     if follow.detach:
-        _refuse_local_detach(backend or loaded.spec.compute.backend)
+        api.refuse_local_detach(backend or loaded.spec.compute.backend)
     ensure_runner()
-    return lambda reporter: submit_spec(
-        loaded, smoke, reporter, runs_dir, cards_dir, backend, follow
-    )
-
-
-def _refuse_local_detach(backend: str) -> None:
-    from dexter_autotrain.errors import UserError
-
-    if backend == "local":
-        raise UserError(
-            "--detach: a local training ends with the submit that follows it; detach from "
-            "a remote one (compute.backend hf-jobs or autotrain-spaces, or --backend)"
-        )
+    return lambda reporter: api.submit(
+        spec, smoke=smoke, backend=backend, runs_dir=runs_dir, cards_dir=cards_dir,
+        reporter=reporter, **options,
+    )  # fmt: skip
 
 
 def _keep_running(handle: Any, reporter: Any) -> bool:
@@ -380,34 +372,18 @@ def _evaluate(
 ) -> dict[str, Any]:
     """Evaluate the run, or the published model `run` names (`hub:...`) on `on_run`'s data."""
     from dexter_autotrain.errors import UserError
-    from dexter_autotrain.evaluation.evaluate import (
-        evaluate_published,
-        evaluate_run,
-        evaluation_record,
-    )
+    from dexter_autotrain.evaluation.evaluate import evaluate_published
     from dexter_autotrain.hub.pull import HUB_PREFIX, HubModelRef
+    from dexter_autotrain.runs import find_run
 
-    report_line = err.print
     if not run.startswith(HUB_PREFIX):
         if on_run is not None:
             raise UserError("--on: only with a published model (hub:ORG/NAME@REV)")
-        found, state = _run_past(
-            run, runs_dir, "train", "finish it with `dexter-auto submit --resume`"
-        )
-        model_dir = found.path / state["model_dir"]
-        report = evaluate_run(
-            found.path, found.spec(), model_dir, split, data_path, language, report_line
-        )
-        if split is None and data_path is None and "evaluate" in state.get("completed", []):
-            found.update(evaluation=evaluation_record(report))  # the card's report was replaced
-        return report
+        return find_run(run, runs_dir).evaluate(split, data_path, language, err.print)
     ref = HubModelRef.parse(run)
-    found, _ = _run_past(
-        on_run or ref.repo_id.split("/")[1], runs_dir, "prepare", "pick a run with --on"
-    )
-    return evaluate_published(
-        found.path, found.spec(), ref, split, data_path, language, report_line
-    )
+    found = find_run(on_run or ref.repo_id.split("/")[1], runs_dir)
+    found.require("prepare", "pick a run with --on")
+    return evaluate_published(found.path, found.spec(), ref, split, data_path, language, err.print)
 
 
 @click.command()
@@ -423,18 +399,10 @@ def card(run: str, runs_dir: Path, cards_dir: Path, as_json: bool) -> None:
     Example:
       dexter-auto card narrative
     """
-    from dexter_autotrain.cards.write import write_card
+    from dexter_autotrain.runs import find_run
 
-    found, state = _run_past(
-        run, runs_dir, "evaluate", "run `dexter-auto evaluate` or `submit --resume` first"
-    )
-    written = write_card(
-        found.path,
-        found.spec(),
-        Path(state["spec_path"]).parent,
-        cards_dir,
-        bool(state.get("smoke")),
-    )
+    found = find_run(run, runs_dir)
+    written = found.card(cards_dir)
     if as_json:
         print_json({"run": str(found.path), "written": [str(path) for path in written]})
         return

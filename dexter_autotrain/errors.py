@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -88,6 +89,14 @@ class PublishRefused(UserError):
 class HubUnavailable(ToolError):
     """The Hub kept failing (429, 5xx, dropped connections) after every retry: nothing was
     half-published. Exit code 1."""
+
+
+class RunnerInstallError(ToolError):
+    """Installing the AutoTrain runner environment failed; the pip log says why. Exit 1."""
+
+    def __init__(self, message: str, log: Path):
+        super().__init__(f"{message}; see {log}")
+        self.log = log
 
 
 class TrainingCancelled(DexterError):

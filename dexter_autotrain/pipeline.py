@@ -44,6 +44,7 @@ from dexter_autotrain.render import (
 from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.runs import Run, create_run, job_lock, now, owner, with_resolved
 from dexter_autotrain.spec import JobSpec, LoadedSpec, load_spec
+from dexter_autotrain.tasks import get_task
 from dexter_autotrain.training_log import Progress
 
 SMOKE_MAX_ROWS = 200
@@ -138,7 +139,7 @@ def _prepare(context: Context) -> None:
     else:
         base_model = context.base_model or resolve_base_model(spec, context.loaded.path.parent)
     report_dict = report.to_dict()
-    if spec.training.max_seq_length == "auto" and spec.task != "image-classification":
+    if spec.training.max_seq_length == "auto" and get_task(spec.task).uses_tokenizer:
         lengths = _choose_length(context, base_model)
         report_dict["token_lengths"] = lengths.to_dict()
         run.update(resolved={"max_seq_length": lengths.chosen})

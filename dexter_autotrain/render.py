@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.tasks import get_task
 
 CONFIG_FILE_NAME = "autotrain.yml"
 OPTIONS_FILE_NAME = "training-options.json"
@@ -41,18 +42,6 @@ PREPARED_DATA_DIR = "data"
 TRAIN_SPLIT = "train"
 VALID_SPLIT = "validation"
 
-AUTOTRAIN_TASKS = {
-    "text-classification": "text_multi_class_classification",
-    "token-classification": "text_token_classification",
-    "image-classification": "image_multi_class_classification",
-}
-COLUMN_MAPPINGS = {
-    "text-classification": {"text_column": "text", "target_column": "label"},
-    "token-classification": {"tokens_column": "tokens", "tags_column": "tags"},
-    "image-classification": {"image_column": "image", "target_column": "label"},
-}
-"""AutoTrain's column keys per task, pointing at the columns data preparation writes."""
-
 
 @dataclass(frozen=True)
 class RenderedConfig:
@@ -67,7 +56,7 @@ class RenderedConfig:
 def render_config(spec: JobSpec, spec_dir: Path, base_model: str | None = None) -> RenderedConfig:
     """The AutoTrain config for `spec`. `base_model` overrides the spec's (a local snapshot)."""
     config = {
-        "task": AUTOTRAIN_TASKS[spec.task],
+        "task": get_task(spec.task).autotrain_task,
         "base_model": base_model or _base_model(spec, spec_dir),
         "project_name": spec.name,
         "log": spec.training.log,
@@ -76,7 +65,7 @@ def render_config(spec: JobSpec, spec_dir: Path, base_model: str | None = None) 
             "path": PREPARED_DATA_DIR,
             "train_split": TRAIN_SPLIT,
             "valid_split": VALID_SPLIT,
-            "column_mapping": COLUMN_MAPPINGS[spec.task],
+            "column_mapping": dict(get_task(spec.task).autotrain_columns),
         },
         "params": _params(spec),
         "hub": {
@@ -91,7 +80,7 @@ def render_config(spec: JobSpec, spec_dir: Path, base_model: str | None = None) 
         "# Do not edit: change the job spec and render again. ${...} values are read\n"
         "# from the environment by AutoTrain; no secret is written here.\n"
     )
-    if spec.training.max_seq_length == "auto" and spec.task != "image-classification":
+    if spec.training.max_seq_length == "auto" and get_task(spec.task).uses_tokenizer:
         header += (
             f"# max_seq_length is `auto`: submit sets it from the data ({PREVIEW_MAX_SEQ_LENGTH}"
             " shown here).\n"
@@ -134,7 +123,7 @@ def _params(spec: JobSpec) -> dict[str, Any]:
         "lr": training.learning_rate,
         "batch_size": training.batch_size,
     }
-    if spec.task != "image-classification":
+    if get_task(spec.task).uses_tokenizer:
         length = training.max_seq_length
         params["max_seq_length"] = PREVIEW_MAX_SEQ_LENGTH if length == "auto" else length
     params |= {

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from dexter_autotrain.errors import RunnerInstallError
 from dexter_autotrain.versions import TRAINING_PACKAGES, installed_versions
 
 AUTOTRAIN_REQUIREMENT = "autotrain-advanced==0.8.36"
@@ -165,9 +166,3 @@ def _runner_output(runner: RunnerEnv, code: str) -> str:
     return subprocess.run(
         [str(runner.python), "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
-
-
-class RunnerInstallError(RuntimeError):
-    def __init__(self, message: str, log: Path):
-        super().__init__(f"{message}; see {log}")
-        self.log = log

@@ -27,6 +27,7 @@ from filelock import FileLock, Timeout
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.processes import group_alive, is_running, start_time
+from dexter_autotrain.run_actions import RunActions
 from dexter_autotrain.spec import JobSpec
 
 BUSY_STATES = (
@@ -54,8 +55,9 @@ def now() -> str:
 
 
 @dataclass(frozen=True)
-class Run:
-    """One run directory and its state file."""
+class Run(RunActions):
+    """One run directory and its state file (and, from `RunActions`, what can be done with
+    it: `evaluate`, `card`, `publish`)."""
 
     path: Path
 

@@ -17,17 +17,8 @@ from dexter_autotrain.cards.usage import usage_example
 from dexter_autotrain.hub.tags import release_tag
 from dexter_autotrain.render import OPTIONS_FILE_NAME
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.tasks import get_task
 
-PIPELINE_TAGS = {
-    "text-classification": "text-classification",
-    "token-classification": "token-classification",
-    "image-classification": "image-classification",
-}
-AUTO_CLASSES = {
-    "text-classification": "AutoModelForSequenceClassification",
-    "token-classification": "AutoModelForTokenClassification",
-    "image-classification": "AutoModelForImageClassification",
-}
 SMOKE_MODEL = "a tiny randomly initialised model built for this smoke run"
 
 
@@ -77,7 +68,7 @@ def caveats(evaluation: dict[str, Any], data_report: dict[str, Any]) -> list[str
     }
     if per_class:
         weakest = min(per_class, key=lambda name: per_class[name]["f1"])
-        kind = "entity type" if evaluation["task"] == "token-classification" else "label"
+        kind = get_task(evaluation["task"]).label_word
         found.append(
             f"Weakest {kind}: `{weakest}` (F1 {per_class[weakest]['f1']:.3f}, recall "
             f"{per_class[weakest]['recall']:.3f})."
@@ -142,8 +133,8 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "spec": spec.model_dump(mode="json", exclude={"extends"}),
         "name": spec.name,
         "task": spec.task,
-        "pipeline_tag": PIPELINE_TAGS[spec.task],
-        "auto_class": AUTO_CLASSES[spec.task],
+        "pipeline_tag": get_task(spec.task).pipeline_tag,
+        "auto_class": get_task(spec.task).model_class,
         "repo_id": repo_id,
         "run_id": state["run_id"],
         "hub_tag": None if state.get("smoke") else release_tag(spec, state),  # never published

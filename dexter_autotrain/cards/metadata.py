@@ -15,6 +15,7 @@ from typing import Any
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCardData
 
 from dexter_autotrain.evaluation.metrics import CALIBRATION_BINS
+from dexter_autotrain.tasks import get_task
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ TOKEN_METRICS = {
 
 def hub_metric(task: str, metric: str) -> HubMetric:
     """The model-index form of `metric` (an unknown one keeps its own name)."""
-    known = METRICS | (TOKEN_METRICS if task == "token-classification" else {})
+    known = METRICS | (TOKEN_METRICS if get_task(task).per_token else {})
     return known.get(metric, HubMetric(metric, metric))
 
 

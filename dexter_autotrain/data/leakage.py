@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from dexter_autotrain.data.examples import Examples
+from dexter_autotrain.tasks import get_task
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
@@ -31,14 +32,11 @@ class Keys:
 
 
 def row_keys(examples: Examples, task: str) -> Keys:
-    if task == "image-classification":
+    kind = get_task(task)
+    if kind.reads_images:
         digests = [_file_digest(path) for path in examples.inputs]
         return Keys(digests, digests)
-    texts = (
-        [" ".join(tokens) for tokens in examples.inputs]
-        if task == "token-classification"
-        else examples.inputs
-    )
+    texts = [" ".join(tokens) for tokens in examples.inputs] if kind.per_token else examples.inputs
     return Keys([hash(text) for text in texts], [hash(normalise(text)) for text in texts])
 
 

@@ -18,26 +18,18 @@ from typing import IO
 from dexter_autotrain.data.examples import Examples
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.path_policy import is_safe_name, snippet
+from dexter_autotrain.tasks import TASKS, get_task
 
-INPUT_KEY = {
-    "text-classification": "text",
-    "token-classification": "tokens",
-    "image-classification": "image",
-}
+INPUT_KEY = {name: task.input_kind for name, task in TASKS.items()}
+"""The prepared data's key for an example's input (text, tokens or image path)."""
 AUTOTRAIN_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-LABEL_KEY = {
-    "text-classification": "label",
-    "token-classification": "tags",
-    "image-classification": "label",
-}
+LABEL_KEY = {name: task.label_role for name, task in TASKS.items()}
 
 
 def write_split(examples: Examples, split: str, task: str, data_dir: Path | None) -> dict:
     """Write (when `data_dir` is given) and fingerprint one split; returns its record."""
     name = f"{split}.jsonl"
-    image_paths = (
-        _place_images(examples, split, data_dir) if task == "image-classification" else None
-    )
+    image_paths = _place_images(examples, split, data_dir) if get_task(task).reads_images else None
     digest = hashlib.sha256()
     handle: IO[bytes] | None = None
     if data_dir is not None:

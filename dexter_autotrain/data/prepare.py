@@ -20,6 +20,7 @@ from dexter_autotrain.data.splitting import sample_indices, stratified_split
 from dexter_autotrain.errors import Problem, UserError
 from dexter_autotrain.paths import display_path
 from dexter_autotrain.spec import JobSpec, LoadedSpec
+from dexter_autotrain.tasks import get_task
 
 SPLITS = ("train", "validation", "test")
 
@@ -50,7 +51,7 @@ def prepare_data(
     """Prepare the job's data; write splits under `data_dir` when given. Raises UserError."""
     spec = loaded.spec
     task = spec.task
-    token_task = task == "token-classification"
+    token_task = get_task(task).per_token
     report = DataReport(job=spec.name, task=task)
     sources = resolve_sources(spec, loaded.path.parent)
 
@@ -72,7 +73,7 @@ def prepare_data(
             ]
         )
     checks.check_minimum_counts(splits["train"], spec, token_task, result)
-    if task == "image-classification":
+    if get_task(task).reads_images:
         checks.check_image_splits(splits, result)
     if result.errors:
         raise UserError(result.errors)
@@ -101,8 +102,8 @@ def check_examples(
     """The checks every labelled data set gets, for training and for `evaluate --data`:
     label map, types, empty inputs dropped, known labels, IOB2, images and their folder
     names. Returns the parts without empty inputs, and the warnings. Raises UserError."""
-    task = spec.task
-    token_task = task == "token-classification"
+    kind = get_task(spec.task)
+    token_task = kind.per_token
     result = checks.CheckResult()
     for examples in parts.values():
         checks.apply_label_map(examples, spec.data.label_map)
@@ -122,7 +123,7 @@ def check_examples(
         checks.check_labels(examples, allowed, result)
         if token_task:
             checks.check_iob2(examples, result, spec.data.fix_iob2)
-        if task == "image-classification":
+        if kind.reads_images:
             checks.check_folder_names(examples, spec.data.labels or (), spec_file, result)
             if not result.errors:
                 checks.check_images(examples, result)

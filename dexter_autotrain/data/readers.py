@@ -17,6 +17,7 @@ from dexter_autotrain.data.sources import IMAGE_EXTENSIONS, SPLIT_STEMS, Resolve
 from dexter_autotrain.errors import Problem, UserError
 from dexter_autotrain.path_policy import confine, printable, snippet
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.tasks import get_task
 
 UNDETERMINED_LANGUAGE = "und"
 MAX_PROBLEMS_PER_FILE = 20
@@ -40,11 +41,7 @@ class Roles:
 
     @classmethod
     def for_spec(cls, spec: JobSpec) -> Roles:
-        input_role, label_role = {
-            "text-classification": ("text", "label"),
-            "token-classification": ("tokens", "tags"),
-            "image-classification": ("image", "label"),
-        }[spec.task]
+        input_role, label_role = get_task(spec.task).columns
         return cls(
             spec.column(input_role),
             spec.column(label_role),

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dexter_autotrain.data.examples import Examples
+from dexter_autotrain.tasks import get_task
 
 REPORT_VERSION = 1
 
@@ -36,7 +37,7 @@ def describe_split(examples: Examples, task: str) -> dict[str, Any]:
     rows = Counter(examples.languages)
     labels: dict[str, Counter[str]] = defaultdict(Counter)
     for language, label in zip(examples.languages, examples.labels, strict=True):
-        if task == "token-classification":
+        if get_task(task).per_token:
             labels[language].update(tag[2:] for tag in label if tag[:2] == "B-")
         else:
             labels[language][label] += 1
@@ -47,7 +48,7 @@ def describe_split(examples: Examples, task: str) -> dict[str, Any]:
             for language in sorted(rows)
         },
     }
-    if task != "image-classification":
+    if get_task(task).uses_tokenizer:
         lengths = [
             len(value) if isinstance(value, list) else len(value.split())
             for value in examples.inputs

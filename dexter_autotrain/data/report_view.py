@@ -7,6 +7,7 @@ from rich.table import Table
 
 from dexter_autotrain.data.report import DataReport
 from dexter_autotrain.path_policy import printable
+from dexter_autotrain.tasks import get_task
 
 
 def _shown(text: object) -> str:
@@ -69,7 +70,7 @@ def report_tables(report: DataReport) -> list[Table]:
 
 
 def _counts_table(report: DataReport) -> Table:
-    label_title = "entity mentions" if report.task == "token-classification" else "labels"
+    label_title = "entity mentions" if get_task(report.task).per_token else "labels"
     counts = Table(title=f"Data for `{_shown(report.job)}` ({report.task})", title_justify="left")
     for column in ("split", "language", "rows", label_title):
         counts.add_column(column, justify="right" if column == "rows" else "left")

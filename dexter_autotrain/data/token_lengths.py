@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from dexter_autotrain.data.output import INPUT_KEY
+from dexter_autotrain.tasks import get_task
 
 PERCENTILE = 99
 MULTIPLE = 8
@@ -62,9 +63,9 @@ def measure_token_lengths(
     key = INPUT_KEY[task]
     with train_file.open(encoding="utf-8") as rows:
         inputs = [json.loads(line)[key] for line in rows if line.strip()]
-    encoded = tokenizer(
-        inputs, is_split_into_words=task == "token-classification", verbose=False
-    )["input_ids"]
+    encoded = tokenizer(inputs, is_split_into_words=get_task(task).per_token, verbose=False)[
+        "input_ids"
+    ]
     lengths = np.array([len(ids) for ids in encoded] or [MINIMUM])
     model_max = _model_max(tokenizer.model_max_length, config)
     p99 = int(np.percentile(lengths, PERCENTILE, method="higher"))

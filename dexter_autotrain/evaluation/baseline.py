@@ -16,15 +16,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.tasks import TASKS, get_task
 
 MAX_FEATURES = 20_000
 MIN_DF_ROWS = 1_000
 CACHE_VERSION = 2
-BASELINE_NAMES = {
-    "text-classification": "TF-IDF + logistic regression",
-    "token-classification": "most frequent tag per word",
-    "image-classification": "logistic regression on 8x8 thumbnails + colour histograms",
-}
+BASELINE_NAMES = {name: task.baseline_name for name, task in TASKS.items()}
 
 
 class Baseline(Protocol):
@@ -54,11 +51,12 @@ class Majority:
 
 
 def fit_baseline(task: str, inputs: list[Any], labels: list[Any], seed: int) -> Baseline:
-    if task == "token-classification":
+    kind = get_task(task)
+    if kind.per_token:
         return WordTags(inputs, labels)
     if len(set(labels)) < 2:
         return Majority(labels)
-    if task == "image-classification":
+    if kind.reads_images:
         from dexter_autotrain.evaluation.image_baseline import fit_image_baseline
 
         return fit_image_baseline(inputs, labels, seed)

@@ -42,6 +42,7 @@ from dexter_autotrain.path_policy import confine, is_safe_name, printable
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.tasks import get_task
 from dexter_autotrain.versions import EVALUATION_PACKAGES, installed_versions
 
 REPORT_VERSION = 2
@@ -99,7 +100,7 @@ def evaluate_model(
     predictor = Predictor(
         model_dir, task, spec.training.max_seq_length, precision=spec.evaluation.precision
     )
-    probing = task == "text-classification" and spec.evaluation.counterfactual
+    probing = get_task(task).input_kind == "text" and spec.evaluation.counterfactual
     variants = swaps(data.inputs, identity_terms or load_terms(None)) if probing else []
     # one pass over the examples and their identity-term swaps
     everything = predictor.predict(data.inputs + [v.text for v in variants])
@@ -164,7 +165,7 @@ def _baseline(
     guesses = model.predict(data.inputs)
     metrics = (
         entity_metrics(data.labels, guesses)
-        if task == "token-classification"
+        if get_task(task).per_token
         else classification_metrics(data.labels, guesses, labels)
     )
     return {
@@ -349,7 +350,7 @@ def _misclassified(
     task: str, data: Labeled, predicted: Predictions, plot_dir: Path
 ) -> dict[str, Any] | None:
     """Images only: the most confident mistakes, drawn as a contact sheet in `plot_dir`."""
-    if task != "image-classification":
+    if not get_task(task).reads_images:
         return None
     from dexter_autotrain.evaluation.misclassified import misclassified_report
 

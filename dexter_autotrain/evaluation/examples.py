@@ -10,6 +10,7 @@ from typing import Any
 from dexter_autotrain.data.output import INPUT_KEY, LABEL_KEY
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.tasks import get_task
 
 
 @dataclass
@@ -35,7 +36,7 @@ def load_prepared(data_dir: Path, split: str, task: str) -> Labeled:
         )
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     inputs = [row[INPUT_KEY[task]] for row in rows]
-    if task == "image-classification":
+    if get_task(task).reads_images:
         inputs = [str(data_dir / value) for value in inputs]
     known = {INPUT_KEY[task], LABEL_KEY[task], "language"}
     extras = sorted({key for row in rows[:1] for key in row} - known)

@@ -30,6 +30,7 @@ import numpy as np
 
 from dexter_autotrain.runner_scripts.subwords import first_subtokens
 from dexter_autotrain.spec.model import Precision
+from dexter_autotrain.tasks import get_task
 
 DEFAULT_BATCH_SIZE = 32
 """Images a batch (their inputs have no length to budget by)."""
@@ -106,9 +107,6 @@ class Predictor:
         import torch
         from transformers import (
             AutoImageProcessor,
-            AutoModelForImageClassification,
-            AutoModelForSequenceClassification,
-            AutoModelForTokenClassification,
             AutoTokenizer,
         )
         from transformers.utils import logging
@@ -116,17 +114,14 @@ class Predictor:
         logging.disable_progress_bar()
         self.task, self.max_length, self.batch_size = task, max_length, batch_size
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        model_class = {
-            "text-classification": AutoModelForSequenceClassification,
-            "token-classification": AutoModelForTokenClassification,
-            "image-classification": AutoModelForImageClassification,
-        }[task]
+        kind = get_task(task)
+        model_class = kind.auto_model()
         self.model = model_class.from_pretrained(model_dir, dtype=torch.float32)
         self.model = self.model.to(self.device).eval()
         self.fast_model = None
         if precision == "bfloat16" or (precision == "auto" and native_bfloat16(self.device.type)):
             self.fast_model = copy.deepcopy(self.model).to(torch.bfloat16)
-        if task == "image-classification":
+        if kind.reads_images:
             self.processor = AutoImageProcessor.from_pretrained(model_dir)
         else:
             self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -153,34 +148,31 @@ class Predictor:
     ) -> Predictions:
         """Labels (and class probabilities) for `inputs`; `batch_size` fixes the batches'
         size instead of budgeting them by tokens."""
-        if self.task == "image-classification":
+        kind = get_task(self.task)
+        if kind.reads_images:
             batch_size = batch_size or self.batch_size
         first_tokens: list[dict[int, int]] = []
-        if self.task == "image-classification":
+        if kind.reads_images:
             lengths = [0] * len(inputs)
             make_batch = self._image_batch(inputs)
         else:
             encoded = self.tokenizer(
                 inputs,
-                is_split_into_words=self.task == "token-classification",
+                is_split_into_words=kind.per_token,
                 truncation=True,
                 max_length=self.max_length,
             )
             lengths = [len(ids) for ids in encoded["input_ids"]]
             make_batch = self._text_batch(encoded)
-            if self.task == "token-classification":
+            if kind.per_token:
                 first_tokens = [first_subtokens(encoded.word_ids(i)) for i in range(len(inputs))]
-        positions = (
-            [list(words.values()) for words in first_tokens]
-            if self.task == "token-classification"
-            else None
-        )
+        positions = [list(words.values()) for words in first_tokens] if kind.per_token else None
         passes = _Passes(make_batch, lengths, positions, batch_size)
         logits = passes.run(self.fast_model or self.model)
         rescoring = Rescoring()
         if self.fast_model is not None and rescore:
             rescoring = passes.rescore(self.model, logits)
-        if self.task == "token-classification":
+        if kind.per_token:
             tags = [["O"] * len(words) for words in inputs]  # words cut off by the length limit
             rows = [np.full((len(words), len(self.id2label)), np.nan) for words in inputs]
             for index, words in enumerate(first_tokens):

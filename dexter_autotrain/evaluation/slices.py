@@ -14,6 +14,7 @@ from dexter_autotrain.evaluation.metrics import (
     entity_metrics,
     entity_scores,
 )
+from dexter_autotrain.tasks import get_task
 
 RESAMPLED_ROWS_AT_ONCE = 2_000_000
 """Bootstrap resamples are drawn and scored in chunks of about this many example indices."""
@@ -50,7 +51,8 @@ class Scorer:
         self.shown = set(shown or SCALAR_KEYS)
         self.confidence, self.samples = confidence, samples
         self.rng = np.random.default_rng(seed)
-        if task == "token-classification":
+        self.per_token = get_task(task).per_token
+        if self.per_token:
             self.counts = entity_counts(list(y_true), list(y_pred))
         else:
             index = {label: i for i, label in enumerate(labels)}
@@ -61,7 +63,7 @@ class Scorer:
     def exact(self, rows: np.ndarray) -> dict[str, Any]:
         truth = [self.y_true[i] for i in rows]
         guess = [self.y_pred[i] for i in rows]
-        if self.task == "token-classification":
+        if self.per_token:
             return entity_metrics(truth, guess)
         confidence = None if self.confidence is None else self.confidence[rows]
         return classification_metrics(truth, guess, self.labels, confidence)
@@ -83,7 +85,7 @@ class Scorer:
 
     def _scores(self, samples: np.ndarray) -> dict[str, np.ndarray]:
         """Scalar metrics of each resample (a row of example indices)."""
-        if self.task == "token-classification":
+        if self.per_token:
             return entity_scores(self.counts[samples].sum(axis=1))
         cells = len(self.labels) ** 2
         offsets = np.arange(len(samples))[:, None] * cells

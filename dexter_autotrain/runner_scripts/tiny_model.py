@@ -4,7 +4,7 @@ Text tasks get a 2-layer BERT (hidden size 32) and a WordPiece tokenizer whose v
 the job's own training text: every character, and its most frequent words; image tasks a
 2-layer ViT on 32x32 images. Nothing is downloaded.
 
-    python tiny_model.py TASK TRAIN_JSONL OUTPUT_DIR
+    python tiny_model.py INPUT_KIND TRAIN_JSONL OUTPUT_DIR   (text, tokens or image)
 """
 
 import json
@@ -32,12 +32,12 @@ TINY_LAYERS = {
 }
 
 
-def training_texts(train_jsonl: str, task: str) -> list[str]:
+def training_texts(train_jsonl: str, input_kind: str) -> list[str]:
+    """The prepared training inputs as texts (`input_kind` is the prepared key: `text`, or
+    `tokens`, a sentence's words)."""
     with open(train_jsonl, encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle]
-    if task == "token-classification":
-        return [" ".join(row["tokens"]) for row in rows]
-    return [row["text"] for row in rows]
+        values = [json.loads(line)[input_kind] for line in handle]
+    return [" ".join(value) if isinstance(value, list) else value for value in values]
 
 
 def wordpiece_vocab(texts: list[str], normalizer, pre_tokenizer) -> dict[str, int]:
@@ -99,12 +99,12 @@ def image_model(output_dir: str) -> None:
 
 
 def main() -> None:
-    task, train_jsonl, output_dir = sys.argv[1:4]
+    input_kind, train_jsonl, output_dir = sys.argv[1:4]  # the task's TaskKind.input_kind
     torch.manual_seed(0)
-    if task == "image-classification":
+    if input_kind == "image":
         image_model(output_dir)
     else:
-        text_model(training_texts(train_jsonl, task), output_dir)
+        text_model(training_texts(train_jsonl, input_kind), output_dir)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from dexter_autotrain.tasks import TASKS
+
 Task = Literal["text-classification", "token-classification", "image-classification"]
 Backend = Literal["local", "hf-jobs", "autotrain-spaces"]
 SplitName = Literal["train", "validation", "test"]
@@ -32,32 +34,9 @@ Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 
 Precision = Literal["auto", "bfloat16", "float32"]
 
-TEXT_METRICS = (
-    "accuracy",
-    "f1_macro",
-    "f1_weighted",
-    "precision_macro",
-    "recall_macro",
-    "calibration_error",
-)
-TOKEN_METRICS = ("precision", "recall", "f1", "accuracy")
-IMAGE_METRICS = ("accuracy", "f1_macro", "f1_weighted")
-METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
-    "text-classification": TEXT_METRICS,
-    "token-classification": TOKEN_METRICS,
-    "image-classification": IMAGE_METRICS,
-}
-PRIMARY_METRIC = {
-    "text-classification": "f1_macro",
-    "token-classification": "f1",
-    "image-classification": "f1_macro",
-}
-
-COLUMNS_BY_TASK: dict[str, tuple[str, ...]] = {
-    "text-classification": ("text", "label"),
-    "token-classification": ("tokens", "tags"),
-    "image-classification": ("image", "label"),
-}
+METRICS_BY_TASK: dict[str, tuple[str, ...]] = {name: t.metrics for name, t in TASKS.items()}
+PRIMARY_METRIC = {name: task.primary_metric for name, task in TASKS.items()}
+COLUMNS_BY_TASK: dict[str, tuple[str, ...]] = {name: t.columns for name, t in TASKS.items()}
 """Required column roles per task; `language` is optional for every task."""
 
 

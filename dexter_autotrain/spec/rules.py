@@ -15,6 +15,7 @@ from typing import Any
 from dexter_autotrain.spec.model import COLUMNS_BY_TASK, METRICS_BY_TASK
 from dexter_autotrain.spec.sweep_rules import check_sweep
 from dexter_autotrain.spec.yaml_source import FieldPath
+from dexter_autotrain.tasks import TASKS, get_task
 
 SPACES_HARDWARE = (
     "cpu-basic",
@@ -33,11 +34,7 @@ SPACES_HARDWARE = (
     "a100-large",
 )
 JOBS_HARDWARE = (*SPACES_HARDWARE, "cpu-xl", "h100", "h100x8")
-FORMATS_BY_TASK = {
-    "text-classification": {"csv", "tsv", "jsonl", "parquet", "hf-dataset"},
-    "token-classification": {"conll", "jsonl", "parquet", "hf-dataset"},
-    "image-classification": {"imagefolder", "image-csv"},
-}
+FORMATS_BY_TASK = {name: task.source_formats for name, task in TASKS.items()}
 TAG_PLACEHOLDERS = {"name", "run_id", "date"}
 
 RuleProblem = tuple[FieldPath, str, str]
@@ -67,11 +64,12 @@ def check_rules(data: dict[str, Any], *, partial: bool) -> list[RuleProblem]:
         *check_sweep(data, known_task),
         *([] if partial else _license(_dict(data.get("card")))),
     ]
-    if known_task == "image-classification" and "max_seq_length" in _dict(data.get("training")):
+    reads_tokens = known_task is None or get_task(known_task).uses_tokenizer
+    if not reads_tokens and "max_seq_length" in _dict(data.get("training")):
         problems.append(
             (
                 ("training", "max_seq_length"),
-                "not used by image-classification",
+                f"not used by {known_task}",
                 "remove it; images are resized by the model's image processor",
             )
         )
@@ -180,7 +178,7 @@ def _labels(data: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
             f"lists {', '.join(duplicated)} more than once",
             ("list each label once"),
         )
-    if labels and task == "token-classification":
+    if labels and task is not None and get_task(task).per_token:
         for index, label in enumerate(labels):
             if label != "O" and not re.fullmatch(r"[BI]-\S+", label):
                 yield (
