@@ -271,18 +271,6 @@ def _outcome_lines(state: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _run_past(reference: str, runs_dir: Path, stage: str, hint: str):
-    """The run and its state, or UserError when `stage` has not completed yet."""
-    from dexter_autotrain.errors import UserError
-    from dexter_autotrain.runs import find_run
-
-    found = find_run(reference, runs_dir)
-    state = found.state()
-    if stage not in state.get("completed", []):
-        raise UserError(f"{found.path}: `{stage}` has not run yet (state {state['state']}); {hint}")
-    return found, state
-
-
 def gates_table(rows: list[dict[str, Any]]):
     from rich.markup import escape
     from rich.table import Table
