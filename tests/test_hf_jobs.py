@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEXTER_AUTO, JOBS, fake_token, run_cli
+from conftest import DEXTER_AUTO, JOBS, fake_token, run_cli, wait_finished
 
-from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.backends.hf_jobs import HfJobsBackend, job_manifest
 from dexter_autotrain.backends.job_cost import Flavor
 from dexter_autotrain.backends.staging import stage, staged_files
@@ -76,16 +75,6 @@ def copy_run(prepared: Path, tmp_path: Path, run_id: str, **compute: str) -> Run
     run = Run(target.resolve())
     run.update(run_id=run_id)
     return run
-
-
-def wait_finished(backend: HfJobsBackend, handle: Handle, limit: float = 240) -> str:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        poll = backend.poll(handle)
-        if poll.finished:
-            return poll.phase
-        time.sleep(0.5)
-    raise AssertionError(f"job {handle.id} still {poll.phase} after {limit} s")
 
 
 def grep_tree(root: Path, needle: str) -> list[str]:

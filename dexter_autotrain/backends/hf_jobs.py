@@ -16,11 +16,11 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dexter_autotrain.backends.base import Handle, Phase, Poll
+from dexter_autotrain.backends.hub_calls import hub_calls, hub_client
 from dexter_autotrain.backends.job_cost import (
     CostCeiling,
     Flavor,
@@ -37,9 +37,9 @@ from dexter_autotrain.backends.staging import (
     staging_repo_id,
 )
 from dexter_autotrain.errors import ToolError
-from dexter_autotrain.hub.auth import identity_of, require_token
+from dexter_autotrain.hub.auth import identity_of
 from dexter_autotrain.hub.failures import hub_failures
-from dexter_autotrain.hub.retry import Report, RetryPolicy, reported_retries, with_retries
+from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
 from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
 from dexter_autotrain.runner_scripts.hf_job import RESULTS_MARKER
 from dexter_autotrain.runs import Run
@@ -100,9 +100,9 @@ class HfJobsBackend:
             'at most $20.00: a100x4 at $10.00/h for compute.timeout 2h'
             ```
         """
-        api, token = _client()
+        api, token = hub_client()
         compute = run.spec().compute
-        with self._calls(token, "the Jobs hardware list", "no job was started"):
+        with hub_calls(self.report, token, "the Jobs hardware list", "no job was started"):
             flavor = choose_flavor(list_flavors(api, self.report, self.policy), compute.hardware)
         return CostCeiling(flavor, compute.timeout)
 
@@ -110,13 +110,13 @@ class HfJobsBackend:
         """Stage the inputs, report the cost ceiling, start the job; the handle names it."""
         spec = run.spec()
         ceiling = self.cost_ceiling(run)
-        api, token = _client()
-        with self._calls(token, "whoami", "no job was started"):
+        api, token = hub_client()
+        with hub_calls(self.report, token, "whoami", "no job was started"):
             identity = identity_of(with_retries(api.whoami, "whoami", self.report, self.policy))
         repo_id = staging_repo_id(spec, identity.user)
         identity.require_write(repo_id.split("/")[0])
         files = staged_files(run, job_manifest(run, ceiling.flavor))
-        with self._calls(token, repo_id, "no job was started"):
+        with hub_calls(self.report, token, repo_id, "no job was started"):
             staging = stage(api, repo_id, run, files, self.report, self.policy)
             self.report(ceiling.line())
             job = with_retries(
@@ -150,7 +150,7 @@ class HfJobsBackend:
         """The job's log lines from the start; with `follow`, until the job ends. (The client
         retries a broken stream itself; its retry reports are left alone here, as a follower
         runs in a thread beside the polling, and the logger is process-wide.)"""
-        api, token = _client()
+        api, token = hub_client()
         with hub_failures(token, f"HF Job {handle.id}", "its logs are still on the Hub"):
             for line in api.fetch_job_logs(
                 job_id=handle.id, namespace=handle.details["namespace"], follow=follow
@@ -161,8 +161,8 @@ class HfJobsBackend:
         """Cancel the job unless it has ended already."""
         if self.poll(handle).finished:
             return
-        api, token = _client()
-        with self._calls(token, f"HF Job {handle.id}", "the job may still be running"):
+        api, token = hub_client()
+        with hub_calls(self.report, token, f"HF Job {handle.id}", "the job may still be running"):
             with_retries(
                 lambda: api.cancel_job(job_id=handle.id, namespace=handle.details["namespace"]),
                 f"cancel HF Job {handle.id}",
@@ -187,27 +187,14 @@ class HfJobsBackend:
         run.update(remote_job=remote_record(handle, job, results))
 
     def _inspect(self, handle: Handle):
-        api, token = _client()
-        with self._calls(token, f"HF Job {handle.id}", "the job itself is unaffected"):
+        api, token = hub_client()
+        with hub_calls(self.report, token, f"HF Job {handle.id}", "the job itself is unaffected"):
             return with_retries(
                 lambda: api.inspect_job(job_id=handle.id, namespace=handle.details["namespace"]),
                 f"inspect HF Job {handle.id}",
                 self.report,
                 self.policy,
             )
-
-    @contextmanager
-    def _calls(self, token: str, about: str, outcome: str) -> Iterator[None]:
-        """Hub calls: retries reported, failures as one line without the token."""
-        with reported_retries(self.report), hub_failures(token, about, outcome):
-            yield
-
-
-def _client() -> tuple[HfApi, str]:
-    from huggingface_hub import HfApi
-
-    token = require_token()
-    return HfApi(token=token), token
 
 
 def job_manifest(run: Run, flavor: Flavor) -> dict[str, Any]:
@@ -286,7 +273,7 @@ def _download_model(handle: Handle, commit: str, run: Run) -> None:
     details = handle.details
     results = f"{details['staging_prefix']}/model"
     model_dir = run.path / run.state()["model_dir"]
-    api, token = _client()
+    api, token = hub_client()
     with (
         tempfile.TemporaryDirectory(dir=run.path, prefix=".collect-") as scratch,
         hub_failures(token, details["staging_repo"], "the model stays in the staging repo"),
