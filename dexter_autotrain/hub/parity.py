@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from dexter_autotrain.data.output import INPUT_KEY
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.hub.retry import DEFAULT_POLICY, Report, RetryPolicy, with_retries
+from dexter_autotrain.tasks import get_task
 
 if TYPE_CHECKING:
     from huggingface_hub import InferenceClient
@@ -76,7 +77,7 @@ def parity_examples(run_path: Path, task: str, split: str, count: int) -> list[E
     examples = []
     for row, guess in zip(rows, guesses, strict=False):
         value = json.loads(row)[INPUT_KEY[task]]
-        inputs = str(data.parent / value) if task == "image-classification" else value
+        inputs = str(data.parent / value) if get_task(task).reads_images else value
         examples.append(Example(inputs, json.loads(guess)["prediction"]))
     return examples
 
@@ -113,13 +114,13 @@ def check_parity(
     from huggingface_hub import InferenceClient
 
     client = InferenceClient(model=url, token=token, timeout=REQUEST_TIMEOUT_S)
-    ask = _ASK[task]
+    ask = _ASK[get_task(task).input_kind]
     matching, mismatch = 0, None
     for index, example in enumerate(examples):
         request = partial(ask, client, example.inputs)
         got = with_retries(request, "parity request", report, policy)
         want = example.expected
-        if task == "token-classification":
+        if get_task(task).per_token:
             want = word_spans(example.inputs, example.expected)
         if got == want:
             matching += 1
@@ -167,7 +168,8 @@ def word_spans(words: list[str], tags: list[str]) -> set[Span]:
 
 
 _ASK: dict[str, Callable[[InferenceClient, Any], Any]] = {
-    "text-classification": _text_label,
-    "image-classification": _image_label,
-    "token-classification": _entity_spans,
+    "text": _text_label,
+    "image": _image_label,
+    "tokens": _entity_spans,
 }
+"""How to ask a deployment for an example's answer, by the task's input kind."""
