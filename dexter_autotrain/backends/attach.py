@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from dexter_autotrain.backends.base import Backend, Handle, Poll
+from dexter_autotrain.backends.job_cost import timeout_seconds
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.errors import Terminated, ToolError, TrainingCancelled, TrainingDetached
 from dexter_autotrain.runs import Run
@@ -32,7 +33,6 @@ DRAIN_SECONDS = 30.0
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 FULL_DISK_BYTES = 1 << 20
 """Less free space than this where a training failed: the disk filled up."""
-DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _END = object()
 
 
@@ -143,7 +143,7 @@ def _follow(
 ) -> tuple[Progress, Poll]:
     """Feed the log to the progress (and, for a remote backend, to the log mirror) while
     polling until the training ends or its time is up."""
-    deadline = run.state()["training_since"] + _timeout_seconds(run.spec().compute.timeout)
+    deadline = run.state()["training_since"] + timeout_seconds(run.spec().compute.timeout)
     mirror = None if backend.name == LOCAL else run.log_file
     with _LogFeed(backend, handle, mirror, on_progress) as feed:
         poll, polled = Poll("starting"), 0.0
@@ -214,11 +214,6 @@ def _last_lines(log: Path, count: int = 20) -> str:
     if not cause and log.is_file():
         cause = log.read_text(encoding="utf-8", errors="replace").splitlines()[-count:]
     return "".join(f"\n{line}" for line in cause) + f"\nfull log: {log}"
-
-
-def _timeout_seconds(duration: str) -> int:
-    """`compute.timeout` (`90m`, `2h`) in seconds."""
-    return int(duration[:-1]) * DURATION_SECONDS[duration[-1]]
 
 
 class _LogFeed:
