@@ -46,7 +46,7 @@ def _raise_terminated(*_: Any) -> None:
     "--smoke",
     is_flag=True,
     help="Swap in a tiny model built here, cap rows and epochs: a whole offline run "
-    "on CPU in about a minute.",
+    "on CPU in about a minute. Trains locally unless --backend names where.",
 )
 @click.option(
     "--resume",

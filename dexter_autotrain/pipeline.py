@@ -87,8 +87,8 @@ class Stage:
 
 
 def smoke_spec(spec: JobSpec) -> JobSpec:
-    """The same job, shrunk to run in about a minute on a CPU: few rows, short epochs. It
-    trains where the job trains (`compute` is kept), so CI can try a tiny remote run."""
+    """The same job, shrunk to run in about a minute on a CPU: few rows, short epochs.
+    `compute` is kept: where a smoke run trains is `smoke_backend`'s choice."""
     limit = min(spec.data.max_rows_per_split or SMOKE_MAX_ROWS, SMOKE_MAX_ROWS)
     return spec.model_copy(
         update={
@@ -104,6 +104,13 @@ def smoke_spec(spec: JobSpec) -> JobSpec:
             ),
         }
     )
+
+
+def smoke_backend(smoke: bool, backend: str | None) -> str | None:
+    """The backend override of a submit: a smoke run trains locally unless `--backend`
+    names where (so every job smoke-tests offline from a fresh clone, and CI can still try
+    a tiny remote run with `--backend hf-jobs`)."""
+    return "local" if smoke and backend is None else backend
 
 
 def with_backend(spec: JobSpec, backend: str | None) -> JobSpec:
@@ -359,7 +366,7 @@ def submit(
     spec.yaml and state). With `follow.detach`, it returns once a remote training started,
     raising TrainingDetached."""
     spec_sha256 = loaded.sha256
-    loaded = replace(loaded, spec=with_backend(loaded.spec, backend))
+    loaded = replace(loaded, spec=with_backend(loaded.spec, smoke_backend(smoke, backend)))
     if smoke:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     spec = loaded.spec

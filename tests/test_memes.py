@@ -69,7 +69,7 @@ def _memes_job_reading(folder: Path, source: str) -> Path:
 def _smoke(cli, tmp_path: Path, spec: Path) -> Path:
     """A smoke submit trained locally (the job names HF Jobs, which needs a token)."""
     result = cli(
-        "submit", "--smoke", "--backend", "local", spec, "--runs-dir", tmp_path / "runs",
+        "submit", "--smoke", spec, "--runs-dir", tmp_path / "runs",
         "--json", cwd=tmp_path,
     )  # fmt: skip
     assert result.code == 0, result.stderr[-3000:]
