@@ -44,6 +44,8 @@ def test_interpolation_reads_safe_fields_from_the_environment():
     assert loaded.spec.hub.repo_id == "acme/narrative-xlmr"
     default = load_spec(JOBS / "narrative.yaml", environ={})
     assert default.spec.hub.repo_id == "dexter-ng/narrative-xlmr"
+    empty = load_spec(JOBS / "narrative.yaml", environ={"DEXTER_HUB_ORG": ""})
+    assert empty.spec.hub.repo_id == "dexter-ng/narrative-xlmr"  # `:-` as in the shell
     assert loaded.sha256 != default.sha256
 
 

@@ -84,4 +84,7 @@ def _check(text: str, environ: Mapping[str, str], path: FieldPath) -> Iterator[R
 def _value(reference: str, environ: Mapping[str, str]) -> str:
     match = _VARIABLE.match(reference)
     assert match is not None  # _check has accepted every reference
-    return environ.get(match[1], match[2] or "")
+    value = environ.get(match[1], "")
+    if match[2] is not None and not value:  # as the shell's `:-`: unset or empty
+        return match[2]
+    return value
