@@ -13,7 +13,8 @@ from typing import Any
 
 from dexter_autotrain.serve.answers import Word, classes, entities, split_words
 from dexter_autotrain.serve.model import ServedModel
-from dexter_autotrain.serve.protocol import IMAGE_TASK, TOKEN_TASK, Query
+from dexter_autotrain.serve.protocol import Query
+from dexter_autotrain.tasks import get_task
 
 
 class Engine:
@@ -28,7 +29,7 @@ class Engine:
     def answer(self, queries: list[Query]) -> list[list[Any]]:
         """For each query, in order, the answer to each of its inputs."""
         texts = [text for query in queries for text in query.inputs]
-        words = [split_words(text) for text in texts] if self.model.task == TOKEN_TASK else []
+        words = [split_words(text) for text in texts] if get_task(self.model.task).per_token else []
         predicted = self.predictor.predict(self._model_inputs(texts, words))
         answers, position = [], 0
         for query in queries:
@@ -38,15 +39,15 @@ class Engine:
         return answers
 
     def _model_inputs(self, inputs: list[Any], words: list[list[Word]]) -> list[Any]:
-        if self.model.task == IMAGE_TASK:
+        if get_task(self.model.task).reads_images:
             return [io.BytesIO(data) for data in inputs]  # PIL opens file objects as paths
-        if self.model.task == TOKEN_TASK:
+        if get_task(self.model.task).per_token:
             return [[word.text for word in text] for text in words]
         return inputs
 
     def _one(self, query: Query, index: int, texts, words, predicted) -> list[dict[str, Any]]:
         logits = (predicted.logits or [])[index]  # predict() always gives them
-        if self.model.task == TOKEN_TASK:
+        if get_task(self.model.task).per_token:
             return entities(
                 words[index],
                 predicted.labels[index],
@@ -61,4 +62,4 @@ class Engine:
 def response_body(task: str, query: Query, answers: list[Any]) -> list[Any]:
     """What the Hub's API answers: the single input's answer itself, or a list of answers
     (text classification always nests them, which is what `InferenceClient` parses)."""
-    return answers[0] if query.single and task != "text-classification" else answers
+    return answers[0] if query.single and not get_task(task).serving.nested else answers

@@ -17,16 +17,16 @@ from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.pull import HUB_PREFIX, HubModelRef, published_commit, pull_model
 from dexter_autotrain.hub.retry import Report
 from dexter_autotrain.path_policy import printable
+from dexter_autotrain.tasks import TASKS
 
 HUB_CACHE = ".hub-models"
 """Published models are downloaded under the runs folder, in this folder (no run lives there:
 runs are `<job>/<run-id>/state.json`)."""
 DEFAULT_MAX_LENGTH = 128
 _ARCHITECTURE_TASKS = {
-    "ForSequenceClassification": "text-classification",
-    "ForTokenClassification": "token-classification",
-    "ForImageClassification": "image-classification",
+    task.model_class.removeprefix("AutoModel"): name for name, task in TASKS.items()
 }
+"""The task of a model folder, by its architecture's suffix (`BertForTokenClassification`)."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.serve.model import ServedModel
-from dexter_autotrain.serve.protocol import IMAGE_TASK, Query
+from dexter_autotrain.serve.protocol import Query
+from dexter_autotrain.tasks import get_task
 
 
 class PredictionLog:
@@ -45,7 +46,7 @@ class PredictionLog:
             "model": self.model.name,
             "revision": self.model.revision,
             "task": self.model.task,
-            "input": self._saved_image(value) if self.model.task == IMAGE_TASK else value,
+            "input": self._saved_image(value) if get_task(self.model.task).reads_images else value,
             "parameters": query.parameters,
             "prediction": prediction,
         }

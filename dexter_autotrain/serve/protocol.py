@@ -15,19 +15,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-IMAGE_TASK = "image-classification"
-TOKEN_TASK = "token-classification"
+from dexter_autotrain.tasks import get_task
+
 MAX_INPUTS = 256
 """Inputs one request may carry (a longer list is split by the client)."""
 FUNCTIONS = ("softmax", "sigmoid", "none")
 AGGREGATIONS = ("none", "simple", "first", "average", "max")
 """All but `none` give the same entities here: the model tags words by their first
 sub-token, so every word has one tag and one score."""
-_PARAMETERS = {
-    "text-classification": {"top_k", "function_to_apply"},
-    IMAGE_TASK: {"top_k", "function_to_apply"},
-    TOKEN_TASK: {"aggregation_strategy", "ignore_labels"},
-}
 
 
 class BadRequest(Exception):
@@ -75,7 +70,7 @@ def parse_request(task: str, body: bytes, content_type: str) -> Query:
     """
     if not body:
         raise BadRequest(400, 'body: empty; send JSON {"inputs": ...}')
-    if task == IMAGE_TASK and not _looks_like_json(body, content_type):
+    if get_task(task).serving.binary_body and not _looks_like_json(body, content_type):
         return Query([_checked_image(body, "body")])
     try:
         payload = json.loads(body)
@@ -99,9 +94,9 @@ def _inputs(task: str, value: Any) -> tuple[bool, list[Any]]:
     for index, item in enumerate(values):
         if not isinstance(item, str):
             where = "inputs" if single else f"inputs[{index}]"
-            kind = "a base64 image" if task == IMAGE_TASK else "a string"
+            kind = "a base64 image" if get_task(task).reads_images else "a string"
             raise BadRequest(422, f"{where}: must be {kind}, not {type(item).__name__}")
-    if task == IMAGE_TASK:
+    if get_task(task).reads_images:
         values = [_decoded_image(item, "inputs" if single else f"inputs[{i}]")
                   for i, item in enumerate(values)]  # fmt: skip
     return single, values
@@ -134,9 +129,9 @@ def _with_parameters(task: str, query: Query, parameters: Any) -> Query:
         return query
     if not isinstance(parameters, dict):
         raise BadRequest(422, "parameters: must be a JSON object")
-    unknown = sorted(set(parameters) - _PARAMETERS[task])
+    unknown = sorted(set(parameters) - get_task(task).serving.parameters)
     if unknown:
-        known = ", ".join(sorted(_PARAMETERS[task]))
+        known = ", ".join(sorted(get_task(task).serving.parameters))
         raise BadRequest(422, f"parameters.{unknown[0]}: not supported for {task} ({known})")
     values = {key: value for key, value in parameters.items() if value is not None}
     top_k = values.get("top_k")

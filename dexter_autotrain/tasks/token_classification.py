@@ -17,7 +17,7 @@ TASK = TaskKind(
     model_class="AutoModelForTokenClassification",
     pipeline_tag="token-classification",
     label_word="entity type",
-    serving=ServingFormat(frozenset({"aggregation_strategy"})),
+    serving=ServingFormat(frozenset({"aggregation_strategy", "ignore_labels"})),
     usage_examples={
         "hau": "Shugaba Bola Tinubu ya isa Kano ranar Litinin.",
         "yor": "Ààrẹ Bola Tinubu dé sí Kano lónìí.",
