@@ -34,9 +34,9 @@ from dexter_autotrain.path_policy import printable
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import LoadedSpec
 from dexter_autotrain.spec.rules import did_you_mean
+from dexter_autotrain.tasks import get_task
 
 FEEDBACK_ROOT = Path("data/feedback")
-SUPPORTED_TASK = "text-classification"
 HELD_OUT = ("test", "validation")
 
 
@@ -95,9 +95,10 @@ def import_feedback(
         ```
     """
     spec = loaded.spec
-    if spec.task != SUPPORTED_TASK:
+    if get_task(spec.task).input_kind != "text":
         raise UserError(
-            f"{spec.name}: feedback import takes text-classification jobs; this job is {spec.task}"
+            f"{spec.name}: feedback import takes text-classification jobs (a text and a "
+            f"label per example); this job is {spec.task}"
         )
     report = ImportReport(job=spec.name, source=str(path))
     rows, report.read, report.unreviewed = read_feedback(path, language, spec.languages)
@@ -207,7 +208,7 @@ def _job_splits(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
         splits = {}
         for name in ("train", *HELD_OUT):
             if (Path(folder) / f"{name}.jsonl").is_file():
-                examples = load_prepared(Path(folder), name, SUPPORTED_TASK)
+                examples = load_prepared(Path(folder), name, loaded.spec.task)
                 splits[name] = {
                     normalise(text): label
                     for text, label in zip(examples.inputs, examples.labels, strict=True)
