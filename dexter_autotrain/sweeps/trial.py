@@ -184,7 +184,7 @@ class _PruningReporter:
 
     def __init__(self, reporter: Reporter, trial: Any, metric: str, label: str):
         self.reporter, self.trial, self.metric, self.label = reporter, trial, metric, label
-        self.last: dict[str, float] | None = None
+        self.last_epoch: float | None = None
         self.epochs = 0
 
     def stage(self, name: str, detail: str) -> None:
@@ -195,9 +195,9 @@ class _PruningReporter:
 
         self.reporter.progress(progress)
         metrics = progress.eval_metrics
-        if not metrics or metrics is self.last:
-            return
-        self.last = metrics
+        if not metrics or progress.epoch == self.last_epoch:
+            return  # no evaluation yet, or this one again (the log prints each twice)
+        self.last_epoch = progress.epoch
         if self.metric not in metrics:
             raise ToolError(
                 f"training reports no validation {self.metric} (it reports "
