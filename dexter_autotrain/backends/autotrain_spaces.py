@@ -66,6 +66,8 @@ TRAINER_STATES = ("trainer_state.json", "checkpoint-*/trainer_state.json")
 """AutoTrain's Space pushes its whole output folder: the trainer state lies in the checkpoint
 folders (the pipeline keeps the last one's beside the model)."""
 CAUSE_LINES = 12
+PAUSING_MARK = "Pausing space..."
+"""AutoTrain's last word before it pauses its Space (what follows is the app shutting down)."""
 
 
 @dataclass
@@ -239,6 +241,8 @@ class AutoTrainSpacesBackend:
         for build in (False, True):
             events = api.fetch_space_logs(handle.id, build=build)
             lines = [line for event in events for line in _lines(event, token)]
+            ended = [i for i, line in enumerate(lines) if PAUSING_MARK in line]
+            lines = lines[: ended[0]] if ended else lines  # the app's shutdown says nothing
             if lines:
                 return "\n" + "\n".join(lines[-CAUSE_LINES:])
         return ""
