@@ -99,6 +99,7 @@ def test_submit_smoke_on_autotrain_spaces_end_to_end(hub: HubServer, smoke) -> N
     assert not api.repo_exists(record["base_model_repo"])  # the smoke run's tiny model
     assert api.model_info(record["model_repo"]).private
     assert api.model_info(record["model_repo"]).sha == record["model_commit"]
+    assert record["trainer_state"].startswith("checkpoint-")  # what AutoTrain's Space pushes
     model = run / "narrative"
     assert {"config.json", "model.safetensors", "trainer_state.json"} <= {
         p.name for p in model.iterdir()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dexter_autotrain.backends.base import Handle, Phase, Poll
-from dexter_autotrain.backends.hub_calls import hub_calls, hub_client
+from dexter_autotrain.backends.hub_calls import hub_calls, hub_client, quiet_transfers
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.backends.space_launch import (
     SpaceNames,
@@ -100,7 +100,10 @@ class AutoTrainSpacesBackend:
         namespace = str(spec.hub.repo_id).split("/")[0] if spec.hub.repo_id else identity.user
         identity.require_write(namespace)
         names = space_names(run, namespace)
-        with hub_calls(self.report, token, names.base_repo, "no Space was started"):
+        with (
+            hub_calls(self.report, token, names.base_repo, "no Space was started"),
+            quiet_transfers(),
+        ):
             base, uploaded = hub_base_model(api, run, names, run.state()["base_model"])
         record = launch_record(names, hardware, uploaded)
         run.update(autotrain_space=record)  # named before anything can go wrong remotely
@@ -184,8 +187,9 @@ class AutoTrainSpacesBackend:
         commit = self._download(names, run)
         config = json.loads((run.path / run.state()["model_dir"] / "config.json").read_text())
         record = run.state().get("autotrain_space") or {}
+        record |= {"model_commit": commit, "trainer_state": _trainer_state_source(run)}
         run.update(
-            autotrain_space=record | {"model_commit": commit, "cleanup": self.clean_up(handle)},
+            autotrain_space=record | {"cleanup": self.clean_up(handle)},
             training_frameworks={
                 "autotrain-advanced": "latest (installed by the Space)",
                 "transformers": config.get("transformers_version", "unknown"),
@@ -256,6 +260,7 @@ class AutoTrainSpacesBackend:
         with (
             tempfile.TemporaryDirectory(dir=run.path, prefix=".collect-") as scratch,
             hub_calls(self.report, token, names.model_repo, "the model stays in that repo"),
+            quiet_transfers(),
         ):
             commit = api.model_info(names.model_repo).sha
             local = f"{scratch}/model"
@@ -263,6 +268,7 @@ class AutoTrainSpacesBackend:
                 names.model_repo,
                 revision=commit,
                 allow_patterns=[*MODEL_FILES, *MODEL_PATTERNS, *TRAINER_STATES],
+                ignore_patterns=["*/*.safetensors*"],  # a checkpoint's weights: not needed
                 local_dir=local,
                 token=token,
                 endpoint=api.endpoint,
@@ -276,6 +282,21 @@ class AutoTrainSpacesBackend:
 
 def _names(handle: Handle) -> SpaceNames:
     return SpaceNames(handle.details["namespace"], handle.details["project"])
+
+
+def _trainer_state_source(run: Run) -> str:
+    """Which trainer state the model came with: AutoTrain's Space pushes none beside the
+    model, only its checkpoints' (the last one's, which the pipeline keeps, ends there)."""
+    model_dir = run.path / run.state()["model_dir"]
+    if (model_dir / "trainer_state.json").is_file():
+        return "trainer_state.json"
+    states = sorted(
+        model_dir.glob("checkpoint-*/trainer_state.json"),
+        key=lambda p: int(p.parent.name.split("-")[1]),
+    )
+    if not states:
+        return "none pushed"
+    return f"{states[-1].parent.name}/trainer_state.json (AutoTrain pushes no final one)"
 
 
 def _lines(event: str, token: str) -> Iterator[str]:

@@ -40,3 +40,27 @@ def hub_calls(report: Report, token: str, about: str, outcome: str) -> Iterator[
     """
     with reported_retries(report), hub_failures(token, about, outcome):
         yield
+
+
+@contextmanager
+def quiet_transfers() -> Iterator[None]:
+    """huggingface_hub's upload and download progress bars off inside (they would break
+    into submit's progress view), restored after.
+
+    Example:
+        >>> with quiet_transfers():  # doctest: +SKIP
+        ...     snapshot_download("dexter-ng/x", local_dir="model")
+    """
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+
+    already = are_progress_bars_disabled()
+    disable_progress_bars()
+    try:
+        yield
+    finally:
+        if not already:
+            enable_progress_bars()
