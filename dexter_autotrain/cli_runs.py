@@ -423,7 +423,10 @@ def list_runs_command(job: str | None, runs_dir: Path, as_json: bool) -> None:
         return
     table = Table("run", "job", "state", "created", "note")
     for run, state in runs:
-        note = "interrupted" if state.get("interrupted") else (state.get("reason") or "")
+        note = next(
+            (flag for flag in ("interrupted", "detached") if state.get(flag)),
+            state.get("reason") or "",
+        )
         cells = (run.run_id, run.job, state["state"], str(state.get("created", "")), str(note))
         table.add_row(*(escape(printable(cell)) for cell in cells))
     out.print(table if runs else f"no runs under {runs_dir}")

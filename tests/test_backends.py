@@ -165,7 +165,7 @@ def test_a_training_over_its_timeout_fails_and_is_stopped(tmp_path):
     assert "error: training timed out after 2s (compute.timeout); the local training was " in (
         result.stderr
     )
-    state = _state(next((tmp_path / "runs").glob("job/*")))
+    state = _state(next((tmp_path / "runs").glob("job/*/state.json")).parent)
     assert state["state"] == "failed" and state["reason"].startswith("train: training timed out")
     handle = state["training_handle"]
     assert not group_alive(int(handle["id"]), handle["details"]["started"])
@@ -184,6 +184,7 @@ def test_a_killed_submit_reattaches_to_its_remote_job(tmp_path):
     assert status["detached"] is True and "interrupted" not in status
     assert status["training_job"]["phase"] == "running"
     assert "`dexter-auto submit --resume" in status["explanation"]
+    assert " detached " in run_cli("runs", "--runs-dir", runs, env=env).stdout
 
     resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
