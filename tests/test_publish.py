@@ -423,7 +423,8 @@ def test_the_gate_against_the_published_model_across_two_revisions(
     assert not published_gate(report)["passed"]
     assert json.loads((second / "state.json").read_text())["evaluation"]["gates_passed"] is False
     assert (second / "compare" / f"narrative-versus-{commit_a[:12]}" / "config.json").is_file()
-    assert run_cli("card", second, "--runs-dir", second.parent.parent).code == 0
+    cards = ("--cards-dir", tmp_path / "cards")  # never the repository's model_cards/
+    assert run_cli("card", second, "--runs-dir", second.parent.parent, *cards).code == 0
     card = (second / "README.md").read_text()
     assert "### Against the published model" in card and f"published `{commit_a[:12]}`" in card
     forced = publish(hub, second, "--force", "same model, new card", "--json")
