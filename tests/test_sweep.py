@@ -64,7 +64,9 @@ def _write(tmp_path: Path, sweep: str) -> Path:
     return path
 
 
-def _sweep(tmp_path: Path, *args: str | Path, **popen) -> subprocess.Popen:
+def _sweep(
+    tmp_path: Path, *args: str | Path, env: dict[str, str] | None = None, **popen
+) -> subprocess.Popen:
     """`dexter-auto sweep ARGS --json` in a real process; its progress goes to sweep.log."""
     command = [DEXTER_AUTO, "sweep", *args, "--runs-dir", tmp_path / "runs", "--json"]
     command += ["--cards-dir", tmp_path / "cards"]
@@ -75,7 +77,7 @@ def _sweep(tmp_path: Path, *args: str | Path, **popen) -> subprocess.Popen:
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
-            env=os.environ | {"NO_COLOR": "1"},
+            env=(env or dict(os.environ)) | {"NO_COLOR": "1"},
             **popen,
         )
 
@@ -230,3 +232,25 @@ def test_a_spec_without_a_sweep_section_is_refused(tmp_path, cli):
     result = cli("sweep", "--smoke", path, "--runs-dir", tmp_path / "runs")
     assert result.code == 2 and "the spec has no `sweep:` section" in result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_remote_trials_run_in_parallel(tmp_path):
+    """On a remote backend (the stand-in for HF Jobs, tests/detached_backend.py), up to
+    `parallel` trials train at once."""
+    spec = _write(tmp_path, "  parallel: 2\n" + UNPRUNED.replace("n_trials: 3", "n_trials: 2"))
+    spec.write_text(spec.read_text() + "compute:\n  backend: hf-jobs\n  hardware: cpu-basic\n")
+    remote = {"DEXTER_BACKEND_PLUGINS": "detached_backend", "PYTHONPATH": str(REPO / "tests")}
+    remote["DEXTER_TEST_REMOTE_ROOT"] = str(tmp_path / "jobs")
+    process = _sweep(tmp_path, "--smoke", "--no-promote", spec, env=dict(os.environ) | remote)
+    result = _finished(process, tmp_path)
+    assert [row["state"] for row in result["trials"]] == ["complete", "complete"]
+    spans = []
+    for row in result["trials"]:
+        state = json.loads((Path(row["run"]) / "state.json").read_text())
+        assert state["training_handle"]["kind"] == "hf-jobs"
+        start = state["training_since"]
+        spans.append((start, start + state["training"]["seconds"]))
+    first, second = sorted(spans)
+    assert second[0] < first[1]  # the second started before the first ended
+    started = (tmp_path / "jobs" / "starts.log").read_text().split()
+    assert sorted(started) == sorted(Path(row["run"]).name for row in result["trials"])

@@ -144,8 +144,8 @@ def _as_swept(loaded: LoadedSpec, smoke: bool, backend: str | None) -> LoadedSpe
 def _sweep_section(loaded: LoadedSpec) -> Sweep:
     if loaded.spec.sweep is None:
         raise UserError(
-            f"{loaded.path}: the spec has no `sweep:` section; add one with a `space:` "
-            "(see the README's Sweeps section)"
+            f"{loaded.path}: the spec has no `sweep:` section; add one with a `space:`, e.g. "
+            "`sweep: {space: {learning_rate: {type: log_uniform, low: 1.0e-5, high: 1.0e-4}}}`"
         )
     return loaded.spec.sweep
 

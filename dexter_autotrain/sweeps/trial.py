@@ -184,7 +184,7 @@ class _PruningReporter:
 
     def __init__(self, reporter: Reporter, trial: Any, metric: str, label: str):
         self.reporter, self.trial, self.metric, self.label = reporter, trial, metric, label
-        self.last_epoch: float | None = None
+        self.last: tuple[dict[str, float], float] | None = None
         self.epochs = 0
 
     def stage(self, name: str, detail: str) -> None:
@@ -194,10 +194,12 @@ class _PruningReporter:
         import optuna
 
         self.reporter.progress(progress)
-        metrics = progress.eval_metrics
-        if not metrics or progress.epoch == self.last_epoch:
-            return  # no evaluation yet, or this one again (the log prints each twice)
-        self.last_epoch = progress.epoch
+        metrics, last = progress.eval_metrics, self.last
+        if not metrics or (last is not None and metrics is last[0]):
+            return  # no evaluation since the last call
+        self.last = metrics, progress.epoch
+        if last is not None and progress.epoch == last[1]:
+            return  # the same evaluation again (the log prints each twice)
         if self.metric not in metrics:
             raise ToolError(
                 f"training reports no validation {self.metric} (it reports "
