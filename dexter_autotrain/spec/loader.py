@@ -197,9 +197,7 @@ def _resolve_extends(
         siblings = [p.name for p in path.parent.glob("*.y*ml")]
         close = difflib.get_close_matches(Path(parent_name).name, siblings, n=1)
         hint = f"did you mean `{close[0]}`?" if close else "paths are relative to this file"
-        raise UserError(
-            [_at(mark, "extends", f"file not found: {printable(parent_name)}", hint)]
-        )
+        raise UserError([_at(mark, "extends", f"file not found: {printable(parent_name)}", hint)])
     base, files = _resolve_extends(parent, display_path(parent), chain)
     base.data.pop("extends", None)
     marks = {where: m for where, m in base.marks.items() if not _replaced(where, document.data)}
