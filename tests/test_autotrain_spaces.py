@@ -98,6 +98,9 @@ def test_submit_smoke_on_autotrain_spaces_end_to_end(hub: HubServer, smoke) -> N
     assert not api.repo_exists(record["data_repo"], repo_type="dataset")
     assert not api.repo_exists(record["base_model_repo"])  # the smoke run's tiny model
     assert api.model_info(record["model_repo"]).private
+    card = (run / "README.md").read_text()
+    assert f"It ran in the AutoTrain Space `{record['space']}`" in card
+    assert "installs the latest autotrain-advanced, not the runner's 0.8.36" in card
     assert api.model_info(record["model_repo"]).sha == record["model_commit"]
     assert record["trainer_state"].startswith("checkpoint-")  # what AutoTrain's Space pushes
     model = run / "narrative"

@@ -170,6 +170,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "steps": state.get("training", {}).get("steps"),
             "validation": state.get("training", {}).get("validation", {}),
             "remote": state.get("remote_job"),  # hf-jobs: the job, its time and cost
+            "space": state.get("autotrain_space"),  # autotrain-spaces: where everything was
         },
         "sweep": state.get("sweep"),  # how a sweep chose this model (sweeps/promote.py)
         "evaluation": evaluation,
