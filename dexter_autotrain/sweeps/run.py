@@ -50,6 +50,7 @@ class SweepOptions:
     cards_dir: Path | None = None
     follow: FollowOptions = DEFAULT_FOLLOW
     promote: bool = True
+    smoke_trials: int = SMOKE_TRIALS
 
 
 def run_sweep(
@@ -76,7 +77,7 @@ def run_sweep(
         >>> run_sweep(load_spec("jobs/narrative.yaml"), True, reporter, options)  # doctest: +SKIP
     """
     spec_sha256 = loaded.sha256
-    loaded = _as_swept(loaded, smoke, None)
+    loaded = _as_swept(loaded, smoke and options.smoke_trials, None)
     sweep = _sweep_section(loaded)
     get_backend(loaded.spec.compute.backend)
     with job_lock(loaded.spec.name, options.runs_root):
@@ -114,7 +115,7 @@ def resume_sweep(reference: str, reporter: Reporter, options: SweepOptions) -> S
             f"{record['spec_path']}: the spec changed since sweep {folder.sweep_id} started; "
             "start a new sweep with `dexter-auto sweep`"
         )
-    loaded = _as_swept(loaded, record["smoke"], record["backend"])
+    loaded = _as_swept(loaded, record["smoke"] and options.smoke_trials, record["backend"])
     sweep = _sweep_section(loaded)
     setup = _setup(folder, loaded, record["spec_sha256"], record["smoke"], reporter, options)
     with job_lock(loaded.spec.name, options.runs_root):
@@ -129,12 +130,14 @@ def resume_sweep(reference: str, reporter: Reporter, options: SweepOptions) -> S
     return _finish(setup, study, sweep, options)
 
 
-def _as_swept(loaded: LoadedSpec, smoke: bool, backend: str | None) -> LoadedSpec:
+def _as_swept(loaded: LoadedSpec, smoke_trials: int, backend: str | None) -> LoadedSpec:
+    """The spec as the sweep trains it: on `backend`, and with `smoke_trials` (0: not a
+    smoke sweep) shrunk to a smoke run of at most that many trials."""
     spec = with_backend(loaded.spec, backend)
-    if smoke:
+    if smoke_trials:
         spec = smoke_spec(spec)
         if spec.sweep is not None:
-            trials = min(spec.sweep.n_trials, SMOKE_TRIALS)
+            trials = min(spec.sweep.n_trials, smoke_trials)
             spec = spec.model_copy(
                 update={"sweep": spec.sweep.model_copy(update={"n_trials": trials})}
             )
