@@ -22,7 +22,7 @@ from pathlib import Path
 from dexter_autotrain.backends.attach import FollowOptions
 from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.pipeline import Reporter
+from dexter_autotrain.pipeline import Reporter, smoke_backend
 from dexter_autotrain.runs import RUNS_ROOT, Run, find_run
 from dexter_autotrain.spec import load_spec
 from dexter_autotrain.training_log import Progress
@@ -91,14 +91,12 @@ def submit(
     from dexter_autotrain.pipeline import submit as submit_loaded
 
     loaded = load_spec(Path(spec_path))
-    if detach:
-        refuse_local_detach(backend or loaded.spec.compute.backend)
-    _ensure_runner(reporter or QuietReporter())
-    follow = FollowOptions(detach=detach, keep_running=keep_running)
+    trains_on = smoke_backend(smoke, backend) or loaded.spec.compute.backend
+    shown, follow = _before_training(trains_on, detach, reporter, keep_running)
     return submit_loaded(
         loaded,
         smoke,
-        reporter or QuietReporter(),
+        shown,
         Path(runs_dir),
         None if cards_dir is None else Path(cards_dir),
         backend,
@@ -137,13 +135,11 @@ def resume(
     from dexter_autotrain.pipeline import resume as resume_run
 
     found = run if isinstance(run, Run) else find_run(run, Path(runs_dir))
-    if detach:
-        refuse_local_detach(found.spec().compute.backend)
-    _ensure_runner(reporter or QuietReporter())
-    follow = FollowOptions(detach=detach, keep_running=keep_running)
+    trains_on = found.spec().compute.backend
+    shown, follow = _before_training(trains_on, detach, reporter, keep_running)
     return resume_run(
         found,
-        reporter or QuietReporter(),
+        shown,
         None if cards_dir is None else Path(cards_dir),
         follow,
     )
@@ -160,6 +156,22 @@ def refuse_local_detach(backend: str) -> None:
             "--detach: a local training ends with the submit that follows it; detach from "
             "a remote one (compute.backend hf-jobs or autotrain-spaces, or --backend)"
         )
+
+
+def _before_training(
+    backend: str,
+    detach: bool,
+    reporter: Reporter | None,
+    keep_running: Callable[[Handle], bool] | None,
+) -> tuple[Reporter, FollowOptions]:
+    """Checks and set-up shared by `submit` and `resume`: a local training cannot be
+    detached from; the runner is installed on first use. Returns the reporter to use and
+    how to follow the training."""
+    if detach:
+        refuse_local_detach(backend)
+    shown = reporter or QuietReporter()
+    _ensure_runner(shown)
+    return shown, FollowOptions(detach=detach, keep_running=keep_running)
 
 
 def _ensure_runner(reporter: Reporter) -> None:

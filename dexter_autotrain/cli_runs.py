@@ -160,6 +160,7 @@ def _starter(
     from dexter_autotrain import api
     from dexter_autotrain.cli_runner import ensure_runner
     from dexter_autotrain.errors import UserError
+    from dexter_autotrain.pipeline import smoke_backend
     from dexter_autotrain.runs import find_run
     from dexter_autotrain.spec import load_spec
 
@@ -175,7 +176,7 @@ def _starter(
     assert spec is not None
     loaded = load_spec(spec)  # checked here, before the runner is installed
     if follow.detach:
-        api.refuse_local_detach(backend or loaded.spec.compute.backend)
+        api.refuse_local_detach(smoke_backend(smoke, backend) or loaded.spec.compute.backend)
     ensure_runner()
     return lambda reporter: api.submit(
         spec, smoke=smoke, backend=backend, runs_dir=runs_dir, cards_dir=cards_dir,

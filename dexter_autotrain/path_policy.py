@@ -36,9 +36,11 @@ def repository_root(start: Path) -> Path:
 def allowed_roots(spec_dir: Path, environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
     """The spec's repository, then every folder listed in `$DEXTER_DATA_ROOTS`."""
     environ = os.environ if environ is None else environ
-    extra = [Path(p).expanduser().resolve() for p in environ.get(DATA_ROOTS_VARIABLE, "").split(
-        os.pathsep
-    ) if p.strip()]
+    extra = [
+        Path(p).expanduser().resolve()
+        for p in environ.get(DATA_ROOTS_VARIABLE, "").split(os.pathsep)
+        if p.strip()
+    ]
     return (repository_root(spec_dir), *extra)
 
 
@@ -123,7 +125,9 @@ def read_bounded(path: Path, limit: int, shown: str, field: str = "", what: str 
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise _path_error(
-            shown, field, f"is larger than the {limit // 1024} KiB allowed for a {what}",
+            shown,
+            field,
+            f"is larger than the {limit // 1024} KiB allowed for a {what}",
             f"keep a {what} under {limit // 1024} KiB",
         )
     return data
