@@ -51,7 +51,7 @@ def python_job(api, code: str, **kwargs):
     return api.run_job(image=IMAGE, command=["python", "-c", code], **kwargs)
 
 
-def wait(api, job_id: str, timeout: float = 30):
+def wait(api, job_id: str, timeout: float = 120):  # generous: a loaded CI machine
     return api.wait_for_job(job_id, timeout=timeout, poll_interval=0.1)
 
 
