@@ -5,16 +5,23 @@ pushes the model, opens its discussion and pauses itself."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import JOBS, fake_token, run_cli, wait_finished
+from conftest import DEXTER_AUTO, JOBS, fake_token, run_cli, wait_finished
 
+from dexter_autotrain.backends.attach import follow_training
 from dexter_autotrain.backends.autotrain_spaces import AutoTrainSpacesBackend
+from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.hub.retry import RetryPolicy
 from dexter_autotrain.runner_env import default_runner
@@ -182,3 +189,105 @@ def test_detach_then_logs_f_status_and_resume_without_a_second_space(hub, smoke,
     assert hub.stats.spaces_started[NS] == started + 1
     everything = detached.stdout + detached.stderr + followed.stdout + resumed.stderr
     assert WRITE_TOKEN not in everything and grep_tree(run.path, WRITE_TOKEN) == []
+
+
+def test_the_collected_model_is_published_and_reads_back_the_same(hub, smoke, tmp_path) -> None:
+    """The smoke run's collected model, as a reviewed real run (smoke: false, carded again),
+    published and downloaded back: the same weights, byte for byte."""
+    from huggingface_hub import snapshot_download
+
+    from dexter_autotrain.cards.write import write_card
+
+    run = tmp_path / "runs" / "narrative" / smoke[1].name
+    shutil.copytree(smoke[1], run)
+    state = json.loads((run / "state.json").read_text()) | {"smoke": False}
+    (run / "state.json").write_text(json.dumps(state))
+    write_card(run, Run(run).spec(), JOBS, None, False)
+    env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
+    args = ("publish", run, "--force", "tiny Space-trained test model")
+    published = run_cli(*args, "--runs-dir", tmp_path / "runs", env=env)
+    assert published.code == 0, published.stderr[-3000:]
+    local = Path(snapshot_download("dexter-ng/narrative-xlmr", local_dir=tmp_path / "back"))
+    weights = [folder / "model.safetensors" for folder in (local, run / "narrative")]
+    assert sha256(weights[0]) == sha256(weights[1])
+    assert sha256(local / "config.json") == sha256(run / "narrative/config.json")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def training_run(runs: Path) -> Run | None:
+    """The run once its Space started (its handle recorded)."""
+    for state_file in runs.glob("narrative/*/state.json"):
+        if json.loads(state_file.read_text()).get("training_handle"):
+            return Run(state_file.parent)
+    return None
+
+
+def submit_until_training(hub: HubServer, tmp_path: Path, **popen) -> tuple[subprocess.Popen, Run]:
+    """`submit --smoke --backend autotrain-spaces` in a process of its own, once its Space
+    started."""
+    env = os.environ | hub.client_env(tmp_path / "hf-home", WRITE_TOKEN) | {"NO_COLOR": "1"}
+    submit = subprocess.Popen(
+        [str(DEXTER_AUTO), "submit", "--smoke", "--backend", "autotrain-spaces",
+         str(JOBS / "narrative.yaml"), "--runs-dir", str(tmp_path / "runs")],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, **popen,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while (run := training_run(tmp_path / "runs")) is None and time.monotonic() < deadline:
+        assert submit.poll() is None, "submit ended before its Space started"
+        time.sleep(0.2)
+    assert run is not None, "no Space started within 120 s"
+    return submit, run
+
+
+def test_ctrl_c_without_a_terminal_cancels_the_space(hub, tmp_path) -> None:
+    """SIGINT to a `submit` without a terminal (stdin not a tty): nothing to ask, the Space
+    is stopped and cleaned up, the run `cancelled`, exit 130."""
+    from huggingface_hub import HfApi
+
+    submit, run = submit_until_training(hub, tmp_path, stderr=subprocess.PIPE, text=True)
+    submit.send_signal(signal.SIGINT)
+    _, stderr = submit.communicate(timeout=60)
+    assert submit.returncode == 130, stderr[-3000:]
+    assert "stopped the autotrain-spaces training" in stderr and WRITE_TOKEN not in stderr
+    state = run.state()
+    assert (state["state"], state["reason"]) == ("cancelled", "cancelled during train")
+    api = HfApi()  # compute.cleanup's default: the Space and the data deleted
+    assert not api.repo_exists(state["training_handle"]["id"], repo_type="space")
+    assert not api.repo_exists(state["autotrain_space"]["data_repo"], repo_type="dataset")
+
+
+def test_a_space_past_compute_timeout_fails_and_is_stopped(hub, smoke, tmp_path) -> None:
+    """`compute.timeout` is watched by whoever follows the Space (a Space has no timeout of
+    its own): past it the run fails with "timed out" and the Space is paused."""
+    from huggingface_hub import HfApi
+
+    run = copy_run(smoke[1], tmp_path, "20261126-000004-time", timeout="3s", cleanup="pause")
+    with pytest.raises(ToolError, match=r"training timed out after 3s \(compute.timeout\)"):
+        follow_training(AutoTrainSpacesBackend(policy=FAST), run, lambda progress: None)
+    handle = Handle.from_dict(run.state()["training_handle"])
+    assert HfApi().get_space_runtime(handle.id).stage == "PAUSED"
+    assert AutoTrainSpacesBackend(policy=FAST).poll(handle).phase == "cancelled"
+
+
+def test_a_killed_submit_is_resumed_without_a_second_space(hub, tmp_path) -> None:
+    """`submit` killed (-9) once its Space started: `submit --resume` re-attaches to that
+    Space, collects, evaluates and cards; one Space for the run."""
+    started = hub.stats.spaces_started[NS]
+    submit, run = submit_until_training(
+        hub, tmp_path, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    os.killpg(submit.pid, signal.SIGKILL)  # the laptop closes; the Space goes on
+    submit.wait()
+    assert run.describe()["detached"] is True
+    env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
+    runs = tmp_path / "runs"
+    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    assert "re-attached to autotrain-spaces job" in resumed.stderr
+    assert json.loads(resumed.stdout)["state"] == "carded"
+    assert hub.stats.spaces_started[NS] == started + 1
+    assert (run.path / "narrative/model.safetensors").is_file()
+    assert (run.path / "evaluation.json").is_file() and (run.path / "README.md").is_file()
