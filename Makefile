@@ -52,3 +52,5 @@ bench: setup
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_publish.py
 	$(BIN)/python bench/bench_plan.py
+	$(BIN)/python bench/bench_serve.py
+	$(BIN)/python bench/bench_sweep.py
