@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,5 +65,8 @@ def _reload_constants() -> None:
     from huggingface_hub.utils import close_session
 
     importlib.reload(constants)
+    hf_api = sys.modules.get("huggingface_hub.hf_api")
+    if hf_api is not None:  # its module-level HfApi (behind `whoami()`, ...) kept the old URL
+        hf_api.api.endpoint = constants.ENDPOINT
     apply_endpoints_url()
     close_session()  # keep-alive connections to a server that is gone
