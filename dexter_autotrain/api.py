@@ -91,8 +91,12 @@ def submit(
     from dexter_autotrain.pipeline import submit as submit_loaded
 
     loaded = load_spec(Path(spec_path))
-    trains_on = smoke_backend(smoke, backend) or loaded.spec.compute.backend
-    shown, follow = _before_training(trains_on, detach, reporter, keep_running)
+    shown, follow = _before_training(
+        lambda: smoke_backend(smoke, backend) or loaded.spec.compute.backend,
+        detach,
+        reporter,
+        keep_running,
+    )
     return submit_loaded(
         loaded,
         smoke,
@@ -135,8 +139,9 @@ def resume(
     from dexter_autotrain.pipeline import resume as resume_run
 
     found = run if isinstance(run, Run) else find_run(run, Path(runs_dir))
-    trains_on = found.spec().compute.backend
-    shown, follow = _before_training(trains_on, detach, reporter, keep_running)
+    shown, follow = _before_training(
+        lambda: found.spec().compute.backend, detach, reporter, keep_running
+    )
     return resume_run(
         found,
         shown,
@@ -159,16 +164,16 @@ def refuse_local_detach(backend: str) -> None:
 
 
 def _before_training(
-    backend: str,
+    backend: Callable[[], str],
     detach: bool,
     reporter: Reporter | None,
     keep_running: Callable[[Handle], bool] | None,
 ) -> tuple[Reporter, FollowOptions]:
     """Checks and set-up shared by `submit` and `resume`: a local training cannot be
-    detached from; the runner is installed on first use. Returns the reporter to use and
-    how to follow the training."""
+    detached from (`backend` says where the run trains; read only then); the runner is
+    installed on first use. Returns the reporter to use and how to follow the training."""
     if detach:
-        refuse_local_detach(backend)
+        refuse_local_detach(backend())
     shown = reporter or QuietReporter()
     _ensure_runner(shown)
     return shown, FollowOptions(detach=detach, keep_running=keep_running)
