@@ -155,29 +155,18 @@ def _starter(
     runs_dir: Path,
     cards_dir: Path,
 ) -> Callable[[Any], Any]:
-    """What submit will do, through the Python API (`dexter_autotrain.api`), once the
-    spec (or the run) checked out and the runner is there."""
+    """What submit will do, through the Python API (`dexter_autotrain.api`), which checks
+    the spec and --detach and installs the runner before any stage."""
     from dexter_autotrain import api
-    from dexter_autotrain.cli_runner import ensure_runner
     from dexter_autotrain.errors import UserError
-    from dexter_autotrain.pipeline import smoke_backend
     from dexter_autotrain.runs import find_run
-    from dexter_autotrain.spec import load_spec
 
     options = {"detach": follow.detach, "keep_running": follow.keep_running}
     if resume_run:
         if backend is not None:
             raise UserError("--backend: only for a new run; a resumed run keeps its backend")
         found = find_run(resume_run, runs_dir)
-        if follow.detach:
-            api.refuse_local_detach(found.spec().compute.backend)
-        ensure_runner()
         return lambda reporter: api.resume(found, cards_dir=cards_dir, reporter=reporter, **options)
-    assert spec is not None
-    loaded = load_spec(spec)  # checked here, before the runner is installed
-    if follow.detach:
-        api.refuse_local_detach(smoke_backend(smoke, backend) or loaded.spec.compute.backend)
-    ensure_runner()
     return lambda reporter: api.submit(
         spec, smoke=smoke, backend=backend, runs_dir=runs_dir, cards_dir=cards_dir,
         reporter=reporter, **options,
