@@ -131,6 +131,11 @@ def test_deploy_updates_and_rolls_back(hub, smoke_run, tmp_path) -> None:
     again = deployed(deploy(hub, first))  # the same deploy again: nothing changes
     assert again["changed"] is False and again["revision"] == first_commit
     assert hub.stats.calls["endpoint_create"] == hub.stats.calls["endpoint_update"] == 0
+    republished = cli(hub, first.parent, "publish", first, "--runs-dir", first.parent.parent)
+    assert republished.code == 0, republished.stderr  # its card now names the endpoint
+    assert "the tag keeps the card it was published with" in republished.stderr
+    assert hub.stats.calls["commit"] == 0
+    assert json.loads((first / "state.json").read_text())["state"] == "deployed"
 
     second = endpoint_run(smoke_run, tmp_path / "b", "20261126-000002-bbbb", "narrative-e2e")
     second_commit = published(hub, second)

@@ -23,7 +23,13 @@ from dexter_autotrain.errors import (
 from dexter_autotrain.hub.auth import check_write_access, require_token
 from dexter_autotrain.hub.commit import Committed, Target, commit_release
 from dexter_autotrain.hub.failures import hub_failures
-from dexter_autotrain.hub.release import Source, holds_exactly, release_files, remote_files
+from dexter_autotrain.hub.release import (
+    CARD,
+    Source,
+    holds_exactly,
+    release_files,
+    remote_files,
+)
 from dexter_autotrain.hub.retry import (
     DEFAULT_POLICY,
     Report,
@@ -152,7 +158,8 @@ def publish_run(
             committed = _commit_and_tag(api, spec, files, message, tag, report, policy)
     url = f"{api.endpoint}/{repo_id}/commit/{committed.oid}"
     result = PublishResult(repo_id, committed.oid, tag, url, committed.new)
-    run.complete("publish", state="published", published=result.record())
+    after = "deployed" if run.state().get("deployed") else "published"  # published again
+    run.complete("publish", state=after, published=result.record())
     return result
 
 
@@ -198,12 +205,23 @@ def _already_tagged(
         return None
     if tagged is None:
         return None
-    if not holds_exactly(remote_files(api, repo_id, tagged), files):
+    remote = remote_files(api, repo_id, tagged)
+    if not holds_exactly(_without_card(remote), _without_card(files)):
         raise ToolError(
             f"{repo_id}: the tag `{tag}` already names commit {tagged[:12]}, which holds "
             "other files; delete that tag or set another hub.tag"
         )
+    if not holds_exactly(remote, files):
+        report(
+            f"publish: the card changed since `{tag}` was published (a deploy records where "
+            "the model is served in it); the tag keeps the card it was published with"
+        )
     return Committed(tagged, False)
+
+
+def _without_card(files: dict[str, Any]) -> dict[str, Any]:
+    """`files` less the model card, the one file later stages (`deploy`) write again."""
+    return {path: source for path, source in files.items() if path != CARD}
 
 
 def _commit_and_tag(

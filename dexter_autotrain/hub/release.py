@@ -41,7 +41,8 @@ MODEL_FILES = (
     "processor_config.json",
 )
 MODEL_PATTERNS = ("*.safetensors", "*.safetensors.index.json")
-RUN_FILES = ("README.md", "evaluation.json", "evaluation.md")
+CARD = "README.md"
+RUN_FILES = (CARD, "evaluation.json", "evaluation.md")
 RUN_FOLDERS = (".eval_results", "plots")
 KEPT_ON_HUB = frozenset({".gitattributes"})  # the Hub's own; never ours to delete
 
