@@ -158,6 +158,28 @@ def test_image_classification_parity_with_evaluate(runs, served):
     assert as_bytes[0].score == pytest.approx(as_json.score)
 
 
+@pytest.mark.parametrize("task", list(SPECS))
+def test_the_deploy_parity_check_reads_every_task(runs, served, task):
+    """`deploy`'s smoke and parity test (hub.parity) against a server of each task: every
+    answer equals the run's prediction, and a prediction changed in the run is caught."""
+    from dexter_autotrain.hub.parity import Example, check_parity, parity_examples
+
+    examples = parity_examples(runs[task], task, "test", 12)
+    parity = check_parity(served[task].url, None, task, examples)
+    assert (parity.compared, parity.matching, parity.mismatch) == (12, 12, None)
+    changed = Example(examples[3].inputs, _another_answer(examples[3].expected))
+    parity = check_parity(served[task].url, None, task, [*examples[:3], changed])
+    assert (parity.compared, parity.matching) == (4, 3)
+    assert parity.mismatch is not None and parity.mismatch.startswith("example 3: ")
+
+
+def _another_answer(expected):
+    """A prediction other than `expected`: another label, or a person tag on the first word."""
+    if isinstance(expected, list):  # tags per word
+        return ["B-PER" if expected[0] != "B-PER" else "B-LOC", *expected[1:]]
+    return "not-a-label"
+
+
 def test_health_and_info(runs, served):
     import httpx2
 
