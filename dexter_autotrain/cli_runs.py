@@ -15,6 +15,13 @@ import click
 from dexter_autotrain.console import err, json_option, out, print_error, print_json
 from dexter_autotrain.spec.model import Backend
 
+BACKEND_OPTION = click.option(
+    "--backend",
+    "backend_name",
+    type=click.Choice(get_args(Backend)),
+    help="Train on this backend instead of the spec's compute.backend (recorded; not with "
+    "--resume, which keeps it). A remote backend gets compute.hardware, or cpu-basic.",
+)
 RUNS_DIR_OPTION = click.option(
     "--runs-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -55,13 +62,7 @@ def _raise_terminated(*_: Any) -> None:
     help="Continue a killed or failed run from its first unfinished stage; a remote "
     "training that is still going (or finished) is re-attached, never started twice.",
 )
-@click.option(
-    "--backend",
-    "backend_name",
-    type=click.Choice(get_args(Backend)),
-    help="Train on this backend instead of the spec's compute.backend, for this run only "
-    "(recorded in it). A remote backend gets compute.hardware, or cpu-basic.",
-)
+@BACKEND_OPTION
 @click.option(
     "--detach",
     is_flag=True,

@@ -12,6 +12,7 @@ import click
 from rich.table import Table
 
 from dexter_autotrain.cli_runs import (
+    BACKEND_OPTION,
     CARDS_DIR_OPTION,
     RUNS_DIR_OPTION,
     _keep_running,
@@ -28,7 +29,7 @@ from dexter_autotrain.console import err, json_option, out, print_json
     "--smoke",
     is_flag=True,
     help="A tiny model built here, few rows and at most 3 trials: a whole sweep on CPU in a "
-    "couple of minutes (CI).",
+    "couple of minutes (CI). Trains locally unless --backend names where.",
 )
 @click.option(
     "--resume",
@@ -42,6 +43,7 @@ from dexter_autotrain.console import err, json_option, out, print_json
     is_flag=True,
     help="Stop after the trials: the best one is not evaluated on the test split.",
 )
+@BACKEND_OPTION
 @RUNS_DIR_OPTION
 @CARDS_DIR_OPTION
 @json_option("Print the sweep (trials, best, promoted run) as JSON.")
@@ -50,6 +52,7 @@ def sweep(
     smoke: bool,
     resume_ref: str | None,
     no_promote: bool,
+    backend_name: str | None,
     runs_dir: Path,
     cards_dir: Path,
     as_json: bool,
@@ -66,6 +69,7 @@ def sweep(
     Examples:
       dexter-auto sweep --smoke jobs/narrative.yaml
       dexter-auto sweep jobs/narrative.yaml --json
+      dexter-auto sweep --smoke --backend hf-jobs jobs/narrative.yaml
       dexter-auto sweep --resume runs/narrative/sweeps/20261126-061500-ab12
     """
     from dexter_autotrain.backends.attach import FollowOptions
@@ -77,9 +81,13 @@ def sweep(
 
     if (spec is None) == (resume_ref is None):
         raise UserError("give a SPEC to start a sweep, or --resume SWEEP to continue one")
+    if resume_ref and backend_name is not None:
+        raise UserError("--backend: only for a new sweep; a resumed sweep keeps its backend")
     reporter = RichReporter(err) if err.is_terminal else PlainReporter(err)
     follow = FollowOptions(keep_running=lambda handle: _keep_running(handle, reporter))
-    options = SweepOptions(runs_dir, cards_dir, follow, promote=not no_promote)
+    options = SweepOptions(
+        runs_dir, cards_dir, follow, promote=not no_promote, backend=backend_name
+    )
     loaded = load_spec(spec) if spec is not None else None
     ensure_runner()
     for sig in (signal.SIGTERM, signal.SIGHUP):

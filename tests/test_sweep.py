@@ -234,14 +234,19 @@ def test_a_spec_without_a_sweep_section_is_refused(tmp_path, cli):
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_resumed_sweep_keeps_its_backend(tmp_path, cli):
+    result = cli("sweep", "--resume", "any", "--backend", "local", "--runs-dir", tmp_path)
+    assert result.code == 2 and "a resumed sweep keeps its backend" in result.stderr
+
+
 def test_remote_trials_run_in_parallel(tmp_path):
-    """On a remote backend (the stand-in for HF Jobs, tests/detached_backend.py), up to
-    `parallel` trials train at once."""
+    """On a remote backend (`--backend hf-jobs`, here the stand-in for HF Jobs of
+    tests/detached_backend.py), up to `parallel` trials train at once."""
     spec = _write(tmp_path, "  parallel: 2\n" + UNPRUNED.replace("n_trials: 3", "n_trials: 2"))
-    spec.write_text(spec.read_text() + "compute:\n  backend: hf-jobs\n  hardware: cpu-basic\n")
     remote = {"DEXTER_BACKEND_PLUGINS": "detached_backend", "PYTHONPATH": str(REPO / "tests")}
     remote["DEXTER_TEST_REMOTE_ROOT"] = str(tmp_path / "jobs")
-    process = _sweep(tmp_path, "--smoke", "--no-promote", spec, env=dict(os.environ) | remote)
+    args = ("--smoke", "--no-promote", "--backend", "hf-jobs", spec)  # smoke: else local
+    process = _sweep(tmp_path, *args, env=dict(os.environ) | remote)
     result = _finished(process, tmp_path)
     assert [row["state"] for row in result["trials"]] == ["complete", "complete"]
     spans = []

@@ -13,7 +13,14 @@ from typing import Any
 from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.attach import DEFAULT_FOLLOW, FollowOptions
 from dexter_autotrain.errors import ToolError, UserError
-from dexter_autotrain.pipeline import STAGES, Context, Reporter, smoke_spec, with_backend
+from dexter_autotrain.pipeline import (
+    STAGES,
+    Context,
+    Reporter,
+    smoke_backend,
+    smoke_spec,
+    with_backend,
+)
 from dexter_autotrain.runs import Run, job_lock, now, owner
 from dexter_autotrain.spec import LoadedSpec, load_spec
 from dexter_autotrain.spec.model import Sweep
@@ -50,6 +57,9 @@ class SweepOptions:
     cards_dir: Path | None = None
     follow: FollowOptions = DEFAULT_FOLLOW
     promote: bool = True
+    backend: str | None = None
+    """Where the trials train instead of `compute.backend` (`--backend`); a smoke sweep
+    trains locally unless this names where, as `submit --smoke` does."""
     smoke_trials: int = SMOKE_TRIALS
 
 
@@ -77,7 +87,8 @@ def run_sweep(
         >>> run_sweep(load_spec("jobs/narrative.yaml"), True, reporter, options)  # doctest: +SKIP
     """
     spec_sha256 = loaded.sha256
-    loaded = _as_swept(loaded, smoke and options.smoke_trials, None)
+    backend = smoke_backend(smoke, options.backend)
+    loaded = _as_swept(loaded, smoke and options.smoke_trials, backend)
     sweep = _sweep_section(loaded)
     get_backend(loaded.spec.compute.backend)
     with job_lock(loaded.spec.name, options.runs_root):
