@@ -232,7 +232,8 @@ def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
 
 
 def _outcome_lines(state: dict[str, Any]) -> list[str]:
-    """Training and evaluation in words: validation metrics, test metric, gate verdict."""
+    """The run's outcome in words: training, validation metrics, test metric and gate
+    verdict, where it is published and served, its MLflow run."""
     lines = []
     training = state.get("training") or {}
     metrics = ", ".join(
@@ -259,6 +260,12 @@ def _outcome_lines(state: dict[str, Any]) -> list[str]:
     published = state.get("published")
     if published:
         lines.append(f"published: {published['url']} (tag {published['tag'] or 'none'})")
+    deployed = state.get("deployed")
+    if deployed:
+        lines.append(f"deployed: {deployed['name']} at {deployed['url']} ({deployed['status']})")
+    tracking = state.get("tracking")
+    if tracking:
+        lines.append(f"tracked: MLflow run {tracking['run_id']} ({tracking['uri']})")
     return lines
 
 

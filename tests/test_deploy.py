@@ -122,6 +122,8 @@ def test_deploy_updates_and_rolls_back(hub, smoke_run, tmp_path) -> None:
     state = json.loads((first / "state.json").read_text())
     assert state["state"] == "deployed" and state["deployed"]["url"] == created["url"]
     assert "narrative-e2e" in (first / "README.md").read_text()
+    shown = cli(hub, first.parent, "status", first, "--runs-dir", first.parent.parent)
+    assert f"deployed: narrative-e2e at {created['url']} (running)" in shown.stdout
     test_text = json.loads((first / "data/test.jsonl").read_text().splitlines()[0])["text"]
     predicted = json.loads((first / "predictions.jsonl").read_text().splitlines()[0])["prediction"]
     answer = InferenceClient(model=created["url"]).text_classification(test_text)

@@ -48,6 +48,8 @@ def test_a_submit_logs_params_metrics_tags_and_artifacts(tracked):
     [logged] = client.search_runs([experiment.experiment_id])
     assert logged.info.run_id == state["tracking"]["run_id"]
     assert logged.info.status == "FINISHED"
+    shown = run_cli("status", run, "--runs-dir", runs)
+    assert f"tracked: MLflow run {state['tracking']['run_id']} (sqlite:///" in shown.stdout
     params, metrics, tags = logged.data.params, logged.data.metrics, logged.data.tags
 
     assert params["training.learning_rate"] == "0.001" and params["training.epochs"] == "3"
