@@ -27,8 +27,9 @@ demo: setup
 	$(BIN)/dexter-auto validate 'jobs/*.yaml'
 	$(BIN)/dexter-auto submit --smoke jobs/narrative.yaml
 
-# Two workers, each taking whole test modules (their module fixtures train once): a third of
-# the suite's time is spent waiting on servers and subprocesses, which the other worker fills.
+# Two workers, each taking whole test modules (their module fixtures train once). Run one by
+# one, the tests kept about one of the two cores busy (they wait on servers and subprocesses
+# too); `TEST_WORKERS=0 make test` runs them in this process, one by one.
 TEST_WORKERS ?= 2
 
 test: setup

@@ -371,7 +371,7 @@ case(
 )
 case(
     "template-outside-the-repository",
-    with_lines("card: {template: ../../../../etc/passwd}"),
+    with_lines(f"card: {{template: {'../' * 16}etc/passwd}}"),  # up to / from any tmp_path
     "job.yaml:10:8: card.template: resolves outside the repository (/etc/passwd) (keep it "
     "inside the repository, or allow its folder with DEXTER_DATA_ROOTS=/path/to/folder)",
 )
