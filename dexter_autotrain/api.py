@@ -19,15 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from dexter_autotrain.backends.attach import FollowOptions
+from dexter_autotrain.backends.attach import LOCAL, FollowOptions
 from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.pipeline import Reporter, smoke_backend
 from dexter_autotrain.runs import RUNS_ROOT, Run, find_run
 from dexter_autotrain.spec import load_spec
 from dexter_autotrain.training_log import Progress
-
-LOCAL = "local"
 
 
 class QuietReporter:

@@ -119,8 +119,13 @@ def submit(
         print_json({"run": str(run.path), **state})
         return
     _print_summary(run.path, state, time.monotonic() - started)
-    if (run.path / "evaluation.json").is_file():
-        report = json.loads((run.path / "evaluation.json").read_text())
+    print_gates(run.path)
+
+
+def print_gates(run_path: Path) -> None:
+    """The run's gates as a table, once it has been evaluated."""
+    if (run_path / "evaluation.json").is_file():
+        report = json.loads((run_path / "evaluation.json").read_text())
         out.print(gates_table(report["gates"]["rows"]))
 
 
@@ -522,7 +527,7 @@ def logs(run: str, runs_dir: Path, follow: bool, as_json: bool) -> None:
             click.echo(line)
         return
     if not found.log_file.exists():
-        err.print(f"{found.path}: no training log yet (state: {found.describe()['state']})")
+        err.print(f"{found.path}: no training log yet (state: {state['state']})")
         if not follow:
             raise SystemExit(1)
     position = 0

@@ -18,7 +18,7 @@ from dexter_autotrain.cli_runs import (
     _keep_running,
     _raise_terminated,
     _run_reported,
-    gates_table,
+    print_gates,
 )
 from dexter_autotrain.console import err, json_option, out, print_json
 
@@ -131,11 +131,7 @@ def _report(result: Any, as_json: bool, seconds: float) -> None:
     out.print(f"  sweep:    {result.folder.path}")
     if promoted is not None:
         out.print(f"  promoted: {result.promoted.path} ({promoted['state']})")
-        evaluation = result.promoted.path / "evaluation.json"
-        if evaluation.is_file():
-            import json
-
-            out.print(gates_table(json.loads(evaluation.read_text())["gates"]["rows"]))
+        print_gates(result.promoted.path)
 
 
 def trial_table(rows: list[Any], metric: str, best: int | None) -> Table:

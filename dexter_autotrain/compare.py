@@ -116,7 +116,9 @@ def _facts(run: Run) -> RunFacts:
     report = read_json(run.path / "evaluation.json")
     data_report = read_json(run.path / "data-report.json") or {}
     params = {
-        k: v for k, v in run_params(run.spec(), state, None).items() if not k.startswith("data.")
+        k: v
+        for k, v in run_params(run.spec(state), state, None).items()
+        if not k.startswith("data.")
     }
     fingerprints = {
         f"input {display_path(Path(i['path']))}": i["sha256"] for i in data_report.get("inputs", [])

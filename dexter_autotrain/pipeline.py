@@ -35,17 +35,12 @@ from dexter_autotrain.errors import (
     UserError,
 )
 from dexter_autotrain.paths import write_atomically
-from dexter_autotrain.render import (
-    CONFIG_FILE_NAME,
-    OPTIONS_FILE_NAME,
-    render_config,
-    training_options,
-)
+from dexter_autotrain.render import write_training_files
 from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.runs import Run, create_run, job_lock, now, owner, with_resolved
 from dexter_autotrain.spec import JobSpec, LoadedSpec, load_spec
 from dexter_autotrain.tasks import get_task
-from dexter_autotrain.training_log import Progress
+from dexter_autotrain.training_log import Progress, checkpoint_trainer_states
 
 SMOKE_MAX_ROWS = 200
 SMOKE_MAX_SEQ_LENGTH = 64
@@ -154,11 +149,7 @@ def _prepare(context: Context) -> None:
     write_atomically(
         run.path / "data-report.json", json.dumps(report_dict, indent=2, ensure_ascii=False) + "\n"
     )
-    rendered = render_config(spec, context.loaded.path.parent, base_model=base_model)
-    write_atomically(run.path / CONFIG_FILE_NAME, rendered.text)
-    write_atomically(
-        run.path / OPTIONS_FILE_NAME, json.dumps(training_options(spec), indent=2) + "\n"
-    )
+    rendered = write_training_files(run.path, spec, context.loaded.path.parent, base_model)
     run.update(config_sha256=rendered.sha256, base_model=base_model, data_outputs=report.outputs)
 
 
@@ -226,10 +217,7 @@ def _keep_trainer_state(model_dir: Path) -> None:
     """Keep the trainer state next to the model and drop the checkpoints. The runner writes
     the final state (every epoch's evaluation) there; a checkpoint's, the fallback, stops at
     that checkpoint, and only the best checkpoint survives training."""
-    states = sorted(
-        model_dir.glob("checkpoint-*/trainer_state.json"),
-        key=lambda p: int(p.parent.name.split("-")[1]),
-    )
+    states = checkpoint_trainer_states(model_dir)
     final = model_dir / "trainer_state.json"
     if not final.is_file() and not states:
         raise ToolError(f"training wrote no trainer state under {model_dir}")

@@ -11,12 +11,14 @@ prepared splits from `data/` and writes the model to `<job name>/`.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
 
@@ -86,6 +88,18 @@ def render_config(spec: JobSpec, spec_dir: Path, base_model: str | None = None) 
             " shown here).\n"
         )
     return RenderedConfig(config=config, text=header + body)
+
+
+def write_training_files(
+    run_path: Path, spec: JobSpec, spec_dir: Path, base_model: str
+) -> RenderedConfig:
+    """Write the AutoTrain config and the training options AutoTrain's config cannot hold
+    into the run directory (what every training of a run reads); returns the config."""
+    rendered = render_config(spec, spec_dir, base_model=base_model)
+    write_atomically(run_path / CONFIG_FILE_NAME, rendered.text)
+    options = json.dumps(training_options(spec), indent=2) + "\n"
+    write_atomically(run_path / OPTIONS_FILE_NAME, options)
+    return rendered
 
 
 def training_options(spec: JobSpec) -> dict[str, Any]:

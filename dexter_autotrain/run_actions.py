@@ -57,7 +57,7 @@ class RunActions:
 
         state = self.require("train", "finish it with `dexter-auto submit --resume`")
         model_dir = self.path / state["model_dir"]
-        result = evaluate_run(self.path, self.spec(), model_dir, split, data, language, report)
+        result = evaluate_run(self.path, self.spec(state), model_dir, split, data, language, report)
         if split is None and data is None and "evaluate" in state.get("completed", []):
             self.update(evaluation=evaluation_record(result))  # the card's report was replaced
         return result
@@ -73,7 +73,9 @@ class RunActions:
 
         state = self.require("evaluate", "run `dexter-auto evaluate` or `submit --resume` first")
         spec_dir = Path(state["spec_path"]).parent
-        return write_card(self.path, self.spec(), spec_dir, cards_dir, bool(state.get("smoke")))
+        return write_card(
+            self.path, self.spec(state), spec_dir, cards_dir, bool(state.get("smoke"))
+        )
 
     def publish(self: Run, force: str | None = None, report: Report = _quiet) -> PublishResult:
         """Publish the carded run to `hub.repo_id` (see `hub.publish.publish_run`)."""

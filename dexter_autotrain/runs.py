@@ -77,11 +77,12 @@ class Run(RunActions):
     def log_file(self) -> Path:
         return self.path / "logs" / "training.log"
 
-    def spec(self) -> JobSpec:
+    def spec(self, state: dict[str, Any] | None = None) -> JobSpec:
         """The spec this run was started with (spec.yaml: resolved, defaults filled in), with
-        the values submit chose for its `auto` settings."""
+        the values submit chose for its `auto` settings (from `state`, when the caller has
+        just read it)."""
         spec = JobSpec.model_validate(yaml.safe_load((self.path / "spec.yaml").read_text()))
-        return with_resolved(spec, self.state().get("resolved", {}))
+        return with_resolved(spec, (self.state() if state is None else state).get("resolved", {}))
 
     def state(self) -> dict[str, Any]:
         """The state file's content; ToolError when it is missing or not a run's state."""
@@ -161,8 +162,13 @@ def owner() -> dict[str, int | None]:
     return {"pid": os.getpid(), "pid_started": start_time(os.getpid())}
 
 
+def new_run_id() -> str:
+    """A run's (or a sweep's) id: its UTC start time and 4 random hex digits."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
 def create_run(job: str, root: Path = RUNS_ROOT) -> Run:
-    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    run_id = new_run_id()
     run = Run(root.resolve() / job / run_id)  # AutoTrain runs from inside it: no relative paths
     run.path.mkdir(parents=True)
     run.update(job=job, run_id=run_id, state="pending", created=now(), completed=[], **owner())

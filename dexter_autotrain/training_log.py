@@ -72,3 +72,12 @@ def failure_cause(log: Path, max_lines: int = 25) -> list[str]:
 def log_reports_failure(log: Path) -> bool:
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     return any(marker in text for marker in FAILURE_MARKERS)
+
+
+def checkpoint_trainer_states(model_dir: Path) -> list[Path]:
+    """The trainer states of AutoTrain's checkpoints under `model_dir`, earliest step first
+    (the last one is the fallback when no final `trainer_state.json` was written)."""
+    return sorted(
+        model_dir.glob("checkpoint-*/trainer_state.json"),
+        key=lambda path: int(path.parent.name.split("-")[1]),
+    )

@@ -42,6 +42,7 @@ from dexter_autotrain.hub.release import MODEL_FILES, MODEL_PATTERNS
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
 from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
+from dexter_autotrain.training_log import checkpoint_trainer_states
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -290,10 +291,7 @@ def _trainer_state_source(run: Run) -> str:
     model_dir = run.path / run.state()["model_dir"]
     if (model_dir / "trainer_state.json").is_file():
         return "trainer_state.json"
-    states = sorted(
-        model_dir.glob("checkpoint-*/trainer_state.json"),
-        key=lambda p: int(p.parent.name.split("-")[1]),
-    )
+    states = checkpoint_trainer_states(model_dir)
     if not states:
         return "none pushed"
     return f"{states[-1].parent.name}/trainer_state.json (AutoTrain pushes no final one)"

@@ -11,6 +11,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.base import Handle
@@ -22,6 +23,13 @@ SUBMIT_EXIT_SECONDS = 60
 """How long the submit that works on the run may take to stop (a local training gets 10 s
 after SIGTERM, then SIGKILL; a remote cancel is one request)."""
 REASON = "cancelled with `dexter-auto cancel`"
+
+
+def cancel_recorded(recorded: dict[str, Any]) -> Handle:
+    """Cancel, through its backend, the training a run's `training_handle` records."""
+    handle = Handle.from_dict(recorded)
+    get_backend(handle.kind).cancel(handle)
+    return handle
 
 
 @dataclass(frozen=True)
@@ -61,15 +69,13 @@ def cancel_run(run: Run) -> Cancelled:
     stopped = []
     recorded = state.get("training_handle")
     if Run.remote_training(state):
-        handle = Handle.from_dict(recorded)
-        get_backend(handle.kind).cancel(handle)
+        handle = cancel_recorded(recorded)
         stopped.append(f"{handle.kind} job {handle.id}")
     if not state.get("interrupted") and not state.get("detached"):
         _stop_submit(state["pid"], state["pid_started"])
         stopped.append(f"submit (pid {state['pid']})")
     elif run.training_alive():  # its submit died, and its watchdog has not ended it yet
-        handle = Handle.from_dict(recorded)
-        get_backend(handle.kind).cancel(handle)
+        handle = cancel_recorded(recorded)
         stopped.append(f"local process group {handle.id}")
     if run.state()["state"] in BUSY_STATES:  # no submit recorded it
         run.update(state="cancelled", reason=REASON)

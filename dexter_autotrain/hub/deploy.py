@@ -73,7 +73,8 @@ def deploy_run(
         'https://xyz.us-east-1.aws.endpoints.huggingface.cloud'
         ```
     """
-    state, spec = run.state(), run.spec()
+    state = run.state()
+    spec = run.spec(state)
     if spec.deploy.target == "local":
         deployment = deploy_local(run, spec, report)
     else:

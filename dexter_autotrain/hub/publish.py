@@ -138,7 +138,8 @@ def publish_run(
     """
     from huggingface_hub import HfApi
 
-    state, spec = run.state(), run.spec()
+    state = run.state()
+    spec = run.spec(state)
     check_publishable(run, state, spec, force)
     token = require_token()
     api = HfApi(token=token)
@@ -158,7 +159,7 @@ def publish_run(
             committed = _commit_and_tag(api, spec, files, message, tag, report, policy)
     url = f"{api.endpoint}/{repo_id}/commit/{committed.oid}"
     result = PublishResult(repo_id, committed.oid, tag, url, committed.new)
-    after = "deployed" if run.state().get("deployed") else "published"  # published again
+    after = "deployed" if state.get("deployed") else "published"  # published again
     run.complete("publish", state=after, published=result.record())
     return result
 

@@ -96,7 +96,7 @@ def _from_run(reference: str, runs_dir: Path) -> ServedModel:
     state = run.state()
     if "train" not in state.get("completed", []) or not state.get("model_dir"):
         raise UserError(f"{run.path}: not trained yet (state {state['state']}); nothing to serve")
-    spec = run.spec()
+    spec = run.spec(state)
     folder = run.path / state["model_dir"]
     config = _read_json(folder / "config.json")
     revision = (state.get("published") or {}).get("commit") or run.run_id

@@ -4,16 +4,14 @@ atomically), its Optuna study (`study.db`) and the data prepared once for every 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.paths import write_atomically
-from dexter_autotrain.runs import Run, now, owner
+from dexter_autotrain.runs import Run, new_run_id, now, owner
 
 SWEEPS_FOLDER = "sweeps"
 RECORD_FILE = "sweep.json"
@@ -62,7 +60,7 @@ class SweepDir:
 
 def create_sweep_dir(job: str, runs_root: Path) -> SweepDir:
     """A new, empty sweep folder for `job` (absolute: its trials train from their runs)."""
-    sweep_id = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    sweep_id = new_run_id()
     sweep = SweepDir(runs_root.resolve() / job / SWEEPS_FOLDER / sweep_id)
     sweep.prepared.path.mkdir(parents=True)
     sweep.update(job=job, sweep_id=sweep_id, state="preparing", created=now(), **owner())

@@ -12,17 +12,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from dexter_autotrain.backends import Handle, get_backend
 from dexter_autotrain.backends.attach import FollowOptions
+from dexter_autotrain.backends.cancel import cancel_recorded
 from dexter_autotrain.errors import ToolError, TrainingCancelled
-from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.pipeline import STAGES, Context, Reporter, record_spec
-from dexter_autotrain.render import (
-    CONFIG_FILE_NAME,
-    OPTIONS_FILE_NAME,
-    render_config,
-    training_options,
-)
+from dexter_autotrain.render import write_training_files
 from dexter_autotrain.runs import Run, create_run, now
 from dexter_autotrain.spec import LoadedSpec
 from dexter_autotrain.sweeps.folder import SweepDir
@@ -71,10 +65,8 @@ def start_trial_run(setup: TrialSetup, number: int, params: dict[str, Any]) -> R
     run = create_run(spec.name, setup.folder.runs_root)
     record_spec(run, replace(setup.loaded, spec=spec), setup.spec_sha256)
     share_data(setup.folder.prepared.path, run.path, test=False)
-    rendered = render_config(spec, setup.loaded.path.parent, base_model=prepared["base_model"])
-    write_atomically(run.path / CONFIG_FILE_NAME, rendered.text)
-    options = json.dumps(training_options(spec), indent=2) + "\n"
-    write_atomically(run.path / OPTIONS_FILE_NAME, options)
+    spec_dir = setup.loaded.path.parent
+    rendered = write_training_files(run.path, spec, spec_dir, prepared["base_model"])
     run.update(
         smoke=setup.smoke,
         model_dir=spec.name,
@@ -158,8 +150,7 @@ def _cancel_remote(run: Run) -> None:
     """A local training ends with its follower; a remote one is cancelled here."""
     recorded = run.state().get("training_handle")
     if recorded and recorded.get("kind") != "local":
-        handle = Handle.from_dict(recorded)
-        get_backend(handle.kind).cancel(handle)
+        cancel_recorded(recorded)
 
 
 def kept_score(model_dir: Path, metric: str) -> float:
