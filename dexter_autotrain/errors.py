@@ -30,6 +30,11 @@ class Problem:
         """A problem with no file or line to point at (e.g. a count over all the data)."""
         return cls("", None, None, field, message, hint)
 
+    @classmethod
+    def at(cls, file: str, line: int | None, message: str, hint: str = "") -> Problem:
+        """A problem at a line of a data or template file (no column, no spec field)."""
+        return cls(file, line, None, "", message, hint)
+
     def to_dict(self) -> dict:
         return asdict(self)
 

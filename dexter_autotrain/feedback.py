@@ -139,7 +139,7 @@ def read_feedback(
         lang = record.get("language") or default
         problem = _row_problem(text, label, lang, languages)
         if problem:
-            problems.append(Problem(printable(str(path)), line, None, "", *problem))
+            problems.append(Problem.at(printable(str(path)), line, *problem))
             continue
         rows.append(FeedbackRow(text, label, lang, _provenance(path, line, record), line))
     if problems:
@@ -218,11 +218,9 @@ def _job_splits(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
 
 def _check_labels(rows: list[FeedbackRow], path: Path, allowed: list[str]) -> None:
     problems = [
-        Problem(
+        Problem.at(
             printable(str(path)),
             row.line,
-            None,
-            "",
             f"label `{printable(row.label)}` is not one of the job's labels",
             did_you_mean(row.label, allowed),
         )
@@ -241,11 +239,9 @@ def _refuse_leaked(rows: list[FeedbackRow], path: Path, splits: dict[str, dict[s
         held = [name for name in HELD_OUT if normalise(row.text) in splits.get(name, {})]
         if held:
             problems.append(
-                Problem(
+                Problem.at(
                     printable(str(path)),
                     row.line,
-                    None,
-                    "",
                     f"leaked: this text is in the job's {held[0]} split (after normalising "
                     "case, URLs, @mentions and spaces); training on it would inflate the "
                     f"{held[0]} score",

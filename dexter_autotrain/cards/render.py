@@ -130,4 +130,4 @@ def _render_in_worker(request: dict[str, Any], template: Path, limits: Limits) -
 
 def _located(file: str, line: int | None, message: str, hint: str) -> UserError:
     shown = display_path(Path(file)) if os.path.isabs(file) else file
-    return UserError([Problem(printable(shown), line, None, "", message, hint)])
+    return UserError([Problem.at(printable(shown), line, message, hint)])

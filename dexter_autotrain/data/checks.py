@@ -35,7 +35,7 @@ def _short(text: str, quote: str = "`") -> str:
 
 def _at(examples: Examples, index: int, message: str, hint: str = "") -> Problem:
     file, line = examples.origin(index)
-    return Problem(file, line or None, None, "", message, hint)
+    return Problem.at(file, line or None, message, hint)
 
 
 def apply_label_map(examples: Examples, label_map: dict[str, str]) -> None:

@@ -99,7 +99,7 @@ class _Collector:
 
     def problem(self, line: int | None, message: str, hint: str = "") -> None:
         if len(self.problems) < MAX_PROBLEMS_PER_FILE:
-            self.problems.append(Problem(self.display, line, None, "", message, hint))
+            self.problems.append(Problem.at(self.display, line, message, hint))
         else:
             self.skipped += 1
 

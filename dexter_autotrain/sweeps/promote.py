@@ -57,19 +57,19 @@ def summary(
 
 def promote(
     folder: SweepDir,
+    run: Run,
     chosen: dict[str, Any],
     rows: list[TrialRow],
     reporter: Reporter,
     cards_dir: Path | None,
     follow: FollowOptions,
 ) -> Run:
-    """Take the best trial's run on from `train`: the test split linked in, the plot drawn,
+    """Take `run`, the best trial's, on from `train`: the test split linked in, the plot drawn,
     the sweep recorded in its state, then the pipeline's remaining stages (`resume`).
 
     Raises:
         GatesFailed: the promoted model failed a gate (its card is still written).
     """
-    run = Run(Path(next(row.run for row in rows if row.number == chosen["trial"])))
     folder.update(state="promoting", promoted=str(run.path))
     if "evaluate" not in run.state().get("completed", []):
         share_data(folder.prepared.path, run.path, test=True)

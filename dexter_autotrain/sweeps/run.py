@@ -103,7 +103,7 @@ def run_sweep(
         )
         reporter.stage("sweep", f"{folder.path} ({sweep.n_trials} trials)")
         _prepare_shared(setup, reporter)
-        study = open_study(folder, sweep, _direction(loaded), create=True)
+        study = open_study(folder, sweep, setup.direction, create=True)
         folder.update(state="running", study=True)
         _run_trials(setup, study, sweep)
     return _finish(setup, study, sweep, options)
@@ -132,7 +132,7 @@ def resume_sweep(reference: str, reporter: Reporter, options: SweepOptions) -> S
     with job_lock(loaded.spec.name, options.runs_root):
         folder.update(**owner(), state="preparing", reason=None)
         _prepare_shared(setup, reporter)
-        study = open_study(folder, sweep, _direction(loaded), create=not record.get("study"))
+        study = open_study(folder, sweep, setup.direction, create=not record.get("study"))
         folder.update(state="running", study=True)
         for trial in fail_interrupted(study):
             _mark_interrupted(trial.user_attrs.get("run"))
@@ -164,11 +164,6 @@ def _sweep_section(loaded: LoadedSpec) -> Sweep:
     return loaded.spec.sweep
 
 
-def _direction(loaded: LoadedSpec) -> str:
-    assert loaded.spec.sweep is not None
-    return metric_and_direction(loaded.spec.sweep, loaded.spec.primary_metric)[1]
-
-
 def _setup(
     folder: SweepDir,
     loaded: LoadedSpec,
@@ -178,8 +173,10 @@ def _setup(
     options: SweepOptions,
 ) -> TrialSetup:
     assert loaded.spec.sweep is not None
-    metric, _ = metric_and_direction(loaded.spec.sweep, loaded.spec.primary_metric)
-    return TrialSetup(folder, loaded, spec_sha256, smoke, metric, reporter, options.follow)
+    metric, direction = metric_and_direction(loaded.spec.sweep, loaded.spec.primary_metric)
+    return TrialSetup(
+        folder, loaded, spec_sha256, smoke, metric, direction, reporter, options.follow
+    )
 
 
 def _prepare_shared(setup: TrialSetup, reporter: Reporter) -> None:
@@ -257,8 +254,7 @@ def _mark_interrupted(run_path: str | None) -> None:
 def _finish(setup: TrialSetup, study: Any, sweep: Sweep, options: SweepOptions) -> SweepResult:
     folder = setup.folder
     rows = trial_rows(study)
-    direction = study.direction.name.lower()
-    best = best_row(rows, direction)
+    best = best_row(rows, setup.direction)
     folder.update(state="trained", trials=[row.to_dict() for row in rows])
     if best is None:
         folder.update(state="failed", reason="no trial completed")
@@ -266,9 +262,10 @@ def _finish(setup: TrialSetup, study: Any, sweep: Sweep, options: SweepOptions) 
             f"sweep {folder.sweep_id}: no trial completed ({len(rows)} pruned or failed); "
             f"see {folder.path / 'sweep.json'}"
         )
-    chosen = summary(folder, sweep, rows, best, (setup.metric, direction))
+    chosen = summary(folder, sweep, rows, best, (setup.metric, setup.direction))
     folder.update(best=chosen)
     if not options.promote:
         return SweepResult(folder, rows, None)
-    run = promote(folder, chosen, rows, setup.reporter, options.cards_dir, options.follow)
+    best_run = Run(Path(best.run))
+    run = promote(folder, best_run, chosen, rows, setup.reporter, options.cards_dir, options.follow)
     return SweepResult(folder, rows, run)

@@ -39,6 +39,7 @@ class TrialSetup:
             `submit --resume` of the promoted trial accepts the unchanged file).
         smoke: a smoke sweep (tiny model, few rows).
         metric: the validation metric trials are scored by.
+        direction: `minimize` or `maximize` it.
         reporter: where stage lines and training progress go.
         follow: how trainings are followed (Ctrl-C asks about remote ones).
     """
@@ -48,6 +49,7 @@ class TrialSetup:
     spec_sha256: str
     smoke: bool
     metric: str
+    direction: str
     reporter: Reporter
     follow: FollowOptions
 
