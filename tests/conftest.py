@@ -1,13 +1,18 @@
-"""Shared helpers: run the real `dexter-auto` executable, find the repo and the runner."""
+"""Shared helpers: run the real `dexter-auto` executable, find the repo and the runner; the
+suite's shared trained runs (trained_runs.py) and its count of trainings (runner_shims.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +50,21 @@ def fake_token(name: str) -> str:
     assembled at run time so that no literal in the repository looks like a credential."""
     body = (name + hashlib.sha256(name.encode()).hexdigest())[:34]
     return "hf" + "_" + body
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of a process group, read from /proc. A SIGKILLed
+    grandchild is reparented to init and stays a zombie until init reaps it, and a zombie
+    still answers `os.killpg(pgid, 0)`."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except (OSError, ValueError):
+            continue
+        if fields[2] == str(pgid) and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
 
 
 @pytest.fixture
@@ -85,3 +105,186 @@ def wait_finished(backend, handle, limit: float = 240) -> str:
             return poll.phase
         time.sleep(0.5)
     raise AssertionError(f"{handle.kind} {handle.id} still {poll.phase} after {limit} s")
+
+
+# -- the suite's trainings: counted, budgeted, shared ---------------------------------------
+
+SUITE_DIR = "DEXTER_TEST_SUITE_DIR"
+"""A folder the controller makes for the whole suite run (every xdist worker inherits it): the
+counting runner and its ledger of trainings."""
+SUITE_KEY = pytest.StashKey[Path]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "training_budget",
+        "the most real AutoTrain trainings a whole run of the suite may start (a reviewed number)",
+        default="0",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "training: the test trains a model (or needs a shared trained run); "
+        "`-m 'not training'` is the fast loop",
+    )
+    if hasattr(config, "workerinput") or SUITE_DIR in os.environ:
+        return  # an xdist worker: the controller made the runner
+    from runner_shims import build_runner
+
+    from dexter_autotrain.runner_env import default_runner
+
+    real = default_runner()
+    suite = Path(tempfile.mkdtemp(prefix="dexter-suite-"))
+    os.environ[SUITE_DIR] = str(suite)
+    config.stash[SUITE_KEY] = suite
+    if real.is_installed():
+        build_runner(real, suite / "runner", suite / "trainings.log")
+        build_runner(real, suite / "standin-runner", suite / "trainings.log", standin=True)
+        os.environ["DEXTER_RUNNER_DIR"] = str(suite / "runner")
+
+
+def _trainings(config: pytest.Config) -> tuple[int, int] | None:
+    """(trainings started, budget), in the process that made the suite folder."""
+    from runner_shims import trainings_started
+
+    suite = config.stash.get(SUITE_KEY, None)
+    if suite is None:
+        return None
+    return len(trainings_started(suite / "trainings.log")), int(config.getini("training_budget"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    counted = _trainings(config)
+    if counted is not None:
+        started, budget = counted
+        terminalreporter.write_sep("=", f"AutoTrain trainings started: {started} (budget {budget})")
+        if started > budget:
+            terminalreporter.write_line(
+                f"over the budget: the suite may start at most {budget} trainings "
+                "(training_budget in pyproject.toml); share a run (tests/trained_runs.py)"
+            )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    counted = _trainings(session.config)
+    if counted is not None and counted[0] > counted[1]:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    suite = config.stash.get(SUITE_KEY, None)
+    if suite is not None:
+        shutil.rmtree(suite, ignore_errors=True)
+        os.environ.pop(SUITE_DIR, None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "trained" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.training)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Fail a test without the `training` marker that started a training (its own, or a
+    fixture's on its behalf), so that `-m "not training"` stays free of them."""
+    from runner_shims import trainings_started
+
+    report = yield
+    if (
+        call.when != "teardown"
+        or SUITE_DIR not in os.environ
+        or item.get_closest_marker("training")
+    ):
+        return report
+    ledger = Path(os.environ[SUITE_DIR]) / "trainings.log"
+    started = [line for line in trainings_started(ledger) if f" {item.nodeid} (" in line]
+    if started and report.passed:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} started {len(started)} AutoTrain training(s) but is not marked "
+            "`@pytest.mark.training`: mark it (or its module), or share a trained run"
+        )
+    return report
+
+
+@pytest.fixture(scope="session")
+def standin() -> dict[str, str]:
+    """The environment under which a submit's training is the stand-in (tests/standin_train.py:
+    AutoTrain's progress lines, a grandchild that ignores SIGTERM, no model unless given one),
+    for tests about stopping a training rather than about what it trains. Add
+    `STANDIN_STEPS`/`STANDIN_STEP_S` for a short one and `STANDIN_MODEL` for its model."""
+    runner = Path(os.environ[SUITE_DIR]) / "standin-runner"
+    if not runner.is_dir():
+        pytest.skip("the AutoTrain runner is not installed")
+    return {"DEXTER_RUNNER_DIR": str(runner)}
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory):
+    """The suite's shared trained runs (tests/trained_runs.py), in a folder all workers share."""
+    from trained_runs import TrainedRuns
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return TrainedRuns(base / "trained-runs")
+
+
+# -- stand-in services: one fixture each --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HubSetup:
+    """What a test module needs of the Hub test server: override the `hub_setup` fixture
+    in the module. `token` is the one this process's huggingface_hub client sends."""
+
+    accounts: Any = None  # testing.Accounts; None: `dexter-test` in `dexter-ng`, hf_test_write
+    config: Any = None  # testing.HubConfig; None: the Hub's own defaults
+    token: str | None = "hf_test_write"
+
+
+@pytest.fixture(scope="session")
+def hub_server() -> Iterator[Any]:
+    """One Hub test server per worker, on one port for the whole run (see `hub`)."""
+    from dexter_autotrain.testing import HubServer
+
+    with HubServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def hub_setup() -> HubSetup:
+    """The module's accounts and settings for `hub` (override it in the module)."""
+    return HubSetup()
+
+
+@pytest.fixture(scope="module")
+def hub(hub_server, hub_setup: HubSetup, tmp_path_factory: pytest.TempPathFactory):
+    """The Hub test server, emptied for this module and set up as its `hub_setup` says, with
+    this process's huggingface_hub client pointed at it. Each module starts from an empty Hub
+    and cannot see another's repositories, jobs, Spaces or endpoints; what a module leaves
+    running is stopped when it ends."""
+    from dexter_autotrain.testing import patched_client
+
+    setup = hub_setup
+    hub_server.reset(setup.accounts, setup.config)
+    home = tmp_path_factory.mktemp("hf-home")
+    try:
+        with patched_client(hub_server.client_env(home, setup.token)):
+            yield hub_server
+    finally:
+        hub_server.reset()
+
+
+@pytest.fixture
+def github_api() -> Iterator[Callable[[str], Any]]:
+    """Start the GitHub REST API stand-in that accepts `token`; stopped after the test."""
+    from contextlib import ExitStack
+
+    from dexter_autotrain.testing.github_api import GitHubStandIn
+
+    with ExitStack() as started:
+        yield lambda token: started.enter_context(GitHubStandIn(token))

@@ -18,6 +18,7 @@ class Recorder(dx.QuietReporter):
         self.stages.append(name)
 
 
+@pytest.mark.training
 def test_a_smoke_job_through_the_python_api(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("HF_TOKEN", raising=False)
     runs = tmp_path / "runs"

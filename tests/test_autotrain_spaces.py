@@ -12,12 +12,11 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEXTER_AUTO, JOBS, fake_token, run_cli, wait_finished
+from conftest import DEXTER_AUTO, JOBS, HubSetup, fake_token, run_cli, wait_finished
 
 from dexter_autotrain.backends.attach import follow_training
 from dexter_autotrain.backends.autotrain_spaces import AutoTrainSpacesBackend
@@ -26,27 +25,25 @@ from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.hub.retry import RetryPolicy
 from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.runs import Run
-from dexter_autotrain.testing import Accounts, HubServer, TokenGrant, patched_client
+from dexter_autotrain.testing import Accounts, HubServer, TokenGrant
 
 WRITE_TOKEN = fake_token("SpacesTestWrite")
 NS = "dexter-ng"
 FAST = RetryPolicy(attempts=3, base_wait=0.1, max_wait=0.2)
-pytestmark = pytest.mark.skipif(
-    not default_runner().is_installed(), reason="the AutoTrain runner is not installed"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not default_runner().is_installed(), reason="the AutoTrain runner is not installed"
+    ),
+    pytest.mark.training,  # nearly every test reads the module's Space training
+]
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+def hub_setup() -> HubSetup:
     accounts = Accounts(
         {WRITE_TOKEN: TokenGrant("dexter-test", "write")}, {NS: frozenset({"dexter-test"})}
     )
-    home = tmp_path_factory.mktemp("hf-home")
-    with (
-        HubServer(accounts=accounts) as server,
-        patched_client(server.client_env(home, WRITE_TOKEN)),
-    ):
-        yield server
+    return HubSetup(accounts, None, WRITE_TOKEN)
 
 
 @pytest.fixture(scope="module")

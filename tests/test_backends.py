@@ -80,12 +80,10 @@ def _state(run: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory) -> Run:
-    """A finished local smoke run: prepared data, rendered config, a trained model."""
-    folder = tmp_path_factory.mktemp("smoke")
-    result = run_cli("submit", "--smoke", NARRATIVE, "--runs-dir", folder / "runs", "--json")
-    assert result.code == 0, result.stderr[-3000:]
-    return Run(Path(json.loads(result.stdout)["run"]))
+def smoke_run(trained, tmp_path_factory) -> Run:
+    """A finished local smoke run (a copy of the suite's): prepared data, rendered config, a
+    trained model."""
+    return Run(trained.copy("narrative", tmp_path_factory.mktemp("smoke")))
 
 
 def test_get_backend_names_registered_backends_first():
@@ -96,7 +94,13 @@ def test_get_backend_names_registered_backends_first():
     assert isinstance(get_backend("elsewhere"), LocalBackend)
 
 
-def test_local_protocol_start_poll_logs_collect_then_cancel(smoke_run):
+def test_local_protocol_start_poll_logs_collect_then_cancel(
+    smoke_run, standin, trained, monkeypatch
+):
+    """Start to collect on the stand-in training (the local backend trains every shared run
+    for real), then a real training cancelled after its first step."""
+    for name, value in (standin | _short(trained, steps=8)).items():
+        monkeypatch.setenv(name, value)
     backend = LocalBackend()
     handle = backend.start(smoke_run)
     assert (handle.kind, handle.id) == ("local", handle.id) and handle.details["started"]
@@ -108,6 +112,8 @@ def test_local_protocol_start_poll_logs_collect_then_cancel(smoke_run):
     assert (smoke_run.path / "narrative" / "model.safetensors").is_file()
     assert list(backend.logs(handle, follow=False)) == lines  # the same lines, read again
 
+    monkeypatch.undo()
+    backend = LocalBackend()
     handle = backend.start(smoke_run)
     _wait_for(lambda: _stepped(read(smoke_run.log_file)))
     started = time.monotonic()
@@ -118,9 +124,16 @@ def test_local_protocol_start_poll_logs_collect_then_cancel(smoke_run):
     assert not any("Finished training" in line for line in backend.logs(handle, follow=True))
 
 
-def test_cancel_a_running_local_submit_and_its_status(tmp_path):
+def _short(trained, steps: int = 20) -> dict[str, str]:
+    """A stand-in training of `steps` quarter seconds that ends with the suite's narrative model
+    (what collect, evaluate and card then read)."""
+    model = trained.get("narrative").run / "narrative"
+    return {"STANDIN_STEPS": str(steps), "STANDIN_STEP_S": "0.25", "STANDIN_MODEL": str(model)}
+
+
+def test_cancel_a_running_local_submit_and_its_status(tmp_path, standin):
     runs = tmp_path / "runs"
-    process = _submit(runs)
+    process = _submit(runs, env=standin)
     _wait_for(lambda: _training(runs) is not None)
     run = _training(runs)
     assert run is not None
@@ -154,6 +167,7 @@ def test_backend_and_detach_are_checked_before_anything_is_written(tmp_path):
     assert not runs.exists()
 
 
+@pytest.mark.training
 def test_a_training_over_its_timeout_fails_and_is_stopped(tmp_path):
     (tmp_path / "job.yaml").write_text(
         "task: text-classification\nbase_model: {path: nowhere}\nlanguages: [pcm]\n"
@@ -171,9 +185,9 @@ def test_a_training_over_its_timeout_fails_and_is_stopped(tmp_path):
     assert not group_alive(int(handle["id"]), handle["details"]["started"])
 
 
-def test_a_killed_submit_reattaches_to_its_remote_job(tmp_path):
+def test_a_killed_submit_reattaches_to_its_remote_job(tmp_path, standin, trained):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote)
+    env = _remote_env(remote) | standin | _short(trained)
     process = _submit(runs, "--backend", "hf-jobs", env=env, start_new_session=True)
     _wait_for(lambda: _training(runs) is not None)
     os.killpg(process.pid, signal.SIGKILL)  # submit dies; the job goes on
@@ -200,9 +214,9 @@ def test_a_killed_submit_reattaches_to_its_remote_job(tmp_path):
     assert (run.path / "narrative" / "model.safetensors").is_file()
 
 
-def test_detach_then_status_logs_f_and_resume_collects(tmp_path):
+def test_detach_then_status_logs_f_and_resume_collects(tmp_path, standin, trained):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote)
+    env = _remote_env(remote) | standin | _short(trained)
     args = ("submit", "--smoke", "--backend", "hf-jobs", "--detach", NARRATIVE)
     detached = run_cli(*args, "--runs-dir", runs, "--json", env=env)
     assert detached.code == 0, detached.stderr[-3000:]
@@ -222,9 +236,9 @@ def test_detach_then_status_logs_f_and_resume_collects(tmp_path):
     assert starts(remote) == [run.run_id]
 
 
-def test_cancel_a_detached_remote_job(tmp_path):
+def test_cancel_a_detached_remote_job(tmp_path, standin):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote)
+    env = _remote_env(remote) | standin
     args = ("submit", "--smoke", "--backend", "hf-jobs", "--detach", NARRATIVE)
     record = json.loads(run_cli(*args, "--runs-dir", runs, "--json", env=env).stdout)
     handle = record["training_handle"]
@@ -236,9 +250,9 @@ def test_cancel_a_detached_remote_job(tmp_path):
     assert not is_running(handle["details"]["pid"], handle["details"]["started"])
 
 
-def test_ctrl_c_without_a_terminal_cancels_the_remote_job(tmp_path):
+def test_ctrl_c_without_a_terminal_cancels_the_remote_job(tmp_path, standin):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    process = _submit(runs, "--backend", "hf-jobs", env=_remote_env(remote))
+    process = _submit(runs, "--backend", "hf-jobs", env=_remote_env(remote) | standin)
     _wait_for(lambda: _training(runs) is not None)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -269,9 +283,9 @@ class _Terminal:
         os.write(self.master, text.encode())
 
 
-def test_ctrl_c_on_a_terminal_may_leave_the_remote_job_running(tmp_path):
+def test_ctrl_c_on_a_terminal_may_leave_the_remote_job_running(tmp_path, standin, trained):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote)
+    env = _remote_env(remote) | standin | _short(trained, steps=60)
     terminal = _Terminal()
     process = _submit(
         runs,

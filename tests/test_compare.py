@@ -4,37 +4,18 @@ weight decay, side by side in a terminal table and as JSON; `runs [JOB]` still l
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import JOBS, REPO, run_cli
-
-
-def _variant(folder: Path) -> Path:
-    """jobs/narrative.yaml on two languages, with another seed and weight decay."""
-    shutil.copy(JOBS / "_base.yaml", folder)
-    text = (JOBS / "narrative.yaml").read_text()
-    text = text.replace("../data/samples", f"{REPO}/data/samples")
-    text = text.replace("languages: [hau, ibo, pcm, yor]", "languages: [hau, pcm]")
-    text = text.replace("training:\n", "training:\n  seed: 7\n  weight_decay: 0.01\n", 1)
-    (folder / "narrative.yaml").write_text(text)
-    return folder / "narrative.yaml"
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    """(runs folder, run of jobs/narrative.yaml, run of the variant)."""
+def two_runs(trained, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(runs folder, run of jobs/narrative.yaml, run of its variant on two languages with
+    another seed and weight decay), copies of the suite's shared runs in one runs folder."""
     root = tmp_path_factory.mktemp("compare")
-    runs = []
-    for spec in (JOBS / "narrative.yaml", _variant(root)):
-        result = run_cli(
-            "submit", "--smoke", spec, "--runs-dir", root / "runs",
-            "--cards-dir", root / "cards", "--json", cwd=root,
-        )  # fmt: skip
-        assert result.code == 0, result.stderr[-3000:]
-        runs.append(Path(json.loads(result.stdout)["run"]))
-    return root / "runs", runs[0], runs[1]
+    first, second = (trained.copy(name, root) for name in ("narrative", "narrative-variant"))
+    return root / "runs", first, second
 
 
 def _report(run: Path) -> dict:

@@ -111,23 +111,10 @@ def test_entity_scores_equal_seqeval_strict_on_masakhaner():
 
 
 @pytest.fixture(scope="module")
-def evaluated_run(tmp_path_factory):
-    """A smoke run on real AfriSenti data (hau, pcm), through training and evaluation."""
-    from conftest import run_cli
-
-    folder = tmp_path_factory.mktemp("evaluated")
-    (folder / "sentiment.yaml").write_text(
-        "task: text-classification\nbase_model: {path: nowhere}\nlanguages: [hau, pcm]\n"
-        f"data:\n  sources:\n    - path: {SHARED_DATA}/sentiment/{{language}}\n"
-        "      format: tsv\nevaluation:\n  bootstrap_samples: 200\n"
-        "  fairness: {group_by: language, max_gap: 1.0}\n"
-        "  gates: {overall: {f1_macro: 0.0}, min_lift_over_baseline: -1.0}\n"
-    )
-    result = run_cli(
-        "submit", "--smoke", "sentiment.yaml", "--runs-dir", folder / "runs", "--json", cwd=folder
-    )
-    assert result.code == 0, result.stderr[-3000:]
-    return Path(json.loads(result.stdout)["run"])
+def evaluated_run(trained, tmp_path_factory):
+    """A smoke run on real AfriSenti data (hau, pcm), through training and evaluation (a
+    copy of the suite's `sentiment` run: a bootstrap of 200, lenient gates)."""
+    return trained.copy("sentiment", tmp_path_factory.mktemp("evaluated"))
 
 
 @needs_shared
@@ -290,6 +277,7 @@ def test_identity_terms_are_confined_and_checked(cli, tmp_path, terms, content, 
 
 
 @needs_shared
+@pytest.mark.training
 def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, evaluated_run, tmp_path):
     (tmp_path / "strict.yaml").write_text(
         f"task: text-classification\nbase_model: {{path: {evaluated_run / 'base-model'}}}\n"

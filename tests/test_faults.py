@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DEXTER_AUTO, JOBS, REPO, fake_token, run_cli
+from conftest import DEXTER_AUTO, JOBS, REPO, fake_token, group_members, run_cli
+from trained_runs import TOKEN as SHARED_TOKEN
 
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.processes import group_alive, start_time
@@ -68,22 +69,10 @@ def _training_group(runs: Path, timeout: float = 120) -> tuple[Path, int]:
     raise AssertionError("training did not start")
 
 
-def _group_members(pgid: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except (OSError, ValueError):
-            continue
-        if fields[2] == str(pgid) and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
-
-
 def _wait_gone(pgid: int, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
-    while _group_members(pgid):
-        assert time.monotonic() < deadline, f"still running: {_group_members(pgid)}"
+    while group_members(pgid):
+        assert time.monotonic() < deadline, f"still running: {group_members(pgid)}"
         time.sleep(0.2)
 
 
@@ -127,31 +116,28 @@ def test_tokens_in_the_model_folder_are_scrubbed(tmp_path):
     assert (tmp_path / "tokenizer.json").read_text() == tokenizer  # untouched
 
 
-def test_submit_with_a_token_set_writes_it_nowhere(tmp_path):
-    login = tmp_path / "hf-home"
-    login.mkdir()
-    (login / "token").write_text(FAKE_TOKEN)
-    env = TOKEN_ENV | {"HF_HOME": str(login), "COLUMNS": "200"}
-    process = _smoke_submit(tmp_path / "runs", "--json", env=env)
-    stdout, stderr = process.communicate(timeout=300)
-    assert process.returncode == 0, stderr[-3000:]
-    run = Path(json.loads(stdout)["run"])
-    params = json.loads((run / "narrative" / "training_params.json").read_text())
+def test_submit_with_a_token_set_writes_it_nowhere(trained):
+    """The suite's smoke submit of jobs/narrative.yaml had a token in every variable
+    huggingface_hub reads and in its login file (tests/trained_runs.py)."""
+    smoke, folder = trained.get("narrative"), trained.folder("narrative")
+    login = folder / "hf-home" / "token"
+    assert login.read_text() == SHARED_TOKEN
+    params = json.loads((smoke.run / "narrative" / "training_params.json").read_text())
     assert params["token"] is None
     leaks = [
         path
-        for path in tmp_path.rglob("*")
-        if path.is_file() and path != login / "token" and FAKE_TOKEN.encode() in path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file() and path != login and SHARED_TOKEN.encode() in path.read_bytes()
     ]
     assert leaks == []
-    assert FAKE_TOKEN not in stdout + stderr
+    assert SHARED_TOKEN not in smoke.stdout + smoke.stderr
 
 
-def test_kill_9_of_submit_leaves_no_training_process(tmp_path):
+def test_kill_9_of_submit_leaves_no_training_process(tmp_path, standin):
     runs = tmp_path / "runs"
-    process = _smoke_submit(runs)
+    process = _smoke_submit(runs, env=standin)
     run, pgid = _training_group(runs)
-    assert len(_group_members(pgid)) >= 2  # the watchdog and the training process
+    assert len(group_members(pgid)) >= 3  # the watchdog, the training and its worker
     os.kill(process.pid, signal.SIGKILL)  # submit alone: nothing of it gets to clean up
     process.communicate()
     _wait_gone(pgid)
@@ -159,15 +145,15 @@ def test_kill_9_of_submit_leaves_no_training_process(tmp_path):
     assert status["state"] == "training" and status["interrupted"] is True
 
 
-def test_sighup_cancels_like_sigterm(tmp_path):
+def test_sighup_cancels_like_sigterm(tmp_path, standin):
     runs = tmp_path / "runs"
-    process = _smoke_submit(runs)
+    process = _smoke_submit(runs, env=standin)
     run, pgid = _training_group(runs)
     process.send_signal(signal.SIGHUP)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr
-    assert not _group_members(pgid)
+    assert not group_members(pgid)
     state = json.loads((run / "state.json").read_text())
     assert (state["state"], state["reason"]) == ("cancelled", "cancelled during train")
 
@@ -272,6 +258,7 @@ def _in_namespace(setup: str, *args: str | Path) -> subprocess.CompletedProcess:
 
 
 @needs_namespaces
+@pytest.mark.training
 def test_a_read_only_runs_folder_is_one_clear_error(tmp_path):
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -284,6 +271,7 @@ def test_a_read_only_runs_folder_is_one_clear_error(tmp_path):
 
 
 @needs_namespaces
+@pytest.mark.training
 def test_a_full_disk_during_training_leaves_the_run_failed(tmp_path):
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -295,9 +283,9 @@ def test_a_full_disk_during_training_leaves_the_run_failed(tmp_path):
     assert ": failed" in done.stdout and "reason: train: No space left on device" in done.stdout
 
 
-def test_a_run_directory_deleted_mid_training(tmp_path):
+def test_a_run_directory_deleted_mid_training(tmp_path, standin):
     runs = tmp_path / "runs"
-    process = _smoke_submit(runs)
+    process = _smoke_submit(runs, env=standin)
     run, pgid = _training_group(runs)
     shutil.rmtree(run)
     _, stderr = process.communicate(timeout=120)
@@ -305,11 +293,13 @@ def test_a_run_directory_deleted_mid_training(tmp_path):
     assert stderr.splitlines()[-1] == (
         f"error: train: the run directory {run} was deleted while it ran"
     )
-    assert not _group_members(pgid) and not run.exists()
+    assert not group_members(pgid) and not run.exists()
 
 
-def test_resume_takes_the_fix_status_asked_for(tmp_path):
-    """A missing data folder, fixed through the environment variable the spec reads."""
+def test_resume_takes_the_fix_status_asked_for(tmp_path, standin, trained):
+    """A missing data folder, fixed through the environment variable the spec reads. (The
+    training is the stand-in, ending with the suite's narrative model: the labels are the
+    same, and what is tested is how resume takes the fix, not the training.)"""
     (tmp_path / "job.yaml").write_text(
         "task: text-classification\nbase_model: {path: nowhere}\nlanguages: [pcm]\n"
         "data:\n  sources:\n    - path: ${SAMPLES}/{language}\n      format: tsv\n"
@@ -323,7 +313,9 @@ def test_resume_takes_the_fix_status_asked_for(tmp_path):
     assert "reason: prepare: " in status.stdout and "submit --resume" in status.stdout
     samples = str(REPO / "data" / "samples" / "naijasenti")
     resume = ("submit", "--resume", "job", "--runs-dir", "runs", "--json")
-    resumed = run_cli(*resume, cwd=tmp_path, env=roots | {"SAMPLES": samples})
+    model = trained.get("narrative").run / "narrative"
+    short = {"STANDIN_STEPS": "2", "STANDIN_STEP_S": "0.1", "STANDIN_MODEL": str(model)}
+    resumed = run_cli(*resume, cwd=tmp_path, env=roots | standin | short | {"SAMPLES": samples})
     assert resumed.code == 0, resumed.stderr[-2000:]
     state = json.loads(resumed.stdout)
     assert state["state"] == "carded" and state["run"] == str(

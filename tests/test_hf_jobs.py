@@ -10,12 +10,11 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEXTER_AUTO, JOBS, fake_token, run_cli, wait_finished
+from conftest import DEXTER_AUTO, JOBS, HubSetup, fake_token, run_cli, wait_finished
 
 from dexter_autotrain.backends.hf_jobs import HfJobsBackend, job_manifest
 from dexter_autotrain.backends.job_cost import Flavor
@@ -32,17 +31,12 @@ FAST = RetryPolicy(attempts=3, base_wait=0.1, max_wait=0.2)
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+def hub_setup() -> HubSetup:
     accounts = Accounts(
         {WRITE_TOKEN: TokenGrant("dexter-test", "write")},
         {"dexter-ng": frozenset({"dexter-test"})},
     )
-    home = tmp_path_factory.mktemp("hf-home")
-    with (
-        HubServer(accounts=accounts) as server,
-        patched_client(server.client_env(home, WRITE_TOKEN)),
-    ):
-        yield server
+    return HubSetup(accounts, None, WRITE_TOKEN)
 
 
 @pytest.fixture
@@ -53,16 +47,11 @@ def calls(hub: HubServer) -> Stats:
 
 
 @pytest.fixture(scope="module")
-def prepared_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real local smoke run (~30 s): its prepared data, rendered config and tiny base model
-    are what the remote runs below stage (each copy under a run id of its own)."""
-    root = tmp_path_factory.mktemp("local")
-    result = run_cli(
-        "submit", "--smoke", JOBS / "narrative.yaml", "--runs-dir", root / "runs",
-        "--cards-dir", root / "cards", "--json", cwd=root,
-    )  # fmt: skip
-    assert result.code == 0, (result.stdout + result.stderr)[-3000:]
-    return Path(json.loads(result.stdout)["run"])
+def prepared_run(trained) -> Path:
+    """The suite's local smoke run of jobs/narrative.yaml (shared: only copied from): its
+    prepared data, rendered config and tiny base model are what the remote runs below stage
+    (each copy under a run id of its own)."""
+    return trained.get("narrative").run
 
 
 def copy_run(prepared: Path, tmp_path: Path, run_id: str, **compute: str) -> Run:
@@ -270,6 +259,7 @@ def test_a_job_past_its_timeout_fails(hub, prepared_run, tmp_path) -> None:
         backend.collect(handle, run)
 
 
+@pytest.mark.training
 def test_submit_smoke_on_hf_jobs_end_to_end(hub, calls, tmp_path) -> None:
     """`submit --smoke --backend hf-jobs`: staged, trained in the job, followed, collected,
     evaluated and carded here; then published (as a reviewed real run) from the collected
@@ -314,6 +304,7 @@ def training_run(runs: Path) -> Run | None:
     return None
 
 
+@pytest.mark.training
 def test_detach_then_status_logs_f_and_resume_collect(hub, calls, tmp_path) -> None:
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
     runs = tmp_path / "runs"
@@ -332,6 +323,7 @@ def test_detach_then_status_logs_f_and_resume_collect(hub, calls, tmp_path) -> N
     assert WRITE_TOKEN not in everything and grep_tree(run.path, WRITE_TOKEN) == []
 
 
+@pytest.mark.training
 def test_a_killed_submit_is_resumed_without_a_second_job(hub, calls, tmp_path) -> None:
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
     runs = tmp_path / "runs"
@@ -354,6 +346,7 @@ def test_a_killed_submit_is_resumed_without_a_second_job(hub, calls, tmp_path) -
     assert (run.path / "narrative/model.safetensors").is_file()
 
 
+@pytest.mark.training
 def test_ctrl_c_without_a_terminal_cancels_the_job(hub, tmp_path) -> None:
     from huggingface_hub import HfApi
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import fake_token
+from conftest import HubSetup, fake_token
 
 from dexter_autotrain.testing import Accounts, HubConfig, HubServer, TokenGrant, patched_client
 
@@ -29,7 +28,7 @@ HARDWARE = {
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+def hub_setup() -> HubSetup:
     accounts = Accounts(
         {
             WRITE_TOKEN: TokenGrant("dexter-test", "write"),
@@ -39,12 +38,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         {"dexter-ng": frozenset({"dexter-test"})},
     )
     config = HubConfig(schedule_delay=0.05, endpoint_command=IMAGE, endpoint_start_timeout=20)
-    home = tmp_path_factory.mktemp("hf-home")
-    with (
-        HubServer(accounts=accounts, config=config) as server,
-        patched_client(server.client_env(home, WRITE_TOKEN)),
-    ):
-        yield server
+    return HubSetup(accounts, config, WRITE_TOKEN)
 
 
 def model_repo(name: str, *labels: str) -> list[str]:

@@ -10,22 +10,21 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
 import pytest
-from conftest import fake_token
+from conftest import HubSetup, fake_token
 
-from dexter_autotrain.testing import Fault, HubConfig, HubServer, serving_client
+from dexter_autotrain.testing import Fault, HubConfig, HubServer
 
 NS = "dexter-test"
 IMAGE = "python:3.12"
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+def hub_setup(tmp_path_factory: pytest.TempPathFactory) -> HubSetup:
     """This interpreter's bin/ stands in for every image (fast, and it has huggingface_hub)."""
     tools = tmp_path_factory.mktemp("tools")
     script = tools / "hello-tool"
@@ -36,8 +35,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         default_bin=Path(sys.executable).parent,
         schedule_delay=0.05,
     )
-    with serving_client(config, tmp_path_factory.mktemp("hf-home")) as server:
-        yield server
+    return HubSetup(config=config)
 
 
 @pytest.fixture

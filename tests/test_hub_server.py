@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from conftest import HubSetup
 
 from dexter_autotrain.testing import (
     Accounts,
@@ -32,12 +33,9 @@ LFS_SIZE = 200_000
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
-    """One server for the module, a tiny tree page and LFS threshold, the client pointed at it."""
-    config = HubConfig(page_size=2, lfs_threshold=LFS_THRESHOLD)
-    home = tmp_path_factory.mktemp("hf-home")
-    with HubServer(config=config) as server, patched_client(server.client_env(home)):
-        yield server
+def hub_setup() -> HubSetup:
+    """A tiny tree page and LFS threshold."""
+    return HubSetup(config=HubConfig(page_size=2, lfs_threshold=LFS_THRESHOLD))
 
 
 @pytest.fixture(autouse=True)

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, HubSetup
 
 from dexter_autotrain.base_models import build_tiny_model
 from dexter_autotrain.runner_env import default_runner
-from dexter_autotrain.testing import HubConfig, HubServer, serving_client
+from dexter_autotrain.testing import HubConfig, HubServer
 
 NS = "dexter-test"
 DATA = SHARED_DATA / "sentiment" / "hau"
@@ -59,7 +59,7 @@ def api(hub: HubServer):
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+def hub_setup() -> HubSetup:
     """The runner's bin/ stands in for the app image (its huggingface_hub is 0.27, as in
     AutoTrain's own Space); other images get this interpreter's."""
     config = HubConfig(
@@ -70,8 +70,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         default_bin=Path(sys.executable).parent,
         schedule_delay=0.05,
     )
-    with serving_client(config, tmp_path_factory.mktemp("hf-home")) as server:
-        yield server
+    return HubSetup(config=config)
 
 
 def run_with_runner_client(hub: HubServer, tmp_path: Path, code: str) -> dict:
@@ -284,6 +283,7 @@ def heavy_lock() -> Iterator[None]:
 
 
 @needs_runner
+@pytest.mark.training
 def test_autotrain_s_space_runner_trains_end_to_end_and_pauses_its_space(
     hub: HubServer, api, tmp_path: Path, heavy_lock: None
 ) -> None:

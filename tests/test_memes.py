@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import JOBS, REPO
 
 from dexter_autotrain.evaluation.baseline import Majority
@@ -85,13 +86,12 @@ def _majority_f1(run: Path) -> float:
     return classification_metrics(test, guesses, CLASSES)["f1_macro"]
 
 
-def test_a_smoke_run_of_the_memes_job_shows_its_mistakes_and_beats_majority(
-    cli, tmp_path, monkeypatch
-):
+def test_a_smoke_run_of_the_memes_job_shows_its_mistakes_and_beats_majority(trained, tmp_path):
     from PIL import Image
 
-    monkeypatch.delenv("DEXTER_MEMES", raising=False)
-    run = _smoke(cli, tmp_path, JOBS / "memes.yaml")
+    smoke = trained.get("memes")  # jobs/memes.yaml on the sample, DEXTER_MEMES unset
+    assert smoke.state["completed"] == ["prepare", "train", "evaluate", "card"]
+    run = smoke.run
     report = json.loads((run / "evaluation.json").read_text())
     baseline = report["baseline"]
     assert baseline["name"].startswith("logistic regression")
@@ -112,6 +112,7 @@ def test_a_smoke_run_of_the_memes_job_shows_its_mistakes_and_beats_majority(
     assert "synthetic sample" in " ".join(card.split())
 
 
+@pytest.mark.training
 def test_an_image_csv_column_slices_the_evaluation(cli, tmp_path):
     column = "platform"
     source = (

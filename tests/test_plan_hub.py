@@ -9,7 +9,6 @@ import json
 from conftest import REPO, run_cli
 from plan_repos import ENV, commit, edit, make_repo
 
-from dexter_autotrain.testing import HubServer
 from dexter_autotrain.testing.hub_client import client_env, patched_client
 
 PUBLISHED = REPO / "tests/fixtures/cards/text-classification"
@@ -29,15 +28,14 @@ def _publish_evaluation(env: dict[str, str]) -> None:
             )
 
 
-def test_published_numbers_and_live_prices(tmp_path):
+def test_published_numbers_and_live_prices(hub, tmp_path):
     repo = make_repo(tmp_path)
     edit(repo / "jobs/narrative.yaml", "      f1_macro: 0.50", "      f1_macro: 0.10")
     edit(repo / "jobs/memes.yaml", "timeout: 3h", "timeout: 90m")
     commit(repo, "narrative gate 0.10, memes 90m")
-    with HubServer() as hub:
-        env = client_env(hub.url, tmp_path / "hf-home")
-        _publish_evaluation(env)
-        result = run_cli("plan", "--base", "main", "--format", "json", cwd=repo, env=ENV | env)
+    env = client_env(hub.url, tmp_path / "hf-home")
+    _publish_evaluation(env)
+    result = run_cli("plan", "--base", "main", "--format", "json", cwd=repo, env=ENV | env)
     assert result.code == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["prices"] == "Hub Jobs hardware list (live)"

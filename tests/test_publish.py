@@ -6,12 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import JOBS, REPO, Result, fake_token, run_cli
+from conftest import JOBS, REPO, HubSetup, Result, fake_token, run_cli
 
 from dexter_autotrain.testing import (
     Accounts,
@@ -19,7 +18,6 @@ from dexter_autotrain.testing import (
     HubConfig,
     HubServer,
     TokenGrant,
-    patched_client,
 )
 
 # Realistic fake tokens, known only to this server: the grep test looks for them everywhere.
@@ -30,7 +28,7 @@ EXCLUDED = ("training_params.json", "training_args.bin", "trainer_state.json")
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+def hub_setup() -> HubSetup:
     accounts = Accounts(
         {
             WRITE_TOKEN: TokenGrant("dexter-test", "write"),
@@ -39,13 +37,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         },
         {"dexter-ng": frozenset({"dexter-test"})},
     )
-    home = tmp_path_factory.mktemp("hf-home")
     config = HubConfig(lfs_threshold=64 * 1024)  # the tiny model's weights still go through LFS
-    with (
-        HubServer(accounts=accounts, config=config) as server,
-        patched_client(server.client_env(home, WRITE_TOKEN)),
-    ):
-        yield server
+    return HubSetup(accounts, config, WRITE_TOKEN)
 
 
 @pytest.fixture(autouse=True)
@@ -57,20 +50,16 @@ def clean_hub(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="module")
-def smoke_run(hub: HubServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One real smoke run (a tiny model trained here, ~20 s), submitted with a token: the
-    smoke run itself must not publish. The recorded card fixtures hold no model weights,
-    so the publish tests copy this run and mark the copies as real runs (see `carded_run`)."""
-    root = tmp_path_factory.mktemp("smoke")
-    result = run_cli(
-        "submit", "--smoke", JOBS / "narrative.yaml", "--runs-dir", root / "runs",
-        "--cards-dir", root / "cards", "--json",
-        cwd=root, env=hub.client_env(root / "hf-home", WRITE_TOKEN),
-    )  # fmt: skip
-    assert result.code == 0, result.stderr[-3000:]
-    assert "publish: skipped: smoke runs are never published" in result.stderr
-    assert hub.stats.calls["whoami"] == 0 and "published" not in json.loads(result.stdout)
-    return Path(json.loads(result.stdout)["run"])
+def smoke_run(trained, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The suite's smoke run of jobs/narrative.yaml (a tiny model trained once per suite run),
+    submitted with a token and a Hub endpoint where nothing listens: the smoke run itself must
+    not publish (it called no Hub: any call would have failed the submit). The recorded card
+    fixtures hold no model weights, so the publish tests copy this run and mark the copies as
+    real runs (see `carded_run`)."""
+    smoke = trained.get("narrative")
+    assert "publish: skipped: smoke runs are never published" in smoke.stderr
+    assert "published" not in smoke.state and smoke.state["state"] == "carded"
+    return trained.copy("narrative", tmp_path_factory.mktemp("smoke"))
 
 
 def carded_run(
@@ -334,6 +323,7 @@ def test_the_token_is_never_printed_or_written(hub, smoke_run, tmp_path) -> None
 # -- inside submit --------------------------------------------------------------------------
 
 
+@pytest.mark.training
 def test_submit_skips_publishing_without_a_token_and_resume_publishes(
     hub, smoke_run, tmp_path
 ) -> None:

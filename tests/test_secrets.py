@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from conftest import JOBS, REPO, fake_token
 
 TOKENS = {
@@ -40,6 +41,7 @@ def _commands(tmp: Path) -> list[tuple[str, ...]]:
     ]
 
 
+@pytest.mark.training
 def test_no_command_writes_or_prints_the_token(cli, tmp_path):
     home = tmp_path / "hf-home"
     home.mkdir()

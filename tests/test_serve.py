@@ -33,42 +33,20 @@ from dexter_autotrain.serve.launch import ServeProcess, start_serve
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 TOKEN = "serve-test-bearer"  # not an HF token: the server's own (DEXTER_SERVE_TOKEN)
-SPECS = {
-    "text-classification": (
-        "task: text-classification\nlanguages: [hau, pcm]\ndata:\n  sources:\n"
-        f"    - path: {SHARED_DATA}/sentiment/{{language}}\n      format: tsv\n"
-    ),
-    "token-classification": (
-        "task: token-classification\nlanguages: [hau]\ndata:\n  sources:\n"
-        f"    - path: {SHARED_DATA}/ner/{{language}}\n      format: conll\n"
-        "  labels: [O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC]\n"
-        "  label_map: {B-DATE: O, I-DATE: O}\n  fix_iob2: true\n"
-    ),
-    "image-classification": (
-        "task: image-classification\ndata:\n  sources:\n"
-        f"    - path: {REPO}/data/samples/memes\n      format: imagefolder\n"
-        "  labels: [meme, photo, screenshot]\n"
-        "  split: {validation: 0.1, test: 0.1, seed: 7, stratify_by: [label]}\n"
-        "evaluation: {slices: [], counterfactual: false}\n"
-    ),
+RECIPES = {
+    "text-classification": "sentiment",
+    "token-classification": "ner",
+    "image-classification": "memes",
 }
+"""The suite's shared run (tests/trained_runs.py) served for each task."""
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Path]:
-    """A smoke-trained, evaluated run per task."""
+def runs(trained, tmp_path_factory) -> dict[str, Path]:
+    """A smoke-trained, evaluated run per task (copies of the suite's shared runs: AfriSenti
+    hau + pcm, MasakhaNER Hausa, the memes sample)."""
     folder = tmp_path_factory.mktemp("serve")
-    found = {}
-    for task, spec in SPECS.items():
-        name = task.split("-")[0]
-        (folder / f"{name}.yaml").write_text(f"base_model: {{path: nowhere}}\n{spec}")
-        result = run_cli(
-            "submit", "--smoke", f"{name}.yaml", "--runs-dir", folder / "runs", "--json",
-            cwd=folder,
-        )  # fmt: skip
-        assert result.code == 0, result.stderr[-3000:]
-        found[task] = Path(json.loads(result.stdout)["run"])
-    return found
+    return {task: trained.copy(name, folder) for task, name in RECIPES.items()}
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +136,7 @@ def test_image_classification_parity_with_evaluate(runs, served):
     assert as_bytes[0].score == pytest.approx(as_json.score)
 
 
-@pytest.mark.parametrize("task", list(SPECS))
+@pytest.mark.parametrize("task", list(RECIPES))
 def test_the_deploy_parity_check_reads_every_task(runs, served, task):
     """`deploy`'s smoke and parity test (hub.parity) against a server of each task: every
     answer equals the run's prediction, and a prediction changed in the run is caught."""
@@ -341,26 +319,23 @@ def test_entities_group_tags_as_seqeval_with_character_offsets(tags, spaces):
     assert all(text[e["start"] : e["end"]] == e["word"] for e in found)
 
 
-def test_a_published_model_is_served_pinned_to_its_commit(runs, served, tmp_path):
+def test_a_published_model_is_served_pinned_to_its_commit(runs, served, hub, tmp_path):
     from huggingface_hub import HfApi, InferenceClient
-
-    from dexter_autotrain.testing import HubConfig, serving_client
 
     run = runs["text-classification"]
     model_dir = run / json.loads((run / "state.json").read_text())["model_dir"]
     text = "Wannan shine karo na farko"
-    with serving_client(HubConfig(), tmp_path / "hf-home"):
-        api = HfApi()
-        api.create_repo("dexter-ng/narrative-served")
-        commit = api.upload_folder(repo_id="dexter-ng/narrative-served", folder_path=model_dir)
-        published = start_serve(
-            "hub:dexter-ng/narrative-served@main", "--runs-dir", str(tmp_path / "runs")
-        )
-        try:
-            info = json.loads(urlopen(f"{published.url}/info").read())
-            answer = InferenceClient(base_url=published.url).text_classification(text)
-        finally:
-            assert published.stop() == 0
+    api = HfApi()
+    api.create_repo("dexter-ng/narrative-served")
+    commit = api.upload_folder(repo_id="dexter-ng/narrative-served", folder_path=model_dir)
+    published = start_serve(
+        "hub:dexter-ng/narrative-served@main", "--runs-dir", str(tmp_path / "runs")
+    )
+    try:
+        info = json.loads(urlopen(f"{published.url}/info").read())
+        answer = InferenceClient(base_url=published.url).text_classification(text)
+    finally:
+        assert published.stop() == 0
     assert info["revision"] == commit.oid and info["model"] == "dexter-ng/narrative-served"
     assert (tmp_path / "runs" / ".hub-models" / f"narrative-served-{commit.oid[:12]}").is_dir()
     local = InferenceClient(base_url=served["text-classification"].url).text_classification(text)

@@ -97,6 +97,7 @@ def pruned_sweep(tmp_path_factory) -> tuple[Path, dict]:
     return tmp_path / "runs", result
 
 
+@pytest.mark.training
 def test_a_clearly_bad_trial_is_pruned_from_the_streamed_validation_loss(pruned_sweep):
     _, result = pruned_sweep
     states = {row["number"]: row["state"] for row in result["trials"]}
@@ -110,6 +111,7 @@ def test_a_clearly_bad_trial_is_pruned_from_the_streamed_validation_loss(pruned_
     assert not (run / "swept").exists()  # the stopped training's output is gone
 
 
+@pytest.mark.training
 def test_the_best_trial_is_promoted_and_alone_touches_the_test_split(pruned_sweep):
     runs, result = pruned_sweep
     complete = [row for row in result["trials"] if row["state"] == "complete"]
@@ -128,6 +130,7 @@ def test_the_best_trial_is_promoted_and_alone_touches_the_test_split(pruned_swee
     assert evaluation["split"] == "test"
 
 
+@pytest.mark.training
 def test_the_promoted_card_says_how_it_was_chosen(pruned_sweep):
     _, result = pruned_sweep
     promoted = Path(result["promoted"]["run"])
@@ -152,6 +155,7 @@ def _training_trial(runs: Path, number: int) -> Path | None:
     return None
 
 
+@pytest.mark.training
 def test_a_killed_sweep_resumes_without_redoing_finished_trials(tmp_path):
     runs = tmp_path / "runs"
     process = _sweep(
@@ -239,6 +243,7 @@ def test_a_resumed_sweep_keeps_its_backend(tmp_path, cli):
     assert result.code == 2 and "a resumed sweep keeps its backend" in result.stderr
 
 
+@pytest.mark.training
 def test_remote_trials_run_in_parallel(tmp_path):
     """On a remote backend (`--backend hf-jobs`, here the stand-in for HF Jobs of
     tests/detached_backend.py), up to `parallel` trials train at once."""

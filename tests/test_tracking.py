@@ -6,31 +6,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import JOBS, fake_token, run_cli
+from conftest import JOBS, run_cli
+from trained_runs import TOKEN
 
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec.model import JobSpec
 from dexter_autotrain.tracking import log_run
 
-TOKEN = fake_token("TrackingTest")
-
 
 @pytest.fixture(scope="module")
-def tracked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict, str]]:
-    """One smoke submit of jobs/narrative.yaml (a token in its environment, which must never
-    be logged): (run directory, final state, stderr)."""
-    root = tmp_path_factory.mktemp("tracked")
-    result = run_cli(
-        "submit", "--smoke", JOBS / "narrative.yaml", "--runs-dir", root / "runs",
-        "--cards-dir", root / "cards", "--json", cwd=root, env={"HF_TOKEN": TOKEN},
-    )  # fmt: skip
-    assert result.code == 0, result.stderr[-3000:]
-    state = json.loads(result.stdout)
-    yield Path(state["run"]), state, result.stderr
+def tracked(trained) -> tuple[Path, dict, str]:
+    """The suite's smoke submit of jobs/narrative.yaml (a token in its environment, which must
+    never be logged), read in place: (run directory, final state, stderr)."""
+    smoke = trained.get("narrative")
+    return smoke.run, smoke.state, smoke.stderr
 
 
 def _client(runs: Path):
@@ -123,8 +115,9 @@ def test_tracking_false_logs_nothing(tracked, tmp_path):
     assert not (tmp_path / "runs" / "mlartifacts").exists()
 
 
-def test_a_tracking_server_that_is_down_is_one_line_not_a_failure(tracked, monkeypatch):
-    run, _, _ = tracked
+def test_a_tracking_server_that_is_down_is_one_line_not_a_failure(tracked, monkeypatch, tmp_path):
+    run = tmp_path / "runs" / "narrative" / tracked[0].name
+    shutil.copytree(tracked[0], run)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     line = log_run(Run(run), _with_tracking(run, {"uri": "http://127.0.0.1:9"}))
     assert line.startswith("not logged to MLflow (http://127.0.0.1:9): ") and "\n" not in line

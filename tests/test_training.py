@@ -83,6 +83,7 @@ def sentiment_run(tmp_path_factory) -> tuple[Path, dict[int, float]]:
 
 
 @needs_shared
+@pytest.mark.training
 def test_the_trainer_uses_every_cpu(sentiment_run):
     run, threads = sentiment_run
     cpus = len(os.sched_getaffinity(0))
@@ -94,6 +95,7 @@ def test_the_trainer_uses_every_cpu(sentiment_run):
 
 
 @needs_shared
+@pytest.mark.training
 def test_the_best_checkpoint_follows_the_primary_metric(sentiment_run):
     run, _ = sentiment_run
     options = json.loads((run / "training-options.json").read_text())
@@ -107,6 +109,7 @@ def test_the_best_checkpoint_follows_the_primary_metric(sentiment_run):
 
 
 @needs_shared
+@pytest.mark.training
 def test_max_seq_length_auto_is_chosen_from_the_data(sentiment_run):
     run, _ = sentiment_run
     lengths = json.loads((run / "data-report.json").read_text())["token_lengths"]
@@ -146,21 +149,14 @@ def test_token_lengths_choose_the_99th_percentile(tmp_path, max_positions, cap, 
 
 
 @needs_shared
-def test_ner_training_and_evaluation_read_the_same_subtokens(cli, tmp_path):
-    (tmp_path / "actors.yaml").write_text(
-        "task: token-classification\nbase_model: {path: nowhere}\nlanguages: [hau]\n"
-        f"data:\n  sources:\n    - path: {SHARED_DATA}/ner/{{language}}\n      format: conll\n"
-        "  fix_iob2: true\n  label_map: {B-DATE: O, I-DATE: O}\n"
-        "evaluation: {bootstrap_samples: 50}\n"
-    )
-    result = cli("submit", "--smoke", "actors.yaml", "--runs-dir", "runs", "--json", cwd=tmp_path)
-    assert result.code == 0, result.stderr[-3000:]
-    run = Path(json.loads(result.stdout)["run"])
+def test_ner_training_and_evaluation_read_the_same_subtokens(trained):
+    """On the suite's MasakhaNER Hausa smoke run."""
+    run = trained.get("ner").run
     length = json.loads((run / "state.json").read_text())["resolved"]["max_seq_length"]
     runner = default_runner()
     done = subprocess.run(
         [str(runner.python), str(REPO / "tests/runner_scripts/ner_training_scheme.py"),
-         str(RUNNER_SCRIPTS), str(run / "actors"), str(run / "data/test.jsonl"), str(length)],
+         str(RUNNER_SCRIPTS), str(run / "ner"), str(run / "data/test.jsonl"), str(length)],
         capture_output=True, text=True, env=runner.environ(), timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -169,7 +165,7 @@ def test_ner_training_and_evaluation_read_the_same_subtokens(cli, tmp_path):
 
     from dexter_autotrain.runner_scripts.subwords import first_subtokens
 
-    tokenizer = AutoTokenizer.from_pretrained(str(run / "actors"))
+    tokenizer = AutoTokenizer.from_pretrained(str(run / "ner"))
     rows = [json.loads(line) for line in (run / "data/test.jsonl").read_text().splitlines()]
     encoded = tokenizer(
         [row["tokens"] for row in rows], is_split_into_words=True, truncation=True,

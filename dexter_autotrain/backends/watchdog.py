@@ -4,11 +4,15 @@ Run as a script (`python watchdog.py COMMAND...`, standard library only) in a ne
 it starts COMMAND in its own process group and watches its stdin, a pipe whose only writer
 is `submit`. When that pipe closes (submit exited or was killed), it sends the whole group
 SIGTERM, then SIGKILL, so `accelerate launch` and its workers go too. Otherwise it exits with
-COMMAND's exit code. A parent-death signal would only reach the direct child.
+COMMAND's exit code, once whatever COMMAND left behind in the group (a worker that ignores
+SIGTERM, orphaned by a crash) is ended the same way: the training is over when COMMAND is,
+and a leftover would otherwise keep the run "training" until its timeout. A parent-death
+signal would only reach the direct child.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -40,6 +44,34 @@ def _end_group(child: subprocess.Popen) -> None:
     os.killpg(0, signal.SIGKILL)
 
 
+def _stragglers() -> list[int]:
+    """The other live (not zombie) processes of this process group."""
+    group, own = str(os.getpgid(0)), os.getpid()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == own:
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if fields[2] == group and fields[0] != "Z":
+            found.append(int(name))
+    return found
+
+
+def _end_stragglers() -> None:
+    """SIGTERM, then SIGKILL after the grace period, to what COMMAND left in the group."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + GRACE_SECONDS
+        for pid in _stragglers():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        while _stragglers() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
 def main(command: list[str]) -> int:
     # A handler, not SIG_IGN: an ignored signal would stay ignored in the exec'd child.
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -48,6 +80,8 @@ def main(command: list[str]) -> int:
     while child.poll() is None:
         if _submit_gone():
             _end_group(child)
+    if _stragglers():
+        _end_stragglers()
     return child.returncode
 
 

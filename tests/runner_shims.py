@@ -1,0 +1,85 @@
+"""Runner environments for the suite, laid over the real AutoTrain runner.
+
+- The **counting runner** is the one every test uses (conftest points `DEXTER_RUNNER_DIR` at
+  it): its `bin/` holds the real runner's programs, with `python` and `accelerate` wrapped so
+  that each training they start appends a line to a ledger before it `exec`s the real program
+  (same pid, same process group). The suite prints the count and fails above its budget.
+- A **stand-in runner** trains nothing: its `python` runs `standin_train.py` in place of the
+  toolkit's training script, which prints AutoTrain's progress lines, starts a grandchild that
+  ignores SIGTERM and runs until it is stopped. Signal, cancel and timeout tests that are not
+  about training itself use it; the process-group handling is still what they test.
+
+A training is counted where it starts: the toolkit's `train.py` (local runs), `hf_job.py` (an
+HF Job, which runs train.py with the interpreter itself) and AutoTrain's trainer modules
+(`python -m autotrain.trainers.*` or `accelerate launch ... -m autotrain.trainers.*`, as in an
+AutoTrain Space).
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv
+
+WRAPPED = ("python", "python3", "python3.11", "accelerate")
+STANDIN_SCRIPT = Path(__file__).with_name("standin_train.py")
+COUNTED = "*/train.py|*/hf_job.py|train.py|hf_job.py|autotrain.trainers.*"
+
+
+def _wrapper(real: Path, ledger: Path, standin: bool) -> str:
+    """A POSIX shell script: count a training start, then exec the real program; a stand-in
+    runner's python runs the stand-in in place of the training script, uncounted."""
+    replace = (
+        f'    case "$1" in */train.py|train.py) shift; '
+        f'exec {shlex.quote(str(real))} {shlex.quote(str(STANDIN_SCRIPT))} "$@";; esac\n'
+        if standin
+        else ""
+    )
+    return (
+        "#!/bin/sh\n"
+        'for arg in "$@"; do\n'
+        f'  case "$arg" in {COUNTED})\n'
+        f"{replace}"
+        f'    echo "$$ $arg $PYTEST_CURRENT_TEST" >> {shlex.quote(str(ledger))}\n'
+        "    break;;\n"
+        "  esac\n"
+        "done\n"
+        f'exec {shlex.quote(str(real))} "$@"\n'
+    )
+
+
+def build_runner(real: RunnerEnv, root: Path, ledger: Path, standin: bool = False) -> RunnerEnv:
+    """A runner at `root` whose programs are `real`'s, wrapped to count (and, with `standin`,
+    to stand in for) trainings. Its libraries and install marker are `real`'s own.
+
+    Example:
+        >>> runner = build_runner(default_runner(), tmp_path / "runner", tmp_path / "ledger")
+    """
+    (root / "bin").mkdir(parents=True, exist_ok=True)
+    for entry in ("lib", "pyvenv.cfg", MARKER_FILE):
+        link = root / entry
+        if not link.exists():
+            link.symlink_to(real.root / entry)
+    for program in real.bin.iterdir():
+        shim = root / "bin" / program.name
+        if shim.exists() or shim.is_symlink():
+            continue
+        if program.name in WRAPPED:
+            shim.write_text(_wrapper(program, ledger, standin and program.name != "accelerate"))
+            shim.chmod(0o755)
+        else:
+            shim.symlink_to(program)
+    return RunnerEnv(root)
+
+
+def trainings_started(ledger: Path) -> list[str]:
+    """The ledger's lines: one per training started (`PID ARG TEST`, where TEST is pytest's
+    current test and phase when the training's environment had it: a Hub test server's job
+    starts from a clean environment and names none)."""
+    return ledger.read_text().splitlines() if ledger.is_file() else []
+
+
+def runner_environ(runner: RunnerEnv) -> dict[str, str]:
+    """The variables that make `dexter-auto` (and this process) use `runner`."""
+    return {"DEXTER_RUNNER_DIR": str(runner.root)}
