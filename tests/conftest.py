@@ -131,6 +131,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if hasattr(config, "workerinput") or SUITE_DIR in os.environ:
         return  # an xdist worker: the controller made the runner
+    # OpenMP threads that wait by spinning burn the core another worker's training needs: two
+    # smoke submits at once took 57 s and 109 CPU-seconds spinning, 18 s and 32 waiting
+    # passively (one alone: 16 s either way). Every process of the suite inherits this.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from runner_shims import build_runner
 
     from dexter_autotrain.runner_env import default_runner
@@ -155,11 +159,32 @@ def _trainings(config: pytest.Config) -> tuple[int, int] | None:
     return len(trainings_started(suite / "trainings.log")), int(config.getini("training_budget"))
 
 
+def _trainings_by_module(config: pytest.Config) -> str:
+    """`test_x.py 3, test_y.py 1, ...`: where the ledger's trainings started (a Hub test
+    server's jobs and Spaces start in a clean environment and count as `remote`)."""
+    from collections import Counter
+
+    from runner_shims import trainings_started
+
+    ledger = config.stash[SUITE_KEY] / "trainings.log"
+    modules = Counter(
+        (line.split("\t")[2] or "remote").split("::")[0].removeprefix("tests/")
+        for line in trainings_started(ledger)
+    )
+    return ", ".join(f"{module} {count}" for module, count in modules.most_common())
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    from runner_shims import trainings_started
+
     counted = _trainings(config)
     if counted is not None:
         started, budget = counted
         terminalreporter.write_sep("=", f"AutoTrain trainings started: {started} (budget {budget})")
+        terminalreporter.write_line(_trainings_by_module(config))
+        if config.getoption("verbose") > 0:  # -v: each training, where it started
+            for line in trainings_started(config.stash[SUITE_KEY] / "trainings.log"):
+                terminalreporter.write_line(f"  {line}")
         if started > budget:
             terminalreporter.write_line(
                 f"over the budget: the suite may start at most {budget} trainings "
@@ -200,7 +225,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     ):
         return report
     ledger = Path(os.environ[SUITE_DIR]) / "trainings.log"
-    started = [line for line in trainings_started(ledger) if f" {item.nodeid} (" in line]
+    started = [line for line in trainings_started(ledger) if f"\t{item.nodeid} (" in line]
     if started and report.passed:
         report.outcome = "failed"
         report.longrepr = (

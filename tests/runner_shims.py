@@ -9,10 +9,9 @@
   ignores SIGTERM and runs until it is stopped. Signal, cancel and timeout tests that are not
   about training itself use it; the process-group handling is still what they test.
 
-A training is counted where it starts: the toolkit's `train.py` (local runs), `hf_job.py` (an
-HF Job, which runs train.py with the interpreter itself) and AutoTrain's trainer modules
-(`python -m autotrain.trainers.*` or `accelerate launch ... -m autotrain.trainers.*`, as in an
-AutoTrain Space).
+A training is counted where it starts (`COUNTED`): the toolkit's `train.py` (local runs), an
+HF Job's command (which runs train.py with the interpreter itself) and AutoTrain's trainer
+modules (`accelerate launch ... -m autotrain.trainers.*`, as in an AutoTrain Space).
 """
 
 from __future__ import annotations
@@ -24,7 +23,10 @@ from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv
 
 WRAPPED = ("python", "python3", "python3.11", "accelerate")
 STANDIN_SCRIPT = Path(__file__).with_name("standin_train.py")
-COUNTED = "*/train.py|*/hf_job.py|train.py|hf_job.py|autotrain.trainers.*"
+COUNTED = "*/train.py|train.py|*hf_job.py*|autotrain.trainers.*"
+"""Arguments that mark a training's start: the toolkit's training script; an HF Job's command,
+whose bootstrap (`python -c ...`) hands over to hf_job.py with the interpreter itself; and
+AutoTrain's trainer modules (`-m autotrain.trainers.X`)."""
 
 
 def _wrapper(real: Path, ledger: Path, standin: bool) -> str:
@@ -41,7 +43,8 @@ def _wrapper(real: Path, ledger: Path, standin: bool) -> str:
         'for arg in "$@"; do\n'
         f'  case "$arg" in {COUNTED})\n'
         f"{replace}"
-        f'    echo "$$ $arg $PYTEST_CURRENT_TEST" >> {shlex.quote(str(ledger))}\n'
+        f'    printf "%s\\t%.60s\\t%s\\n" $$ "$(echo "$arg" | tr "\\t\\n" "  ")" '
+        f'"$PYTEST_CURRENT_TEST" >> {shlex.quote(str(ledger))}\n'
         "    break;;\n"
         "  esac\n"
         "done\n"
@@ -74,9 +77,9 @@ def build_runner(real: RunnerEnv, root: Path, ledger: Path, standin: bool = Fals
 
 
 def trainings_started(ledger: Path) -> list[str]:
-    """The ledger's lines: one per training started (`PID ARG TEST`, where TEST is pytest's
-    current test and phase when the training's environment had it: a Hub test server's job
-    starts from a clean environment and names none)."""
+    """The ledger's lines: one per training started (`PID<tab>ARG<tab>TEST`, ARG cut at 60
+    characters, TEST pytest's current test and phase when the training's environment had it:
+    a Hub test server's job or Space starts from a clean environment and names none)."""
     return ledger.read_text().splitlines() if ledger.is_file() else []
 
 

@@ -285,7 +285,7 @@ class _Terminal:
 
 def test_ctrl_c_on_a_terminal_may_leave_the_remote_job_running(tmp_path, standin, trained):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote) | standin | _short(trained, steps=60)
+    env = _remote_env(remote) | standin | _short(trained, steps=24)
     terminal = _Terminal()
     process = _submit(
         runs,
