@@ -252,6 +252,7 @@ def test_a_local_deployment_of_a_published_run_serves_its_commit(hub, smoke_run,
         stop_local(json.loads((run / "state.json").read_text()).get("deployed") or {})
 
 
+@pytest.mark.training  # it reads what the module's deploys (of a trained run) printed
 def test_the_token_never_shows(hub, tmp_path_factory) -> None:
     assert OUTPUTS  # the commands this module ran
     for output in OUTPUTS:

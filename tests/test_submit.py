@@ -152,9 +152,13 @@ def _training_state(runs: Path) -> dict | None:
 
 
 @pytest.mark.training
-def test_kill_then_resume(cli, tmp_path):
+def test_kill_then_resume(cli, tmp_path, standin):
+    """The killed attempt is the stand-in training (killed at its first line, as a crash
+    would); the resumed one trains for real."""
     runs = tmp_path / "runs"
-    process = _start_smoke_submit(runs, start_new_session=True, stderr=subprocess.DEVNULL)
+    process = _start_smoke_submit(
+        runs, start_new_session=True, stderr=subprocess.DEVNULL, env=os.environ | standin
+    )
     _wait_for(lambda: _training_state(runs) is not None)
     state = _training_state(runs)
     os.killpg(process.pid, signal.SIGKILL)  # the submit process dies without cleaning up...
