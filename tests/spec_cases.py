@@ -228,6 +228,19 @@ case(
     "secret (tokens are read from the environment when needed, never written into a spec)",
 )
 case(
+    "interpolation-of-a-foreign-variable",
+    with_lines("hub:", "  repo_id: ${PIP_INDEX_URL}/x"),
+    "job.yaml:11:3: hub.repo_id: refusing to read ${PIP_INDEX_URL} into the spec: only DEXTER_* "
+    "variables may be read (set DEXTER_PIP_INDEX_URL=PIP_INDEX_URL's value where the job runs, "
+    "and write ${DEXTER_PIP_INDEX_URL})",
+)
+case(
+    "interpolation-of-a-toolkit-secret",
+    with_lines("hub:", "  repo_id: ${DEXTER_SERVE_TOKEN}/x"),
+    "job.yaml:11:3: hub.repo_id: refusing to read ${DEXTER_SERVE_TOKEN} into the spec: it looks "
+    "like a secret (tokens are read from the environment when needed, never written into a spec)",
+)
+case(
     "interpolation-not-allowed",
     with_lines("description: built by ${USER}"),
     "job.yaml:10:1: description: `${...}` is not allowed in this field (environment values "

@@ -302,12 +302,14 @@ def test_resume_takes_the_fix_status_asked_for(tmp_path, standin, trained):
     same, and what is tested is how resume takes the fix, not the training.)"""
     (tmp_path / "job.yaml").write_text(
         "task: text-classification\nbase_model: {path: nowhere}\nlanguages: [pcm]\n"
-        "data:\n  sources:\n    - path: ${SAMPLES}/{language}\n      format: tsv\n"
+        "data:\n  sources:\n    - path: ${DEXTER_SAMPLES}/{language}\n      format: tsv\n"
         "  min_examples_per_label: 5\n"
     )
     roots = {"DEXTER_DATA_ROOTS": f"{REPO / 'data'}:{tmp_path}"}
     submit = ("submit", "--smoke", "job.yaml", "--runs-dir", tmp_path / "runs")
-    failed = run_cli(*submit, cwd=tmp_path, env=roots | {"SAMPLES": str(tmp_path / "nowhere")})
+    failed = run_cli(
+        *submit, cwd=tmp_path, env=roots | {"DEXTER_SAMPLES": str(tmp_path / "nowhere")}
+    )
     assert failed.code == 2 and "not found" in failed.stderr
     status = run_cli("status", "job", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
     assert "reason: prepare: " in status.stdout and "submit --resume" in status.stdout
@@ -315,7 +317,9 @@ def test_resume_takes_the_fix_status_asked_for(tmp_path, standin, trained):
     resume = ("submit", "--resume", "job", "--runs-dir", "runs", "--json")
     model = trained.get("narrative").run / "narrative"
     short = {"STANDIN_STEPS": "2", "STANDIN_STEP_S": "0.1", "STANDIN_MODEL": str(model)}
-    resumed = run_cli(*resume, cwd=tmp_path, env=roots | standin | short | {"SAMPLES": samples})
+    resumed = run_cli(
+        *resume, cwd=tmp_path, env=roots | standin | short | {"DEXTER_SAMPLES": samples}
+    )
     assert resumed.code == 0, resumed.stderr[-2000:]
     state = json.loads(resumed.stdout)
     assert state["state"] == "carded" and state["run"] == str(
