@@ -70,7 +70,8 @@ class RunnerEnv:
 
     def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """Environment for processes in the runner: its bin/ first on PATH (several GPUs train
-        through `accelerate launch`), offline Hub access, no user site-packages.
+        through `accelerate launch`), offline Hub access, no user site-packages, and AutoTrain
+        never trusting a model's own code (`ALLOW_REMOTE_CODE`).
         No credentials: every secret-looking variable is dropped, and HF_TOKEN_PATH points
         where no file is, so huggingface_hub's login file is not read either."""
         env = {
@@ -87,6 +88,7 @@ class RunnerEnv:
             "HF_DATASETS_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "HF_HUB_DISABLE_TELEMETRY": "1",
+            "ALLOW_REMOTE_CODE": "false",  # AutoTrain's own switch (true by default)
             "HF_TOKEN_PATH": str(self.root / "no-hf-token" / "token"),
             "HF_STORED_TOKENS_PATH": str(self.root / "no-hf-token" / "stored_tokens"),
         }

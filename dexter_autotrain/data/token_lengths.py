@@ -58,8 +58,8 @@ def measure_token_lengths(
     """
     from transformers import AutoConfig, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    config = AutoConfig.from_pretrained(str(model_dir))
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=False)
+    config = AutoConfig.from_pretrained(str(model_dir), trust_remote_code=False)
     key = INPUT_KEY[task]
     with train_file.open(encoding="utf-8") as rows:
         inputs = [json.loads(line)[key] for line in rows if line.strip()]

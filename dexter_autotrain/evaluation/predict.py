@@ -116,15 +116,17 @@ class Predictor:
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         kind = get_task(task)
         model_class = kind.auto_model()
-        self.model = model_class.from_pretrained(model_dir, dtype=torch.float32)
+        self.model = model_class.from_pretrained(
+            model_dir, dtype=torch.float32, trust_remote_code=False
+        )
         self.model = self.model.to(self.device).eval()
         self.fast_model = None
         if precision == "bfloat16" or (precision == "auto" and native_bfloat16(self.device.type)):
             self.fast_model = copy.deepcopy(self.model).to(torch.bfloat16)
         if kind.reads_images:
-            self.processor = AutoImageProcessor.from_pretrained(model_dir)
+            self.processor = AutoImageProcessor.from_pretrained(model_dir, trust_remote_code=False)
         else:
-            self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+            self.tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
         self.id2label = {int(k): v for k, v in self.model.config.id2label.items()}
 
     @property

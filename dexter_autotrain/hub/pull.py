@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from dexter_autotrain.errors import HubAccessError, UserError
 from dexter_autotrain.hub.auth import LOGIN_HINT, find_token
 from dexter_autotrain.hub.failures import hub_failures
-from dexter_autotrain.hub.release import MODEL_FILES, MODEL_PATTERNS
 from dexter_autotrain.hub.retry import (
     DEFAULT_POLICY,
     Report,
@@ -24,6 +23,7 @@ from dexter_autotrain.hub.retry import (
     reported_retries,
     with_retries,
 )
+from dexter_autotrain.model_files import MODEL_FILES, MODEL_PATTERNS, refuse_custom_code
 from dexter_autotrain.path_policy import printable
 
 if TYPE_CHECKING:
@@ -153,4 +153,5 @@ def pull_model(
         )
     if not (folder / "config.json").is_file():
         raise UserError(f"{ref} (commit {commit[:12]}): holds no model (no config.json)")
+    refuse_custom_code(folder, str(ref), f"commit {commit[:12]}")
     return PulledModel(ref, commit, folder)

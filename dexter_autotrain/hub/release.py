@@ -19,28 +19,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from dexter_autotrain.cards.context import public_path
+from dexter_autotrain.model_files import MODEL_FILES, MODEL_PATTERNS
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
 Source = Path | bytes
-MODEL_FILES = (
-    "config.json",
-    "generation_config.json",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "added_tokens.json",
-    "vocab.txt",
-    "vocab.json",
-    "merges.txt",
-    "sentencepiece.bpe.model",
-    "spiece.model",
-    "tokenizer.model",
-    "preprocessor_config.json",
-    "processor_config.json",
-)
-MODEL_PATTERNS = ("*.safetensors", "*.safetensors.index.json")
 CARD = "README.md"
 RUN_FILES = (CARD, "evaluation.json", "evaluation.md")
 RUN_FOLDERS = (".eval_results", "plots")
