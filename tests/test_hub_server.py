@@ -399,3 +399,54 @@ def test_cli_prints_its_url_keeps_data_and_stops_on_sigterm(tmp_path: Path) -> N
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
+
+
+def test_a_request_naming_another_host_is_refused(hub: HubServer) -> None:
+    """DNS rebinding: a web page the operator opens may reach 127.0.0.1 under its own name."""
+    import http.client
+
+    from huggingface_hub import HfApi
+
+    port = int(hub.url.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    body = json.dumps({"name": "rebound", "organization": "dexter-ng"})
+    headers = {"Host": "attacker.example", "Authorization": "Bearer hf_test_write"}
+    connection.request("POST", "/api/repos/create", body, headers | {"Content-Type": "x"})
+    reply = connection.getresponse()
+    assert reply.status == 421 and b"loopback host" in reply.read()
+    connection.close()
+    hub.stats.reset()
+    assert not HfApi().repo_exists("dexter-ng/rebound")
+
+
+def test_the_cli_server_needs_its_own_tokens_off_loopback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dexter_autotrain.testing.hub_server", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "--host 0.0.0.0: off loopback the server needs its own tokens" in done.stderr
+
+
+def test_the_cli_server_runs_jobs_only_from_its_image_map(tmp_path: Path) -> None:
+    process, url = start_cli(tmp_path, "--token", "hf_ci=ci-bot:write", "--org", "team=ci-bot")
+    try:
+        run = urllib.request.Request(
+            f"{url}/api/jobs/team",
+            json.dumps({"command": ["sh", "-c", "id"], "dockerImage": "python:3.12"}).encode(),
+            {"Authorization": "Bearer hf_ci", "Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(run, timeout=5)
+        assert refused.value.code == 400
+        assert "not one this server runs" in refused.value.read().decode()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+
+
+def test_the_server_refuses_to_listen_off_loopback_with_public_tokens() -> None:
+    with pytest.raises(ValueError, match="off loopback the Hub test server needs accounts"):
+        HubServer(host="0.0.0.0")

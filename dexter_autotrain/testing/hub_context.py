@@ -27,6 +27,9 @@ class HubConfig:
     # PATH); images not named here get `default_bin`, or AutoTrain's runner when that is None.
     job_images: dict[str, Path] = field(default_factory=dict)
     default_bin: Path | None = None
+    # True: a job naming an image that is neither mapped nor covered by `default_bin` is
+    # refused (the command-line server: it must not run whatever a caller names).
+    only_mapped_images: bool = False
     schedule_delay: float = 0.2  # seconds a job stays SCHEDULING (a Space BUILDING) first
     # Inference Endpoints run `endpoint_command MODEL_DIR --host 127.0.0.1 --port 0` (None:
     # `dexter-auto serve`); endpoint names or commits listed in `endpoint_failures` fail to start.

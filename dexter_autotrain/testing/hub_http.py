@@ -5,6 +5,7 @@ Nothing here knows about repos or tokens: an `App` takes a `Request` and returns
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import socket
@@ -156,6 +157,24 @@ class App(Protocol):
     def handle(self, request: Request) -> Reply: ...
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) names this machine's loopback interface."""
+    try:
+        return host in LOOPBACK_NAMES or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_name(header: str) -> str:
+    """The host of a `Host` header: `[::1]:8080` -> `::1`, `localhost:80` -> `localhost`."""
+    if header.startswith("["):
+        return header[1:].partition("]")[0]
+    return header.rpartition(":")[0] if header.count(":") == 1 else header
+
+
 class HubHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -163,6 +182,9 @@ class HubHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], app: App) -> None:
         super().__init__(address, HubRequestHandler)
         self.app = app
+        self.loopback_only = is_loopback(address[0])
+        """Bound to loopback: requests must name a loopback host too, so that a web page the
+        operator opens cannot reach it through a DNS name that resolves to 127.0.0.1."""
 
 
 class HubRequestHandler(BaseHTTPRequestHandler):
@@ -179,6 +201,9 @@ class HubRequestHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         split = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
+        if self.server.loopback_only and not is_loopback(host_name(headers.get("host", ""))):
+            self._refuse_host()
+            return
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         body = BodyReader(self.rfile, int(headers.get("content-length") or 0), chunked)
         request = Request(
@@ -191,6 +216,15 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    def _refuse_host(self) -> None:
+        body = b'{"error": "Host: this server answers only requests to a loopback host"}'
+        self.send_response(421)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
 
     def _write(self, reply: Reply) -> None:
         head_only = self.command == "HEAD"

@@ -207,6 +207,9 @@ def run_job(hub: HubContext, book: JobBook, request: Request) -> Reply:
         raise HubError(400, "command must be a non-empty list of strings")
     if not isinstance(image, str) or not image:
         raise HubError(400, "dockerImage is required (the test server runs no Space images)")
+    config = hub.config
+    if config.only_mapped_images and image not in config.job_images and not config.default_bin:
+        raise HubError(400, f"image {image!r} is not one this server runs (--image IMAGE=BINDIR)")
     flavor = spec.get("flavor") or "cpu-basic"
     if flavor not in FLAVOR_NAMES:
         raise HubError(400, f"Invalid flavor {flavor!r}")

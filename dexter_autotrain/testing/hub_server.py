@@ -56,7 +56,7 @@ from .hub_discussions import discussion_routes
 from .hub_download import download_routes
 from .hub_endpoints import endpoint_routes
 from .hub_errors import HubError
-from .hub_http import HubHTTPServer, Reply, Request, Route, Router
+from .hub_http import HubHTTPServer, Reply, Request, Route, Router, is_loopback
 from .hub_jobs import job_routes
 from .hub_repos import repo_routes
 from .hub_spaces import space_routes
@@ -148,6 +148,11 @@ class HubServer:
         accounts: Accounts | None = None,
         config: HubConfig | None = None,
     ) -> None:
+        if accounts is None and not is_loopback(host):
+            raise ValueError(
+                f"host {host}: off loopback the Hub test server needs accounts of its own "
+                "(the default tokens are public, and its jobs run commands)"
+            )
         self._own_data = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="hub-test-")) if data_dir is None else data_dir
         self.faults = Faults()
@@ -255,17 +260,24 @@ def main(argv: list[str] | None = None) -> int:
         help="jobs and Spaces naming IMAGE run with BINDIR first on PATH",
     )
     parser.add_argument(
-        "--default-bin", type=Path, help="BINDIR for other images (default: AutoTrain's runner)"
+        "--default-bin",
+        type=Path,
+        help="BINDIR for other images (default: other images are refused)",
     )
     args = parser.parse_args(argv)
     images = {name: Path(bin_dir) for name, _, bin_dir in (i.partition("=") for i in args.image)}
     if any(not str(bin_dir) or bin_dir == Path() for bin_dir in images.values()):
         parser.error("--image wants IMAGE=BINDIR")
-    config = HubConfig(job_images=images, default_bin=args.default_bin)
+    config = HubConfig(job_images=images, default_bin=args.default_bin, only_mapped_images=True)
     try:
         given = Accounts.from_specs(args.token, args.org)
     except ValueError as err:
         parser.error(str(err))
+    if not is_loopback(args.host) and not args.token:
+        parser.error(
+            f"--host {args.host}: off loopback the server needs its own tokens (--token "
+            "TOKEN=USER:ROLE); the built-in ones are in its source, and its jobs run commands"
+        )
     accounts = (
         given
         if args.token
