@@ -1,7 +1,10 @@
 """One sticky pull-request comment, through the GitHub REST API.
 
-The comment carries a hidden marker; posting again finds the comment holding it and edits
-it in place, so a pull request never collects a second copy. The token (`GITHUB_TOKEN`) goes
+The comment carries a hidden marker; posting again finds the comment holding it, written by
+the workflow's own account, and edits it in place, so a pull request never collects a second
+copy, and a comment someone else wrote with the marker in it is never edited. Redirects are not
+followed: the token would go with the request to wherever GitHub (or something pretending to
+be it) pointed. The token (`GITHUB_TOKEN`) goes
 only into the Authorization header: it is never part of a body, an error or an output, and a
 body that somehow contains it or the Hugging Face token is redacted before it is sent.
 """
@@ -19,6 +22,9 @@ from typing import Any
 from dexter_autotrain.errors import ToolError, UserError
 
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_AUTHOR = "github-actions[bot]"
+"""Who writes the comment with the Actions token (that token cannot read `/user`); an operator
+whose workflow posts with another account names it in DEXTER_COMMENT_AUTHOR."""
 PAGE_SIZE = 100
 TIMEOUT_SECONDS = 30
 SECRET_VARIABLES = ("GITHUB_TOKEN", "HF_TOKEN")
@@ -68,7 +74,9 @@ def post_sticky(body: str, pull: PullRequest, marker: str, environ: Mapping[str,
         body: the comment (it must contain `marker`).
         pull: the pull request.
         marker: the hidden text that identifies this comment.
-        environ: `GITHUB_TOKEN` (required) and `GITHUB_API_URL` (default api.github.com).
+        environ: `GITHUB_TOKEN` (required), `GITHUB_API_URL` (default api.github.com) and
+            `DEXTER_COMMENT_AUTHOR` (the login the workflow posts as; default
+            github-actions[bot]).
 
     Returns:
         Whether it was created or updated, and its address.
@@ -86,7 +94,9 @@ def post_sticky(body: str, pull: PullRequest, marker: str, environ: Mapping[str,
         raise UserError("--comment: set GITHUB_TOKEN (the workflow's token) to post the plan")
     api = GitHub(environ.get("GITHUB_API_URL") or DEFAULT_API_URL, token)
     body = redact(body, [environ.get(name, "") for name in SECRET_VARIABLES])
-    existing = find_comment(api, pull, marker)
+    existing = find_comment(
+        api, pull, marker, environ.get("DEXTER_COMMENT_AUTHOR") or DEFAULT_AUTHOR
+    )
     if existing is None:
         made = api.call("POST", f"/repos/{pull.repository}/issues/{pull.number}/comments", body)
         return Posted("created", str(made.get("html_url", "")))
@@ -94,16 +104,32 @@ def post_sticky(body: str, pull: PullRequest, marker: str, environ: Mapping[str,
     return Posted("updated", str(api.call("PATCH", path, body).get("html_url", "")))
 
 
-def find_comment(api: GitHub, pull: PullRequest, marker: str) -> int | None:
-    """The id of the first comment on the pull request that holds `marker`, if any."""
+def find_comment(api: GitHub, pull: PullRequest, marker: str, author: str) -> int | None:
+    """The id of the first comment on the pull request that `author` wrote and that holds
+    `marker`, if any."""
     page = 1
     while True:
         path = f"/repos/{pull.repository}/issues/{pull.number}/comments"
         comments = api.call("GET", f"{path}?per_page={PAGE_SIZE}&page={page}")
-        found = next((c["id"] for c in comments if marker in (c.get("body") or "")), None)
+        found = next((c["id"] for c in comments if _ours(c, marker, author)), None)
         if found is not None or len(comments) < PAGE_SIZE:
             return found
         page += 1
+
+
+def _ours(comment: dict[str, Any], marker: str, author: str) -> bool:
+    login = (comment.get("user") or {}).get("login")
+    return login == author and marker in (comment.get("body") or "")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx becomes an error instead of a second request carrying the token."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect())
 
 
 def redact(text: str, secrets: list[str]) -> str:
@@ -136,7 +162,7 @@ class GitHub:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as reply:
+            with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as reply:
                 return json.loads(reply.read() or b"null")
         except urllib.error.HTTPError as error:
             raise ToolError(f"GitHub refused {method} {path.split('?')[0]}: {error.code}") from None

@@ -86,3 +86,29 @@ def test_comment_outside_a_pull_request_run_is_a_user_error(tmp_path):
     result = _post(repo, env)
     assert result.code == 2
     assert "--comment: not a pull_request run" in result.stderr
+
+
+def test_a_marked_comment_written_by_someone_else_is_never_edited(tmp_path, github_api):
+    token = fake_token("plan-comment-author")
+    repo = make_repo(tmp_path)
+    github = github_api(token)
+    github.add_comment(REPOSITORY, NUMBER, f"{MARKER}\nplease merge, plan attached", "mallory")
+    posted = _post(repo, _comment_env(tmp_path, github, token))
+    assert posted.code == 0, posted.stderr
+    assert f"created the plan comment on {REPOSITORY}#{NUMBER}" in posted.stderr
+    comments = github.comments(REPOSITORY, NUMBER)
+    assert comments[0].body == f"{MARKER}\nplease merge, plan attached"  # untouched
+    assert [c.user for c in comments] == ["mallory", "github-actions[bot]"]
+    assert [method for method, _ in github.requests].count("PATCH") == 0
+
+
+def test_a_redirect_is_not_followed_with_the_token(tmp_path, github_api):
+    token = fake_token("plan-comment-redirect")
+    repo = make_repo(tmp_path)
+    elsewhere = github_api("some-other-token")
+    github = github_api(token)
+    github.store.redirect_to = elsewhere.url
+    result = _post(repo, _comment_env(tmp_path, github, token))
+    assert result.code == 1
+    assert f"GitHub refused GET /repos/{REPOSITORY}/issues/{NUMBER}/comments: 307" in result.stderr
+    assert elsewhere.requests == [] and token not in result.stdout + result.stderr

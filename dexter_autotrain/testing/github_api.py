@@ -46,6 +46,7 @@ class Store:
     """The comments, and every request seen (method and path, never headers)."""
 
     token: str
+    redirect_to: str | None = None  # set: every request is answered 307 to this base URL
     comments: list[Comment] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -112,10 +113,18 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             with store.lock:
                 store.requests.append((method, parts.path))
+                if store.redirect_to:
+                    return self._redirect(store.redirect_to + self.path)
                 if self.headers.get("Authorization") != f"Bearer {store.token}":
                     return self._reply(401, {"message": "Bad credentials"})
                 status, payload = _route(store, method, parts.path, parse_qs(parts.query), self)
             self._reply(status, payload)
+
+        def _redirect(self, location: str) -> None:
+            self.send_response(307)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def _reply(self, status: int, payload: Any) -> None:
             data = json.dumps(payload).encode()
