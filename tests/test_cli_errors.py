@@ -72,3 +72,16 @@ def test_control_characters_from_a_spec_are_escaped(cli, tmp_path):
     assert result.code == 2
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "\\x1b]0;pwned\\x07\\x1b[2J" in result.stderr
+
+
+def test_a_job_file_name_cannot_start_a_workflow_command(cli, tmp_path):
+    """A name with a newline would otherwise print `::error ...` at the start of a CI log line
+    and write a second line into $GITHUB_OUTPUT."""
+    hostile = tmp_path / "x\n::error title=pwned::owned.yaml"
+    hostile.write_text("task: text-classification\n")
+    for args in (("validate", hostile), ("validate", hostile, "--json"), ("render", hostile)):
+        result = cli(*args, env={"GITHUB_ACTIONS": "true"})
+        assert result.code == 2, result.stderr
+        lines = (result.stdout + result.stderr).splitlines()
+        assert not any(line.lstrip(" ✗\"").startswith("::") for line in lines), lines
+        assert "not a job file name" in result.stdout + result.stderr

@@ -30,6 +30,9 @@ from dexter_autotrain.spec.yaml_source import (
 )
 
 MAX_EXTENDS_DEPTH = 8
+SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,95}\.ya?ml$")
+"""A job file's name: it becomes a job name, a step output and a line in CI logs, so nothing
+that could break a line, quote or start a workflow command (`::error`)."""
 
 _PATTERN_HINTS = {
     "name": "use lowercase letters, digits and hyphens, at most 48 characters",
@@ -102,6 +105,15 @@ def check_partial(path: str | Path, environ: Mapping[str, str] | None = None) ->
 def _load(
     path: Path, environ: Mapping[str, str], partial: bool
 ) -> tuple[JobSpec | None, YamlDocument, tuple[Path, ...]]:
+    if not SAFE_FILE_NAME.match(path.name):
+        raise UserError(
+            [
+                Problem(
+                    printable(display_path(path)), None, None, "", "not a job file name",
+                    "name job files with letters, digits, '.', '_' and '-', ending in .yaml",
+                )
+            ]
+        )  # fmt: skip
     document, files = _resolve_extends(path, display_path(path), ())
     data, raw_problems = interpolate(document.data, environ)
     uninterpolated = {where for where, _, _ in raw_problems}
