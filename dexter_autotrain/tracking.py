@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -98,9 +99,14 @@ def log_run(run: Run, spec: JobSpec) -> str:
         `logged to MLflow run <id> (<uri>)`, `tracking is off (tracking: false)`, or
         `not logged to MLflow: <cause>`.
     """
-    target = tracking_target(spec, run.path.parent.parent)
+    if spec.tracking.uri is not None and run.state().get("smoke"):
+        spec = spec.model_copy(update={"tracking": spec.tracking.model_copy(update={"uri": None})})
+    target = tracking_target(spec, run.path.parent.parent)  # a smoke run: the local store only
     if target is None:
         return "tracking is off (tracking: false)"
+    refused = OperatorPolicy.from_environment().tracking_problem(spec.tracking.uri)
+    if refused is not None:  # MLflow would send MLFLOW_TRACKING_TOKEN there
+        return f"not logged to MLflow ({target.uri}): tracking.uri: {refused}"
     try:
         run_id = _log(run, target, collect(run, spec))
     except Exception as error:  # any failure of the tracker is reported, never raised

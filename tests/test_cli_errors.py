@@ -83,5 +83,5 @@ def test_a_job_file_name_cannot_start_a_workflow_command(cli, tmp_path):
         result = cli(*args, env={"GITHUB_ACTIONS": "true"})
         assert result.code == 2, result.stderr
         lines = (result.stdout + result.stderr).splitlines()
-        assert not any(line.lstrip(" ✗\"").startswith("::") for line in lines), lines
+        assert not any(line.lstrip(' ✗"').startswith("::") for line in lines), lines
         assert "not a job file name" in result.stdout + result.stderr

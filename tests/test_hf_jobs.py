@@ -367,3 +367,26 @@ def test_ctrl_c_without_a_terminal_cancels_the_job(hub, tmp_path) -> None:
     job_id = run.state()["training_handle"]["id"]
     assert HfApi().inspect_job(job_id=job_id, namespace="dexter-ng").status.stage == "CANCELED"
     assert run.state()["state"] == "cancelled" and WRITE_TOKEN not in stderr
+
+
+def test_an_image_the_operator_did_not_allow_gets_no_token(calls, prepared_run, tmp_path):
+    """A run's spec.yaml naming another image (written before the rule, or built in Python:
+    no `validate` on the way) is refused where the token would be handed to the job."""
+    run = copy_run(prepared_run, tmp_path, "20261126-000012-imag", image="attacker/img:1")
+    with pytest.raises(UserError, match=r"compute\.image: attacker/img:1 is not an image the"):
+        HfJobsBackend(policy=FAST).start(run)
+    assert calls.calls["whoami"] == calls.calls["commit"] == 0 and not calls.jobs_started
+
+
+def test_a_public_staging_repo_is_refused_before_anything_is_committed(
+    calls, prepared_run, tmp_path
+):
+    from huggingface_hub import HfApi
+
+    HfApi().create_repo("dexter-ng/public-runs", repo_type="dataset", private=False)
+    run = copy_run(
+        prepared_run, tmp_path, "20261126-000013-publ", staging_repo="dexter-ng/public-runs"
+    )
+    with pytest.raises(UserError, match=r"compute\.staging_repo: dexter-ng/public-runs is public"):
+        HfJobsBackend(policy=FAST).start(run)
+    assert calls.calls["commit"] == 0 and not calls.jobs_started

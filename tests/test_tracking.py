@@ -116,9 +116,12 @@ def test_tracking_false_logs_nothing(tracked, tmp_path):
 
 
 def test_a_tracking_server_that_is_down_is_one_line_not_a_failure(tracked, monkeypatch, tmp_path):
+    """A real run (a smoke run logs only to the local store) and a server the operator lists."""
     run = tmp_path / "runs" / "narrative" / tracked[0].name
     shutil.copytree(tracked[0], run)
+    Run(run).update(smoke=False)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("DEXTER_TRACKING_SERVERS", "http://127.0.0.1:9")
     line = log_run(Run(run), _with_tracking(run, {"uri": "http://127.0.0.1:9"}))
     assert line.startswith("not logged to MLflow (http://127.0.0.1:9): ") and "\n" not in line
 

@@ -40,6 +40,7 @@ from dexter_autotrain.errors import ToolError
 from dexter_autotrain.hub.auth import identity_of
 from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
+from dexter_autotrain.operator_policy import DEFAULT_IMAGE, OperatorPolicy, require
 from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
 from dexter_autotrain.runner_scripts.hf_job import RESULTS_MARKER
 from dexter_autotrain.runs import Run
@@ -47,8 +48,6 @@ from dexter_autotrain.runs import Run
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
-DEFAULT_IMAGE = "huggingface/autotrain-advanced:0.8.36"
-"""AutoTrain's own image at the runner's version (autotrain-advanced 0.8.36)."""
 JOB_LABEL, RUN_LABEL = "dexter-job", "dexter-run"
 PHASES: dict[str, Phase] = {
     "SCHEDULING": "starting",
@@ -109,11 +108,14 @@ class HfJobsBackend:
     def start(self, run: Run) -> Handle:
         """Stage the inputs, report the cost ceiling, start the job; the handle names it."""
         spec = run.spec()
+        operator = OperatorPolicy.from_environment()
+        require("compute.image", operator.image_problem(spec.compute.image))
         ceiling = self.cost_ceiling(run)
         api, token = hub_client()
         with hub_calls(self.report, token, "whoami", "no job was started"):
             identity = identity_of(with_retries(api.whoami, "whoami", self.report, self.policy))
         repo_id = staging_repo_id(spec, identity.user)
+        require("compute.staging_repo", operator.staging_problem(repo_id, spec.hub.repo_id))
         identity.require_write(repo_id.split("/")[0])
         files = staged_files(run, job_manifest(run, ceiling.flavor))
         with hub_calls(self.report, token, repo_id, "no job was started"):

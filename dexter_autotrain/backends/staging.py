@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from dexter_autotrain.errors import HubUnavailable
+from dexter_autotrain.errors import HubUnavailable, UserError
 from dexter_autotrain.hub.release import Source, holds_exactly
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
 from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME, PREPARED_DATA_DIR
@@ -137,6 +137,7 @@ def stage(
 
     Raises:
         [`HubUnavailable`]: the Hub kept failing, or the repo kept moving under us.
+        [`UserError`]: the repo exists and is public (the training data would be published).
 
     Example:
         ```python
@@ -151,6 +152,14 @@ def stage(
         report,
         policy,
     )
+    info = with_retries(
+        lambda: api.repo_info(repo_id, repo_type=REPO_TYPE), f"read {repo_id}", report, policy
+    )
+    if not info.private:
+        raise UserError(
+            f"compute.staging_repo: {repo_id} is public; the job's data, base model and scripts "
+            "go there: make it private, or stage in another repo"
+        )
     staged = {f"{prefix}/{path}": source for path, source in files.items()}
     return Staging(repo_id, prefix, _commit_once(api, repo_id, prefix, staged, report, policy))
 

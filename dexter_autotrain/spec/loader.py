@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.path_policy import confine, printable
 from dexter_autotrain.paths import display_path
 from dexter_autotrain.spec.interpolation import interpolate
@@ -135,6 +136,7 @@ def _load(
         ]
     if spec is not None:
         problems += _path_problems(spec, path.parent, document.marks)
+        problems += _operator_problems(spec, document.marks, environ)
     if problems:
         raise UserError(problems)
     return spec, YamlDocument(data, document.marks), files
@@ -248,6 +250,23 @@ def _replaced(where: FieldPath, override: dict[str, Any]) -> bool:
         if not isinstance(node, dict):
             return True
     return False
+
+
+def _operator_problems(
+    spec: JobSpec, marks: dict[FieldPath, Mark], environ: Mapping[str, str]
+) -> list[Problem]:
+    """Destinations the spec names that the operator does not allow (operator_policy)."""
+    policy = OperatorPolicy.from_environment(environ)
+    staging = str(spec.compute.staging_repo) if spec.compute.staging_repo else None
+    repo_id = str(spec.hub.repo_id) if spec.hub.repo_id else None
+    found = [
+        (("compute", "image"), policy.image_problem(spec.compute.image)),
+        (("compute", "staging_repo"), staging and policy.staging_problem(staging, repo_id)),
+        (("tracking", "uri"), policy.tracking_problem(spec.tracking.uri)),
+        (("sweep", "storage"), spec.sweep and policy.storage_problem(spec.sweep.storage)),
+    ]
+    hint = "the operator's allow-lists are set where the job runs, never in a spec"
+    return [_located(marks, where, problem, hint) for where, problem in found if problem]
 
 
 def _located(marks: dict[FieldPath, Mark], where: FieldPath, message: str, hint: str) -> Problem:

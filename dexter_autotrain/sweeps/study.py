@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dexter_autotrain.errors import ToolError
+from dexter_autotrain.operator_policy import OperatorPolicy, require
 from dexter_autotrain.spec.model import Sweep
 from dexter_autotrain.sweeps.folder import SweepDir
 
@@ -44,6 +45,7 @@ def open_study(folder: SweepDir, sweep: Sweep, direction: str, create: bool) -> 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     name = f"{folder.path.parent.parent.name}-{folder.sweep_id}"
     try:
+        require("sweep.storage", OperatorPolicy.from_environment().storage_problem(sweep.storage))
         storage = optuna.storages.RDBStorage(folder.storage_url(sweep.storage))
         kwargs = {"study_name": name, "storage": storage, "sampler": _sampler(sweep)}
         kwargs["pruner"] = _pruner(sweep)
