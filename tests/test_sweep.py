@@ -244,12 +244,20 @@ def test_a_resumed_sweep_keeps_its_backend(tmp_path, cli):
 
 
 @pytest.mark.training
-def test_remote_trials_run_in_parallel(tmp_path):
+def test_remote_trials_run_in_parallel(tmp_path, standin, trained):
     """On a remote backend (`--backend hf-jobs`, here the stand-in for HF Jobs of
-    tests/detached_backend.py), up to `parallel` trials train at once."""
+    tests/detached_backend.py), up to `parallel` trials train at once. Each trial's training
+    is the stand-in, ending with the suite's narrative model (its trainer state holds the
+    validation loss a trial is scored by): what is tested is the scheduling."""
     spec = _write(tmp_path, "  parallel: 2\n" + UNPRUNED.replace("n_trials: 3", "n_trials: 2"))
     remote = {"DEXTER_BACKEND_PLUGINS": "detached_backend", "PYTHONPATH": str(REPO / "tests")}
     remote["DEXTER_TEST_REMOTE_ROOT"] = str(tmp_path / "jobs")
+    model = trained.get("narrative").run / "narrative"
+    remote |= standin | {
+        "STANDIN_STEPS": "12",
+        "STANDIN_STEP_S": "0.25",
+        "STANDIN_MODEL": str(model),
+    }
     args = ("--smoke", "--no-promote", "--backend", "hf-jobs", spec)  # smoke: else local
     process = _sweep(tmp_path, *args, env=dict(os.environ) | remote)
     result = _finished(process, tmp_path)
