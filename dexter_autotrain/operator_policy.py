@@ -37,7 +37,7 @@ def _listed(environ: Mapping[str, str], name: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class OperatorPolicy:
-    """The operator's allow-lists (see the module's table)."""
+    """The operator's allow-lists (the variables the module docstring lists)."""
 
     images: frozenset[str]
     namespaces: frozenset[str]

@@ -53,18 +53,17 @@ def fake_token(name: str) -> str:
 
 
 def group_members(pgid: int) -> list[int]:
-    """The live (not zombie) processes of a process group, read from /proc. A SIGKILLed
-    grandchild is reparented to init and stays a zombie until init reaps it, and a zombie
-    still answers `os.killpg(pgid, 0)`."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except (OSError, ValueError):
-            continue
-        if fields[2] == str(pgid) and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
+    """The live (not zombie) processes of a process group. A SIGKILLed grandchild is
+    reparented to init and stays a zombie until init reaps it, and a zombie still answers
+    `os.killpg(pgid, 0)`."""
+    from dexter_autotrain.processes import read_stat
+
+    pids = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+    return [
+        pid
+        for pid in pids
+        if (stat := read_stat(pid)) is not None and stat.pgid == pgid and not stat.zombie
+    ]
 
 
 @pytest.fixture

@@ -81,8 +81,3 @@ def trainings_started(ledger: Path) -> list[str]:
     characters, TEST pytest's current test and phase when the training's environment had it:
     a Hub test server's job or Space starts from a clean environment and names none)."""
     return ledger.read_text().splitlines() if ledger.is_file() else []
-
-
-def runner_environ(runner: RunnerEnv) -> dict[str, str]:
-    """The variables that make `dexter-auto` (and this process) use `runner`."""
-    return {"DEXTER_RUNNER_DIR": str(runner.root)}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +34,9 @@ NOWHERE = "http://127.0.0.1:9"
 """The Hub endpoint recipes see: nothing listens there, so any Hub call would fail loudly."""
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How a shared run is made: a spec (a file, or text written as `<name>.yaml` beside the
-    runs) submitted with `--smoke` unless `smoke` is off."""
-
-    spec: Path | Callable[[Path], Path]
-    smoke: bool = True
-    env: dict[str, str] = field(default_factory=dict)
+Recipe = Path | Callable[[Path], Path]
+"""How a shared run is made: the spec submitted with `--smoke`, a file or a function that
+writes one into the recipe's folder."""
 
 
 def _spec_text(name: str, text: str) -> Callable[[Path], Path]:
@@ -75,22 +70,20 @@ NER = (
 )
 RECIPES: dict[str, Recipe] = {
     # the quickstart's job, as `make demo` runs it
-    "narrative": Recipe(JOBS / "narrative.yaml"),
+    "narrative": JOBS / "narrative.yaml",
     # the same job on two languages, another seed and weight decay (runs compare)
-    "narrative-variant": Recipe(_narrative_variant),
+    "narrative-variant": _narrative_variant,
     # AfriSenti hau + pcm, f1_macro primary, lenient gates, a bootstrap of 200
-    "sentiment": Recipe(
-        _spec_text(
-            "sentiment",
-            SENTIMENT + "evaluation:\n  bootstrap_samples: 200\n"
-            "  fairness: {group_by: language, max_gap: 1.0}\n"
-            "  gates: {overall: {f1_macro: 0.0}, min_lift_over_baseline: -1.0}\n",
-        )
+    "sentiment": _spec_text(
+        "sentiment",
+        SENTIMENT + "evaluation:\n  bootstrap_samples: 200\n"
+        "  fairness: {group_by: language, max_gap: 1.0}\n"
+        "  gates: {overall: {f1_macro: 0.0}, min_lift_over_baseline: -1.0}\n",
     ),
     # MasakhaNER Hausa, PER/ORG/LOC
-    "ner": Recipe(_spec_text("ner", NER)),
+    "ner": _spec_text("ner", NER),
     # jobs/memes.yaml on the shipped memes sample (an image folder), trained locally
-    "memes": Recipe(JOBS / "memes.yaml"),
+    "memes": JOBS / "memes.yaml",
 }
 
 
@@ -155,12 +148,12 @@ class TrainedRuns:
     def _train(self, recipe: Recipe, folder: Path) -> dict[str, Any]:
         (folder / "hf-home").mkdir(parents=True, exist_ok=True)
         (folder / "hf-home" / "token").write_text(TOKEN)  # what `hf auth login` leaves
-        spec = recipe.spec if isinstance(recipe.spec, Path) else recipe.spec(folder)
+        spec = recipe if isinstance(recipe, Path) else recipe(folder)
         tokens = dict.fromkeys(TOKEN_VARIABLES, TOKEN)
         result = run_cli(
-            "submit", *(["--smoke"] if recipe.smoke else []), spec, "--runs-dir",
+            "submit", "--smoke", spec, "--runs-dir",
             folder / "runs", "--cards-dir", folder / "cards", "--json", cwd=folder,
-            env=tokens | {"HF_HOME": str(folder / "hf-home"), "HF_ENDPOINT": NOWHERE} | recipe.env,
+            env=tokens | {"HF_HOME": str(folder / "hf-home"), "HF_ENDPOINT": NOWHERE},
         )  # fmt: skip
         return {"code": result.code, "stdout": result.stdout, "stderr": result.stderr}
 

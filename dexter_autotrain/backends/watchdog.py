@@ -80,8 +80,7 @@ def main(command: list[str]) -> int:
     while child.poll() is None:
         if _submit_gone():
             _end_group(child)
-    if _stragglers():
-        _end_stragglers()
+    _end_stragglers()
     return child.returncode
 
 

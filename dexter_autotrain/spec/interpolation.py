@@ -2,8 +2,9 @@
 
 Only paths and repo ids may be interpolated: they change between machines and organisations,
 are written into run directories as loaded, and are never secrets. Only the toolkit's own
-variables may be read (`DEXTER_*`, and the short list in `READABLE_VARIABLES`): a spec from a
-pull request must not print `PIP_INDEX_URL`, `DB_PASS` or `CI_JOB_JWT` into a plan. A variable
+variables may be read (`DEXTER_*`; an operator who needs another value sets a `DEXTER_` alias
+for it): a spec from a pull request must not print `PIP_INDEX_URL`, `DB_PASS` or `CI_JOB_JWT`
+into a plan. A variable
 whose name looks like a secret is refused even then (`${DEXTER_SERVE_TOKEN}`), so a token can
 never end up in a rendered file.
 """
@@ -30,9 +31,6 @@ _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _VARIABLE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$")
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|KEY|CREDENTIAL|AUTH|JWT|PAT$", re.IGNORECASE)
 _TOOLKIT_VARIABLE = re.compile(r"^DEXTER_[A-Z0-9_]+$")
-READABLE_VARIABLES = frozenset()
-"""Variables outside `DEXTER_*` a spec may read. None yet: an operator who needs one names it
-with a `DEXTER_` alias (`DEXTER_DATA=$DATA_ROOT`)."""
 
 
 def interpolate(
@@ -80,7 +78,7 @@ def _check(text: str, environ: Mapping[str, str], path: FieldPath) -> Iterator[R
                 f"refusing to read ${{{match[1]}}} into the spec: it looks like a secret",
                 ("tokens are read from the environment when needed, never written into a spec"),
             )
-        elif not (_TOOLKIT_VARIABLE.match(match[1]) or match[1] in READABLE_VARIABLES):
+        elif not _TOOLKIT_VARIABLE.match(match[1]):
             yield (
                 path,
                 f"refusing to read ${{{match[1]}}} into the spec: only DEXTER_* variables may be "
