@@ -5,11 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-# Job specs may read only inside this repository, plus the data roots allowed here
-# (jobs/actors.yaml, the tests and the benchmarks read the shared data beside it).
-export DEXTER_DATA_ROOTS ?= $(abspath ../shared/data)
+# The development profile (dexter-operator.development.yaml): the data roots the example
+# jobs, the tests and the benchmarks read (the shared data beside this repository).
+# Production never sets it.
+export DEXTER_PROFILE ?= development
 
-.PHONY: setup demo test lint lint-workflows bench
+.PHONY: setup demo test fuzz lint lint-workflows bench
 
 # constraints-cpu.txt pins torch to the CPU build on this project's machines, so pip never
 # pulls CUDA packages; drop `-c` on a GPU machine to get the CUDA build instead.
@@ -35,6 +36,11 @@ TEST_WORKERS ?= 3
 
 test: setup
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+# Property-based fuzzing of `serve` at full strength: 2,000 requests to each task's
+# two-worker server (the suite sends 700 a task).
+fuzz: setup
+	DEXTER_FUZZ_REQUESTS=2000 $(BIN)/python -m pytest -q tests/test_serve.py -k fuzzed
 
 lint: $(BIN)/dexter-auto
 	$(BIN)/ruff check .

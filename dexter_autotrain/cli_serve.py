@@ -57,6 +57,13 @@ from dexter_autotrain.errors import UserError
     help="Requests in flight before the server answers 503 (Retry-After).",
 )
 @click.option(
+    "--body-timeout",
+    type=click.FloatRange(0.1, 300),
+    default=10.0,
+    show_default=True,
+    help="Seconds a request body may take to arrive (408 past it).",
+)
+@click.option(
     "--log-predictions",
     "log_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -72,6 +79,7 @@ def serve(
     batch_timeout: float,
     no_batching: bool,
     max_queue: int,
+    body_timeout: float,
     log_dir: Path | None,
     runs_dir: Path,
 ) -> None:  # fmt: skip
@@ -82,9 +90,10 @@ def serve(
     names). The first line of stdout is the server's URL, written once it is ready.
 
     \b
-    Routes: POST / and POST /predict ({"inputs": ..., "parameters": {...}}; image
-    classification also takes raw image bytes), GET /health, GET /info.
-    With DEXTER_SERVE_TOKEN set, requests need `Authorization: Bearer <token>`.
+    Routes: POST / and POST /predict (application/json {"inputs": ..., "parameters": {...}};
+    image classification also takes raw PNG, JPEG, WEBP, GIF or BMP bytes), GET /health,
+    GET /info. With DEXTER_SERVE_TOKEN set (16+ characters), requests need
+    `Authorization: Bearer <token>`. Cross-site requests from web pages are refused.
 
     \b
     Examples:
@@ -94,6 +103,7 @@ def serve(
     """
     from dexter_autotrain.serve.app import ServeOptions, build_server
     from dexter_autotrain.serve.model import resolve_model
+    from dexter_autotrain.serve.prediction_log import prepare_log_folder
     from dexter_autotrain.serve.process import (
         TOKEN_VARIABLE,
         checked_host,
@@ -106,6 +116,8 @@ def serve(
     token = os.environ.get(TOKEN_VARIABLE) or None
     bound = checked_host(host, token)
     served = resolve_model(model, runs_dir, err.print)
+    if log_dir is not None:
+        prepare_log_folder(log_dir)
     options = ServeOptions(
         host=bound,
         port=port or free_port(bound),
@@ -115,6 +127,7 @@ def serve(
         batching=not no_batching,
         log_dir=log_dir,
         max_queue=max_queue,
+        body_timeout=body_timeout,
         token=token,
     )
     err.print(f"serving {served.name} ({served.task}) from {served.path}")

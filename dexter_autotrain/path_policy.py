@@ -3,9 +3,10 @@
 Job specs and card templates arrive in pull requests, so every path a spec names (data
 sources, `card.template`, `evaluation.identity_terms`, `extends`, `base_model.path`) must
 resolve inside the spec's repository (the git top level, or the spec's folder outside git),
-or inside a root the operator allowed explicitly in `$DEXTER_DATA_ROOTS` (folders separated
-by `:`). Special files (FIFOs, devices, sockets, `/proc`) are refused, reads are capped on the
-bytes actually read, and errors quote at most a short, escaped snippet of what was read.
+or inside a data root the operator allowed (`data_roots` in the operator file, or
+`$DEXTER_DATA_ROOTS`, folders separated by `:`; see operator_policy). Special files (FIFOs,
+devices, sockets, `/proc`) are refused, reads are capped on the bytes actually read, and
+errors quote at most a short, escaped snippet of what was read.
 """
 
 from __future__ import annotations
@@ -17,31 +18,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.operator_policy import DATA_ROOTS_VARIABLE, OperatorPolicy
+from dexter_autotrain.repository import repository_root
 
-DATA_ROOTS_VARIABLE = "DEXTER_DATA_ROOTS"
 SNIPPET_CHARS = 40
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ +-]{0,99}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
-def repository_root(start: Path) -> Path:
-    """The git top level above `start` (a folder), or `start` itself outside git."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return start
-
-
 def allowed_roots(spec_dir: Path, environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
-    """The spec's repository, then every folder listed in `$DEXTER_DATA_ROOTS`."""
-    environ = os.environ if environ is None else environ
-    extra = [
-        Path(p).expanduser().resolve()
-        for p in environ.get(DATA_ROOTS_VARIABLE, "").split(os.pathsep)
-        if p.strip()
-    ]
-    return (repository_root(spec_dir), *extra)
+    """The spec's repository, then every data root the operator allows (operator_policy)."""
+    return (repository_root(spec_dir), *OperatorPolicy.load(environ).data_roots)
 
 
 def confine(path: Path, spec_dir: Path, field: str) -> Path:

@@ -104,7 +104,7 @@ def log_run(run: Run, spec: JobSpec) -> str:
     target = tracking_target(spec, run.path.parent.parent)  # a smoke run: the local store only
     if target is None:
         return "tracking is off (tracking: false)"
-    refused = OperatorPolicy.from_environment().tracking_problem(spec.tracking.uri)
+    refused = OperatorPolicy.load().tracking_problem(spec.tracking.uri)
     if refused is not None:  # MLflow would send MLFLOW_TRACKING_TOKEN there
         return f"not logged to MLflow ({target.uri}): tracking.uri: {refused}"
     try:

@@ -378,6 +378,18 @@ def test_an_image_the_operator_did_not_allow_gets_no_token(calls, prepared_run, 
     assert calls.calls["whoami"] == calls.calls["commit"] == 0 and not calls.jobs_started
 
 
+def test_a_run_over_the_operator_s_cost_cap_starts_no_job(
+    calls, prepared_run, tmp_path, monkeypatch
+):
+    """Priced with the Hub's live hardware list where the job would start: over the cap, no
+    whoami, no commit, no job (a spec built or stored before the cap never saw `validate`)."""
+    run = copy_run(prepared_run, tmp_path, "20261126-000014-caps", hardware="h100x8")
+    monkeypatch.setenv("DEXTER_MAX_RUN_USD", "10")
+    with pytest.raises(UserError, match=r"compute\.timeout: at most \$\d+\.\d\d a run \(h100x8"):
+        HfJobsBackend(policy=FAST).start(run)
+    assert calls.calls["whoami"] == calls.calls["commit"] == 0 and not calls.jobs_started
+
+
 def test_a_public_staging_repo_is_refused_before_anything_is_committed(
     calls, prepared_run, tmp_path
 ):

@@ -33,26 +33,28 @@ def _spec(tmp_path, extra: str):
             "compute:\n  backend: hf-jobs\n  hardware: cpu-basic\n"
             "  image: attacker/grab-the-secret:1\n",
             "compute.image: attacker/grab-the-secret:1 is not an image the operator allows "
-            "(DEXTER_ALLOWED_IMAGES)",
+            "(images in dexter-operator.yaml, or DEXTER_ALLOWED_IMAGES)",
             {"DEXTER_ALLOWED_IMAGES": "attacker/grab-the-secret:1"},
         ),
         (
             "compute:\n  backend: hf-jobs\n  hardware: cpu-basic\n"
             "  staging_repo: someone-else/inbox\n",
             "compute.staging_repo: someone-else/inbox is outside the namespaces the operator "
-            "allows for staging (dexter-ng; DEXTER_ALLOWED_NAMESPACES)",
+            "allows for staging (dexter-ng; namespaces in dexter-operator.yaml, or "
+            "DEXTER_ALLOWED_NAMESPACES)",
             {"DEXTER_ALLOWED_NAMESPACES": "someone-else"},
         ),
         (
             "tracking:\n  uri: https://mlflow.attacker.example\n",
             "tracking.uri: https://mlflow.attacker.example is not a tracking server the operator "
-            "allows (DEXTER_TRACKING_SERVERS)",
+            "allows (tracking_servers in dexter-operator.yaml, or DEXTER_TRACKING_SERVERS)",
             {"DEXTER_TRACKING_SERVERS": "https://mlflow.attacker.example/"},
         ),
         (
             "sweep:\n  storage: sqlite:////tmp/anywhere.db\n  space:\n"
             "    learning_rate: {type: log_uniform, low: 1.0e-5, high: 1.0e-3}\n",
-            "sweep.storage: a storage URL the operator has not listed (DEXTER_SWEEP_STORAGE)",
+            "sweep.storage: a storage URL the operator has not listed (sweep_storage in "
+            "dexter-operator.yaml, or DEXTER_SWEEP_STORAGE)",
             {"DEXTER_SWEEP_STORAGE": "sqlite:////tmp/anywhere.db"},
         ),
     ],

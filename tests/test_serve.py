@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import http.client
 import importlib.util
+import io
 import json
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,10 +24,12 @@ from urllib.request import urlopen
 
 import numpy as np
 import pytest
-from conftest import REPO, SHARED_DATA, run_cli
-from hypothesis import given
+from conftest import REPO, SHARED_DATA, group_members, run_cli
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from seqeval.metrics.sequence_labeling import get_entities
+from serve_fuzzing import fuzzed_requests
+from serve_requests import png_declaring, post_raw
 
 from dexter_autotrain.client import DexterClient, Endpoints
 from dexter_autotrain.serve.answers import entities, split_words
@@ -33,6 +37,9 @@ from dexter_autotrain.serve.launch import ServeProcess, start_serve
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 TOKEN = "serve-test-bearer"  # not an HF token: the server's own (DEXTER_SERVE_TOKEN)
+FUZZED_REQUESTS = int(os.environ.get("DEXTER_FUZZ_REQUESTS", "700"))
+"""Fuzzed requests per task: 2,100 in all in the suite; `make fuzz` sends 2,000 a task."""
+MAX_RESIDENT_BYTES = 1.5 * 1024**3
 RECIPES = {
     "text-classification": "sentiment",
     "token-classification": "ner",
@@ -51,11 +58,14 @@ def runs(trained, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def served(runs, tmp_path_factory):
-    """A server per task (the text one logs its predictions), stopped gracefully after."""
+    """A server per task with two inference workers (the text one logs its predictions),
+    stopped gracefully after."""
     logs = tmp_path_factory.mktemp("prediction-log")
     options = {"text-classification": ("--log-predictions", str(logs))}
     with ThreadPoolExecutor(3) as pool:
-        servers = pool.map(lambda task: start_serve(runs[task], *options.get(task, ())), runs)
+        servers = pool.map(
+            lambda task: start_serve(runs[task], "--workers", "2", *options.get(task, ())), runs
+        )
         started: dict = dict(zip(runs, servers, strict=True))
     started["logs"] = logs
     yield started
@@ -171,15 +181,15 @@ def test_health_and_info(runs, served):
         assert info["labels"] == [config["id2label"][str(i)] for i in range(len(info["labels"]))]
 
 
+JSON_HEADERS = {"content-type": "application/json"}
+
+
 def _post(url: str, body: bytes, headers: dict | None = None) -> tuple[int, dict, dict]:
-    """POST over a plain connection (the declared length may be a lie)."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    connection.request("POST", "/", body=body, headers=headers or {})
-    reply = connection.getresponse()
-    payload = json.loads(reply.read() or b"{}")
-    connection.close()
-    return reply.status, dict(reply.getheaders()), payload
+    """POST as `post_raw` does, JSON by default; the answer's body parsed."""
+    status, reply_headers, answer = post_raw(
+        url, body, JSON_HEADERS if headers is None else headers
+    )
+    return status, reply_headers, json.loads(answer or b"{}")
 
 
 @pytest.mark.parametrize(
@@ -193,10 +203,60 @@ def _post(url: str, body: bytes, headers: dict | None = None) -> tuple[int, dict
         (b'{"inputs": "x", "parameters": {"top_k": 0}}', 422, "parameters.top_k: must be a"),
         (b'{"inputs": "x", "parameters": {"stride": 2}}', 422, "parameters.stride: not supported"),
         (b'{"inputs": "x", "parameters": {"function_to_apply": "max"}}', 422, "one of softmax"),
+        (b'{"inputs": "x", "parameters": {"top_k": 1001}}', 422, "from 1 to 1000"),
+        (b'{"inputs": ["ok", "\\ud800"]}', 422, "inputs[1]: not valid Unicode (a lone surrogate"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "nested deeper than 16 levels"),
+        (b'{"inputs": ' + b"[" * 17 + b"]" * 17 + b"}", 400, "nested deeper than 16 levels"),
+        (json.dumps({"inputs": "x" * 100_001}).encode(), 422, "at most 100,000 (cut it)"),
+        (json.dumps({"inputs": ["x" * 99_999] * 11}).encode(), 422, "at most 1,000,000 a request"),
     ],
 )
 def test_bad_requests_name_the_problem(served, body, status, message):
     got, _, payload = _post(served["text-classification"].url, body)
+    assert got == status and message in payload["error"]
+
+
+def test_one_bad_query_does_not_fail_its_batch(runs):
+    """A query the model fails on (a lone surrogate, past the request checks here) gets its
+    own refusal; the other queries of its batch are answered as if it had not been there."""
+    from dexter_autotrain.serve.app import ModelAPI, ServeOptions
+    from dexter_autotrain.serve.model import resolve_model
+    from dexter_autotrain.serve.protocol import Query, Refused
+
+    model = resolve_model(str(runs["text-classification"]), Path("runs"), print)
+    api = ModelAPI(model, ServeOptions(max_batch_size=4))
+    interrupt = signal.getsignal(signal.SIGINT)
+    api.setup("cpu")  # a worker's setup: it also ignores SIGINT, as the workers do
+    signal.signal(signal.SIGINT, interrupt)
+    good, bad = Query(["Na wa o"]), Query(["\ud800"])
+    alone = api.predict([good])
+    answers = api.predict([good, bad, good])
+    assert answers[0] == answers[2] == alone[0] and isinstance(answers[1], Refused)
+    assert answers[1].message.startswith("inputs: the model could not read this input")
+
+
+def test_a_huge_ignore_labels_list_costs_nothing(served):
+    labels = json.dumps({"inputs": "Tinubu", "parameters": {"ignore_labels": ["O"] * 10**6}})
+    began = time.monotonic()
+    status, _, payload = _post(served["token-classification"].url, labels.encode())
+    assert status == 422 and "at most 64 labels" in payload["error"]
+    assert time.monotonic() - began < 5
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "message"),
+    [
+        ({"content-type": "text/plain"}, 415, "send it as application/json (got text/plain)"),
+        ({}, 415, "got no content type"),
+        ({**JSON_HEADERS, "origin": "https://evil.example"}, 403, "cross-site"),
+        ({**JSON_HEADERS, "origin": "null"}, 403, "cross-site"),
+        ({**JSON_HEADERS, "host": "rebound.evil.example"}, 421, "loopback only"),
+    ],
+)
+def test_a_web_page_cannot_reach_the_server(served, headers, status, message):
+    """A cross-site form or fetch (text/plain, an Origin) and a DNS-rebinding name (a foreign
+    Host on loopback) are refused before they reach a route."""
+    got, _, payload = _post(served["text-classification"].url, b'{"inputs": "x"}', headers)
     assert got == status and message in payload["error"]
 
 
@@ -209,6 +269,39 @@ def test_bad_images_and_oversize_bodies(served):
     assert status == 422 and payload["error"].startswith("inputs: not an image")
     status, _, payload = _post(url, b"x" * 10, {"content-length": str(64 * 1024 * 1024)})
     assert status == 413 and "over 16777216 bytes" in payload["error"]
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (png_declaring(10_000, 8_800), "10000x8800 is over 16,000,000 pixels"),
+        (png_declaring(100_000, 100_000), "decompression bomb"),
+        (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n", "not an image of"),
+        (b"II*\x00" + bytes(64), "not an image of a served format"),  # TIFF
+    ],
+)
+def test_hostile_images_are_refused_before_decoding(served, image, message):
+    """Only PNG, JPEG, WEBP, GIF and BMP reach a decoder (EPS would run Ghostscript), and
+    an image's declared size is checked before its pixels are."""
+    url = served["image-classification"].url
+    status, _, payload = _post(url, image, {"content-type": "application/octet-stream"})
+    assert status == 400 and message in payload["error"]
+    as_json = json.dumps({"inputs": [base64.b64encode(image).decode()]}).encode()
+    status, _, payload = _post(url, as_json)
+    assert status == 422 and payload["error"].startswith("inputs[0]: ")
+
+
+def test_a_request_holds_a_pixel_budget(served):
+    """Five blank 4000 x 4000 images: each within the per-image budget, together over the
+    request's."""
+    from PIL import Image
+
+    blank = io.BytesIO()
+    Image.new("L", (4000, 4000)).save(blank, "PNG")
+    body = json.dumps({"inputs": [base64.b64encode(blank.getvalue()).decode()] * 5}).encode()
+    status, _, payload = _post(served["image-classification"].url, body)
+    assert status == 422 and payload["error"].startswith("inputs[4]: ")
+    assert "over 64,000,000 pixels" in payload["error"]
 
 
 def test_predictions_are_logged_as_jsonl(served):
@@ -245,16 +338,59 @@ def test_the_fastapi_example_service(served):
 def test_beyond_loopback_without_a_token_is_refused(runs):
     result = run_cli("serve", runs["text-classification"], "--host", "0.0.0.0")
     assert result.code == 2 and "DEXTER_SERVE_TOKEN" in result.stderr and not result.stdout
+    short = {"DEXTER_SERVE_TOKEN": "letmein"}
+    result = run_cli("serve", runs["text-classification"], "--host", "0.0.0.0", env=short)
+    assert (
+        result.code == 2 and "is 7 characters" in result.stderr and "at least 16" in result.stderr
+    )
+    assert not result.stdout
+
+
+def test_the_prediction_log_is_private_and_follows_no_link(runs, served, tmp_path):
+    """The log folder is 0700 and its files 0600; a link planted where the log writes is
+    not followed (the write fails, the link's target is untouched); a linked log folder is
+    refused before the server starts."""
+    from dexter_autotrain.serve.model import resolve_model
+    from dexter_autotrain.serve.prediction_log import PredictionLog
+    from dexter_autotrain.serve.protocol import Query
+
+    logs = served["logs"]
+    assert (logs.stat().st_mode & 0o777, (logs / "images").stat().st_mode & 0o777) == (0o700,) * 2
+    assert {path.stat().st_mode & 0o777 for path in logs.glob("*.jsonl")} == {0o600}
+
+    target = tmp_path / "authorized_keys"
+    target.write_text("ssh-ed25519 AAAA operator\n")
+    folder = tmp_path / "planted"
+    log = PredictionLog(folder, resolve_model(str(runs["text-classification"]), tmp_path, print))
+    day = time.strftime("%Y%m%d", time.gmtime())
+    (folder / f"predictions-{day}-w{log.worker}.jsonl").symlink_to(target)
+    with pytest.raises(OSError):
+        log.write([Query(["x"])], [[{"label": "neutral", "score": 1.0}]])
+    assert target.read_text() == "ssh-ed25519 AAAA operator\n"
+
+    (tmp_path / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    result = run_cli("serve", runs["text-classification"], "--log-predictions", tmp_path / "linked")
+    assert result.code == 2 and "not a folder (or a link)" in result.stderr and not result.stdout
+    assert not (tmp_path / "elsewhere").exists()
 
 
 @pytest.fixture(scope="module")
 def guarded(runs) -> ServeProcess:
-    """The text model's folder served on every interface with a token, a queue of one and
-    batches that wait a second to fill."""
+    """The text model's folder served on every interface with a token, a queue of one,
+    batches that wait a second to fill and bodies that may take two seconds to arrive."""
     run = runs["text-classification"]
     model_dir = run / json.loads((run / "state.json").read_text())["model_dir"]
     env = {**os.environ, "DEXTER_SERVE_TOKEN": TOKEN}
-    options = ("--host", "0.0.0.0", "--max-queue", "1", "--batch-timeout", "1")
+    options = (
+        "--host",
+        "0.0.0.0",
+        "--max-queue",
+        "1",
+        "--batch-timeout",
+        "1",
+        "--body-timeout",
+        "2",
+    )
     served = start_serve(model_dir, *options, "--max-batch-size", "64", env=env)
     yield served
     served.stop()
@@ -284,6 +420,24 @@ def test_a_full_queue_answers_503_with_retry_after(guarded):
     first.join()
     assert status == 503 and reply_headers["retry-after"] == "1"
     assert "1 requests in flight" in payload["error"]
+
+
+def test_a_slow_body_holds_no_slot_and_is_cut_off(guarded):
+    """A client that sends its body slowly waits outside the queue (of one here), so others
+    are answered meanwhile, and is answered 408 once the body timeout passes."""
+    headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+    parts = urlsplit(guarded.url)
+    slow = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    slow.putrequest("POST", "/")
+    for key, value in {**headers, "content-length": "100"}.items():
+        slow.putheader(key, value)
+    slow.endheaders(b'{"inputs": ')
+    began = time.monotonic()
+    assert _post(guarded.url, b'{"inputs": "meanwhile"}', headers)[0] == 200
+    reply = slow.getresponse()
+    assert reply.status == 408 and "not sent within 2 s" in json.loads(reply.read())["error"]
+    assert 1.5 < time.monotonic() - began < 10
+    slow.close()
 
 
 def test_sigterm_finishes_the_request_in_flight_then_exits(guarded):
@@ -340,3 +494,48 @@ def test_a_published_model_is_served_pinned_to_its_commit(runs, served, hub, tmp
     assert (tmp_path / "runs" / ".hub-models" / f"narrative-served-{commit.oid[:12]}").is_dir()
     local = InferenceClient(base_url=served["text-classification"].url).text_classification(text)
     assert answer == local
+
+
+@pytest.mark.parametrize("task", list(RECIPES))
+def test_fuzzed_requests_never_get_a_5xx(served, task):
+    """Property-based fuzzing (tests/serve_fuzzing.py) of each task's two-worker server:
+    whatever arrives, the answer is never a 5xx, `/health` answers throughout, and every
+    process of the server keeps its resident memory under 1.5 GB. `DEXTER_FUZZ_REQUESTS`
+    sets the requests per task (`make fuzz`: 2,000); the examples are derandomized, so the
+    suite sends the same requests every time."""
+    import httpx2
+
+    url, sent = served[task].url, []
+
+    @settings(
+        max_examples=FUZZED_REQUESTS,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(fuzzed_requests(task))
+    def one_request(request: tuple[bytes, str]) -> None:
+        body, content_type = request
+        headers = {"content-type": content_type} if content_type else {}
+        status, _, answer = post_raw(url, body, headers)
+        sent.append(status)
+        assert status < 500, (status, answer[:300], body[:200], content_type)
+        if status == 200:
+            assert isinstance(json.loads(answer), (list, dict))
+        if len(sent) % 50 == 0:
+            assert httpx2.get(f"{url}/health").status_code == 200
+
+    one_request()
+    assert httpx2.get(f"{url}/health").status_code == 200
+    assert len(sent) >= FUZZED_REQUESTS * 0.9 and sent.count(200) >= len(sent) // 10
+    assert any(400 <= status < 500 for status in sent)
+    for pid in group_members(served[task].process.pid):
+        assert _resident_bytes(pid) < MAX_RESIDENT_BYTES, (task, pid)
+
+
+def _resident_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import IO
 
 from dexter_autotrain.backends.base import Backend, Handle, Poll
-from dexter_autotrain.backends.job_cost import timeout_seconds
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.errors import Terminated, ToolError, TrainingCancelled, TrainingDetached
+from dexter_autotrain.prices import timeout_seconds
 from dexter_autotrain.runs import Run
 from dexter_autotrain.training_log import Progress, failure_cause, log_reports_failure
 

@@ -36,10 +36,12 @@ from dexter_autotrain.backends.space_launch import (
     space_hardware,
     space_names,
 )
+from dexter_autotrain.cost_caps import require_within, run_breaches, shipped_flavor_price
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.hub.auth import identity_of
 from dexter_autotrain.hub.release import MODEL_FILES, MODEL_PATTERNS
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
+from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
 from dexter_autotrain.training_log import checkpoint_trainer_states
@@ -94,6 +96,8 @@ class AutoTrainSpacesBackend:
             ToolError: the runner is missing, or AutoTrain could not start the Space.
         """
         spec = run.spec()
+        caps = OperatorPolicy.load().caps  # Spaces bill like Jobs: the shipped list prices
+        require_within(run_breaches(spec, caps, shipped_flavor_price))
         hardware = space_hardware(run)
         api, token = hub_client()
         with hub_calls(self.report, token, "whoami", "no Space was started"):

@@ -26,7 +26,6 @@ from dexter_autotrain.backends.job_cost import (
     Flavor,
     choose_flavor,
     list_flavors,
-    timeout_seconds,
 )
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.backends.staging import (
@@ -36,11 +35,13 @@ from dexter_autotrain.backends.staging import (
     staged_files,
     staging_repo_id,
 )
+from dexter_autotrain.cost_caps import require_within, run_breaches
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.hub.auth import identity_of
 from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
 from dexter_autotrain.operator_policy import DEFAULT_IMAGE, OperatorPolicy, require
+from dexter_autotrain.prices import timeout_seconds
 from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
 from dexter_autotrain.runner_scripts.hf_job import RESULTS_MARKER
 from dexter_autotrain.runs import Run
@@ -108,9 +109,10 @@ class HfJobsBackend:
     def start(self, run: Run) -> Handle:
         """Stage the inputs, report the cost ceiling, start the job; the handle names it."""
         spec = run.spec()
-        operator = OperatorPolicy.from_environment()
+        operator = OperatorPolicy.load()
         require("compute.image", operator.image_problem(spec.compute.image))
         ceiling = self.cost_ceiling(run)
+        require_within(run_breaches(spec, operator.caps, ceiling.usd_per_hour))
         api, token = hub_client()
         with hub_calls(self.report, token, "whoami", "no job was started"):
             identity = identity_of(with_retries(api.whoami, "whoami", self.report, self.policy))

@@ -9,14 +9,12 @@ from typing import TYPE_CHECKING
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
+from dexter_autotrain.prices import DEFAULT_FLAVOR, timeout_seconds
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
-DEFAULT_FLAVOR = "cpu-basic"
-"""The flavor HF Jobs runs on when `compute.hardware` is unset (as `run_job` does)."""
 UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -38,11 +36,6 @@ class Flavor:
     def cost(self, seconds: float) -> float:
         """What `seconds` on this flavor cost, in US dollars."""
         return round(self.usd_per_second * seconds, 6)
-
-
-def timeout_seconds(duration: str) -> int:
-    """`compute.timeout` (`90m`, `2h`) in seconds."""
-    return int(duration[:-1]) * DURATION_SECONDS[duration[-1]]
 
 
 def list_flavors(api: HfApi, report: Report, policy: RetryPolicy) -> dict[str, Flavor]:
@@ -104,6 +97,10 @@ class CostCeiling:
 
     flavor: Flavor
     timeout: str
+
+    def usd_per_hour(self, flavor: str) -> float | None:
+        """The price of `flavor` per hour if it is this ceiling's (as the cost caps ask)."""
+        return self.flavor.usd_per_second * 3600 if flavor == self.flavor.name else None
 
     @property
     def max_usd(self) -> float:

@@ -12,8 +12,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dexter_autotrain.cost_caps import endpoint_breaches, require_within
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.retry import Report
+from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.spec import JobSpec
 
 if TYPE_CHECKING:
@@ -48,12 +50,17 @@ class EndpointPlan:
         """The spec's endpoint, serving `repository` at commit `revision`, in the repo's
         namespace, named `deploy.name` (default: the job's name).
 
+        Raises:
+            [`UserError`]: the endpoint would break the operator's caps on replicas or on
+                its cost a day (checked here, where every create and update starts).
+
         Example:
             ```python
             >>> EndpointPlan.of(spec, "dexter-ng/narrative", "3f2a9c1...").name
             'narrative'
             ```
         """
+        require_within(endpoint_breaches(spec, OperatorPolicy.load().caps))
         deploy = spec.deploy
         return cls(
             name=deploy.name or spec.name,

@@ -3,10 +3,8 @@ hardware list when it answers, else from the dated table shipped beside this mod
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from dexter_autotrain.backends.job_cost import (
     CostCeiling,
@@ -14,12 +12,12 @@ from dexter_autotrain.backends.job_cost import (
     choose_flavor,
     list_flavors,
 )
+from dexter_autotrain.cost_caps import REMOTE_BACKENDS
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.hub.retry import RetryPolicy
+from dexter_autotrain.prices import shipped_table
 from dexter_autotrain.spec import JobSpec
 
-PRICE_TABLE = Path(__file__).with_name("prices.json")
-REMOTE_BACKENDS = frozenset({"hf-jobs", "autotrain-spaces"})
 ONE_TRY = RetryPolicy(attempts=1)
 
 
@@ -81,13 +79,13 @@ def price_list(specs: list[JobSpec]) -> PriceList:
 
 
 def shipped_prices(why: str = "") -> PriceList:
-    """The dated table in `prices.json`."""
-    table = json.loads(PRICE_TABLE.read_text())
+    """The dated table in `prices.json` (dexter_autotrain.prices)."""
+    table = shipped_table()
     flavors = {
         name: Flavor(name, pretty, gpus, usd_per_hour / 3600)
-        for name, (pretty, gpus, usd_per_hour) in table["flavors"].items()
+        for name, (pretty, gpus, usd_per_hour) in table.flavors.items()
     }
-    source = f"price table of {table['as_of']} shipped with dexter-auto"
+    source = f"price table of {table.as_of} shipped with dexter-auto"
     return PriceList(flavors, f"{source} ({why})" if why else source)
 
 

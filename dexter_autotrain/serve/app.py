@@ -11,6 +11,7 @@ bad request is answered at once and a worker only ever sees valid queries, and s
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 from dataclasses import dataclass, field
@@ -23,11 +24,13 @@ from fastapi.responses import JSONResponse
 from litserve.server import RegularRequestHandler
 from starlette.exceptions import HTTPException
 
+from dexter_autotrain.loopback import is_loopback
 from dexter_autotrain.serve.batching import WaitingBatchedLoop
-from dexter_autotrain.serve.gate import PREDICT_PATHS, Gate
+from dexter_autotrain.serve.gate import PREDICT_PATHS, Gate, GateRules
 from dexter_autotrain.serve.model import ServedModel
-from dexter_autotrain.serve.protocol import BadRequest, Query, parse_request
+from dexter_autotrain.serve.protocol import BadRequest, Query, Refused, parse_request
 
+logger = logging.getLogger(__name__)
 LITSERVE_INFO = "/litserve/info"
 """LitServe's own /info (server settings) moves here: /info is the model's."""
 
@@ -44,6 +47,7 @@ class ServeOptions:
         log_dir: where to log predictions (`--log-predictions`), or None.
         max_queue: prediction requests in flight before the server answers 503.
         max_body_bytes: the largest request body (413 past it).
+        body_timeout: seconds a request body may take to arrive (408 past it).
         timeout: seconds a request may wait for its answer (504 past it).
         token: the bearer token clients must send, or None.
     """
@@ -57,6 +61,7 @@ class ServeOptions:
     log_dir: Path | None = None
     max_queue: int = 256
     max_body_bytes: int = 16 * 1024 * 1024
+    body_timeout: float = 10.0
     timeout: float = 30.0
     token: str | None = field(default=None, repr=False)
 
@@ -89,16 +94,25 @@ class ModelAPI(ls.LitAPI):
         self.log = PredictionLog(log_dir, self.model) if log_dir else None
 
     def predict(self, x: Any, **kwargs: Any) -> Any:
+        queries: list[Query] = x if self.max_batch_size > 1 else [x]
+        bodies = self._answered(queries)
+        return bodies if self.max_batch_size > 1 else bodies[0]
+
+    def _answered(self, queries: list[Query]) -> list[Any]:
+        """Each query's response body; a query the model fails on gets a `Refused`, and the
+        rest of its batch are answered all the same."""
         from dexter_autotrain.serve.engine import response_body
 
-        queries: list[Query] = x if self.max_batch_size > 1 else [x]
-        answers = self.engine.answer(queries)
+        try:
+            answers = self.engine.answer(queries)
+        except Exception as error:  # an input the request checks let through
+            if len(queries) > 1:
+                return [body for query in queries for body in self._answered([query])]
+            logger.exception("the model failed on one request")
+            return [Refused(f"inputs: the model could not read this input ({error})"[:500])]
         if self.log is not None:
             self.log.write(queries, answers)
-        bodies = [
-            response_body(self.model.task, q, a) for q, a in zip(queries, answers, strict=True)
-        ]
-        return bodies if self.max_batch_size > 1 else bodies[0]
+        return [response_body(self.model.task, q, a) for q, a in zip(queries, answers, strict=True)]
 
     def unbatch(self, output: Any) -> list[Any]:
         return list(output)
@@ -114,12 +128,14 @@ def build_server(model: ServedModel, options: ServeOptions) -> ls.LitServer:
         ```
     """
     api = ModelAPI(model, options)
-    gate = {
-        "token": options.token,
-        "in_flight": mp.Value("i", 0),  # shared by the API server processes LitServe forks
-        "limit": options.max_queue,
-        "max_body": options.max_body_bytes,
-    }
+    rules = GateRules(
+        token=options.token,
+        limit=options.max_queue,
+        max_body=options.max_body_bytes,
+        body_timeout=options.body_timeout,
+        loopback=is_loopback(options.host),
+    )
+    in_flight = mp.Value("i", 0)  # shared by the API server processes LitServe forks
     server = ls.LitServer(
         api,
         accelerator="auto",
@@ -128,7 +144,7 @@ def build_server(model: ServedModel, options: ServeOptions) -> ls.LitServer:
         info_path=LITSERVE_INFO,
         max_payload_size=options.max_body_bytes,
         disable_openapi_url=True,
-        middlewares=[(Gate, gate)],
+        middlewares=[(Gate, {"rules": rules, "in_flight": in_flight})],
     )
     _route_predictions(server, api, model)
     server.app.add_exception_handler(HTTPException, _error_response)
@@ -149,7 +165,10 @@ def _route_predictions(server: ls.LitServer, api: ModelAPI, model: ServedModel) 
             query = parse_request(model.task, await request.body(), content_type)
         except BadRequest as error:
             return JSONResponse({"error": str(error)}, status_code=error.status)
-        return JSONResponse(await handler.handle_request(query, Query))
+        answer = await handler.handle_request(query, Query)
+        if isinstance(answer, Refused):
+            return JSONResponse({"error": answer.message}, status_code=422)
+        return JSONResponse(answer)
 
     async def info() -> JSONResponse:
         return JSONResponse(_info(model, server, api))

@@ -4,8 +4,8 @@
 - The URL is the first line of stdout, written once `/health` answers 200 (every worker has
   loaded the model). Everything else the server, its workers and libraries print goes to
   stderr: stdout's descriptor is pointed at stderr before any process is started.
-- Binding beyond loopback needs a bearer token (`DEXTER_SERVE_TOKEN`); a token set in the
-  environment is required on loopback too.
+- Binding beyond loopback needs a bearer token (`DEXTER_SERVE_TOKEN`) of at least 16
+  characters; a token set in the environment is required on loopback too.
 - SIGTERM and SIGINT (to this process, or Ctrl-C to its group) stop the server gracefully:
   LitServe lets the API servers answer the requests in flight, then stops the workers.
 """
@@ -29,13 +29,16 @@ TOKEN_VARIABLE = "DEXTER_SERVE_TOKEN"
 HOSTS = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "0.0.0.0": "0.0.0.0", "::": "::"}
 """The addresses LitServe binds; loopback or every interface."""
 LOOPBACK = {"127.0.0.1"}
+MIN_TOKEN_CHARS = 16
+"""Off loopback the token is all that stands between the model and the network."""
 
 
 def checked_host(host: str, token: str | None) -> str:
     """The address to bind for `--host`.
 
     Raises:
-        [`UserError`]: not an address LitServe binds, or beyond loopback without a token.
+        [`UserError`]: not an address LitServe binds, or beyond loopback without a token
+            of at least `MIN_TOKEN_CHARS` characters.
     """
     bound = HOSTS.get(host)
     if bound is None:
@@ -44,6 +47,12 @@ def checked_host(host: str, token: str | None) -> str:
         raise UserError(
             f"--host {host}: serving beyond this machine needs a bearer token; set "
             f"{TOKEN_VARIABLE} (clients then send `Authorization: Bearer <token>`)"
+        )
+    if bound not in LOOPBACK and len(token) < MIN_TOKEN_CHARS:
+        raise UserError(
+            f"--host {host}: {TOKEN_VARIABLE} is {len(token)} characters; serving beyond this "
+            f"machine needs at least {MIN_TOKEN_CHARS} (e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`)"
         )
     return bound
 

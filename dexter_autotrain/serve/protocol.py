@@ -1,28 +1,45 @@
 """Requests as Hugging Face Inference Endpoints take them, checked before they are queued.
 
-Text and token classification take JSON `{"inputs": str | [str], "parameters": {...}}`;
-image classification takes the raw image bytes, or JSON with base64 `inputs` (what
-`InferenceClient` sends when there are parameters). A request that is not JSON where JSON is
-needed is a 400; JSON of the wrong shape or values is a 422; each names what is wrong.
+Text and token classification take JSON `{"inputs": str | [str], "parameters": {...}}` sent
+as `application/json`; image classification takes the raw image bytes (no content type, or an
+`image/*` one, as `InferenceClient` sends them), or JSON with base64 `inputs` (what
+`InferenceClient` sends when there are parameters). Another content type is a 415 (a web
+page can send `text/plain` cross-site without asking; it cannot send JSON). A body that cannot
+be read is a 400; JSON of the wrong shape or values is a 422; each names what is wrong.
+Every value is bounded: inputs per request, characters per text and per request, nesting,
+labels to ignore, and the image formats and pixels `images` allows.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from dexter_autotrain.serve.images import MAX_REQUEST_PIXELS, ImageRefused, checked_image
 from dexter_autotrain.tasks import get_task
 
 MAX_INPUTS = 256
 """Inputs one request may carry (a longer list is split by the client)."""
+MAX_TEXT_CHARS = 100_000
+"""Characters in one text: a long article fits; the model reads its first tokens only."""
+MAX_REQUEST_CHARS = 1_000_000
+MAX_JSON_DEPTH = 16
+"""Nesting a request body may have (a valid one has 3)."""
+MAX_TOP_K = 1_000
+MAX_IGNORED_LABELS = 64
+MAX_LABEL_CHARS = 128
 FUNCTIONS = ("softmax", "sigmoid", "none")
 AGGREGATIONS = ("none", "simple", "first", "average", "max")
 """All but `none` give the same entities here: the model tags words by their first
 sub-token, so every word has one tag and one score."""
+JSON = "application/json"
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 class BadRequest(Exception):
@@ -56,11 +73,20 @@ class Query:
     """The parameters as sent, for the prediction log."""
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A worker's answer to a query the model failed on: a 422 with `message`, while the
+    other queries of its batch get their answers."""
+
+    message: str
+
+
 def parse_request(task: str, body: bytes, content_type: str) -> Query:
     """The query a request body holds.
 
     Raises:
-        [`BadRequest`]: the body is empty, not JSON, or not a valid request for `task`.
+        [`BadRequest`]: the body is empty, of another content type, not JSON, or not a valid
+            request for `task`.
 
     Example:
         ```python
@@ -70,8 +96,23 @@ def parse_request(task: str, body: bytes, content_type: str) -> Query:
     """
     if not body:
         raise BadRequest(400, 'body: empty; send JSON {"inputs": ...}')
-    if get_task(task).serving.binary_body and not _looks_like_json(body, content_type):
-        return Query([_checked_image(body, "body")])
+    media = content_type.partition(";")[0].strip().lower()
+    if get_task(task).serving.binary_body and _is_raw_image(media, body):
+        return Query([_checked_images([body], ["body"])[0]])
+    if media != JSON:
+        raise BadRequest(415, f"body: send it as {JSON} (got {media or 'no content type'})")
+    return _json_query(task, body)
+
+
+def _is_raw_image(media: str, body: bytes) -> bool:
+    if media.startswith("image/") or media == "application/octet-stream":
+        return True
+    return not media and body.lstrip()[:1] != b"{"
+
+
+def _json_query(task: str, body: bytes) -> Query:
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise BadRequest(400, f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
@@ -82,8 +123,12 @@ def parse_request(task: str, body: bytes, content_type: str) -> Query:
     return _with_parameters(task, Query(inputs, single), payload.get("parameters"))
 
 
-def _looks_like_json(body: bytes, content_type: str) -> bool:
-    return content_type.startswith("application/json") or body.lstrip()[:1] == b"{"
+def _depth(body: bytes) -> int:
+    """How deeply the JSON in `body` nests (brackets inside strings do not count)."""
+    codes = np.frombuffer(_STRING.sub(b'""', body), dtype=np.uint8)
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+    steps -= np.isin(codes, (ord("]"), ord("}")))
+    return int(steps.cumsum().max(initial=0))
 
 
 def _inputs(task: str, value: Any) -> tuple[bool, list[Any]]:
@@ -91,37 +136,59 @@ def _inputs(task: str, value: Any) -> tuple[bool, list[Any]]:
     values = [value] if single else value
     if not values or len(values) > MAX_INPUTS:
         raise BadRequest(422, f"inputs: give 1 to {MAX_INPUTS} inputs (got {len(values)})")
-    for index, item in enumerate(values):
+    places = ["inputs"] if single else [f"inputs[{i}]" for i in range(len(values))]
+    for where, item in zip(places, values, strict=True):
         if not isinstance(item, str):
-            where = "inputs" if single else f"inputs[{index}]"
             kind = "a base64 image" if get_task(task).reads_images else "a string"
             raise BadRequest(422, f"{where}: must be {kind}, not {type(item).__name__}")
     if get_task(task).reads_images:
-        values = [_decoded_image(item, "inputs" if single else f"inputs[{i}]")
-                  for i, item in enumerate(values)]  # fmt: skip
-    return single, values
+        images = [_decoded_image(item, where) for item, where in zip(values, places, strict=True)]
+        return single, _checked_images(images, places)
+    return single, _checked_texts(values, places)
+
+
+def _checked_texts(texts: list[str], places: list[str]) -> list[str]:
+    for where, text in zip(places, texts, strict=True):
+        if len(text) > MAX_TEXT_CHARS:
+            raise BadRequest(
+                422, f"{where}: {len(text):,} characters; at most {MAX_TEXT_CHARS:,} (cut it)"
+            )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:  # JSON may escape a lone surrogate: "\ud800"
+            raise BadRequest(
+                422, f"{where}: not valid Unicode (a lone surrogate at character {error.start})"
+            ) from None
+    total = sum(map(len, texts))
+    if total > MAX_REQUEST_CHARS:
+        raise BadRequest(
+            422, f"inputs: {total:,} characters; at most {MAX_REQUEST_CHARS:,} a request "
+            "(send fewer inputs at once)",
+        )  # fmt: skip
+    return texts
 
 
 def _decoded_image(text: str, where: str) -> bytes:
     try:
-        data = base64.b64decode(text.split(",", 1)[-1], validate=True)  # data URLs too
+        return base64.b64decode(text.split(",", 1)[-1], validate=True)  # data URLs too
     except (binascii.Error, ValueError):
         raise BadRequest(422, f"{where}: not base64") from None
-    return _checked_image(data, where)
 
 
-def _checked_image(data: bytes, where: str) -> bytes:
-    """`data` if it decodes as an image (a broken one would fail its whole batch later)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise BadRequest(
-            400 if where == "body" else 422, f"{where}: not an image ({error})"
-        ) from None
-    return data
+def _checked_images(images: list[bytes], places: list[str]) -> list[bytes]:
+    """`images` if each decodes within the budgets (a broken one would fail its batch)."""
+    total = 0
+    for where, data in zip(places, images, strict=True):
+        try:
+            total += checked_image(data)
+        except ImageRefused as error:
+            raise BadRequest(400 if where == "body" else 422, f"{where}: {error}") from None
+        if total > MAX_REQUEST_PIXELS:
+            raise BadRequest(
+                422, f"{where}: the request's images hold over {MAX_REQUEST_PIXELS:,} pixels; "
+                "send fewer at once",
+            )  # fmt: skip
+    return images
 
 
 def _with_parameters(task: str, query: Query, parameters: Any) -> Query:
@@ -132,23 +199,35 @@ def _with_parameters(task: str, query: Query, parameters: Any) -> Query:
     unknown = sorted(set(parameters) - get_task(task).serving.parameters)
     if unknown:
         known = ", ".join(sorted(get_task(task).serving.parameters))
-        raise BadRequest(422, f"parameters.{unknown[0]}: not supported for {task} ({known})")
+        name = unknown[0][:64]  # echoed back: a name is short
+        raise BadRequest(422, f"parameters.{name}: not supported for {task} ({known})")
     values = {key: value for key, value in parameters.items() if value is not None}
     top_k = values.get("top_k")
-    if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1):
-        raise BadRequest(422, "parameters.top_k: must be a positive integer")
+    if top_k is not None and (
+        not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K
+    ):
+        raise BadRequest(422, f"parameters.top_k: must be an integer from 1 to {MAX_TOP_K}")
     function = _choice(values, "function_to_apply", FUNCTIONS, query.function_to_apply)
     aggregation = _choice(values, "aggregation_strategy", AGGREGATIONS, query.aggregation)
-    ignored = values.get("ignore_labels", list(query.ignore_labels))
-    if not isinstance(ignored, list) or not all(isinstance(x, str) for x in ignored):
-        raise BadRequest(422, "parameters.ignore_labels: must be a list of labels")
-    return Query(
-        query.inputs, query.single, top_k, function, aggregation, tuple(ignored), parameters
-    )
+    ignored = _ignored_labels(values.get("ignore_labels", list(query.ignore_labels)))
+    return Query(query.inputs, query.single, top_k, function, aggregation, ignored, parameters)
+
+
+def _ignored_labels(value: Any) -> tuple[str, ...]:
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_IGNORED_LABELS
+        or not all(isinstance(x, str) and len(x) <= MAX_LABEL_CHARS for x in value)
+    ):
+        raise BadRequest(
+            422, f"parameters.ignore_labels: must be a list of at most {MAX_IGNORED_LABELS} "
+            f"labels of up to {MAX_LABEL_CHARS} characters",
+        )  # fmt: skip
+    return tuple(value)
 
 
 def _choice(values: dict[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
     value = values.get(key, default)
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise BadRequest(422, f"parameters.{key}: must be one of {', '.join(allowed)}")
     return value

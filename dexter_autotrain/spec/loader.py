@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from dexter_autotrain.cost_caps import cap_breaches, shipped_flavor_price
 from dexter_autotrain.errors import Problem, UserError
 from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.path_policy import confine, printable
@@ -256,7 +257,7 @@ def _operator_problems(
     spec: JobSpec, marks: dict[FieldPath, Mark], environ: Mapping[str, str]
 ) -> list[Problem]:
     """Destinations the spec names that the operator does not allow (operator_policy)."""
-    policy = OperatorPolicy.from_environment(environ)
+    policy = OperatorPolicy.load(environ)
     staging = str(spec.compute.staging_repo) if spec.compute.staging_repo else None
     repo_id = str(spec.hub.repo_id) if spec.hub.repo_id else None
     found = [
@@ -266,7 +267,11 @@ def _operator_problems(
         (("sweep", "storage"), spec.sweep and policy.storage_problem(spec.sweep.storage)),
     ]
     hint = "the operator's allow-lists are set where the job runs, never in a spec"
-    return [_located(marks, where, problem, hint) for where, problem in found if problem]
+    problems = [_located(marks, where, problem, hint) for where, problem in found if problem]
+    hint = "cost caps are the operator's; a spec stays within them"
+    for breach in cap_breaches(spec, policy.caps, shipped_flavor_price):
+        problems.append(_located(marks, breach.where, breach.message, hint))
+    return problems
 
 
 def _located(marks: dict[FieldPath, Mark], where: FieldPath, message: str, hint: str) -> Problem:

@@ -12,7 +12,9 @@ from typing import Any
 
 from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.attach import DEFAULT_FOLLOW, FollowOptions
+from dexter_autotrain.cost_caps import require_within, shipped_flavor_price, sweep_breaches
 from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.pipeline import (
     STAGES,
     Context,
@@ -156,11 +158,14 @@ def _as_swept(loaded: LoadedSpec, smoke_trials: int, backend: str | None) -> Loa
 
 
 def _sweep_section(loaded: LoadedSpec) -> Sweep:
+    """The spec's sweep, within the operator's caps on trials at once and on its cost."""
     if loaded.spec.sweep is None:
         raise UserError(
             f"{loaded.path}: the spec has no `sweep:` section; add one with a `space:`, e.g. "
             "`sweep: {space: {learning_rate: {type: log_uniform, low: 1.0e-5, high: 1.0e-4}}}`"
         )
+    caps = OperatorPolicy.load().caps
+    require_within(sweep_breaches(loaded.spec, caps, shipped_flavor_price))
     return loaded.spec.sweep
 
 

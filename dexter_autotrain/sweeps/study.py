@@ -45,7 +45,7 @@ def open_study(folder: SweepDir, sweep: Sweep, direction: str, create: bool) -> 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     name = f"{folder.path.parent.parent.name}-{folder.sweep_id}"
     try:
-        require("sweep.storage", OperatorPolicy.from_environment().storage_problem(sweep.storage))
+        require("sweep.storage", OperatorPolicy.load().storage_problem(sweep.storage))
         storage = optuna.storages.RDBStorage(folder.storage_url(sweep.storage))
         kwargs = {"study_name": name, "storage": storage, "sampler": _sampler(sweep)}
         kwargs["pruner"] = _pruner(sweep)

@@ -5,7 +5,6 @@ Nothing here knows about repos or tokens: an `App` takes a `Request` and returns
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import socket
@@ -15,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from dexter_autotrain.loopback import host_name, is_loopback
 
 from .hub_errors import HubError
 
@@ -155,24 +156,6 @@ class Router:
 
 class App(Protocol):
     def handle(self, request: Request) -> Reply: ...
-
-
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` (a name or an address) names this machine's loopback interface."""
-    try:
-        return host in LOOPBACK_NAMES or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def host_name(header: str) -> str:
-    """The host of a `Host` header: `[::1]:8080` -> `::1`, `localhost:80` -> `localhost`."""
-    if header.startswith("["):
-        return header[1:].partition("]")[0]
-    return header.rpartition(":")[0] if header.count(":") == 1 else header
 
 
 class HubHTTPServer(ThreadingHTTPServer):

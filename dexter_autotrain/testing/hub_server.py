@@ -48,6 +48,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from dexter_autotrain.loopback import is_loopback
+
 from .hub_auth import Accounts, auth_routes
 from .hub_client import client_env, patched_client
 from .hub_context import HubConfig, HubContext
@@ -56,7 +58,7 @@ from .hub_discussions import discussion_routes
 from .hub_download import download_routes
 from .hub_endpoints import endpoint_routes
 from .hub_errors import HubError
-from .hub_http import HubHTTPServer, Reply, Request, Route, Router, is_loopback
+from .hub_http import HubHTTPServer, Reply, Request, Route, Router
 from .hub_jobs import job_routes
 from .hub_repos import repo_routes
 from .hub_spaces import space_routes
