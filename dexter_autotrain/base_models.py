@@ -3,19 +3,24 @@ runs) a tiny model built here from scratch."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import shutil
 import socket
 import subprocess
+import tempfile
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.model_files import DOWNLOADED, refuse_custom_code
-from dexter_autotrain.runner_env import RunnerEnv
+from dexter_autotrain.runner_env import RunnerEnv, cache_dir
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
 
 HUB_CHECK_TIMEOUT_SECONDS = 3
+TINY_MODELS = "tiny-models"
 
 
 def resolve_base_model(spec: JobSpec, spec_dir: Path) -> str:
@@ -69,15 +74,55 @@ def _hub_reachable(endpoint: str) -> bool:
 
 
 def build_tiny_model(runner: RunnerEnv, task: str, train_jsonl: Path, output: Path) -> str:
-    """A tiny random-init model for `task`, its tokenizer trained on `train_jsonl`."""
+    """A tiny random-init model for `task` at `output`, its tokenizer trained on `train_jsonl`.
+
+    Building one starts the runner's Python (torch, transformers: seconds of CPU), and a smoke
+    run of the same data always builds the same model, so each is built once and kept in the
+    user's cache (`tiny-models/`, by a hash of the builder, the runner's versions, the task's
+    input and the training data); a run gets its own copy.
+
+    Raises:
+        [`ToolError`]: the runner could not build it.
+    """
     script = resources.files("dexter_autotrain.runner_scripts").joinpath("tiny_model.py")
-    done = subprocess.run(
-        [str(runner.python), str(script), get_task(task).input_kind, str(train_jsonl), str(output)],
-        env=runner.environ(),
-        capture_output=True,
-        text=True,
-        check=False,
+    kind = get_task(task).input_kind
+    cached = (
+        cache_dir() / TINY_MODELS / _tiny_model_key(runner, Path(str(script)), kind, train_jsonl)
     )
-    if done.returncode != 0:
-        raise ToolError("building the tiny smoke-test model failed:\n" + done.stderr[-2000:])
+    if not (cached / "config.json").is_file():
+        _build_into_cache(runner, [str(script), kind, str(train_jsonl)], cached)
+    shutil.copytree(cached, output, dirs_exist_ok=True)
     return str(output)
+
+
+def _tiny_model_key(runner: RunnerEnv, script: Path, kind: str, train_jsonl: Path) -> str:
+    digest = hashlib.sha256()
+    for part in (script.read_bytes(), runner.marker.read_bytes(), kind.encode()):
+        digest.update(hashlib.sha256(part).digest())
+    if kind != "image":  # an image model's builder reads no data
+        digest.update(hashlib.sha256(train_jsonl.read_bytes()).digest())
+    return digest.hexdigest()[:32]
+
+
+def _build_into_cache(runner: RunnerEnv, arguments: list[str], cached: Path) -> None:
+    """Build next to `cached`, then rename: a concurrent build of the same model loses the
+    rename and is thrown away, so a reader never sees a half-written model."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".building-", dir=cached.parent))
+    try:
+        try:
+            done = subprocess.run(
+                [str(runner.python), *arguments, str(building / "model")],
+                env=runner.environ(),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except OSError as error:  # no runner there
+            raise ToolError(f"building the tiny smoke-test model failed: {error}") from None
+        if done.returncode != 0:
+            raise ToolError("building the tiny smoke-test model failed:\n" + done.stderr[-2000:])
+        with contextlib.suppress(OSError):  # another process cached it first
+            (building / "model").rename(cached)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)

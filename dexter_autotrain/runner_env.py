@@ -95,13 +95,17 @@ class RunnerEnv:
         return env
 
 
+def cache_dir() -> Path:
+    """The toolkit's folder in the user's cache directory (the runner, tiny smoke models)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dexter-autotrain"
+
+
 def default_runner() -> RunnerEnv:
     """`$DEXTER_RUNNER_DIR`, else a folder in the user's cache directory."""
     configured = os.environ.get("DEXTER_RUNNER_DIR")
     if configured:
         return RunnerEnv(Path(configured).expanduser())
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return RunnerEnv(cache / "dexter-autotrain" / "runner-autotrain-0.8.36")
+    return RunnerEnv(cache_dir() / "runner-autotrain-0.8.36")
 
 
 def install(runner: RunnerEnv, step: Callable[[str], None], log: Path) -> dict[str, str]:

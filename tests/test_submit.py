@@ -13,13 +13,15 @@ from typing import Any
 import pytest
 from conftest import DEXTER_AUTO, JOBS, REPO, SHARED_DATA, group_members
 
+from dexter_autotrain.errors import ToolError
 from dexter_autotrain.runs import job_lock
 
 needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 
 
-def _submit(cli, tmp_path: Path, spec: Path | str, *extra: str):
-    return cli("submit", *extra, spec, "--runs-dir", tmp_path / "runs", "--json", cwd=tmp_path)
+def _submit(cli, tmp_path: Path, spec: Path | str, *extra: str, env: dict | None = None):
+    runs = tmp_path / "runs"
+    return cli("submit", *extra, spec, "--runs-dir", runs, "--json", cwd=tmp_path, env=env)
 
 
 def _check_trained_run(result, task_metrics: set[str]) -> tuple[Path, dict]:
@@ -216,13 +218,46 @@ def test_sigterm_cancels_training_and_stops_every_child(tmp_path, standin):
     assert (state["state"], state["reason"]) == ("cancelled", "cancelled during train")
 
 
+def test_a_tiny_model_is_built_once_then_copied_from_the_cache(trained, tmp_path, monkeypatch):
+    """The second smoke build of the same data is the cached model: it needs no runner at
+    all (this runner has no Python), and gives the same files; other data builds anew."""
+    from dexter_autotrain.base_models import build_tiny_model
+    from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv, default_runner
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    run = trained.get("narrative").run
+    first = Path(
+        build_tiny_model(
+            default_runner(), "text-classification", run / "data/train.jsonl", tmp_path / "a"
+        )
+    )
+    pythonless = RunnerEnv(tmp_path / "no-python")
+    (pythonless.root).mkdir()
+    (pythonless.root / MARKER_FILE).write_bytes(default_runner().marker.read_bytes())
+    second = Path(
+        build_tiny_model(
+            pythonless, "text-classification", run / "data/train.jsonl", tmp_path / "b"
+        )
+    )
+    assert sorted(p.name for p in second.iterdir()) == sorted(p.name for p in first.iterdir())
+    for path in first.iterdir():
+        assert (second / path.name).read_bytes() == path.read_bytes()
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"text": "another sample", "label": 0}\n')
+    with pytest.raises(ToolError, match="building the tiny smoke-test model failed"):
+        build_tiny_model(pythonless, "text-classification", other, tmp_path / "c")
+
+
 @pytest.mark.training
 def test_the_same_job_trains_the_same_model_twice(cli, tmp_path, trained):
     """Seeded end to end: the smoke model's vocabulary and weights, and the classification
-    head AutoTrain adds before its Trainer seeds anything. Trained again here, compared with
-    the suite's shared training of the same job (another process, folder and time)."""
+    head AutoTrain adds before its Trainer seeds anything. Trained again here, the tiny
+    model built afresh (an empty cache), compared with the suite's shared training of the
+    same job (another process, folder and time)."""
     weights = []
-    result = _submit(cli, tmp_path, JOBS / "narrative.yaml", "--smoke")
+    fresh = {"XDG_CACHE_HOME": str(tmp_path / "empty-cache")}
+    result = _submit(cli, tmp_path, JOBS / "narrative.yaml", "--smoke", env=fresh)
+    assert (tmp_path / "empty-cache" / "dexter-autotrain" / "tiny-models").is_dir()
     assert result.code == 0, result.stderr[-3000:]
     for state in (json.loads(result.stdout), trained.get("narrative").state):
         run = Path(state["run"])
