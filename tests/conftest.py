@@ -246,6 +246,28 @@ def standin() -> dict[str, str]:
     return {"DEXTER_RUNNER_DIR": str(runner)}
 
 
+@pytest.fixture
+def standin_jobs(hub, trained, tmp_path) -> Iterator[None]:
+    """For this test, the Hub test server's HF Jobs on AutoTrain's image train the stand-in
+    (tests/runner_shims.py): three seconds of AutoTrain's progress lines, then the suite's
+    narrative model as their output, uploaded and collected as a real one is. For tests of
+    detaching, re-attaching and stopping a remote job, not of what it trains."""
+    from runner_shims import build_standin_job_image
+
+    from dexter_autotrain.operator_policy import DEFAULT_IMAGE
+    from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv
+
+    counting = Path(os.environ["DEXTER_RUNNER_DIR"])
+    real = RunnerEnv((counting / MARKER_FILE).resolve().parent)
+    shared = trained.get("narrative")
+    model = shared.run / shared.state["model_dir"]
+    settings = {"STANDIN_MODEL": str(model), "STANDIN_STEPS": "6", "STANDIN_STEP_S": "0.5"}
+    images = hub.context.config.job_images
+    images[DEFAULT_IMAGE] = build_standin_job_image(real, tmp_path / "standin-image", settings)
+    yield
+    images.pop(DEFAULT_IMAGE, None)
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory):
     """The suite's shared trained runs (tests/trained_runs.py), in a folder all workers share."""

@@ -4,6 +4,9 @@
   it): its `bin/` holds the real runner's programs, with `python` and `accelerate` wrapped so
   that each training they start appends a line to a ledger before it `exec`s the real program
   (same pid, same process group). The suite prints the count and fails above its budget.
+- A **stand-in job image** does the same for the Hub test server's HF Jobs: its `python`
+  puts `standin_site/` on PYTHONPATH, whose `sitecustomize` turns the job's `scripts/train.py`
+  (run with the interpreter itself, past any shim) into the stand-in.
 - A **stand-in runner** trains nothing: its `python` runs `standin_train.py` in place of the
   toolkit's training script, which prints AutoTrain's progress lines, starts a grandchild that
   ignores SIGTERM and runs until it is stopped. Signal, cancel and timeout tests that are not
@@ -23,6 +26,7 @@ from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv
 
 WRAPPED = ("python", "python3", "python3.11", "accelerate")
 STANDIN_SCRIPT = Path(__file__).with_name("standin_train.py")
+STANDIN_SITE = Path(__file__).with_name("standin_site")
 COUNTED = "*/train.py|train.py|*hf_job.py*|autotrain.trainers.*"
 """Arguments that mark a training's start: the toolkit's training script; an HF Job's command,
 whose bootstrap (`python -c ...`) hands over to hf_job.py with the interpreter itself; and
@@ -74,6 +78,25 @@ def build_runner(real: RunnerEnv, root: Path, ledger: Path, standin: bool = Fals
         else:
             shim.symlink_to(program)
     return RunnerEnv(root)
+
+
+def build_standin_job_image(real: RunnerEnv, folder: Path, environ: dict[str, str]) -> Path:
+    """A bin folder standing in for an HF Job's image (the Hub test server's `job_images`)
+    whose training is the stand-in, with `environ` (`STANDIN_*`) set for it; uncounted.
+
+    Example:
+        >>> hub.context.config.job_images[DEFAULT_IMAGE] = build_standin_job_image(...)
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    exports = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in environ.items())
+    site = shlex.quote(str(STANDIN_SITE))
+    script = (
+        f'#!/bin/sh\n{exports}export PYTHONPATH={site}\nexec {shlex.quote(str(real.python))} "$@"\n'
+    )
+    for name in ("python", "python3"):
+        (folder / name).write_text(script)
+        (folder / name).chmod(0o755)
+    return folder
 
 
 def trainings_started(ledger: Path) -> list[str]:

@@ -1,6 +1,8 @@
 """The hf-jobs backend through the real huggingface_hub client over real HTTP to the Hub test
 server, whose jobs really run: the job's command runs locally with AutoTrain's runner
-standing in for the image, downloads its staged inputs, trains and uploads its model."""
+standing in for the image, downloads its staged inputs, trains and uploads its model. The
+submit end to end, a real cancel and a real timeout train for real; detaching, re-attaching
+and Ctrl-C are about the job, not its training, and train the stand-in (`standin_jobs`)."""
 
 from __future__ import annotations
 
@@ -304,8 +306,7 @@ def training_run(runs: Path) -> Run | None:
     return None
 
 
-@pytest.mark.training
-def test_detach_then_status_logs_f_and_resume_collect(hub, calls, tmp_path) -> None:
+def test_detach_then_status_logs_f_and_resume_collect(hub, calls, standin_jobs, tmp_path) -> None:
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
     runs = tmp_path / "runs"
     args = ("submit", "--smoke", "--backend", "hf-jobs", "--detach", JOBS / "narrative.yaml")
@@ -323,8 +324,9 @@ def test_detach_then_status_logs_f_and_resume_collect(hub, calls, tmp_path) -> N
     assert WRITE_TOKEN not in everything and grep_tree(run.path, WRITE_TOKEN) == []
 
 
-@pytest.mark.training
-def test_a_killed_submit_is_resumed_without_a_second_job(hub, calls, tmp_path) -> None:
+def test_a_killed_submit_is_resumed_without_a_second_job(
+    hub, calls, standin_jobs, tmp_path
+) -> None:
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
     runs = tmp_path / "runs"
     submit = subprocess.Popen(
@@ -346,8 +348,7 @@ def test_a_killed_submit_is_resumed_without_a_second_job(hub, calls, tmp_path) -
     assert (run.path / "narrative/model.safetensors").is_file()
 
 
-@pytest.mark.training
-def test_ctrl_c_without_a_terminal_cancels_the_job(hub, tmp_path) -> None:
+def test_ctrl_c_without_a_terminal_cancels_the_job(hub, standin_jobs, tmp_path) -> None:
     from huggingface_hub import HfApi
 
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
