@@ -155,12 +155,21 @@ def _training_trial(runs: Path, number: int) -> Path | None:
     return None
 
 
-@pytest.mark.training
-def test_a_killed_sweep_resumes_without_redoing_finished_trials(tmp_path):
+def _standin_trials(standin: dict[str, str], trained, steps: int) -> dict[str, str]:
+    """Each trial's training is the stand-in, `steps` quarter seconds ending with the suite's
+    narrative model (its trainer state holds the validation loss a trial is scored by)."""
+    model = trained.get("narrative").run / "narrative"
+    settings = {"STANDIN_STEPS": str(steps), "STANDIN_STEP_S": "0.25", "STANDIN_MODEL": str(model)}
+    return dict(os.environ) | standin | settings
+
+
+def test_a_killed_sweep_resumes_without_redoing_finished_trials(tmp_path, standin, trained):
+    """Killed mid-trial and resumed: what is tested is the study's bookkeeping, so the trials
+    train the stand-in (tests/standin_train.py)."""
     runs = tmp_path / "runs"
-    process = _sweep(
-        tmp_path, "--smoke", "--no-promote", _write(tmp_path, UNPRUNED), start_new_session=True
-    )
+    env = _standin_trials(standin, trained, steps=12)
+    spec = _write(tmp_path, UNPRUNED)
+    process = _sweep(tmp_path, "--smoke", "--no-promote", spec, env=env, start_new_session=True)
     deadline = time.monotonic() + 180
     while _training_trial(runs, 1) is None:
         assert process.poll() is None and time.monotonic() < deadline, (
@@ -177,7 +186,8 @@ def test_a_killed_sweep_resumes_without_redoing_finished_trials(tmp_path):
     first_log = (first / "logs/training.log").stat().st_mtime_ns
     folder = next(runs.glob("swept/sweeps/*"))
 
-    result = _finished(_sweep(tmp_path, "--resume", folder.name, "--no-promote"), tmp_path)
+    resumed = _sweep(tmp_path, "--resume", folder.name, "--no-promote", env=env)
+    result = _finished(resumed, tmp_path)
     states = [(row["number"], row["state"]) for row in result["trials"]]
     assert states == [(0, "complete"), (1, "interrupted"), (2, "complete"), (3, "complete")]
     assert result["trials"][2]["params"] == result["trials"][1]["params"]  # tried again
@@ -252,14 +262,8 @@ def test_remote_trials_run_in_parallel(tmp_path, standin, trained):
     spec = _write(tmp_path, "  parallel: 2\n" + UNPRUNED.replace("n_trials: 3", "n_trials: 2"))
     remote = {"DEXTER_BACKEND_PLUGINS": "detached_backend", "PYTHONPATH": str(REPO / "tests")}
     remote["DEXTER_TEST_REMOTE_ROOT"] = str(tmp_path / "jobs")
-    model = trained.get("narrative").run / "narrative"
-    remote |= standin | {
-        "STANDIN_STEPS": "12",
-        "STANDIN_STEP_S": "0.25",
-        "STANDIN_MODEL": str(model),
-    }
     args = ("--smoke", "--no-promote", "--backend", "hf-jobs", spec)  # smoke: else local
-    process = _sweep(tmp_path, *args, env=dict(os.environ) | remote)
+    process = _sweep(tmp_path, *args, env=_standin_trials(standin, trained, steps=12) | remote)
     result = _finished(process, tmp_path)
     assert [row["state"] for row in result["trials"]] == ["complete", "complete"]
     spans = []
