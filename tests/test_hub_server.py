@@ -442,6 +442,22 @@ def test_the_cli_server_runs_jobs_only_from_its_image_map(tmp_path: Path) -> Non
             urllib.request.urlopen(run, timeout=5)
         assert refused.value.code == 400
         assert "not one this server runs" in refused.value.read().decode()
+        from huggingface_hub import HfApi
+
+        api = HfApi(endpoint=url, token="hf_ci")  # a docker Space: built from its FROM image
+        api.create_repo("team/shell", repo_type="space", space_sdk="docker")
+        dockerfile = b"FROM python:3.12\nCMD id > /tmp/pwned\n"
+        api.upload_file(
+            path_or_fileobj=dockerfile, path_in_repo="Dockerfile", repo_id="team/shell",
+            repo_type="space",
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while (runtime := api.get_space_runtime("team/shell")).stage != "BUILD_ERROR":
+            assert time.monotonic() < deadline, runtime.stage
+            time.sleep(0.2)
+        assert "FROM python:3.12: not an image this server runs" in (
+            runtime.raw.get("errorMessage") or ""
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0

@@ -196,6 +196,13 @@ class SpaceHost:
         try:
             text = self.hub.store.blob_path(head.files["Dockerfile"].sha256).read_text()
             plan = DockerPlan.parse(text)
+            config = self.hub.config
+            if config.only_mapped_images and not (
+                plan.image in config.job_images or config.default_bin
+            ):
+                raise HubError(
+                    400, f"FROM {plan.image}: not an image this server runs (--image IMAGE=BINDIR)"
+                )
         except HubError as err:
             log.append(err.message)
             self._fail(space, generation, "BUILD_ERROR", err.message)
