@@ -2,8 +2,10 @@
 
 What a user would write in a notebook: tokenize without padding, pad each batch to its own
 longest example (`DataCollatorWithPadding`), use every CPU the process may run on, AdamW with a
-linear schedule, evaluate once at the end, save the model. Text classification on JSON-lines
-files with `text` and `label` columns (the prepared `data/*.jsonl` of a dexter-auto run).
+linear schedule, evaluate once at the end (or, with `--best-epoch`, after every epoch, keeping
+the best by validation macro-F1), save the model; with `--test`, score a test file too. Text
+classification on JSON-lines files with `text` and `label` columns (the prepared `data/*.jsonl`
+of a dexter-auto run).
 
 Run it with AutoTrain's runner python so torch and transformers are the versions AutoTrain
 trains with. The last line of stdout is `RESULT {json}`: train and total seconds, validation
@@ -80,6 +82,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--train", type=Path, required=True)
     parser.add_argument("--validation", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--test", type=Path, help="also report macro-F1 on this file")
+    parser.add_argument(
+        "--best-epoch", action="store_true", help="evaluate every epoch, keep the best"
+    )
     parser.add_argument("--epochs", type=float, default=1)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -106,8 +112,11 @@ def training_arguments(args: argparse.Namespace, rows: int) -> TrainingArguments
         optim="adamw_torch",
         lr_scheduler_type="linear",
         seed=args.seed,
-        eval_strategy="no",
-        save_strategy="no",
+        eval_strategy="epoch" if args.best_epoch else "no",
+        save_strategy="epoch" if args.best_epoch else "no",
+        load_best_model_at_end=args.best_epoch,
+        metric_for_best_model="f1_macro" if args.best_epoch else None,
+        save_only_model=True,
         logging_strategy="no",
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
@@ -144,6 +153,12 @@ def main() -> None:
     trained = trainer.train()
     train_batches = len(collator.lengths)
     metrics = trainer.evaluate()
+    test = (
+        trainer.evaluate(encode(read_rows(args.test), tokenizer, label_ids, args.max_length))
+        if args.test
+        else {}
+    )
+    epochs = [row["eval_f1_macro"] for row in trainer.state.log_history if "eval_f1_macro" in row]
     trainer.save_model(str(args.output))
     tokens = sorted(len(example["input_ids"]) for example in train)
     result = {
@@ -153,6 +168,8 @@ def main() -> None:
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         "bf16": args.bf16,
         "f1_macro": metrics["eval_f1_macro"],
+        "test_f1_macro": test.get("eval_f1_macro"),
+        "f1_macro_by_epoch": epochs[: int(args.epochs)] if args.best_epoch else [],
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "transformers": transformers.__version__,

@@ -94,7 +94,8 @@ def test_the_development_profile_is_read_only_when_asked_for(tmp_path):
     spec = _narrative(repo, data=Path("../../shared-data"))
     (repo / ".git").mkdir()  # the repository's top (git itself is not needed here)
     (repo / "dexter-operator.development.yaml").write_text("data_roots: [../shared-data]\n")
-    production = run_cli("validate", spec, cwd=repo, env={"DEXTER_DATA_ROOTS": ""})
+    production = {"DEXTER_DATA_ROOTS": "", "DEXTER_PROFILE": ""}  # `make test` sets a profile
+    production = run_cli("validate", spec, cwd=repo, env=production)
     assert production.code == 2 and "resolves outside the repository" in production.stderr
     development = {"DEXTER_DATA_ROOTS": "", "DEXTER_PROFILE": "development"}
     assert run_cli("validate", spec, cwd=repo, env=development).code == 0

@@ -14,6 +14,9 @@ AutoTrain's files (its trainer module's names are swapped before it runs):
 - the best checkpoint and early stopping follow the job's primary metric on validation;
 - NER tags sit on each word's first sub-token only (`subwords.py`, which evaluation uses too);
 - mixed precision runs where a GPU has it (bf16, else fp16), never on a CPU;
+- the job's seed reaches the Trainer (AutoTrain passes none, so every run shuffled its data
+  and drew its dropout with the default 42, whatever `training.seed` said) and its data
+  order (`data_seed`); the new head is drawn from it too, before the model is built;
 - with several GPUs, `accelerate launch --multi_gpu` starts this script once per GPU.
 """
 
@@ -62,7 +65,7 @@ def main(config_path: str, options_path: str) -> None:
     torch.set_num_threads(threads)
     params.mixed_precision = _mixed_precision(options.get("mixed_precision"), torch)
     module = importlib.import_module(TRAINER_MODULES[type(params).__name__])
-    _swap_in(module, options.get("best_metric"))
+    _swap_in(module, options.get("best_metric"), options["seed"])
     print(
         f"dexter runner: {torch.get_num_threads()} torch threads on {threads} CPUs, "
         f"{gpus} GPUs, mixed precision {params.mixed_precision or 'none'}, dynamic padding, "
@@ -113,13 +116,13 @@ def _mixed_precision(wanted: str | None, torch: Any) -> str | None:
     return wanted
 
 
-def _swap_in(module: Any, best_metric: str | None) -> None:
+def _swap_in(module: Any, best_metric: str | None, seed: int) -> None:
     """Replace the names AutoTrain's trainer module uses with ours, before it runs."""
     if hasattr(module, "TextClassificationDataset"):
         module.TextClassificationDataset = _unpadded_text(module.TextClassificationDataset)
     if hasattr(module, "TokenClassificationDataset"):
         module.TokenClassificationDataset = _first_subtoken_tags(module.TokenClassificationDataset)
-    module.TrainingArguments = _arguments(module.TrainingArguments, best_metric)
+    module.TrainingArguments = _arguments(module.TrainingArguments, best_metric, seed)
     module.Trainer = _trainer(module.Trainer, best_metric)
     module.utils.create_model_card = _no_model_card
 
@@ -152,14 +155,15 @@ def _first_subtoken_tags(base: type) -> type:
     return FirstSubtokenDataset
 
 
-def _arguments(base: type, best_metric: str | None):
-    """Checkpoints hold the model only: training never resumes from one (a resumed run
-    trains afresh), so writing and reading back the optimizer's state is wasted time."""
+def _arguments(base: type, best_metric: str | None, seed: int):
+    """The job's seed for shuffling, dropout and data order. Checkpoints hold the model only:
+    training never resumes from one (a resumed run trains afresh), so writing and reading
+    back the optimizer's state is wasted time."""
 
     def arguments(**kwargs: Any):
         if best_metric and kwargs.get("load_best_model_at_end"):
             kwargs |= {"metric_for_best_model": best_metric, "greater_is_better": True}
-        return base(**kwargs, save_only_model=True)
+        return base(**kwargs, seed=seed, data_seed=seed, save_only_model=True)
 
     return arguments
 
@@ -187,6 +191,10 @@ def _trainer(base: type, best_metric: str | None) -> type:
             if best_metric and kwargs.get("compute_metrics") is not None:
                 kwargs["compute_metrics"] = _reporting(kwargs["compute_metrics"], best_metric)
             super().__init__(*args, **kwargs)
+            print(
+                f"dexter runner: trainer seed {self.args.seed}, data seed {self.args.data_seed}",
+                flush=True,
+            )
 
         def train(self, *args: Any, **kwargs: Any) -> Any:
             """Train, then write the final trainer state (every evaluation, the best metric)
