@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from conftest import DEXTER_AUTO, JOBS, REPO, SHARED_DATA, group_members
-from trained_runs import narrative_copy
 
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.runs import job_lock
@@ -249,22 +248,18 @@ def test_a_tiny_model_is_built_once_then_copied_from_the_cache(trained, tmp_path
         build_tiny_model(pythonless, "text-classification", other, tmp_path / "c")
 
 
-@pytest.mark.training
-def test_the_seed_is_the_seed(cli, tmp_path, trained):
+def test_the_seed_is_the_seed(trained):
     """`training.seed` reaches AutoTrain's Trainer (shuffling, dropout) and its data order,
     not only the new head (AutoTrain passes the Trainer no seed: it was 42 whatever the spec
-    said): each run's log names the seeds its Trainer holds, and another seed gives another
-    first epoch."""
-    spec = narrative_copy(tmp_path, {"training:\n": "training:\n  seed: 43\n"})
-    result = _submit(cli, tmp_path, spec, "--smoke")
-    assert result.code == 0, result.stderr[-3000:]
-    shared = trained.get("narrative")
+    said): each run's log names the seeds its Trainer held, the suite's narrative run (seed
+    42) and its variant (seed 7), and their first epochs differ."""
     first_epochs = []
-    for state, seed in ((json.loads(result.stdout), 43), (shared.state, 42)):
-        run = Path(state["run"])
-        log = (run / "logs/training.log").read_text()
+    for name, seed in (("narrative", 42), ("narrative-variant", 7)):
+        shared = trained.get(name)
+        log = (shared.run / "logs/training.log").read_text()
         assert f"dexter runner: trainer seed {seed}, data seed {seed}" in log
-        history = json.loads((run / state["model_dir"] / "trainer_state.json").read_text())
+        state = shared.state
+        history = json.loads((shared.run / state["model_dir"] / "trainer_state.json").read_text())
         first_epochs.append(next(row for row in history["log_history"] if "eval_loss" in row))
     assert first_epochs[0]["epoch"] == first_epochs[1]["epoch"] == 1.0
     assert first_epochs[0]["eval_loss"] != first_epochs[1]["eval_loss"]
