@@ -115,10 +115,13 @@ def detached_message(handle: Handle, run: Run) -> str:
 
 
 def _start(backend: Backend, run: Run, options: FollowOptions) -> Handle:
+    """Start the training and record its handle, last: a Ctrl-C once the handle is on record
+    (where `status` and `cancel` look) lands where `follow_training` stops the training, not
+    in a report still being printed."""
     handle = backend.start(run)
-    run.update(training_handle=handle.to_dict(), training_since=time.time())
     urls = " ".join(handle.urls.values())
     options.report(f"started on {backend.name}: {handle.id} {urls}".rstrip())
+    run.update(training_handle=handle.to_dict(), training_since=time.time())
     return handle
 
 
