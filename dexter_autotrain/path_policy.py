@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.operator_policy import DATA_ROOTS_VARIABLE, OperatorPolicy
 from dexter_autotrain.repository import repository_root
 
 SNIPPET_CHARS = 40
@@ -27,7 +26,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u206
 
 
 def allowed_roots(spec_dir: Path, environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
-    """The spec's repository, then every data root the operator allows (operator_policy)."""
+    """The spec's repository, then every data root the operator allows (operator_policy,
+    imported here: the console and the card renderer's worker use this module's other helpers
+    and need no operator file's models)."""
+    from dexter_autotrain.operator_policy import OperatorPolicy
+
     return (repository_root(spec_dir), *OperatorPolicy.load(environ).data_roots)
 
 
@@ -56,6 +59,8 @@ def confine(path: Path, spec_dir: Path, field: str) -> Path:
         raise _path_error(shown, field, f"cannot be resolved ({_reason(error)})") from None
     roots = allowed_roots(spec_dir)
     if not any(resolved == root or root in resolved.parents for root in roots):
+        from dexter_autotrain.operator_policy import DATA_ROOTS_VARIABLE
+
         raise _path_error(
             shown,
             field,
