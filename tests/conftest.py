@@ -246,26 +246,52 @@ def standin() -> dict[str, str]:
     return {"DEXTER_RUNNER_DIR": str(runner)}
 
 
-@pytest.fixture
-def standin_jobs(hub, trained, tmp_path) -> Iterator[None]:
-    """For this test, the Hub test server's HF Jobs on AutoTrain's image train the stand-in
-    (tests/runner_shims.py): three seconds of AutoTrain's progress lines, then the suite's
-    narrative model as their output, uploaded and collected as a real one is. For tests of
-    detaching, re-attaching and stopping a remote job, not of what it trains."""
-    from runner_shims import build_standin_job_image
+AUTOTRAIN_SPACE_IMAGE = "huggingface/autotrain-advanced:latest"
+"""The image AutoTrain's Space runner names in its Space's Dockerfile."""
 
-    from dexter_autotrain.operator_policy import DEFAULT_IMAGE
+
+@pytest.fixture
+def standin_image(hub, trained, tmp_path) -> Iterator[Callable[..., None]]:
+    """For this test, `standin_image(image, steps=6)` makes the Hub test server run `image`
+    (the toolkit's HF Job image, or AutoTrain's Space image) as a stand-in
+    (tests/runner_shims.py): `steps` half-seconds of AutoTrain's progress lines, then the
+    suite's narrative model as its output (an HF Job's is uploaded by the toolkit's job
+    script, a Space's pushed as AutoTrain's app pushes it) and collected as a real one is.
+    For tests of detaching, re-attaching and stopping remote training, not of what it trains."""
+    from runner_shims import build_standin_job_image, build_standin_space_image
+
     from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv
 
     counting = Path(os.environ["DEXTER_RUNNER_DIR"])
     real = RunnerEnv((counting / MARKER_FILE).resolve().parent)
-    shared = trained.get("narrative")
-    model = shared.run / shared.state["model_dir"]
-    settings = {"STANDIN_MODEL": str(model), "STANDIN_STEPS": "6", "STANDIN_STEP_S": "0.5"}
     images = hub.context.config.job_images
-    images[DEFAULT_IMAGE] = build_standin_job_image(real, tmp_path / "standin-image", settings)
-    yield
-    images.pop(DEFAULT_IMAGE, None)
+
+    def stand_in(image: str, steps: int = 6) -> None:
+        shared = trained.get("narrative")
+        model = shared.run / shared.state["model_dir"]
+        settings = {
+            "STANDIN_MODEL": str(model),
+            "STANDIN_STEPS": str(steps),
+            "STANDIN_STEP_S": "0.5",
+        }
+        build = (
+            build_standin_space_image if image == AUTOTRAIN_SPACE_IMAGE else build_standin_job_image
+        )
+        images[image] = build(real, tmp_path / "standin-image", settings)
+
+    before = dict(images)
+    yield stand_in
+    images.clear()
+    images.update(before)
+
+
+@pytest.fixture
+def standin_jobs(standin_image) -> None:
+    """The Hub test server's HF Jobs on the toolkit's image train the stand-in (see
+    `standin_image`)."""
+    from dexter_autotrain.operator_policy import DEFAULT_IMAGE
+
+    standin_image(DEFAULT_IMAGE)
 
 
 @pytest.fixture(scope="session")

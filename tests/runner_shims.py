@@ -7,6 +7,9 @@
 - A **stand-in job image** does the same for the Hub test server's HF Jobs: its `python`
   puts `standin_site/` on PYTHONPATH, whose `sitecustomize` turns the job's `scripts/train.py`
   (run with the interpreter itself, past any shim) into the stand-in.
+- A **stand-in Space image** stands in for AutoTrain's: its `autotrain` is the stand-in app
+  (`standin_space.py`), which prints AutoTrain's lines, pushes a given model, opens AutoTrain's
+  discussion and pauses its Space.
 - A **stand-in runner** trains nothing: its `python` runs `standin_train.py` in place of the
   toolkit's training script, which prints AutoTrain's progress lines, starts a grandchild that
   ignores SIGTERM and runs until it is stopped. Signal, cancel and timeout tests that are not
@@ -27,6 +30,7 @@ from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv
 WRAPPED = ("python", "python3", "python3.11", "accelerate")
 STANDIN_SCRIPT = Path(__file__).with_name("standin_train.py")
 STANDIN_SITE = Path(__file__).with_name("standin_site")
+STANDIN_SPACE = Path(__file__).with_name("standin_space.py")
 COUNTED = "*/train.py|train.py|*hf_job.py*|autotrain.trainers.*"
 """Arguments that mark a training's start: the toolkit's training script; an HF Job's command,
 whose bootstrap (`python -c ...`) hands over to hf_job.py with the interpreter itself; and
@@ -87,14 +91,29 @@ def build_standin_job_image(real: RunnerEnv, folder: Path, environ: dict[str, st
     Example:
         >>> hub.context.config.job_images[DEFAULT_IMAGE] = build_standin_job_image(...)
     """
+    site = shlex.quote(str(STANDIN_SITE))
+    run = f'export PYTHONPATH={site}\nexec {shlex.quote(str(real.python))} "$@"\n'
+    return _image(folder, ("python", "python3"), environ, run)
+
+
+def build_standin_space_image(real: RunnerEnv, folder: Path, environ: dict[str, str]) -> Path:
+    """A bin folder standing in for AutoTrain's Space image (`huggingface/autotrain-advanced`)
+    whose `autotrain` is the stand-in app (standin_space.py), with `environ` set; uncounted.
+
+    Example:
+        >>> hub.context.config.job_images[AUTOTRAIN_IMAGE] = build_standin_space_image(...)
+    """
+    script = shlex.quote(str(STANDIN_SPACE))
+    return _image(
+        folder, ("autotrain",), environ, f"exec {shlex.quote(str(real.python))} {script}\n"
+    )
+
+
+def _image(folder: Path, programs: tuple[str, ...], environ: dict[str, str], run: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     exports = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in environ.items())
-    site = shlex.quote(str(STANDIN_SITE))
-    script = (
-        f'#!/bin/sh\n{exports}export PYTHONPATH={site}\nexec {shlex.quote(str(real.python))} "$@"\n'
-    )
-    for name in ("python", "python3"):
-        (folder / name).write_text(script)
+    for name in programs:
+        (folder / name).write_text(f"#!/bin/sh\n{exports}{run}")
         (folder / name).chmod(0o755)
     return folder
 

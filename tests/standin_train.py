@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 GRANDCHILD = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(600)\n"
@@ -38,23 +39,30 @@ def main() -> int:
     print("INFO     | standin | autotrain.parser - Running task: stand-in", flush=True)
     worker = subprocess.Popen([sys.executable, "-c", GRANDCHILD])  # same process group
     print(f"dexter runner: stand-in training, worker pid {worker.pid}", flush=True)
-    print("INFO     | standin | autotrain.trainers.common - Logging steps: 1", flush=True)
-    print("INFO     | standin | autotrain.trainers.common:on_train_begin - Starting to train...")
-    for step in range(1, steps + 1):
-        time.sleep(step_s)
-        output.mkdir(exist_ok=True)  # relative to the run directory, as AutoTrain's writes are
-        left = time.strftime("%M:%S", time.gmtime((steps - step) * step_s))
-        sys.stdout.write(
-            f"\r{100 * step // steps:3d}%|##| {step}/{steps} [00:01<{left},  2.00it/s]"
-        )
-        sys.stdout.write(f"\r{{'loss': {1.1 - step / (10 * steps):.4f}, 'epoch': {step}}}\n")
-        sys.stdout.flush()
+    # each step writes into the output folder, relative to the run directory, as AutoTrain does
+    train(steps, step_s, lambda: output.mkdir(exist_ok=True))
     worker.kill()
     model = os.environ.get("STANDIN_MODEL")
     if model:
         shutil.copytree(model, output, dirs_exist_ok=True)
         print("INFO     | standin | autotrain.trainers.common - Finished training, saving model...")
     return 0
+
+
+def train(steps: int, step_s: float, each_step: Callable[[], None] = lambda: None) -> None:
+    """AutoTrain's training lines: `Logging steps`, then a tqdm line and a loss dictionary
+    every `step_s` seconds for `steps` steps."""
+    print("INFO     | standin | autotrain.trainers.common - Logging steps: 1", flush=True)
+    print("INFO     | standin | autotrain.trainers.common:on_train_begin - Starting to train...")
+    for step in range(1, steps + 1):
+        time.sleep(step_s)
+        each_step()
+        left = time.strftime("%M:%S", time.gmtime((steps - step) * step_s))
+        sys.stdout.write(
+            f"\r{100 * step // steps:3d}%|##| {step}/{steps} [00:01<{left},  2.00it/s]"
+        )
+        sys.stdout.write(f"\r{{'loss': {1.1 - step / (10 * steps):.4f}, 'epoch': {step}}}\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 """The autotrain-spaces backend against the Hub test server, whose Spaces run for real:
 AutoTrain's own `autotrain --config` (in the runner) pushes the data and creates the Space,
 the Space runs `autotrain api` (the runner standing in for the latest AutoTrain), trains,
-pushes the model, opens its discussion and pauses itself."""
+pushes the model, opens its discussion and pauses itself. Detach/logs -f/resume, kill-and-resume
+and Ctrl-C are about the Space, not its training: their Spaces run the stand-in app
+(`standin_image`, tests/standin_space.py), which pushes the suite's narrative model as
+AutoTrain's app pushes its own; the end-to-end submit, a failing Space, cancel and timeout
+train for real."""
 
 from __future__ import annotations
 
@@ -16,7 +20,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEXTER_AUTO, JOBS, HubSetup, fake_token, run_cli, wait_finished
+from conftest import (
+    AUTOTRAIN_SPACE_IMAGE,
+    DEXTER_AUTO,
+    JOBS,
+    HubSetup,
+    fake_token,
+    run_cli,
+    wait_finished,
+)
 
 from dexter_autotrain.backends.attach import follow_training
 from dexter_autotrain.backends.autotrain_spaces import AutoTrainSpacesBackend
@@ -165,9 +177,10 @@ def test_hardware_that_is_no_space_hardware_starts_nothing(hub, smoke, tmp_path)
     assert hub.stats.spaces_started == started and run.state()["autotrain_space"] is None
 
 
-def test_detach_then_logs_f_status_and_resume_without_a_second_space(hub, smoke, tmp_path):
+def test_detach_then_logs_f_status_and_resume_without_a_second_space(hub, standin_image, tmp_path):
     """`--detach` returns once the Space is started; `logs -f` follows it to its end, `status`
     asks the Space, and `submit --resume` re-attaches and collects: one Space for the run."""
+    standin_image(AUTOTRAIN_SPACE_IMAGE)
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
     runs = tmp_path / "runs"
     started = hub.stats.spaces_started[NS]
@@ -239,11 +252,12 @@ def submit_until_training(hub: HubServer, tmp_path: Path, **popen) -> tuple[subp
     return submit, run
 
 
-def test_ctrl_c_without_a_terminal_cancels_the_space(hub, tmp_path) -> None:
+def test_ctrl_c_without_a_terminal_cancels_the_space(hub, standin_image, tmp_path) -> None:
     """SIGINT to a `submit` without a terminal (stdin not a tty): nothing to ask, the Space
     is stopped and cleaned up, the run `cancelled`, exit 130."""
     from huggingface_hub import HfApi
 
+    standin_image(AUTOTRAIN_SPACE_IMAGE, steps=600)  # runs until stopped
     submit, run = submit_until_training(hub, tmp_path, stderr=subprocess.PIPE, text=True)
     submit.send_signal(signal.SIGINT)
     _, stderr = submit.communicate(timeout=60)
@@ -269,9 +283,10 @@ def test_a_space_past_compute_timeout_fails_and_is_stopped(hub, smoke, tmp_path)
     assert AutoTrainSpacesBackend(policy=FAST).poll(handle).phase == "cancelled"
 
 
-def test_a_killed_submit_is_resumed_without_a_second_space(hub, tmp_path) -> None:
+def test_a_killed_submit_is_resumed_without_a_second_space(hub, standin_image, tmp_path) -> None:
     """`submit` killed (-9) once its Space started: `submit --resume` re-attaches to that
     Space, collects, evaluates and cards; one Space for the run."""
+    standin_image(AUTOTRAIN_SPACE_IMAGE)
     started = hub.stats.spaces_started[NS]
     submit, run = submit_until_training(
         hub, tmp_path, stderr=subprocess.DEVNULL, start_new_session=True
