@@ -12,8 +12,15 @@ the best validation macro-F1. For each seed: validation and test macro-F1 and wa
 mean and standard deviation. Goal: `submit`'s mean within +-0.01 of the plain Trainer's on
 both data sets, wall time within 1.10x.
 
+Ways: `submit`; `plain`, the plain Trainer drawing its new head from the seed as the runner
+does (`--seeded-head`), so that the two differ in nothing but the code around the Trainer;
+with `--notebook-head`, also `notebook`, the plain Trainer with transformers' own draw of the
+head (another draw under the same seed, and under another transformers another again: it
+shows how far the head's draw alone moves a score on this data).
+
     .venv/bin/python bench/bench_parity.py [--data news sentiment] [--language yor]
         [--seeds 42 43 44] [--epochs 3] [--max-seq-length 256] [--train-rows N]
+        [--notebook-head]
 
 On this 2-core machine the full setting takes hours (1,228 articles x 3 epochs x 3 seeds x 2
 ways); `--train-rows` and `--epochs` cut it down, and the table says what ran.
@@ -157,8 +164,9 @@ def submitted(spec: Path, folder: Path) -> dict:
     }
 
 
-def plain(run: Path, args: argparse.Namespace, seed: int, folder: Path) -> dict:
-    """The plain Trainer on the data `run` prepared, in this (the toolkit's) environment."""
+def plain(run: Path, args: argparse.Namespace, seed: int, folder: Path, way: str) -> dict:
+    """The plain Trainer on the data `run` prepared, in this (the toolkit's) environment;
+    `way` "plain" draws the head as the runner does, "notebook" as transformers does."""
     began = time.perf_counter()
     data = run / "data"
     command = [
@@ -173,7 +181,7 @@ def plain(run: Path, args: argparse.Namespace, seed: int, folder: Path) -> dict:
         "--test",
         str(data / "test.jsonl"),
         "--output",
-        str(folder / f"plain-{seed}"),
+        str(folder / f"{way}-{seed}"),
         "--epochs",
         str(args.epochs),
         "--lr",
@@ -187,6 +195,7 @@ def plain(run: Path, args: argparse.Namespace, seed: int, folder: Path) -> dict:
         "--seed",
         str(seed),
         "--best-epoch",
+        *(["--seeded-head"] if way == "plain" else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - began
@@ -244,6 +253,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-seq-length", type=int, default=256)
     parser.add_argument("--train-rows", type=int, default=0, help="0: all of them")
+    parser.add_argument(
+        "--notebook-head", action="store_true", help="also the plain Trainer's own head draw"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="dexter-parity-"))
     os.environ["DEXTER_DATA_ROOTS"] = os.pathsep.join([str(folder), str(minilm_dir())])
@@ -251,15 +263,14 @@ def main() -> None:
     verdicts = []
     for kind in args.data:
         data = prepare(kind, args.language, args.train_rows, folder)
-        ways: dict[str, list[dict]] = {"submit": [], "plain": []}
+        names = ["submit", "plain", *(["notebook"] if args.notebook_head else [])]
+        ways: dict[str, list[dict]] = {name: [] for name in names}
         for seed in args.seeds:
             ways["submit"].append(submitted(write_spec(data, kind, args, seed, folder), folder))
-            ways["plain"].append(plain(ways["submit"][-1]["run"], args, seed, folder))
-            print(
-                f"  {kind} seed {seed}: submit {ways['submit'][-1]['validation']:.3f} / "
-                f"plain {ways['plain'][-1]['validation']:.3f} (validation)",
-                flush=True,
-            )
+            for way in names[1:]:
+                ways[way].append(plain(ways["submit"][-1]["run"], args, seed, folder, way))
+            said = " / ".join(f"{way} {ways[way][-1]['validation']:.3f}" for way in names)
+            print(f"  {kind} seed {seed}: {said} (validation)", flush=True)
         verdicts += report(kind, ways)
     print("\n" + "\n".join(verdicts))
 

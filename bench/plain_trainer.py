@@ -3,7 +3,10 @@
 What a user would write in a notebook: tokenize without padding, pad each batch to its own
 longest example (`DataCollatorWithPadding`), use every CPU the process may run on, AdamW with a
 linear schedule, evaluate once at the end (or, with `--best-epoch`, after every epoch, keeping
-the best by validation macro-F1), save the model; with `--test`, score a test file too. Text
+the best by validation macro-F1), save the model; with `--test`, score a test file too. The new
+head is transformers' own draw; with `--seeded-head`, drawn from the seed alone as the runner
+draws it (dexter_autotrain/runner_scripts/new_head.py), for a comparison with `submit` that
+differs in nothing else. Text
 classification on JSON-lines files with `text` and `label` columns (the prepared `data/*.jsonl`
 of a dexter-auto run).
 
@@ -22,15 +25,18 @@ import json
 import math
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 START = time.perf_counter()
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dexter_autotrain/runner_scripts"))
 
 import numpy as np  # noqa: E402 (the clock starts before the heavy imports)
 import torch  # noqa: E402
 import transformers  # noqa: E402
+from new_head import seeded_heads  # noqa: E402 (the runner's, from its folder)
 from sklearn.metrics import f1_score  # noqa: E402
 from transformers import (  # noqa: E402
     AutoModelForSequenceClassification,
@@ -94,6 +100,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--max-grad-norm", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--seeded-head", action="store_true", help="draw the new head as the runner does"
+    )
     parser.add_argument("--bf16", action="store_true", help="bfloat16 mixed precision (GPU)")
     return parser.parse_args()
 
@@ -133,7 +142,10 @@ def main() -> None:
     labels = sorted({str(row["label"]) for row in train_rows})
     label_ids = {label: index for index, label in enumerate(labels)}
     tokenizer = AutoTokenizer.from_pretrained(args.model)
-    model = AutoModelForSequenceClassification.from_pretrained(
+    auto_model = AutoModelForSequenceClassification
+    if args.seeded_head:
+        auto_model = seeded_heads(auto_model, args.seed)
+    model = auto_model.from_pretrained(
         args.model,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),

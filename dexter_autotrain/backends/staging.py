@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 STAGING_REPO_NAME = "dexter-runs"
 RUNNER_SCRIPTS = Path(__file__).parents[1] / "runner_scripts"
-JOB_SCRIPTS = ("hf_job.py", "train.py", "subwords.py")
-"""The in-job entry point, and the training script it runs (with its one import)."""
+JOB_SCRIPTS = ("hf_job.py", "train.py", "subwords.py", "new_head.py")
+"""The in-job entry point, and the training script it runs (with its two imports)."""
 STAGED_BASE_MODEL = "base-model"
 MANIFEST = "job.json"
 REPO_TYPE = "dataset"

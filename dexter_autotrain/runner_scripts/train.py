@@ -16,7 +16,8 @@ AutoTrain's files (its trainer module's names are swapped before it runs):
 - mixed precision runs where a GPU has it (bf16, else fp16), never on a CPU;
 - the job's seed reaches the Trainer (AutoTrain passes none, so every run shuffled its data
   and drew its dropout with the default 42, whatever `training.seed` said) and its data
-  order (`data_seed`); the new head is drawn from it too, before the model is built;
+  order (`data_seed`); the new head is drawn from it alone (`new_head.py`), so the same seed
+  gives the same head under any transformers, and in a notebook that draws it the same way;
 - with several GPUs, `accelerate launch --multi_gpu` starts this script once per GPU.
 """
 
@@ -30,6 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from new_head import seeded_heads
 from subwords import first_subtoken_labels
 
 TRAINER_MODULES = {
@@ -37,6 +39,11 @@ TRAINER_MODULES = {
     "TokenClassificationParams": "autotrain.trainers.token_classification.__main__",
     "ImageClassificationParams": "autotrain.trainers.image_classification.__main__",
 }
+AUTO_MODELS = (
+    "AutoModelForSequenceClassification",
+    "AutoModelForTokenClassification",
+    "AutoModelForImageClassification",
+)
 WORKER_VARIABLE = "DEXTER_TRAIN_WORKER"
 PAD_TO_MULTIPLE = 8
 FALLBACK_METRICS = {
@@ -54,7 +61,7 @@ def main(config_path: str, options_path: str) -> None:
     import torch
 
     options = json.loads(Path(options_path).read_text())
-    torch.manual_seed(options["seed"])  # the new head is built before the Trainer seeds
+    torch.manual_seed(options["seed"])  # whatever draws before the Trainer seeds
     worker = os.environ.get(WORKER_VARIABLE) == "1"
     params = _saved_params(config_path) if worker else _prepared_params(config_path)
     gpus = torch.cuda.device_count()
@@ -122,6 +129,9 @@ def _swap_in(module: Any, best_metric: str | None, seed: int) -> None:
         module.TextClassificationDataset = _unpadded_text(module.TextClassificationDataset)
     if hasattr(module, "TokenClassificationDataset"):
         module.TokenClassificationDataset = _first_subtoken_tags(module.TokenClassificationDataset)
+    for name in AUTO_MODELS:
+        if hasattr(module, name):
+            setattr(module, name, seeded_heads(getattr(module, name), seed))
     module.TrainingArguments = _arguments(module.TrainingArguments, best_metric, seed)
     module.Trainer = _trainer(module.Trainer, best_metric)
     module.utils.create_model_card = _no_model_card
