@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # Production never sets it.
 export DEXTER_PROFILE ?= development
 
-.PHONY: setup demo test fuzz lint lint-workflows bench
+.PHONY: setup demo test quick fuzz lint lint-workflows bench
 
 # constraints-cpu.txt pins torch to the CPU build on this project's machines, so pip never
 # pulls CUDA packages; drop `-c` on a GPU machine to get the CUDA build instead.
@@ -36,6 +36,10 @@ TEST_WORKERS ?= 3
 
 test: setup
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+# The fast loop: every test that trains nothing (`-m "not training"`), on the same workers.
+quick: setup
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not training"
 
 # Property-based fuzzing of `serve` at full strength: 2,000 requests to each task's
 # two-worker server (the suite sends 500 a task).

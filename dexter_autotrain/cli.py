@@ -7,6 +7,7 @@ import glob
 import json
 import os
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,39 @@ from dexter_autotrain.path_policy import printable
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.tasks import TASKS
 
+MODULE_COMMANDS = {
+    "submit": "cli_runs",
+    "evaluate": "cli_runs",
+    "card": "cli_runs",
+    "status": "cli_runs",
+    "logs": "cli_runs",
+    "cancel": "cli_runs",
+    "publish": "cli_hub",
+    "runs": "cli_compare",
+    "runner": "cli_runner",
+    "feedback": "cli_feedback",
+    "deploy": "cli_deploy",
+    "plan": "cli_plan",
+    "serve": "cli_serve",
+    "sweep": "cli_sweep",
+}
+"""The commands defined in modules of their own (`dexter_autotrain.<module>.<command>`),
+imported when invoked (or listed by --help): a command starts without importing the rest."""
+
 
 class _Group(click.Group):
     """Turns UserError into located messages (exit 2), ToolError into its message (exit 1),
     and anything unexpected into one line (exit 1); never a traceback unless DEXTER_DEBUG
-    is set. With `--json`, all of these are JSON on stdout."""
+    is set. With `--json`, all of these are JSON on stdout. Loads `MODULE_COMMANDS` lazily."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *MODULE_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in MODULE_COMMANDS and cmd_name not in self.commands:
+            module = import_module(f"dexter_autotrain.{MODULE_COMMANDS[cmd_name]}")
+            self.add_command(getattr(module, cmd_name))
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -102,21 +131,6 @@ def _os_problem(error: OSError) -> Problem:
 def main() -> None:
     console_mode.json = "--json" in sys.argv[1:]  # usage errors come before option callbacks
     cli(prog_name="dexter-auto")
-
-
-def _register_commands() -> None:
-    from dexter_autotrain.cli_compare import runs
-    from dexter_autotrain.cli_deploy import deploy
-    from dexter_autotrain.cli_feedback import feedback
-    from dexter_autotrain.cli_hub import publish
-    from dexter_autotrain.cli_runner import runner
-    from dexter_autotrain.cli_runs import cancel, card, evaluate, logs, status, submit
-
-    commands = (submit, evaluate, card, publish, runs, status, logs, cancel, runner, feedback)
-    for command in commands:
-        cli.add_command(command)
-    cli.add_command(deploy)
-    cli.add_command(__import__("dexter_autotrain.cli_plan", fromlist=["plan"]).plan)
 
 
 def _expand(patterns: tuple[str, ...]) -> list[Path | UserError]:
@@ -369,8 +383,3 @@ def data_check(path: Path, output_dir: Path | None, as_json: bool) -> None:
         out.print(table)
     for warning in report.warnings:
         err.print(f"[yellow]warning[/yellow] {escape(printable(warning))}")
-
-
-_register_commands()
-cli.add_command(__import__("dexter_autotrain.cli_serve", fromlist=["serve"]).serve)
-cli.add_command(__import__("dexter_autotrain.cli_sweep", fromlist=["sweep"]).sweep)

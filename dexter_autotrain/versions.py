@@ -10,6 +10,12 @@ from pathlib import Path
 FRAMEWORKS = ("transformers", "torch")
 TRAINING_PACKAGES = ("autotrain-advanced", *FRAMEWORKS)
 """Recorded from the runner when training starts (state.json `training_frameworks`)."""
+TRAINING_SCRIPT = {
+    "dexter-autotrain": "training script: the job's seed sets the data order, the dropout and "
+    "the new head (drawn from the seed alone, the same under any transformers)"
+}
+"""What the card says of the toolkit's training script (runner_scripts/train.py) beside the
+runner's versions, for runs it trained (locally; an AutoTrain Space runs AutoTrain's own)."""
 EVALUATION_PACKAGES = ("dexter-autotrain", *FRAMEWORKS)
 """Recorded from the toolkit's environment in evaluation.json (`frameworks`)."""
 

@@ -252,12 +252,17 @@ def test_the_seed_is_the_seed(trained):
     """`training.seed` reaches AutoTrain's Trainer (shuffling, dropout) and its data order,
     not only the new head (AutoTrain passes the Trainer no seed: it was 42 whatever the spec
     said): each run's log names the seeds its Trainer held, the suite's narrative run (seed
-    42) and its variant (seed 7), and their first epochs differ."""
+    42) and its variant (seed 7), and their first epochs differ. The card says what the
+    training script does with the seed."""
     first_epochs = []
     for name, seed in (("narrative", 42), ("narrative-variant", 7)):
         shared = trained.get(name)
         log = (shared.run / "logs/training.log").read_text()
         assert f"dexter runner: trainer seed {seed}, data seed {seed}" in log
+        card = (shared.run / "README.md").read_text()
+        assert (
+            "training script: the job's seed sets the data order, the dropout and the new " in card
+        )
         state = shared.state
         history = json.loads((shared.run / state["model_dir"] / "trainer_state.json").read_text())
         first_epochs.append(next(row for row in history["log_history"] if "eval_loss" in row))

@@ -23,6 +23,7 @@ from dexter_autotrain.processes import group_alive, start_time
 from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
 from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
+from dexter_autotrain.versions import TRAINING_SCRIPT
 
 STOP_GRACE_SECONDS = 10
 FOLLOW_INTERVAL_SECONDS = 0.2
@@ -54,7 +55,7 @@ class LocalBackend:
             raise ToolError(
                 "the AutoTrain runner is not installed: run `dexter-auto runner install`"
             )
-        run.update(training_frameworks=self.runner.versions())  # for the model card
+        run.update(training_frameworks=self.runner.versions() | TRAINING_SCRIPT)  # for the card
         run.log_file.parent.mkdir(parents=True, exist_ok=True)
         with run.log_file.open("wb") as log:
             process = subprocess.Popen(
