@@ -3,12 +3,11 @@
 What a user would write in a notebook: tokenize without padding, pad each batch to its own
 longest example (`DataCollatorWithPadding`), use every CPU the process may run on, AdamW with a
 linear schedule, evaluate once at the end (or, with `--best-epoch`, after every epoch, keeping
-the best by validation macro-F1), save the model; with `--test`, score a test file too. The new
-head is transformers' own draw; with `--seeded-head`, drawn from the seed alone as the runner
-draws it (dexter_autotrain/runner_scripts/new_head.py), for a comparison with `submit` that
-differs in nothing else. Text
+the best by validation macro-F1), save the model; with `--test`, score a test file too. Text
 classification on JSON-lines files with `text` and `label` columns (the prepared `data/*.jsonl`
-of a dexter-auto run).
+of a dexter-auto run). The new head is transformers' own draw; with `--seeded-head`, it is drawn
+from the seed alone as the runner draws it (dexter_autotrain/runner_scripts/new_head.py), for a
+comparison with `submit` that differs in nothing else.
 
 Run it with AutoTrain's runner python so torch and transformers are the versions AutoTrain
 trains with. The last line of stdout is `RESULT {json}`: train and total seconds, validation

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from conftest import SHARED_DATA, HubSetup
+from conftest import AUTOTRAIN_SPACE_IMAGE, SHARED_DATA, HubSetup
 
 from dexter_autotrain.base_models import build_tiny_model
 from dexter_autotrain.runner_env import default_runner
@@ -65,7 +65,7 @@ def hub_setup() -> HubSetup:
     config = HubConfig(
         job_images={
             "dexter/space-app:1": RUNNER.bin,
-            "huggingface/autotrain-advanced:latest": RUNNER.bin,  # AutoTrain's Space image
+            AUTOTRAIN_SPACE_IMAGE: RUNNER.bin,
         },
         default_bin=Path(sys.executable).parent,
         schedule_delay=0.05,

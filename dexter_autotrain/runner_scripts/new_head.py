@@ -17,8 +17,8 @@ from typing import Any
 DEFAULT_INITIALIZER_RANGE = 0.02
 
 
-def draw_new_head(model: Any, new_keys: list[str], seed: int) -> list[str]:
-    """Draw every linear layer of `model` whose weight is among `new_keys` (the keys that
+def draw_new_head(model: Any, keys: list[str], seed: int) -> list[str]:
+    """Draw every linear layer of `model` whose weight is among `keys` (the keys that
     `from_pretrained(..., output_loading_info=True)` reports missing or mismatched).
 
     Returns:
@@ -30,7 +30,7 @@ def draw_new_head(model: Any, new_keys: list[str], seed: int) -> list[str]:
     std = getattr(model.config, "initializer_range", DEFAULT_INITIALIZER_RANGE)
     drawn = []
     for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Linear) and f"{name}.weight" in new_keys:
+        if isinstance(module, torch.nn.Linear) and f"{name}.weight" in keys:
             with torch.no_grad():
                 module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * std)
                 if module.bias is not None:
