@@ -105,10 +105,6 @@ class Predictor:
         precision: Precision = "auto",
     ):
         import torch
-        from transformers import (
-            AutoImageProcessor,
-            AutoTokenizer,
-        )
         from transformers.utils import logging
 
         logging.disable_progress_bar()
@@ -123,9 +119,13 @@ class Predictor:
         self.fast_model = None
         if precision == "bfloat16" or (precision == "auto" and native_bfloat16(self.device.type)):
             self.fast_model = copy.deepcopy(self.model).to(torch.bfloat16)
-        if kind.reads_images:
+        if kind.reads_images:  # imported only here: image processing costs ~2 CPU-s to import
+            from transformers import AutoImageProcessor
+
             self.processor = AutoImageProcessor.from_pretrained(model_dir, trust_remote_code=False)
         else:
+            from transformers import AutoTokenizer
+
             self.tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
         self.id2label = {int(k): v for k, v in self.model.config.id2label.items()}
 
