@@ -20,26 +20,13 @@ import yaml
 
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
-from dexter_autotrain.tasks import get_task
+from dexter_autotrain.tasks import Metric, get_task
+from dexter_autotrain.tasks.metrics import LOSS
 
 CONFIG_FILE_NAME = "autotrain.yml"
 OPTIONS_FILE_NAME = "training-options.json"
 PREVIEW_MAX_SEQ_LENGTH = 128
 """Shown by `render` for `max_seq_length: auto`, which `submit` sets from the data."""
-CHECKPOINT_METRICS = frozenset(
-    {
-        "accuracy",
-        "f1_macro",
-        "f1_weighted",
-        "precision_macro",
-        "recall_macro",
-        "f1",
-        "precision",
-        "recall",
-    }
-)
-"""Primary metrics the runner can choose checkpoints by (AutoTrain reports them, or the
-runner computes them beside AutoTrain's; all are better when higher)."""
 PREPARED_DATA_DIR = "data"
 TRAIN_SPLIT = "train"
 VALID_SPLIT = "validation"
@@ -104,16 +91,26 @@ def write_training_files(
 
 def training_options(spec: JobSpec) -> dict[str, Any]:
     """What the runner's training script (runner_scripts/train.py) does beyond AutoTrain's
-    config: the seed it starts torch from, the metric that picks the best checkpoint (None:
-    validation loss), and the mixed precision it uses where a GPU has it."""
-    primary = spec.primary_metric
+    config: the seed it starts torch from, the metric that picks the best checkpoint and which
+    way is better (the runner cannot import the metric table), and the mixed precision it
+    uses where a GPU has it. A primary metric training does not report every epoch (None)
+    leaves the choice to the validation loss."""
+    chosen = checkpoint_metric(spec)
     return {
         "seed": spec.training.seed,
-        "best_metric": primary if primary in CHECKPOINT_METRICS else None,
+        "best_metric": None if chosen is LOSS else chosen.name,
+        "greater_is_better": chosen.higher_is_better,
         "mixed_precision": None
         if spec.training.mixed_precision == "none"
         else spec.training.mixed_precision,
     }
+
+
+def checkpoint_metric(spec: JobSpec) -> Metric:
+    """The validation metric that chooses the checkpoint kept: the primary metric where
+    training reports it every epoch, else the loss."""
+    primary = get_task(spec.task).metric(spec.primary_metric)
+    return primary if primary.per_epoch else LOSS
 
 
 def _base_model(spec: JobSpec, spec_dir: Path) -> str:

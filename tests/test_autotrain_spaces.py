@@ -117,6 +117,7 @@ def test_submit_smoke_on_autotrain_spaces_end_to_end(hub: HubServer, smoke) -> N
     card = (run / "README.md").read_text()
     assert f"It ran in the AutoTrain Space `{record['space']}`" in card
     assert "installs the latest autotrain-advanced, not the runner's 0.8.36" in card
+    assert "best validation loss (AutoTrain's own trainer chooses on Spaces)" in card
     assert api.model_info(record["model_repo"]).sha == record["model_commit"]
     assert record["trainer_state"].startswith("checkpoint-")  # what AutoTrain's Space pushes
     model = run / "narrative"

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from dexter_autotrain.cards.languages import LANGUAGE_NAMES
-from dexter_autotrain.cards.metadata import metric_names
+from dexter_autotrain.cards.metadata import lower_is_better, metric_names
 from dexter_autotrain.cards.provenance import eval_results_status, provenance
 from dexter_autotrain.cards.usage import usage_example
 from dexter_autotrain.hub.tags import release_tag
@@ -99,14 +99,17 @@ def _training_params(spec: JobSpec, lengths: dict[str, int] | None) -> dict[str,
     return params
 
 
-def _checkpoint_choice(run_path: Path, primary: str) -> str:
-    """Which validation score chose the checkpoint kept (training-options.json)."""
-    options = run_path / OPTIONS_FILE_NAME
+def _checkpoint_choice(run_path: Path, spec: JobSpec) -> str:
+    """Which validation score chose the checkpoint kept (training-options.json; on Spaces
+    AutoTrain's own trainer chooses, which knows only the loss)."""
+    options, primary = run_path / OPTIONS_FILE_NAME, spec.primary_metric
+    if spec.compute.backend == "autotrain-spaces":
+        return "the best validation loss (AutoTrain's own trainer chooses on Spaces)"
     if not options.is_file():
         return "the best validation loss (AutoTrain's default)"
     chosen = json.loads(options.read_text()).get("best_metric")
     if chosen is None:
-        return f"the best validation loss (AutoTrain reports no validation {primary} to choose by)"
+        return f"the best validation loss (training reports no validation {primary} every epoch)"
     return f"the best validation {chosen}"
 
 
@@ -162,7 +165,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         },
         "training": {
             "params": _training_params(spec, data_report.get("token_lengths")),
-            "checkpoint": _checkpoint_choice(run_path, spec.primary_metric),
+            "checkpoint": _checkpoint_choice(run_path, spec),
             "backend": spec.compute.backend,
             "hardware": spec.compute.hardware or "local CPU/GPU",
             "seconds": state.get("training", {}).get("seconds"),
@@ -179,6 +182,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         ),
         "provenance": provenance(spec, state, evaluation),
         "metric_names": metric_names(spec.task, evaluation["overall"]["metrics"]),
+        "lower_is_better": lower_is_better(spec.task, evaluation["overall"]["metrics"]),
         "usage_example": usage_example(spec.task, spec.languages),
         "caveats": caveats(evaluation, data_report),
         "card": spec.card.model_dump(mode="json"),

@@ -9,53 +9,29 @@ Metric types in the model-index are the Hub's standard metric ids (`accuracy`, `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCardData
 
-from dexter_autotrain.evaluation.metrics import CALIBRATION_BINS
-from dexter_autotrain.tasks import get_task
-
-
-@dataclass(frozen=True)
-class HubMetric:
-    """How one of dexter's metrics appears in the model-index."""
-
-    type: str
-    name: str
-    args: dict[str, Any] = field(default_factory=dict)
-
-
-SEQEVAL = {"average": "micro", "mode": "strict", "scheme": "IOB2"}
-METRICS = {
-    "accuracy": HubMetric("accuracy", "Accuracy"),
-    "f1_macro": HubMetric("f1", "Macro F1", {"average": "macro"}),
-    "f1_weighted": HubMetric("f1", "Weighted F1", {"average": "weighted"}),
-    "precision_macro": HubMetric("precision", "Macro precision", {"average": "macro"}),
-    "recall_macro": HubMetric("recall", "Macro recall", {"average": "macro"}),
-    "calibration_error": HubMetric(
-        "calibration_error", "Expected calibration error", {"bins": CALIBRATION_BINS}
-    ),
-}
-TOKEN_METRICS = {
-    "accuracy": HubMetric("accuracy", "Token accuracy", {"level": "token"}),
-    "precision": HubMetric("precision", "Entity precision", SEQEVAL),
-    "recall": HubMetric("recall", "Entity recall", SEQEVAL),
-    "f1": HubMetric("f1", "Entity F1", SEQEVAL),
-}
+from dexter_autotrain.tasks import HubMetric, get_task
 
 
 def hub_metric(task: str, metric: str) -> HubMetric:
     """The model-index form of `metric` (an unknown one keeps its own name)."""
-    known = METRICS | (TOKEN_METRICS if get_task(task).per_token else {})
-    return known.get(metric, HubMetric(metric, metric))
+    known = get_task(task).metric_table.get(metric)
+    return known.hub if known else HubMetric(metric, metric)
 
 
 def metric_names(task: str, metrics: Any) -> dict[str, str]:
     """Display names of `metrics`: NER accuracy counts tokens (most are `O`), so it is
     called token accuracy, apart from the entity-level precision, recall and F1."""
     return {metric: hub_metric(task, metric).name for metric in metrics}
+
+
+def lower_is_better(task: str, metrics: Any) -> list[str]:
+    """Those of `metrics` that are better lower (errors), which the card marks as such."""
+    table = get_task(task).metric_table
+    return [metric for metric in metrics if metric in table and not table[metric].higher_is_better]
 
 
 def card_data(context: dict[str, Any]) -> ModelCardData:
@@ -70,7 +46,7 @@ def card_data(context: dict[str, Any]) -> ModelCardData:
             dataset_revision=context["eval_results"]["dataset_revision"],
             metric_type=metric.type,
             metric_name=metric.name,
-            metric_args=metric.args or None,
+            metric_args=dict(metric.args) or None,
             metric_value=round(value, 4),
         )
         for metric, value in _metrics(context)

@@ -161,18 +161,30 @@ def _baseline(
     reported: dict[str, float],
 ) -> dict[str, Any]:
     """The baseline's scores on the same examples, in the metrics reported for the model,
-    and the model's lift over it."""
+    and the model's lift over it (positive: the model is better; None: the baseline cannot
+    score the primary metric, as a baseline without confidences cannot be calibrated)."""
+    kind = get_task(task)
     guesses = model.predict(data.inputs)
-    metrics = (
-        entity_metrics(data.labels, guesses)
-        if get_task(task).per_token
-        else classification_metrics(data.labels, guesses, labels)
-    )
+    if kind.per_token:
+        metrics = entity_metrics(data.labels, guesses)
+    else:
+        wanted = any(kind.metric(name).needs_confidence for name in reported)
+        confidence = _baseline_confidence(model, data.inputs) if wanted else None
+        metrics = classification_metrics(data.labels, guesses, labels, confidence)
+    scored = metrics.get(primary)
     return {
         "name": BASELINE_NAMES[task],
         "metrics": {k: metrics[k] for k in reported if isinstance(metrics.get(k), float)},
-        "lift": reported[primary] - metrics[primary],
+        "lift": kind.metric(primary).lift(reported[primary], scored)
+        if isinstance(scored, float)
+        else None,
     }
+
+
+def _baseline_confidence(model: Baseline, inputs: list[Any]) -> np.ndarray | None:
+    """The probability of the label the baseline chose, where it gives probabilities."""
+    probabilities = getattr(model, "predict_proba", None)
+    return None if probabilities is None else np.asarray(probabilities(inputs)).max(axis=1)
 
 
 def _write(report: dict[str, Any], out_dir: Path, baseline_primary: float | None) -> None:

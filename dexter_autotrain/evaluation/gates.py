@@ -1,4 +1,8 @@
-"""Gates: the spec's thresholds, each checked and shown as a row of a pass/fail table."""
+"""Gates: the spec's thresholds, each checked and shown as a row of a pass/fail table.
+
+A metric's threshold is a minimum, or a maximum for a lower-is-better metric (the metric
+table in `tasks/` says which); lifts are positive when the model is better, so a lift's
+threshold is always a minimum."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.tasks import Metric, get_task
 
 if TYPE_CHECKING:
     from dexter_autotrain.evaluation.versus_published import Comparison
@@ -26,6 +31,10 @@ def _gate(name: str, value: float | None, threshold: float, rule: str) -> Gate:
     return Gate(name, value, threshold, rule, passed)
 
 
+def _metric_gate(name: str, value: float | None, threshold: float, metric: Metric) -> Gate:
+    return _gate(name, value, threshold, metric.gate_rule)
+
+
 def check_gates(
     spec: JobSpec,
     overall: dict[str, float],
@@ -34,16 +43,19 @@ def check_gates(
     lift: float | None,
     published: Comparison | None = None,
 ) -> list[Gate]:
-    gates = spec.evaluation.gates
+    gates, task = spec.evaluation.gates, get_task(spec.task)
     rows = [
-        _gate(f"{metric} overall", overall.get(metric), minimum, ">=")
-        for metric, minimum in gates.overall.items()
+        _metric_gate(f"{name} overall", overall.get(name), bound, task.metric(name))
+        for name, bound in gates.overall.items()
     ]
-    for metric, minimum in gates.per_slice.items():
+    for name, bound in gates.per_slice.items():
         for column, groups in slices.items():
             rows += [
-                _gate(
-                    f"{metric} for {column}={group}", record["metrics"].get(metric), minimum, ">="
+                _metric_gate(
+                    f"{name} for {column}={group}",
+                    record["metrics"].get(name),
+                    bound,
+                    task.metric(name),
                 )
                 for group, record in groups.items()
             ]
@@ -61,7 +73,7 @@ def check_gates(
         if limits is not None and limits.min_ratio is not None:
             rows.append(
                 _gate(
-                    f"{fairness['metric']} worst/best ratio",
+                    f"{fairness['metric']} {_ratio_name(task.metric(fairness['metric']))}",
                     fairness["ratio"],
                     limits.min_ratio,
                     ">=",
@@ -79,6 +91,12 @@ def check_gates(
     if gates.min_lift_over_published is not None and published is not None:
         rows.append(_published_gate(spec, gates.min_lift_over_published, published))
     return rows
+
+
+def _ratio_name(metric: Metric) -> str:
+    """Fairlearn's ratio is the lower group's score over the higher's: worst over best for a
+    score, best over worst for an error."""
+    return "worst/best ratio" if metric.higher_is_better else "best/worst ratio"
 
 
 def _published_gate(spec: JobSpec, minimum: float, published: Comparison) -> Gate:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-CALIBRATION_BINS = 15
+from dexter_autotrain.tasks.metrics import CALIBRATION_BINS
 
 
 def classification_metrics(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dexter_autotrain.tasks import get_task
+
 
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
@@ -69,12 +71,20 @@ def _overall_section(report: dict[str, Any]) -> list[str]:
     return [
         *lines,
         "",
-        f"Baseline: {baseline['name']}; lift in {primary}: {_number(baseline['lift'])}."
+        f"Baseline: {baseline['name']}; lift in {primary}: {_number(baseline['lift'])}"
+        f"{_lift_sense(report['task'], primary)}."
         if baseline
         else "No baseline (`evaluation.baseline: false`).",
         _precision(report["precision"]),
         "",
     ]
+
+
+def _lift_sense(task: str, primary: str) -> str:
+    """Lifts are positive when the model is better; say how for a lower-is-better metric."""
+    if get_task(task).metric(primary).higher_is_better:
+        return ""
+    return f" ({primary} is better lower: the lift is the baseline's minus the model's)"
 
 
 def _per_class_section(report: dict[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ from dexter_autotrain.evaluation.fairness import fairness_report
 from dexter_autotrain.evaluation.predict import Predictions
 from dexter_autotrain.evaluation.slices import Scorer, by_group
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.tasks import get_task
 
 
 @dataclass
@@ -67,7 +68,11 @@ def _fairness(spec: JobSpec, scorer: Scorer, data: Labeled) -> dict | None:
     values = data.groups(limits.group_by) if limits is not None else None
     if limits is None or values is None:
         return None
-    metric = limits.metric or spec.primary_metric
+    metric = get_task(spec.task).metric(limits.metric or spec.primary_metric)
     return fairness_report(
-        lambda rows: scorer.exact(rows)[metric], values, metric, limits.max_gap, limits.min_ratio
+        lambda rows: scorer.exact(rows)[metric.name],
+        values,
+        metric,
+        limits.max_gap,
+        limits.min_ratio,
     )

@@ -20,6 +20,7 @@ from dexter_autotrain.evaluation.scoring import Scores, score
 from dexter_autotrain.hub.pull import HubModelRef, published_commit, pull_model
 from dexter_autotrain.hub.retry import Report
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.tasks import get_task
 
 Status = Literal["compared", "first publish", "own publish", "not compared"]
 COMPARE_FOLDER = "compare"
@@ -109,7 +110,8 @@ def compare(spec: JobSpec, data: Labeled, new: Scores, published: PublishedModel
     labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
     old = score(spec, data, predicted, labels)
     primary = spec.primary_metric
-    lift = new.overall["metrics"][primary] - old.overall["metrics"][primary]
+    metric = get_task(spec.task).metric(primary)
+    lift = metric.lift(new.overall["metrics"][primary], old.overall["metrics"][primary])
     summary = (
         f"The model published at {where} (commit `{str(published.commit)[:12]}`), scored "
         f"on the same examples by the same evaluator: lift in {primary} **{lift:+.3f}**."

@@ -72,7 +72,9 @@ def main(config_path: str, options_path: str) -> None:
     torch.set_num_threads(threads)
     params.mixed_precision = _mixed_precision(options.get("mixed_precision"), torch)
     module = importlib.import_module(TRAINER_MODULES[type(params).__name__])
-    _swap_in(module, options.get("best_metric"), options["seed"])
+    _swap_in(
+        module, options.get("best_metric"), options.get("greater_is_better", True), options["seed"]
+    )
     print(
         f"dexter runner: {torch.get_num_threads()} torch threads on {threads} CPUs, "
         f"{gpus} GPUs, mixed precision {params.mixed_precision or 'none'}, dynamic padding, "
@@ -123,7 +125,7 @@ def _mixed_precision(wanted: str | None, torch: Any) -> str | None:
     return wanted
 
 
-def _swap_in(module: Any, best_metric: str | None, seed: int) -> None:
+def _swap_in(module: Any, best_metric: str | None, greater_is_better: bool, seed: int) -> None:
     """Replace the names AutoTrain's trainer module uses with ours, before it runs."""
     if hasattr(module, "TextClassificationDataset"):
         module.TextClassificationDataset = _unpadded_text(module.TextClassificationDataset)
@@ -132,7 +134,9 @@ def _swap_in(module: Any, best_metric: str | None, seed: int) -> None:
     for name in AUTO_MODELS:
         if hasattr(module, name):
             setattr(module, name, seeded_heads(getattr(module, name), seed))
-    module.TrainingArguments = _arguments(module.TrainingArguments, best_metric, seed)
+    module.TrainingArguments = _arguments(
+        module.TrainingArguments, best_metric, greater_is_better, seed
+    )
     module.Trainer = _trainer(module.Trainer, best_metric)
     module.utils.create_model_card = _no_model_card
 
@@ -165,14 +169,15 @@ def _first_subtoken_tags(base: type) -> type:
     return FirstSubtokenDataset
 
 
-def _arguments(base: type, best_metric: str | None, seed: int):
-    """The job's seed for shuffling, dropout and data order. Checkpoints hold the model only:
-    training never resumes from one (a resumed run trains afresh), so writing and reading
-    back the optimizer's state is wasted time."""
+def _arguments(base: type, best_metric: str | None, greater_is_better: bool, seed: int):
+    """The job's seed for shuffling, dropout and data order, and the metric (and its
+    direction, from the toolkit's metric table) that picks the checkpoint kept. Checkpoints
+    hold the model only: training never resumes from one (a resumed run trains afresh), so
+    writing and reading back the optimizer's state is wasted time."""
 
     def arguments(**kwargs: Any):
         if best_metric and kwargs.get("load_best_model_at_end"):
-            kwargs |= {"metric_for_best_model": best_metric, "greater_is_better": True}
+            kwargs |= {"metric_for_best_model": best_metric, "greater_is_better": greater_is_better}
         return base(**kwargs, seed=seed, data_seed=seed, save_only_model=True)
 
     return arguments

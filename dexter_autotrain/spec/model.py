@@ -199,9 +199,13 @@ class Fairness(_Section):
 class Gates(_Section):
     """Thresholds that must hold before anything is published."""
 
-    overall: dict[str, Fraction] = Field(default_factory=dict, description="metric: minimum")
+    overall: dict[str, Fraction] = Field(
+        default_factory=dict,
+        description="metric: minimum (a maximum for a lower-is-better metric: calibration_error)",
+    )
     per_slice: dict[str, Fraction] = Field(
-        default_factory=dict, description="metric: minimum in every slice"
+        default_factory=dict,
+        description="metric: minimum in every slice (a maximum for calibration_error)",
     )
     max_fairness_gap: Fraction | None = None
     min_lift_over_baseline: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
@@ -368,10 +372,12 @@ class Sweep(_Section):
     space: SearchSpace
     n_trials: Annotated[int, Field(ge=1, le=1000)] = 20
     metric: NonEmptyText | None = Field(
-        None, description="validation metric to optimise (or `loss`); default: the primary metric"
+        None,
+        description="validation metric to optimise (or `loss`); default: the primary metric, "
+        "or `loss` where training does not report it every epoch (calibration_error)",
     )
     direction: Literal["maximize", "minimize"] | None = Field(
-        None, description="default: minimize for `loss`, else maximize"
+        None, description="default: the metric's own (minimize `loss`, maximize the others)"
     )
     split: Literal["validation", "test"] = Field(
         "validation",

@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dexter_autotrain.spec.model import METRICS_BY_TASK, SearchSpace, Training
+from dexter_autotrain.spec.model import SearchSpace, Training
 from dexter_autotrain.spec.yaml_source import FieldPath
+from dexter_autotrain.tasks import get_task
 
 RuleProblem = tuple[FieldPath, str, str]
 RANGE_TYPES = {
@@ -35,8 +36,10 @@ VALIDATION_ONLY = (
 
 
 def sweep_metrics(task: str) -> tuple[str, ...]:
-    """The validation metrics a sweep may optimise for `task` (training reports them)."""
-    return ("loss", *(m for m in METRICS_BY_TASK[task] if m != "calibration_error"))
+    """The validation metrics a sweep may optimise for `task` (training reports them every
+    epoch)."""
+    kind = get_task(task)
+    return ("loss", *(m for m in kind.metrics if kind.metric(m).per_epoch))
 
 
 def check_sweep(data: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
@@ -76,8 +79,16 @@ def _metric(sweep: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
             f"`{metric}` is not a validation metric of {task}",
             ("use one of: " + ", ".join(sweep_metrics(task))),
         )
-    if metric == "loss" and sweep.get("direction") == "maximize":
-        yield ("sweep", "direction"), "maximizes the loss", "use `minimize` (or leave it out)"
+    direction = sweep.get("direction")
+    if isinstance(metric, str) and task is not None and metric in sweep_metrics(task):
+        natural = get_task(task).metric(metric)
+        if direction in ("maximize", "minimize") and direction != natural.direction:
+            better = "higher" if natural.higher_is_better else "lower"
+            yield (
+                ("sweep", "direction"),
+                f"{direction[:-1]}es {metric}, which is better {better}",
+                f"use `{natural.direction}` (or leave it out)",
+            )
 
 
 def _range(name: str, search: dict[str, Any]) -> Iterator[RuleProblem]:

@@ -178,7 +178,8 @@ def _setup(
     options: SweepOptions,
 ) -> TrialSetup:
     assert loaded.spec.sweep is not None
-    metric, direction = metric_and_direction(loaded.spec.sweep, loaded.spec.primary_metric)
+    spec = loaded.spec
+    metric, direction = metric_and_direction(spec.sweep, spec.task, spec.primary_metric)
     return TrialSetup(
         folder, loaded, spec_sha256, smoke, metric, direction, reporter, options.follow
     )

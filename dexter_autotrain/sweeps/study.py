@@ -10,16 +10,19 @@ from dexter_autotrain.errors import ToolError
 from dexter_autotrain.operator_policy import OperatorPolicy, require
 from dexter_autotrain.spec.model import Sweep
 from dexter_autotrain.sweeps.folder import SweepDir
+from dexter_autotrain.tasks import get_task
 
 INTERRUPTED = "interrupted"
 """User attribute of a trial the sweep was killed during: it failed, and is tried again."""
 
 
-def metric_and_direction(sweep: Sweep, primary_metric: str) -> tuple[str, str]:
-    """The validation metric trials are scored by, and whether more is better."""
-    metric = sweep.metric or primary_metric
-    direction = sweep.direction or ("minimize" if metric == "loss" else "maximize")
-    return metric, direction
+def metric_and_direction(sweep: Sweep, task: str, primary_metric: str) -> tuple[str, str]:
+    """The validation metric trials are scored by (the primary metric where training reports
+    it every epoch, else the loss), and whether more is better (the metric's own way)."""
+    kind = get_task(task)
+    primary = kind.metric(primary_metric)
+    metric = kind.metric(sweep.metric or (primary.name if primary.per_epoch else "loss"))
+    return metric.name, sweep.direction or metric.direction
 
 
 def open_study(folder: SweepDir, sweep: Sweep, direction: str, create: bool) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dexter_autotrain.tasks import image_classification, text_classification, token_classification
 from dexter_autotrain.tasks.base import InputKind, ServingFormat, TaskKind
+from dexter_autotrain.tasks.metrics import Direction, HubMetric, Metric
 
 TASKS: dict[str, TaskKind] = {
     module.TASK.name: module.TASK
@@ -29,4 +30,13 @@ def get_task(name: str) -> TaskKind:
     return TASKS[name]
 
 
-__all__ = ["TASKS", "InputKind", "ServingFormat", "TaskKind", "get_task"]
+__all__ = [
+    "TASKS",
+    "Direction",
+    "HubMetric",
+    "InputKind",
+    "Metric",
+    "ServingFormat",
+    "TaskKind",
+    "get_task",
+]

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dexter_autotrain.tasks.metrics import LOSS, Metric
+
 InputKind = Literal["text", "tokens", "image"]
 
 
@@ -41,7 +43,9 @@ class TaskKind:
         autotrain_task: AutoTrain's task name in a rendered config.
         autotrain_columns: AutoTrain's column mapping (its keys, our prepared columns).
         source_formats: the data source formats that can hold this task's examples.
-        metrics: what evaluation reports; `primary_metric` is the default primary.
+        metrics: what evaluation reports by default (and may gate and choose by);
+            `primary_metric` is the default primary.
+        metric_table: what each metric the task's evaluation computes is (tasks/metrics.py).
         baseline_name: the baseline fitted beside the model, for people.
         model_class: the transformers Auto class that loads a trained model.
         pipeline_tag: the Hub's pipeline tag for the card.
@@ -57,6 +61,7 @@ class TaskKind:
     autotrain_columns: Mapping[str, str]
     source_formats: frozenset[str]
     metrics: tuple[str, ...]
+    metric_table: Mapping[str, Metric]
     primary_metric: str
     baseline_name: str
     model_class: str
@@ -64,6 +69,14 @@ class TaskKind:
     label_word: str
     serving: ServingFormat
     usage_examples: Mapping[str, str] = field(default_factory=dict)
+
+    def metric(self, name: str) -> Metric:
+        """The metric called `name`, or the validation loss for `loss`.
+
+        Raises:
+            KeyError: the task reports no such metric (a validated spec names one it does).
+        """
+        return LOSS if name == LOSS.name else self.metric_table[name]
 
     @property
     def columns(self) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dexter_autotrain.tasks.base import ServingFormat, TaskKind
+from dexter_autotrain.tasks.metrics import CLASSIFICATION
 
 TASK = TaskKind(
     name="image-classification",
@@ -12,6 +13,7 @@ TASK = TaskKind(
     autotrain_columns={"image_column": "image", "target_column": "label"},
     source_formats=frozenset({"imagefolder", "image-csv"}),
     metrics=("accuracy", "f1_macro", "f1_weighted"),
+    metric_table=CLASSIFICATION,
     primary_metric="f1_macro",
     baseline_name="logistic regression on 8x8 thumbnails + colour histograms",
     model_class="AutoModelForImageClassification",

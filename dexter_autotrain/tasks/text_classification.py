@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dexter_autotrain.tasks.base import ServingFormat, TaskKind
+from dexter_autotrain.tasks.metrics import CLASSIFICATION
 
 TASK = TaskKind(
     name="text-classification",
@@ -11,14 +12,8 @@ TASK = TaskKind(
     autotrain_task="text_multi_class_classification",
     autotrain_columns={"text_column": "text", "target_column": "label"},
     source_formats=frozenset({"csv", "tsv", "jsonl", "parquet", "hf-dataset"}),
-    metrics=(
-        "accuracy",
-        "f1_macro",
-        "f1_weighted",
-        "precision_macro",
-        "recall_macro",
-        "calibration_error",
-    ),
+    metrics=tuple(CLASSIFICATION),
+    metric_table=CLASSIFICATION,
     primary_metric="f1_macro",
     baseline_name="TF-IDF + logistic regression",
     model_class="AutoModelForSequenceClassification",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dexter_autotrain.tasks.base import ServingFormat, TaskKind
+from dexter_autotrain.tasks.metrics import ENTITIES
 
 TASK = TaskKind(
     name="token-classification",
@@ -12,6 +13,7 @@ TASK = TaskKind(
     autotrain_columns={"tokens_column": "tokens", "tags_column": "tags"},
     source_formats=frozenset({"conll", "jsonl", "parquet", "hf-dataset"}),
     metrics=("precision", "recall", "f1", "accuracy"),
+    metric_table=ENTITIES,
     primary_metric="f1",
     baseline_name="most frequent tag per word",
     model_class="AutoModelForTokenClassification",
