@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import REPO, SHARED_DATA
+from inprocess import Outcome, invoke
 from seqeval.metrics import f1_score as seqeval_f1
 from seqeval.metrics import precision_score as seqeval_precision
 from seqeval.metrics import recall_score as seqeval_recall
@@ -166,9 +167,8 @@ def test_report_sections_and_plots(evaluated_run):
 
 
 @needs_shared
-def test_evaluate_on_data_the_job_never_saw(cli, evaluated_run):
-    result = cli(
-        "evaluate",
+def test_evaluate_on_data_the_job_never_saw(evaluate, evaluated_run):
+    result = evaluate(
         evaluated_run,
         "--data",
         SHARED_DATA / "sentiment/yor/dev.tsv",
@@ -183,6 +183,20 @@ def test_evaluate_on_data_the_job_never_saw(cli, evaluated_run):
     assert len(list(evaluated_run.glob("evaluations/dev-*/evaluation.json"))) == 1
     state = json.loads((evaluated_run / "state.json").read_text())
     assert state["evaluation"]["split"] == "test"  # the run's own evaluation is untouched
+
+
+@pytest.fixture
+def evaluate():
+    """`dexter-auto evaluate ARGS` in this process: these tests' subject is the report, and
+    a process of its own would import torch, transformers and scikit-learn again (~6 CPU-s
+    each). Any exception the command lets escape fails the test."""
+
+    def run(*args: str | Path, cwd: Path = REPO) -> Outcome:
+        outcome = invoke("evaluate", *args, cwd=cwd)
+        assert outcome.crash is None, repr(outcome.crash)
+        return outcome
+
+    return run
 
 
 def _copy_run(run: Path, folder: Path, **evaluation) -> Path:
@@ -207,12 +221,12 @@ def _rows(split: Path, count: int) -> str:
 
 
 @needs_shared
-def test_other_splits_and_files_get_their_own_reports(cli, evaluated_run, tmp_path):
+def test_other_splits_and_files_get_their_own_reports(evaluate, evaluated_run, tmp_path):
     """--split and --data never replace the report behind the card, and two files with the
     same name get two reports."""
     run = _copy_run(evaluated_run, tmp_path, bootstrap_samples=0, counterfactual=False)
     card_report = (run / "evaluation.json").read_bytes()
-    result = cli("evaluate", run, "--split", "validation", "--json")
+    result = evaluate(run, "--split", "validation", "--json")
     assert result.code == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["split"] == "validation"
     split_report = json.loads((run / "evaluations/split-validation/evaluation.json").read_text())
@@ -220,19 +234,19 @@ def test_other_splits_and_files_get_their_own_reports(cli, evaluated_run, tmp_pa
     for name, count in (("a", 40), ("b", 60)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "test.tsv").write_text(_rows(run / "data/test.jsonl", count))
-        done = cli("evaluate", run, "--data", tmp_path / name / "test.tsv", "--language", "hau")
+        done = evaluate(run, "--data", tmp_path / name / "test.tsv", "--language", "hau")
         assert done.code == 0, done.stderr[-2000:]
         assert done.stdout.startswith(f"{count} examples (external data test.tsv): f1_macro ")
     reports = sorted(run.glob("evaluations/test-*/evaluation.json"))
     assert sorted(json.loads(p.read_text())["examples"] for p in reports) == [40, 60]
     assert (run / "evaluation.json").read_bytes() == card_report
-    assert cli("evaluate", run, "--split", "../x").code == 2
+    assert evaluate(run, "--split", "../x").code == 2
 
 
 @needs_shared
-def test_evaluate_without_a_baseline_prints_its_summary(cli, evaluated_run, tmp_path):
+def test_evaluate_without_a_baseline_prints_its_summary(evaluate, evaluated_run, tmp_path):
     run = _copy_run(evaluated_run, tmp_path, baseline=False, bootstrap_samples=0)
-    result = cli("evaluate", run)
+    result = evaluate(run)
     assert result.code in (0, 3), result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert result.stdout.startswith("200 examples (test): f1_macro ")
@@ -240,11 +254,11 @@ def test_evaluate_without_a_baseline_prints_its_summary(cli, evaluated_run, tmp_
 
 
 @needs_shared
-def test_the_jobs_identity_terms_join_the_probe(cli, evaluated_run, tmp_path):
+def test_the_jobs_identity_terms_join_the_probe(evaluate, evaluated_run, tmp_path):
     run = _copy_run(evaluated_run, tmp_path, identity_terms="terms.yaml", bootstrap_samples=0)
     words = json.loads((run / "data/test.jsonl").read_text().splitlines()[0])["text"].split()
     (tmp_path / "terms.yaml").write_text(f"job_terms: [{json.dumps(words[0])}, Zamfara, Sokoto]\n")
-    result = cli("evaluate", run, "--json")
+    result = evaluate(run, "--json")
     assert result.code in (0, 3), result.stderr[-2000:]
     probe = json.loads(result.stdout)["counterfactual"]
     assert probe["by_category"]["job_terms"]["variants"] >= 2
