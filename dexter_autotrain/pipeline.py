@@ -323,7 +323,7 @@ def _deploy_skipped(context: Context) -> str | None:
 
 
 STAGES = (
-    Stage("prepare", "preparing", None, _prepare),
+    Stage("prepare", "preparing", "prepared", _prepare),
     Stage("train", "training", "trained", _train),
     Stage("evaluate", "evaluating", "evaluated", _evaluate),
     Stage("card", "carding", "carded", _card),
@@ -442,8 +442,7 @@ def _refuse_live_training(run: Run) -> None:
 
 
 def _run_stages(context: Context) -> None:
-    run = context.run
-    completed = set(run.state().get("completed", []))
+    completed = set(context.run.state().get("completed", []))
     for stage in STAGES:
         if stage.name in completed:
             continue
@@ -451,27 +450,60 @@ def _run_stages(context: Context) -> None:
         if skipped is not None:
             context.reporter.stage(stage.name, skipped)
             continue
-        try:
-            running = {"state": stage.running_state} if stage.running_state else {}
-            run.update(**running, stage=stage.name, stage_started=now())
-            stage.action(context)
-        except GatesFailed as failed:
-            run.update(finished=now(), stage=None, reason=f"gates failed: {failed}")
-            raise
-        except TrainingDetached:
-            raise  # the run stays in its stage, with the training's handle, for a resume
-        except (TrainingCancelled, KeyboardInterrupt):
-            _record_failure(run, "cancelled", f"cancelled during {stage.name}")
-            raise TrainingCancelled() from None
-        except (ToolError, UserError, OSError) as error:
-            failure = _stage_failure(run, stage.name, error)
-            reason = str(failure).splitlines()[0]
-            if failure is error:
-                reason = f"{stage.name}: {reason}"
-            _record_failure(run, "failed", reason)
-            raise failure from None
-        run.complete(stage.name, **({"state": stage.done_state} if stage.done_state else {}))
-    run.update(finished=now(), stage=None)
+        _run_one(context, stage)
+    context.run.update(finished=now(), stage=None)
+
+
+def run_stage(context: Context, name: str, stops: tuple[type[BaseException], ...] = ()) -> None:
+    """Run the stage called `name` on the context's run, as `submit` runs each of its stages:
+    the stage's running state while it runs, its completion after, and why it failed or was
+    cancelled recorded in the run's state. Sweeps prepare their data once and train each
+    trial through it.
+
+    Args:
+        context: the run, its spec and where its lines go.
+        name: a stage of `STAGES` (`prepare`, `train`, ...).
+        stops: exceptions that end the stage early without failing it (a sweep's pruned
+            trial): the run is recorded `cancelled` with the exception's message, and the
+            exception raised again.
+
+    Raises:
+        ToolError, UserError: the stage failed (recorded in the run as `failed`).
+        TrainingCancelled: Ctrl-C or SIGTERM (recorded as `cancelled`).
+
+    Example:
+        ```python
+        >>> run_stage(Context(run, loaded, spec, True, reporter), "prepare")  # doctest: +SKIP
+        ```
+    """
+    _run_one(context, next(stage for stage in STAGES if stage.name == name), stops)
+
+
+def _run_one(context: Context, stage: Stage, stops: tuple[type[BaseException], ...] = ()) -> None:
+    run = context.run
+    try:
+        running = {"state": stage.running_state} if stage.running_state else {}
+        run.update(**running, stage=stage.name, stage_started=now())
+        stage.action(context)
+    except GatesFailed as failed:
+        run.update(finished=now(), stage=None, reason=f"gates failed: {failed}")
+        raise
+    except TrainingDetached:
+        raise  # the run stays in its stage, with the training's handle, for a resume
+    except stops as stopped:
+        _record_failure(run, "cancelled", f"{stage.name}: {stopped}")
+        raise
+    except (TrainingCancelled, KeyboardInterrupt):
+        _record_failure(run, "cancelled", f"cancelled during {stage.name}")
+        raise TrainingCancelled() from None
+    except (ToolError, UserError, OSError) as error:
+        failure = _stage_failure(run, stage.name, error)
+        reason = str(failure).splitlines()[0]
+        if failure is error:
+            reason = f"{stage.name}: {reason}"
+        _record_failure(run, "failed", reason)
+        raise failure from None
+    run.complete(stage.name, **({"state": stage.done_state} if stage.done_state else {}))
 
 
 def _stage_failure(
@@ -489,7 +521,7 @@ def _stage_failure(
 def _record_failure(run: Run, state: str, reason: str) -> None:
     """Record why the run stopped, if the run directory can still be written."""
     with contextlib.suppress(OSError, ToolError):
-        run.update(state=state, reason=reason)
+        run.update(state=state, stage=None, finished=now(), reason=reason)
 
 
 def os_cause(error: OSError) -> str:

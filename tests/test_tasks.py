@@ -52,3 +52,18 @@ def test_the_spec_enum_lists_exactly_the_registered_tasks() -> None:
     assert get_task("token-classification").per_token
     assert get_task("image-classification").reads_images
     assert not get_task("image-classification").uses_tokenizer
+
+
+def test_only_the_pipeline_runs_stages() -> None:
+    """Sweeps, resume and submit run stages through `pipeline.run_stage` (or the pipeline's
+    own loop, which records each stage's states and failures): no other module reads the
+    stage table to run a stage's action itself."""
+    readers = [
+        f"{path.relative_to(REPO)}:{node.lineno}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != PACKAGE / "pipeline.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if (isinstance(node, ast.Name) and node.id == "STAGES")
+        or (isinstance(node, ast.alias) and node.name == "STAGES")
+    ]
+    assert readers == []

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 SUCCESS_TITLE = "Your training has finished successfully"
 FAILURE_TITLE = "Your training has failed"
 """The titles of the discussions AutoTrain opens on its Space when training ends."""
-STAGES: dict[str, Phase] = {
+SPACE_STAGES: dict[str, Phase] = {
     "NO_APP_FILE": "starting",
     "BUILDING": "starting",
     "APP_STARTING": "starting",
@@ -149,7 +149,7 @@ class AutoTrainSpacesBackend:
                 return self._gone(api, names)
             stage = runtime.stage
             said = f": {runtime.raw['errorMessage']}" if runtime.raw.get("errorMessage") else ""
-            phase = STAGES.get(stage)
+            phase = SPACE_STAGES.get(stage)
             poll = Poll(phase, f"{stage}{said}") if phase else self._ended(api, names, stage)
             if poll.phase == "failed":
                 poll = Poll("failed", poll.message + self._cause(handle))

@@ -16,14 +16,14 @@ from dexter_autotrain.cost_caps import require_within, shipped_flavor_price, swe
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.pipeline import (
-    STAGES,
     Context,
     Reporter,
+    run_stage,
     smoke_backend,
     smoke_spec,
     with_backend,
 )
-from dexter_autotrain.runs import Run, job_lock, now, owner
+from dexter_autotrain.runs import Run, job_lock, owner
 from dexter_autotrain.spec import LoadedSpec, load_spec
 from dexter_autotrain.spec.model import Sweep
 from dexter_autotrain.sweeps.folder import SweepDir, create_sweep_dir, find_sweep
@@ -191,9 +191,7 @@ def _prepare_shared(setup: TrialSetup, reporter: Reporter) -> None:
     if "prepare" in prepared.state().get("completed", []):
         return
     context = Context(prepared, setup.loaded, setup.loaded.spec, setup.smoke, reporter)
-    prepared.update(state="preparing", stage="prepare", stage_started=now())
-    next(stage for stage in STAGES if stage.name == "prepare").action(context)
-    prepared.complete("prepare", state="prepared")
+    run_stage(context, "prepare")
     prepared.update(stage=None)
 
 

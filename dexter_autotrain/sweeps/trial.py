@@ -14,8 +14,8 @@ from typing import Any
 
 from dexter_autotrain.backends.attach import FollowOptions
 from dexter_autotrain.backends.cancel import cancel_recorded
-from dexter_autotrain.errors import ToolError, TrainingCancelled
-from dexter_autotrain.pipeline import STAGES, Context, Reporter, record_spec
+from dexter_autotrain.errors import ToolError
+from dexter_autotrain.pipeline import Context, Reporter, record_spec, run_stage
 from dexter_autotrain.render import write_training_files
 from dexter_autotrain.runs import Run, create_run, now
 from dexter_autotrain.spec import LoadedSpec
@@ -129,22 +129,15 @@ def train_trial(setup: TrialSetup, trial: Any, run: Run) -> float:
         update={"evaluation": spec.evaluation.model_copy(update={"baseline": False})}
     )
     context = Context(run, setup.loaded, spec, setup.smoke, reporter, follow=setup.follow)
-    run.update(state="training", stage="train", stage_started=now())
     try:
-        next(stage for stage in STAGES if stage.name == "train").action(context)
-    except optuna.TrialPruned as pruned:
+        run_stage(context, "train", stops=(optuna.TrialPruned,))
+    except optuna.TrialPruned:
         _cancel_remote(run)
-        run.update(state="cancelled", stage=None, finished=now(), reason=f"sweep: {pruned}")
         raise
-    except (TrainingCancelled, KeyboardInterrupt):
-        run.update(state="cancelled", stage=None, reason="cancelled during train (sweep)")
-        raise TrainingCancelled() from None
-    except (ToolError, OSError) as error:
-        reason = str(error).splitlines()[0]
-        run.update(state="failed", stage=None, finished=now(), reason=f"train: {reason}")
+    except ToolError as error:
+        reason = str(error).splitlines()[0].removeprefix("train: ")
         raise ToolError(f"{label}: {reason}") from None
-    run.complete("train", state="trained", finished=now())
-    run.update(stage=None)
+    run.update(stage=None, finished=now())
     return kept_score(run.path / run.state()["model_dir"], setup.metric)
 
 
