@@ -2,8 +2,9 @@
 
 `runs/<job>/<run-id>/state.json` is rewritten atomically at every transition, so a killed
 process leaves a run that `status` can explain and `submit --resume` can continue. States:
-pending -> preparing -> prepared -> training -> trained -> evaluating -> evaluated -> carding -> carded
--> publishing -> published -> deploying -> deployed, or failed / cancelled with the reason.
+pending -> preparing -> prepared -> training -> trained -> evaluating -> evaluated -> carding
+-> carded -> publishing -> published -> deploying -> deployed, or failed / cancelled with the
+reason.
 While training, `training_handle` says where the training runs (backends/base.py's Handle)
 and `training_since` when it started (Unix time).
 """
