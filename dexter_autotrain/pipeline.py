@@ -172,7 +172,7 @@ def _choose_length(context: Context, base_model: str) -> TokenLengths:
 def _train(context: Context) -> None:
     run = context.run
     backend = get_backend(context.spec.compute.backend)
-    model_dir = run.path / run.state()["model_dir"]
+    model_dir = run.model_folder()
     shutil.rmtree(model_dir, ignore_errors=True)  # a resumed run trains (or collects) afresh
     context.reporter.stage("train", f"AutoTrain on {backend.name}")
     follow = replace(context.follow, report=lambda line: context.reporter.stage("train", line))
@@ -236,7 +236,7 @@ def _evaluate(context: Context) -> None:
     report = evaluate_run(
         run.path,
         spec,
-        run.path / run.state()["model_dir"],
+        run.model_folder(),
         report=lambda line: context.reporter.stage("evaluate", line),
     )
     run.update(evaluation=evaluation_record(report))

@@ -56,7 +56,7 @@ class RunActions:
         from dexter_autotrain.evaluation.evaluate import evaluate_run, evaluation_record
 
         state = self.require("train", "finish it with `dexter-auto submit --resume`")
-        model_dir = self.path / state["model_dir"]
+        model_dir = self.model_folder(state)
         result = evaluate_run(self.path, self.spec(state), model_dir, split, data, language, report)
         if split is None and data is None and "evaluate" in state.get("completed", []):
             self.update(evaluation=evaluation_record(result))  # the card's report was replaced

@@ -78,6 +78,18 @@ class Run(RunActions):
     def log_file(self) -> Path:
         return self.path / "logs" / "training.log"
 
+    def model_folder(self, state: dict[str, Any] | None = None) -> Path:
+        """Where the run's trained model is (or will be): `<run>/<state's model_dir>`, read
+        from `state` when the caller has just read it.
+
+        Raises:
+            ToolError: the state records no model folder (a run that never prepared).
+        """
+        state = self.state() if state is None else state
+        if not state.get("model_dir"):
+            raise ToolError(f"{self.state_file}: no model folder recorded (`model_dir`)")
+        return self.path / state["model_dir"]
+
     def spec(self, state: dict[str, Any] | None = None) -> JobSpec:
         """The spec this run was started with (spec.yaml: resolved, defaults filled in), with
         the values submit chose for its `auto` settings (from `state`, when the caller has

@@ -192,7 +192,7 @@ def _judge(backend: Backend, handle: Handle, run: Run, poll: Poll) -> None:
             + _last_lines(run.log_file)
         )
     backend.collect(handle, run)
-    model_dir = run.path / run.state()["model_dir"]
+    model_dir = run.model_folder()
     scrub_tokens(model_dir)
     if log_reports_failure(run.log_file) or not _has_weights(model_dir):
         if shutil.disk_usage(run.path).free < FULL_DISK_BYTES:  # the log itself is cut short

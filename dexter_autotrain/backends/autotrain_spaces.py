@@ -190,7 +190,7 @@ class AutoTrainSpacesBackend:
             raise ToolError(f"Space {handle.id} did not finish successfully: {poll.message}")
         names = _names(handle)
         commit = self._download(names, run)
-        config = json.loads((run.path / run.state()["model_dir"] / "config.json").read_text())
+        config = json.loads((run.model_folder() / "config.json").read_text())
         record = run.state().get("autotrain_space") or {}
         record |= {"model_commit": commit, "trainer_state": _trainer_state_source(run)}
         run.update(
@@ -261,7 +261,7 @@ class AutoTrainSpacesBackend:
         from huggingface_hub import snapshot_download
 
         api, token = hub_client()
-        model_dir = run.path / run.state()["model_dir"]
+        model_dir = run.model_folder()
         with (
             tempfile.TemporaryDirectory(dir=run.path, prefix=".collect-") as scratch,
             hub_calls(self.report, token, names.model_repo, "the model stays in that repo"),
@@ -292,7 +292,7 @@ def _names(handle: Handle) -> SpaceNames:
 def _trainer_state_source(run: Run) -> str:
     """Which trainer state the model came with: AutoTrain's Space pushes none beside the
     model, only its checkpoints' (the last one's, which the pipeline keeps, ends there)."""
-    model_dir = run.path / run.state()["model_dir"]
+    model_dir = run.model_folder()
     if (model_dir / "trainer_state.json").is_file():
         return "trainer_state.json"
     states = checkpoint_trainer_states(model_dir)

@@ -276,7 +276,7 @@ def _download_model(handle: Handle, commit: str, run: Run) -> None:
 
     details = handle.details
     results = f"{details['staging_prefix']}/model"
-    model_dir = run.path / run.state()["model_dir"]
+    model_dir = run.model_folder()
     api, token = hub_client()
     with (
         tempfile.TemporaryDirectory(dir=run.path, prefix=".collect-") as scratch,

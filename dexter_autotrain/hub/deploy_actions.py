@@ -71,7 +71,7 @@ def _change_local(
     if action == "pause":
         return replace(deployment, status="paused", process=None)
     source = deployment.repository and f"hub:{deployment.repository}@{deployment.revision}"
-    source = source or str(run.path / run.state()["model_dir"])
+    source = source or str(run.model_folder())
     url, process = start_serve(source, run.path / "logs", report)
     return replace(deployment, url=url, status="running", process=process)
 

@@ -59,7 +59,7 @@ def _source(run: Run, state: dict[str, Any]) -> tuple[str | None, str | None, st
     if published:
         repository, commit = published["repo_id"], published["commit"]
         return repository, commit, f"hub:{repository}@{commit}"
-    return None, None, str(run.path / state["model_dir"])
+    return None, None, str(run.model_folder(state))
 
 
 def start_serve(source: str, logs: Path, report: Report) -> tuple[str, dict[str, Any]]:

@@ -97,7 +97,7 @@ def _from_run(reference: str, runs_dir: Path) -> ServedModel:
     if "train" not in state.get("completed", []) or not state.get("model_dir"):
         raise UserError(f"{run.path}: not trained yet (state {state['state']}); nothing to serve")
     spec = run.spec(state)
-    folder = run.path / state["model_dir"]
+    folder = run.model_folder(state)
     config = _read_json(folder / "config.json")
     revision = (state.get("published") or {}).get("commit") or run.run_id
     labels = _labels(config, folder)

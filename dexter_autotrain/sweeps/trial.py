@@ -138,7 +138,7 @@ def train_trial(setup: TrialSetup, trial: Any, run: Run) -> float:
         reason = str(error).splitlines()[0].removeprefix("train: ")
         raise ToolError(f"{label}: {reason}") from None
     run.update(stage=None, finished=now())
-    return kept_score(run.path / run.state()["model_dir"], setup.metric)
+    return kept_score(run.model_folder(), setup.metric)
 
 
 def _cancel_remote(run: Run) -> None:
