@@ -9,6 +9,7 @@ in. Every start is counted in `starts.log` there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -22,7 +23,7 @@ import yaml
 from dexter_autotrain.backends import register_backend
 from dexter_autotrain.backends.base import Handle, Poll
 from dexter_autotrain.backends.local import follow_file, training_command
-from dexter_autotrain.processes import is_running, start_time
+from dexter_autotrain.processes import group_alive, is_running, start_time
 from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
 from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.runs import Run
@@ -79,12 +80,16 @@ class DetachedBackend:
         return follow_file(self._job(handle) / "job.log", lambda: follow and self._running(handle))
 
     def cancel(self, handle: Handle) -> None:
+        """SIGTERM to the job's process group, then SIGKILL to whatever of it is left (the
+        training's grandchildren ignore SIGTERM, as AutoTrain's do)."""
         (self._job(handle) / "cancelled").touch()
+        pgid, started = handle.details["pid"], handle.details["started"]
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            if self._running(handle):
-                os.killpg(handle.details["pid"], sig)
+            if group_alive(pgid, started):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pgid, sig)
             deadline = time.monotonic() + 10
-            while self._running(handle) and time.monotonic() < deadline:
+            while group_alive(pgid, started) and time.monotonic() < deadline:
                 time.sleep(0.1)
 
     def collect(self, handle: Handle, run: Run) -> None:

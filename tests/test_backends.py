@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DEXTER_AUTO, JOBS, REPO, run_cli
+from conftest import DEXTER_AUTO, JOBS, REPO, group_members, run_cli
 from detached_backend import ROOT_ENV, starts
 
 from dexter_autotrain.backends import get_backend, register_backend
@@ -248,6 +248,7 @@ def test_cancel_a_detached_remote_job(tmp_path, standin):
     assert state["stopped"] == [f"hf-jobs job {handle['id']}"]
     assert (state["state"], state["reason"]) == ("cancelled", "cancelled with `dexter-auto cancel`")
     assert not is_running(handle["details"]["pid"], handle["details"]["started"])
+    assert group_members(handle["details"]["pid"]) == []  # its SIGTERM-deaf grandchild too
 
 
 def test_ctrl_c_without_a_terminal_cancels_the_remote_job(tmp_path, standin):
@@ -260,6 +261,7 @@ def test_ctrl_c_without_a_terminal_cancels_the_remote_job(tmp_path, standin):
     state = _state(next(runs.glob("narrative/*/state.json")).parent)
     assert (state["state"], state["reason"]) == ("cancelled", "cancelled during train")
     assert (remote / state["training_handle"]["id"] / "cancelled").exists()
+    assert group_members(state["training_handle"]["details"]["pid"]) == []
 
 
 class _Terminal:
