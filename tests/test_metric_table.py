@@ -5,6 +5,7 @@ end to end on the suite's shared narrative run, evaluated and carded again."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from conftest import JOBS, REPO
 from inprocess import invoke
 
 from dexter_autotrain.render import training_options
+from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.spec import load_spec
 from dexter_autotrain.spec.model import JobSpec, Sweep
 from dexter_autotrain.sweeps.study import metric_and_direction
@@ -68,23 +70,24 @@ def test_checkpoints_and_sweeps_follow_the_metric_s_direction() -> None:
     assert metric_and_direction(chosen, task, "calibration_error") == ("accuracy", "maximize")
 
 
-def test_the_runner_chooses_checkpoints_the_way_the_options_say(monkeypatch, tmp_path) -> None:
-    """The runner cannot import the table: the direction travels in its training options."""
-    from transformers import TrainingArguments
-
-    monkeypatch.syspath_prepend(str(REPO / "dexter_autotrain" / "runner_scripts"))
-    import train
-
-    epochs = {"eval_strategy": "epoch", "save_strategy": "epoch", "load_best_model_at_end": True}
-    for metric, greater in (("f1_macro", True), ("calibration_error", False)):
-        made = train._arguments(TrainingArguments, metric, greater, 7)
-        arguments = made(output_dir=str(tmp_path), **epochs)
-        assert (arguments.metric_for_best_model, arguments.greater_is_better) == (metric, greater)
-        assert arguments.seed == arguments.data_seed == 7
-    by_loss = train._arguments(TrainingArguments, None, False, 7)(
-        output_dir=str(tmp_path), **epochs
-    )
-    assert (by_loss.metric_for_best_model, by_loss.greater_is_better) == ("loss", False)
+def test_the_runner_chooses_checkpoints_the_way_the_options_say(tmp_path) -> None:
+    """The runner cannot import the table: the direction travels in its training options, and
+    the training script (in the runner, with its transformers) hands it to the Trainer."""
+    runner = default_runner()
+    if not runner.is_installed():
+        pytest.skip("the AutoTrain runner is not installed")
+    done = subprocess.run(
+        [str(runner.python), str(REPO / "tests/runner_scripts/checkpoint_choice.py"),
+         str(REPO / "dexter_autotrain/runner_scripts"), str(tmp_path)],
+        capture_output=True, text=True, env=runner.environ(), timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    chosen = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert chosen == [
+        {"metric": "f1_macro", "greater": True, "seeds": [7, 7]},
+        {"metric": "calibration_error", "greater": False, "seeds": [7, 7]},
+        {"metric": "loss", "greater": False, "seeds": [7, 7]},  # transformers' own default
+    ]
 
 
 def test_sweep_rules_refuse_a_direction_against_the_metric(tmp_path) -> None:
