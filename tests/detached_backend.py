@@ -84,12 +84,14 @@ class DetachedBackend:
         training's grandchildren ignore SIGTERM, as AutoTrain's do)."""
         (self._job(handle) / "cancelled").touch()
         pgid, started = handle.details["pid"], handle.details["started"]
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        leader = (signal.SIGTERM, lambda: self._running(handle))  # its graceful exit
+        rest = (signal.SIGKILL, lambda: group_alive(pgid, started))
+        for sig, alive in (leader, rest):
             if group_alive(pgid, started):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pgid, sig)
             deadline = time.monotonic() + 10
-            while group_alive(pgid, started) and time.monotonic() < deadline:
+            while alive() and time.monotonic() < deadline:
                 time.sleep(0.1)
 
     def collect(self, handle: Handle, run: Run) -> None:
