@@ -435,6 +435,10 @@ def test_the_gate_against_the_published_model_across_two_revisions(
     row = next(row for row in versus["rows"] if row["name"] == primary)
     assert row["published"] == published_primary
     assert versus["lift"] == report["overall"]["metrics"][primary] - published_primary
+    for compared in versus["rows"]:  # better by each row's direction (an error, a gap: lower)
+        lower = compared["name"] == "calibration_error" or compared["name"].endswith(" gap")
+        change = compared["difference"]
+        assert compared["better"] == (None if not change else (change < 0) == lower)
     assert published_gate(report)["passed"] == (versus["lift"] >= 0.0)
     assert result.code == (0 if report["gates"]["passed"] else 3)
 

@@ -80,6 +80,11 @@ def _overall_section(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def _better(better: bool | None) -> str:
+    """Whether a difference is an improvement, by its metric's direction."""
+    return "" if better is None else (" (better)" if better else " (worse)")
+
+
 def _lift_sense(task: str, primary: str) -> str:
     """Lifts are positive when the model is better; say how for a lower-is-better metric."""
     if get_task(task).metric(primary).higher_is_better:
@@ -174,7 +179,7 @@ def _published_section(published: dict[str, Any] | None) -> list[str]:
         "|---|---|---|---|",
         *(
             f"| {row['name']} | {_number(row['new'])} | {_number(row['published'])} | "
-            f"{_signed(row['difference'])} |"
+            f"{_signed(row['difference'])}{_better(row.get('better'))} |"
             for row in published["rows"]
         ),
         "",

@@ -123,7 +123,7 @@ def compare(spec: JobSpec, data: Labeled, new: Scores, published: PublishedModel
         published.commit,
         summary,
         lift=lift,
-        rows=side_by_side(primary, new, old),
+        rows=side_by_side(spec.task, primary, new, old),
     )
 
 
@@ -135,30 +135,35 @@ def _summary_without_model(published: PublishedModel, where: str) -> str:
     return f"The model at {where} could not be compared: {published.note}"
 
 
-def side_by_side(primary: str, new: Scores, old: Scores) -> list[dict[str, Any]]:
-    """Rows of (what, this run, published, difference): every overall metric, the primary
-    metric per language, and the fairness gap."""
+def side_by_side(task: str, primary: str, new: Scores, old: Scores) -> list[dict[str, Any]]:
+    """Rows of (what, this run, published, difference, and whether the difference is better
+    by the metric's direction): every overall metric, the primary metric per language, and
+    the fairness gap (better smaller)."""
+    kind = get_task(task)
+
+    def higher(metric: str) -> bool:
+        return kind.metric(metric).higher_is_better if metric in kind.metric_table else True
+
     pairs = [
-        (metric, value, old.overall["metrics"].get(metric))
+        (metric, value, old.overall["metrics"].get(metric), higher(metric))
         for metric, value in new.overall["metrics"].items()
     ]
     languages = new.slices.get("language", {})
     before = old.slices.get("language", {})
     pairs += [
         (f"{primary} ({language})", record["metrics"].get(primary),
-         before.get(language, {}).get("metrics", {}).get(primary))
+         before.get(language, {}).get("metrics", {}).get(primary), higher(primary))
         for language, record in languages.items()
     ]  # fmt: skip
     if new.fairness is not None and old.fairness is not None:
-        pairs.append(
-            (f"{new.fairness['metric']} fairness gap", new.fairness["gap"], old.fairness["gap"])
+        gap = f"{new.fairness['metric']} fairness gap"
+        pairs.append((gap, new.fairness["gap"], old.fairness["gap"], False))
+    rows = []
+    for name, value, then, better_higher in pairs:
+        difference = None if value is None or then is None else value - then
+        better = None if not difference else (difference > 0) == better_higher
+        rows.append(
+            {"name": name, "new": value, "published": then, "difference": difference}
+            | {"better": better}
         )
-    return [
-        {
-            "name": name,
-            "new": value,
-            "published": then,
-            "difference": None if value is None or then is None else value - then,
-        }
-        for name, value, then in pairs
-    ]
+    return rows
