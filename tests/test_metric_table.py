@@ -13,6 +13,7 @@ import yaml
 from conftest import JOBS, REPO
 from inprocess import invoke
 
+from dexter_autotrain.evaluation.gates import _gate
 from dexter_autotrain.render import training_options
 from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.spec import load_spec
@@ -37,10 +38,11 @@ def test_every_metric_has_a_direction_and_a_hub_form() -> None:
             metric = task.metric(name)
             assert metric.name == name and metric.hub.type and metric.hub.name
     error = get_task("text-classification").metric("calibration_error")
-    assert (error.direction, error.gate_rule, error.bound) == ("minimize", "<=", "maximum")
+    assert (error.direction, error.gate_rule) == ("minimize", "<=")
     assert error.needs_confidence and not error.per_epoch
     assert error.lift(0.04, 0.10) == pytest.approx(0.06) and error.lift(0.1, 0.04) < 0
-    assert error.meets(0.04, 0.05) and not error.meets(0.06, 0.05)
+    assert _gate("e", 0.04, 0.05, error.gate_rule).passed  # the gates' own comparison
+    assert not _gate("e", 0.06, 0.05, error.gate_rule).passed
     assert error.worst({"hau": 0.1, "yor": 0.3}) == "yor"
     f1 = get_task("token-classification").metric("f1")
     assert (f1.direction, f1.gate_rule, f1.per_epoch) == ("maximize", ">=", True)

@@ -64,18 +64,9 @@ class Metric:
         """A gate's threshold is a minimum, or a maximum for a lower-is-better metric."""
         return ">=" if self.higher_is_better else "<="
 
-    @property
-    def bound(self) -> str:
-        """What a gate's threshold is, in words."""
-        return "minimum" if self.higher_is_better else "maximum"
-
     def lift(self, value: float, reference: float) -> float:
         """How much better `value` is than `reference`: positive when it is better."""
         return value - reference if self.higher_is_better else reference - value
-
-    def meets(self, value: float, threshold: float) -> bool:
-        """Whether `value` is at least as good as the threshold."""
-        return value >= threshold if self.higher_is_better else value <= threshold
 
     def worst(self, scores: Mapping[str, float]) -> str | None:
         """The key of the worst score (None for no scores)."""
