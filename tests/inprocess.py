@@ -14,7 +14,9 @@ from click.testing import CliRunner
 from dexter_autotrain.cli import cli
 from dexter_autotrain.console import mode
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+IMPORT_TIME_SETTINGS = {"HF_HUB_OFFLINE", "HF_ENDPOINT"}
 
 
 @dataclass
@@ -37,6 +39,24 @@ def invoke(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> O
         )
     crash = result.exception if not isinstance(result.exception, SystemExit) else None
     return Outcome(result.exit_code, result.stdout, result.stderr, crash)
+
+
+def run_in_process(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> Outcome:
+    """`invoke` in the shape of conftest's `run_cli` (run in the repository by default, with
+    the data roots conftest allows), re-raising a crash so the test fails on the bug itself.
+    A setting huggingface_hub reads once at import (`HF_HUB_OFFLINE`, `HF_ENDPOINT`) needs a
+    fresh process: with one, `run_cli`."""
+    if IMPORT_TIME_SETTINGS & set(env or {}):
+        from conftest import run_cli
+
+        return run_cli(*args, cwd=cwd, env=env)  # type: ignore[return-value]
+    roots = {"DEXTER_DATA_ROOTS": os.environ.get("DEXTER_DATA_ROOTS", str(SHARED_DATA))}
+    outcome = invoke(*args, cwd=cwd or REPO, env=roots | (env or {}))
+    if outcome.crash is not None:
+        raise outcome.crash
+    return outcome
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:

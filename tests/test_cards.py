@@ -18,6 +18,7 @@ GOLDEN = REPO / "tests" / "golden" / "cards"
 TASKS = ["text-classification", "token-classification", "image-classification"]
 HUB_METRIC_TYPES = {"accuracy", "f1", "precision", "recall", "calibration_error"}
 NOT_WRITTEN = "These results are not written to `.eval_results/`"
+IN_PROCESS = True  # the `cli` fixture runs dexter-auto in this process (conftest.py)
 
 
 def _run_dir(tmp_path: Path, task: str, spec_dir: Path | None = None) -> Path:

@@ -12,6 +12,7 @@ import pytest
 from conftest import JOBS, REPO
 
 SAMPLES = REPO / "data" / "samples" / "naijasenti"
+IN_PROCESS = True  # the `cli` fixture runs dexter-auto in this process (conftest.py)
 
 
 def _first_text(language: str, split: str) -> str:

@@ -15,6 +15,7 @@ from dexter_autotrain.runner_env import default_runner
 
 GOLDEN = REPO / "tests" / "golden"
 EXAMPLE_JOBS = ["narrative", "actors", "memes"]
+IN_PROCESS = True  # the `cli` fixture runs dexter-auto in this process (conftest.py)
 
 
 @pytest.mark.parametrize("job", EXAMPLE_JOBS)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from spec_cases import CASES, VALID
 
+IN_PROCESS = True  # the `cli` fixture runs dexter-auto in this process (conftest.py)
+
 
 def _write(directory: Path, files: dict[str, str | bytes]) -> None:
     for name, content in files.items():
