@@ -7,14 +7,16 @@ for the spec-only commands):
 - `submit(spec_path, *, smoke=False, backend=None, detach=False, ...) -> Run`.
 - `resume(run, ...) -> Run`.
 - `find_run(reference, root) -> Run`, `list_runs(root, job) -> list[Run]`.
-- `Run.evaluate(...)`, `Run.card(...)`, `Run.publish(...)`.
+- `evaluate(run, ...)`, `card(run, ...)`, `publish(run, ...)`, `deploy(run, ...)`,
+  `change_deployment(run, action)`, `cancel(run)` (`actions`; the `Run` methods of the same
+  names are deprecated).
 - `get_task(name) -> TaskKind`; errors: `DexterError` and its family in `errors`.
 
 Example:
     ```python
     >>> import dexter_autotrain as dx
     >>> run = dx.submit("jobs/narrative.yaml", smoke=True, reporter=dx.PrintReporter())
-    >>> run.card()
+    >>> dx.card(run)
     ```
 """
 
@@ -33,6 +35,12 @@ _EXPORTS = {
     "resume": "dexter_autotrain.api",
     "PrintReporter": "dexter_autotrain.api",
     "QuietReporter": "dexter_autotrain.api",
+    "evaluate": "dexter_autotrain.actions",
+    "card": "dexter_autotrain.actions",
+    "publish": "dexter_autotrain.actions",
+    "deploy": "dexter_autotrain.actions",
+    "change_deployment": "dexter_autotrain.actions",
+    "cancel": "dexter_autotrain.actions",
     "Run": "dexter_autotrain.runs",
     "find_run": "dexter_autotrain.runs",
     "list_runs": "dexter_autotrain.runs",

@@ -1,7 +1,8 @@
 """The Python API: run a job from a notebook or a service without shelling out.
 
-The CLI is a thin layer over these functions and the `Run` methods (`evaluate`, `card`,
-`publish`): it parses arguments, calls them, and formats what they return.
+The CLI is a thin layer over these functions and those of `actions` (`evaluate`, `card`,
+`publish`, `deploy`, `cancel`): it parses arguments, calls them, and formats what they
+return.
 
 Example:
     ```python
@@ -9,7 +10,7 @@ Example:
     >>> run = dx.submit("jobs/narrative.yaml", smoke=True)
     >>> run.state()["state"]
     'carded'
-    >>> run.evaluate(split="validation")["overall"]["metrics"]["f1_macro"]
+    >>> dx.evaluate(run, split="validation")["overall"]["metrics"]["f1_macro"]
     0.41
     ```
 """

@@ -39,15 +39,14 @@ def deploy(run: str, action: str | None, runs_dir: Path, as_json: bool) -> None:
       dexter-auto deploy narrative
       dexter-auto deploy runs/narrative/20261125-001830-fc69 --pause
     """
-    from dexter_autotrain.hub.deploy import deploy_run
-    from dexter_autotrain.hub.deploy_actions import change_deployment
+    from dexter_autotrain import actions
     from dexter_autotrain.runs import find_run
 
     found = find_run(run, runs_dir)
     if action is None:
-        deployment = deploy_run(found, report=report_line)
+        deployment = actions.deploy(found, report=report_line)
     else:
-        deployment = change_deployment(found, action, report=report_line)  # type: ignore[arg-type]
+        deployment = actions.change_deployment(found, action, report=report_line)  # type: ignore[arg-type]
     if as_json:
         record = deployment.record() | {"changed": deployment.changed} if deployment else None
         print_json({"ok": True, "action": action or "deploy", "deployed": record})

@@ -39,13 +39,13 @@ def publish(run: str, force: str | None, runs_dir: Path, as_json: bool) -> None:
       dexter-auto publish narrative
       dexter-auto publish runs/narrative/20261125-001830-fc69 --force "reviewed by the ML lead"
     """
-    from dexter_autotrain.hub.publish import publish_run
+    from dexter_autotrain import actions
     from dexter_autotrain.runs import find_run
-    from dexter_autotrain.tracking import log_run
 
     found = find_run(run, runs_dir)
-    result = publish_run(found, force=force, report=report_line)
-    err.print(f"track: {escape(log_run(found, found.spec()))}")  # the published commit
+    result = actions.publish(
+        found, force=force, report=report_line, tracked=lambda line: err.print(escape(line))
+    )
     if as_json:
         print_json({"ok": True, **result.record(), "new_commit": result.new_commit})
         return

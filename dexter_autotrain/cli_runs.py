@@ -362,6 +362,7 @@ def _evaluate(
     runs_dir: Path,
 ) -> dict[str, Any]:
     """Evaluate the run, or the published model `run` names (`hub:...`) on `on_run`'s data."""
+    from dexter_autotrain import actions
     from dexter_autotrain.errors import UserError
     from dexter_autotrain.evaluation.evaluate import evaluate_published
     from dexter_autotrain.hub.pull import HUB_PREFIX, HubModelRef
@@ -370,10 +371,10 @@ def _evaluate(
     if not run.startswith(HUB_PREFIX):
         if on_run is not None:
             raise UserError("--on: only with a published model (hub:ORG/NAME@REV)")
-        return find_run(run, runs_dir).evaluate(split, data_path, language, err.print)
+        return actions.evaluate(find_run(run, runs_dir), split, data_path, language, err.print)
     ref = HubModelRef.parse(run)
     found = find_run(on_run or ref.repo_id.split("/")[1], runs_dir)
-    found.require("prepare", "pick a run with --on")
+    actions.require(found, "prepare", "pick a run with --on")
     return evaluate_published(found.path, found.spec(), ref, split, data_path, language, err.print)
 
 
@@ -390,10 +391,11 @@ def card(run: str, runs_dir: Path, cards_dir: Path, as_json: bool) -> None:
     Example:
       dexter-auto card narrative
     """
+    from dexter_autotrain import actions
     from dexter_autotrain.runs import find_run
 
     found = find_run(run, runs_dir)
-    written = found.card(cards_dir)
+    written = actions.card(found, cards_dir)
     if as_json:
         print_json({"run": str(found.path), "written": [str(path) for path in written]})
         return
@@ -563,10 +565,10 @@ def cancel(run: str, runs_dir: Path, as_json: bool) -> None:
     Example:
       dexter-auto cancel narrative
     """
-    from dexter_autotrain.backends.cancel import cancel_run
+    from dexter_autotrain import actions
     from dexter_autotrain.runs import find_run
 
-    cancelled = cancel_run(find_run(run, runs_dir))
+    cancelled = actions.cancel(find_run(run, runs_dir))
     state = cancelled.run.state()
     if as_json:
         print_json({"run": str(cancelled.run.path), "stopped": cancelled.stopped, **state})

@@ -14,7 +14,7 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -366,7 +366,7 @@ def submit(
             record_spec(run, loaded, spec_sha256)
             run.update(smoke=smoke, model_dir=spec.name, backend=spec.compute.backend)
             context = Context(run, loaded, spec, smoke, reporter, base_model, cards_dir, follow)
-            _run_stages(context)
+            run_stages(context)
     except OSError as error:  # before the stages: the runs folder itself cannot be written
         raise ToolError(f"cannot write a run under {runs_root}: {os_cause(error)}") from None
     return run
@@ -425,7 +425,7 @@ def resume(
         if changed:
             record_spec(run, loaded, spec_sha256)
         run.update(**owner(), reason=None)
-        _run_stages(context)
+        run_stages(context)
     return run
 
 
@@ -441,42 +441,61 @@ def _refuse_live_training(run: Run) -> None:
         )
 
 
-def _run_stages(context: Context) -> None:
+def run_stages(
+    context: Context,
+    only: Collection[str] | None = None,
+    stops: tuple[type[BaseException], ...] = (),
+) -> None:
+    """Run the context's run through its stages in order, as `submit` and `resume` do, then
+    record it finished: each stage's running state while it runs, its completion after, and
+    why it failed or was cancelled. A completed stage is not run again; a stage that does not
+    apply says why in one line. The only code that moves a run from stage to stage.
+
+    Args:
+        context: the run, its spec and where its lines go.
+        only: the stages to run (`{"prepare"}`, `{"train"}`: a sweep prepares its data once
+            and trains each trial); None: every stage.
+        stops: exceptions that end a stage early without failing it (a sweep's pruned
+            trial): the run is recorded `cancelled` with the exception's message, and the
+            exception raised again.
+
+    Raises:
+        GatesFailed: the gates refused the run (recorded with their reason).
+        ToolError, UserError: a stage failed (recorded in the run as `failed`).
+        TrainingCancelled: Ctrl-C or SIGTERM (recorded as `cancelled`).
+        TrainingDetached: a remote training goes on without this process.
+
+    Example:
+        ```python
+        >>> run_stages(Context(run, loaded, spec, True, reporter), {"prepare"})  # doctest: +SKIP
+        ```
+    """
     completed = set(context.run.state().get("completed", []))
     for stage in STAGES:
-        if stage.name in completed:
+        if stage.name in completed or (only is not None and stage.name not in only):
             continue
         skipped = stage.skip(context)
         if skipped is not None:
             context.reporter.stage(stage.name, skipped)
             continue
-        _run_one(context, stage)
+        _run_one(context, stage, stops)
     context.run.update(finished=now(), stage=None)
 
 
-def run_stage(context: Context, name: str, stops: tuple[type[BaseException], ...] = ()) -> None:
-    """Run the stage called `name` on the context's run, as `submit` runs each of its stages:
-    the stage's running state while it runs, its completion after, and why it failed or was
-    cancelled recorded in the run's state. Sweeps prepare their data once and train each
-    trial through it.
+def mark_stage(run: Run, name: str, done: bool = True) -> None:
+    """Record a stage a command ran on its own (`publish`, `deploy`) as completed, or as no
+    longer done (`deploy --delete`). The run's state becomes the done state of the furthest
+    stage it has completed, so publishing a deployed run again leaves it `deployed`."""
+    completed = [stage for stage in run.state().get("completed", []) if stage != name]
+    completed += [name] if done else []
+    reached = [s.done_state for s in STAGES if s.name in completed and s.done_state]
+    run.update(completed=completed, state=reached[-1] if reached else "pending")
 
-    Args:
-        context: the run, its spec and where its lines go.
-        name: a stage of `STAGES` (`prepare`, `train`, ...).
-        stops: exceptions that end the stage early without failing it (a sweep's pruned
-            trial): the run is recorded `cancelled` with the exception's message, and the
-            exception raised again.
 
-    Raises:
-        ToolError, UserError: the stage failed (recorded in the run as `failed`).
-        TrainingCancelled: Ctrl-C or SIGTERM (recorded as `cancelled`).
-
-    Example:
-        ```python
-        >>> run_stage(Context(run, loaded, spec, True, reporter), "prepare")  # doctest: +SKIP
-        ```
-    """
-    _run_one(context, next(stage for stage in STAGES if stage.name == name), stops)
+def share_preparation(run: Run, **records: object) -> None:
+    """Record a run whose data another run prepared (a sweep's trial, from the sweep's
+    `prepared` run) as prepared, with the records that preparation made."""
+    run.complete("prepare", state="prepared", **records)
 
 
 def _run_one(context: Context, stage: Stage, stops: tuple[type[BaseException], ...] = ()) -> None:
@@ -491,17 +510,17 @@ def _run_one(context: Context, stage: Stage, stops: tuple[type[BaseException], .
     except TrainingDetached:
         raise  # the run stays in its stage, with the training's handle, for a resume
     except stops as stopped:
-        _record_failure(run, "cancelled", f"{stage.name}: {stopped}")
+        record_stop(run, "cancelled", f"{stage.name}: {stopped}")
         raise
     except (TrainingCancelled, KeyboardInterrupt):
-        _record_failure(run, "cancelled", f"cancelled during {stage.name}")
+        record_stop(run, "cancelled", f"cancelled during {stage.name}")
         raise TrainingCancelled() from None
     except (ToolError, UserError, OSError) as error:
         failure = _stage_failure(run, stage.name, error)
         reason = str(failure).splitlines()[0]
         if failure is error:
             reason = f"{stage.name}: {reason}"
-        _record_failure(run, "failed", reason)
+        record_stop(run, "failed", reason)
         raise failure from None
     run.complete(stage.name, **({"state": stage.done_state} if stage.done_state else {}))
 
@@ -518,8 +537,9 @@ def _stage_failure(
     return error
 
 
-def _record_failure(run: Run, state: str, reason: str) -> None:
-    """Record why the run stopped, if the run directory can still be written."""
+def record_stop(run: Run, state: str, reason: str) -> None:
+    """Record that the run stopped (`failed` or `cancelled`) and why, if the run directory
+    can still be written."""
     with contextlib.suppress(OSError, ToolError):
         run.update(state=state, stage=None, finished=now(), reason=reason)
 

@@ -16,7 +16,8 @@ import glob
 import json
 import os
 import secrets
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,6 @@ from filelock import FileLock, Timeout
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.processes import group_alive, is_running, start_time
-from dexter_autotrain.run_actions import RunActions
 from dexter_autotrain.spec import JobSpec
 
 BUSY_STATES = (
@@ -55,12 +55,35 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _moved_to_actions(name: str) -> Callable[..., Any]:
+    """A deprecated `Run` method, now the function `dexter_autotrain.<name>(run, ...)`."""
+
+    def method(self: Run, *args: Any, **kwargs: Any) -> Any:
+        from dexter_autotrain import actions  # the shim's upward import (pyproject's contracts)
+
+        warnings.warn(
+            f"Run.{name}() is deprecated and will be removed in the next minor version: "
+            f"use dexter_autotrain.{name}(run, ...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(actions, name)(self, *args, **kwargs)
+
+    method.__doc__ = f"Deprecated: `dexter_autotrain.{name}(run, ...)` (see `actions.{name}`)."
+    return method
+
+
 @dataclass(frozen=True)
-class Run(RunActions):
-    """One run directory and its state file (and, from `RunActions`, what can be done with
-    it: `evaluate`, `card`, `publish`)."""
+class Run:
+    """One run directory and its state file. What can be done with a run (evaluate, card,
+    publish, deploy, cancel) is in `actions`, exported as `dexter_autotrain.evaluate(run)`..."""
 
     path: Path
+
+    evaluate = _moved_to_actions("evaluate")
+    card = _moved_to_actions("card")
+    publish = _moved_to_actions("publish")
+    require = _moved_to_actions("require")
 
     @property
     def run_id(self) -> str:
@@ -184,6 +207,12 @@ def create_run(job: str, root: Path = RUNS_ROOT) -> Run:
     run_id = new_run_id()
     run = Run(root.resolve() / job / run_id)  # AutoTrain runs from inside it: no relative paths
     run.path.mkdir(parents=True)
+    return start_record(run, job, run_id)
+
+
+def start_record(run: Run, job: str, run_id: str) -> Run:
+    """Write a new run's first state, in its existing folder: pending, nothing completed,
+    worked on by this process."""
     run.update(job=job, run_id=run_id, state="pending", created=now(), completed=[], **owner())
     return run
 

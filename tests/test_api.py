@@ -32,15 +32,17 @@ def test_a_smoke_job_through_the_python_api(tmp_path, monkeypatch) -> None:
     assert {"prepare", "train", "evaluate", "card", "publish"} <= set(reporter.stages)
     assert dx.find_run("narrative", runs) == run and dx.list_runs(runs) == [run]
 
-    report = run.evaluate(split="validation")
+    report = dx.evaluate(run, split="validation")
     assert report["split"] == "validation"
     assert report == json.loads(
         (run.path / "evaluations" / "split-validation" / "evaluation.json").read_text()
     )
-    written = run.card(tmp_path / "review")
+    written = dx.card(run, tmp_path / "review")
     assert run.path / "README.md" in written
     with pytest.raises(dx.UserError, match="smoke runs are never published"):
-        run.publish()
+        dx.publish(run)
+    with pytest.deprecated_call(match=r"use dexter_autotrain\.card\(run, \.\.\.\)"):
+        assert run.path / "README.md" in run.card(tmp_path / "old-review")  # still works
 
 
 def test_api_errors_are_one_family(tmp_path) -> None:

@@ -55,9 +55,8 @@ def test_the_spec_enum_lists_exactly_the_registered_tasks() -> None:
 
 
 def test_only_the_pipeline_runs_stages() -> None:
-    """Sweeps, resume and submit run stages through `pipeline.run_stage` (or the pipeline's
-    own loop, which records each stage's states and failures): no other module reads the
-    stage table to run a stage's action itself."""
+    """Sweeps, resume and submit run stages through `pipeline.run_stages`: no other module
+    reads the stage table to run a stage's action itself."""
     readers = [
         f"{path.relative_to(REPO)}:{node.lineno}"
         for path in sorted(PACKAGE.rglob("*.py"))
@@ -67,3 +66,31 @@ def test_only_the_pipeline_runs_stages() -> None:
         or (isinstance(node, ast.alias) and node.name == "STAGES")
     ]
     assert readers == []
+
+
+NOT_A_RUN = {"folder", "sweep", "self.bar"}
+"""Receivers of `.update(state=...)` that are not a run: a sweep folder's own record
+(sweeps/folder.py) and rich's progress bar."""
+
+
+def test_only_the_pipeline_writes_a_run_s_transitions() -> None:
+    """A run's state, stage and completed stages are written by `pipeline` (and `runs`, the
+    record itself) alone: publish, deploy, cancel and sweeps ask the pipeline
+    (`mark_stage`, `record_stop`, `share_preparation`, `run_stages`)."""
+    writers = [
+        f"{path.relative_to(REPO)}:{node.lineno}: {ast.unparse(node)[:60]}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name not in ("pipeline.py", "runs.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and (
+            node.func.attr == "complete"
+            or (
+                node.func.attr == "update"
+                and {k.arg for k in node.keywords} & {"state", "stage", "completed"}
+                and ast.unparse(node.func.value) not in NOT_A_RUN
+            )
+        )
+    ]
+    assert writers == []

@@ -1,8 +1,9 @@
-"""`dexter-auto cancel`: stop a run wherever its training runs, and record it as cancelled.
+"""`dexter-auto cancel`: stop a run wherever its training runs.
 
 A remote training is cancelled through its backend. A `submit` still working on the run
 gets SIGTERM, which stops it as Ctrl-C does (a local training with it, never asking) and
-records why; otherwise the run is recorded as cancelled here.
+records why; otherwise `actions.cancel` records the run as cancelled (the pipeline owns the
+run's transitions).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from dexter_autotrain.runs import BUSY_STATES, Run
 SUBMIT_EXIT_SECONDS = 60
 """How long the submit that works on the run may take to stop (a local training gets 10 s
 after SIGTERM, then SIGKILL; a remote cancel is one request)."""
-REASON = "cancelled with `dexter-auto cancel`"
 
 
 def cancel_recorded(recorded: dict[str, Any]) -> Handle:
@@ -37,7 +37,7 @@ class Cancelled:
     """What `cancel_run` stopped.
 
     Attributes:
-        run: the run, now recorded as cancelled.
+        run: the run.
         stopped: what was stopped, in words (`hf-jobs job 6a1f...`, `submit (pid 4242)`).
     """
 
@@ -46,8 +46,8 @@ class Cancelled:
 
 
 def cancel_run(run: Run) -> Cancelled:
-    """Stop the run's training (any backend) and the submit following it; record the run as
-    cancelled.
+    """Stop the run's training (any backend) and the submit following it (which records
+    the run cancelled; without one, `actions.cancel` does).
 
     Args:
         run: a run that is still busy (preparing, training, evaluating, ...).
@@ -77,8 +77,6 @@ def cancel_run(run: Run) -> Cancelled:
     elif run.training_alive():  # its submit died, and its watchdog has not ended it yet
         handle = cancel_recorded(recorded)
         stopped.append(f"local process group {handle.id}")
-    if run.state()["state"] in BUSY_STATES:  # no submit recorded it
-        run.update(state="cancelled", reason=REASON)
     return Cancelled(run, stopped)
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from dexter_autotrain.cards.languages import LANGUAGE_NAMES
 from dexter_autotrain.cards.metadata import lower_is_better, metric_names
 from dexter_autotrain.cards.provenance import eval_results_status, provenance
+from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
-from dexter_autotrain.hub.tags import release_tag
 from dexter_autotrain.render import OPTIONS_FILE_NAME
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task

@@ -6,7 +6,6 @@
   line per retry (its own and ours) for the user;
 - `release`: which files of a run are published, and whether a Hub revision holds exactly them;
 - `commit`: one atomic commit of those files to a branch, safe to retry;
-- `tags`: the tag a run is published under (known before publishing, so the card can pin it);
 - `publish`: `publish_run`, the `publish` stage and command;
 - `endpoints_url`: `$DEXTER_ENDPOINTS_URL`, where huggingface_hub's Inference Endpoints calls go;
 - `endpoints`: the endpoint a spec declares, pinned to the published commit, and the wait;

@@ -58,8 +58,8 @@ def deploy_run(
         policy (`RetryPolicy`, *optional*): retries of the parity requests.
 
     Returns:
-        `Deployment`: also recorded in the run's state as `deployed` (state `deployed`,
-        stage `deploy` completed) and in its card.
+        `Deployment`: also recorded in the run's state as `deployed` and in its card (the
+        stage's completion is the pipeline's, or `actions.deploy`'s when run on its own).
 
     Raises:
         [`UserError`]: the run is not published (exit code 2).

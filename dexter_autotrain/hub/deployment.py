@@ -88,12 +88,6 @@ def record_deployment(run: Run, deployment: Deployment | None) -> None:
     so it says where the model is served."""
     from dexter_autotrain.cards.write import write_card
 
-    state = run.state()
-    if deployment is None:
-        completed = [name for name in state.get("completed", []) if name != "deploy"]
-        after = "published" if state.get("published") else "carded"
-        run.update(deployed=None, completed=completed, state=after)
-    else:
-        run.complete("deploy", state="deployed", deployed=deployment.record())
+    state = run.update(deployed=deployment.record() if deployment else None)
     spec_dir = Path(state["spec_path"]).parent
     write_card(run.path, run.spec(), spec_dir, None, bool(state.get("smoke")))

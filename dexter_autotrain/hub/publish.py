@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.errors import (
     HubUnavailable,
     PublishRefused,
@@ -37,7 +38,6 @@ from dexter_autotrain.hub.retry import (
     reported_retries,
     with_retries,
 )
-from dexter_autotrain.hub.tags import release_tag
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -121,8 +121,8 @@ def publish_run(
             Retries of the calls huggingface_hub does not retry itself.
 
     Returns:
-        `PublishResult`: also recorded in the run's state as `published` (state `published`,
-        stage `publish` completed).
+        `PublishResult`: also recorded in the run's state as `published` (the stage's
+        completion is the pipeline's, or `actions.publish`'s when run on its own).
 
     Raises:
         [`UserError`] / [`PublishRefused`]: see `check_publishable`.
@@ -159,8 +159,7 @@ def publish_run(
             committed = _commit_and_tag(api, spec, files, message, tag, report, policy)
     url = f"{api.endpoint}/{repo_id}/commit/{committed.oid}"
     result = PublishResult(repo_id, committed.oid, tag, url, committed.new)
-    after = "deployed" if state.get("deployed") else "published"  # published again
-    run.complete("publish", state=after, published=result.record())
+    run.update(published=result.record())
     return result
 
 

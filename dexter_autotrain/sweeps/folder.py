@@ -11,7 +11,7 @@ from typing import Any
 
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.paths import write_atomically
-from dexter_autotrain.runs import Run, new_run_id, now, owner
+from dexter_autotrain.runs import Run, new_run_id, now, owner, start_record
 
 SWEEPS_FOLDER = "sweeps"
 RECORD_FILE = "sweep.json"
@@ -64,7 +64,7 @@ def create_sweep_dir(job: str, runs_root: Path) -> SweepDir:
     sweep = SweepDir(runs_root.resolve() / job / SWEEPS_FOLDER / sweep_id)
     sweep.prepared.path.mkdir(parents=True)
     sweep.update(job=job, sweep_id=sweep_id, state="preparing", created=now(), **owner())
-    sweep.prepared.update(job=job, run_id="prepared", state="pending", completed=[])
+    start_record(sweep.prepared, job, "prepared")
     return sweep
 
 

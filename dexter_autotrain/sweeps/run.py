@@ -18,7 +18,8 @@ from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.pipeline import (
     Context,
     Reporter,
-    run_stage,
+    record_stop,
+    run_stages,
     smoke_backend,
     smoke_spec,
     with_backend,
@@ -188,11 +189,8 @@ def _setup(
 def _prepare_shared(setup: TrialSetup, reporter: Reporter) -> None:
     """Prepare the data (and, in a smoke sweep, the tiny model) once, for every trial."""
     prepared = setup.folder.prepared
-    if "prepare" in prepared.state().get("completed", []):
-        return
     context = Context(prepared, setup.loaded, setup.loaded.spec, setup.smoke, reporter)
-    run_stage(context, "prepare")
-    prepared.update(stage=None)
+    run_stages(context, only={"prepare"})  # once: a resumed sweep's is completed
 
 
 def _run_trials(setup: TrialSetup, study: Any, sweep: Sweep) -> None:
@@ -250,9 +248,7 @@ def _one_trial(setup: TrialSetup, study: Any, trial: Any, sweep: Sweep) -> None:
 
 def _mark_interrupted(run_path: str | None) -> None:
     if run_path and (Path(run_path) / "state.json").is_file():
-        Run(Path(run_path)).update(
-            state="failed", stage=None, reason="interrupted: the sweep was stopped during it"
-        )
+        record_stop(Run(Path(run_path)), "failed", "interrupted: the sweep was stopped during it")
 
 
 def _finish(setup: TrialSetup, study: Any, sweep: Sweep, options: SweepOptions) -> SweepResult:

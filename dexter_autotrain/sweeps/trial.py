@@ -15,9 +15,15 @@ from typing import Any
 from dexter_autotrain.backends.attach import FollowOptions
 from dexter_autotrain.backends.cancel import cancel_recorded
 from dexter_autotrain.errors import ToolError
-from dexter_autotrain.pipeline import Context, Reporter, record_spec, run_stage
+from dexter_autotrain.pipeline import (
+    Context,
+    Reporter,
+    record_spec,
+    run_stages,
+    share_preparation,
+)
 from dexter_autotrain.render import write_training_files
-from dexter_autotrain.runs import Run, create_run, now
+from dexter_autotrain.runs import Run, create_run
 from dexter_autotrain.spec import LoadedSpec
 from dexter_autotrain.sweeps.folder import SweepDir
 from dexter_autotrain.sweeps.space import with_params
@@ -69,7 +75,8 @@ def start_trial_run(setup: TrialSetup, number: int, params: dict[str, Any]) -> R
     share_data(setup.folder.prepared.path, run.path, test=False)
     spec_dir = setup.loaded.path.parent
     rendered = write_training_files(run.path, spec, spec_dir, prepared["base_model"])
-    run.update(
+    share_preparation(
+        run,
         smoke=setup.smoke,
         model_dir=spec.name,
         backend=spec.compute.backend,
@@ -79,7 +86,6 @@ def start_trial_run(setup: TrialSetup, number: int, params: dict[str, Any]) -> R
         resolved=resolved,
         sweep={"id": setup.folder.sweep_id, "folder": str(setup.folder.path), "trial": number},
     )
-    run.complete("prepare")
     return run
 
 
@@ -130,14 +136,13 @@ def train_trial(setup: TrialSetup, trial: Any, run: Run) -> float:
     )
     context = Context(run, setup.loaded, spec, setup.smoke, reporter, follow=setup.follow)
     try:
-        run_stage(context, "train", stops=(optuna.TrialPruned,))
+        run_stages(context, only={"train"}, stops=(optuna.TrialPruned,))
     except optuna.TrialPruned:
         _cancel_remote(run)
         raise
     except ToolError as error:
         reason = str(error).splitlines()[0].removeprefix("train: ")
         raise ToolError(f"{label}: {reason}") from None
-    run.update(stage=None, finished=now())
     return kept_score(run.model_folder(), setup.metric)
 
 
