@@ -29,6 +29,7 @@ from filelock import FileLock, Timeout
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.processes import group_alive, is_running, start_time
+from dexter_autotrain.record import SCHEMA_VERSION, RunState
 from dexter_autotrain.spec import JobSpec
 
 BUSY_STATES = (
@@ -130,13 +131,27 @@ class Run:
             raise ToolError(f"{self.state_file}: not a run state (no `state` field)")
         return state
 
+    def record(self) -> RunState:
+        """The state file as a typed record.
+
+        Raises:
+            ToolError: the file is missing, unreadable or not a run record.
+        """
+        return RunState.check(self.state(), str(self.state_file))
+
     def update(self, **changes: Any) -> dict[str, Any]:
-        """Merge `changes` into the state and write it atomically (never recreating a run
-        directory that was deleted)."""
+        """Merge `changes` into the state, check the result is a run record (`RunState`),
+        and write it atomically (never recreating a run directory that was deleted).
+
+        Raises:
+            ToolError: the run directory is gone, or the change would not be a run record
+                (a misspelt key, a value of the wrong type: a bug, named here).
+        """
         if not self.path.is_dir():
             raise ToolError(f"{self.path}: the run directory is gone (deleted while in use?)")
         state = self.state() if self.state_file.exists() else {}
         state |= changes | {"updated": now()}
+        RunState.check(state, f"{self.state_file} (changing {', '.join(changes)})")
         write_atomically(self.state_file, json.dumps(state, indent=2) + "\n")
         return state
 
@@ -213,7 +228,15 @@ def create_run(job: str, root: Path = RUNS_ROOT) -> Run:
 def start_record(run: Run, job: str, run_id: str) -> Run:
     """Write a new run's first state, in its existing folder: pending, nothing completed,
     worked on by this process."""
-    run.update(job=job, run_id=run_id, state="pending", created=now(), completed=[], **owner())
+    run.update(
+        schema_version=SCHEMA_VERSION,
+        job=job,
+        run_id=run_id,
+        state="pending",
+        created=now(),
+        completed=[],
+        **owner(),
+    )
     return run
 
 

@@ -1,0 +1,266 @@
+"""The run record: what `runs/<job>/<run-id>/state.json` may hold, as typed models.
+
+Every write of a run's state goes through `RunState` (`Run.update` validates the merged
+state before writing it), so a misspelt key or a value of the wrong type fails where it is
+written instead of in a later reader. Unknown keys are refused (`extra="forbid"`); nested
+records are models too, never `dict[str, Any]`. Runs written before the record had a schema
+version read as version 1, the first one; a later change to the record raises
+`SCHEMA_VERSION` and migrates older files in `RunState.read`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dexter_autotrain.errors import ToolError
+
+SCHEMA_VERSION = 1
+StateName = Literal[
+    "pending",
+    "preparing",
+    "prepared",
+    "training",
+    "trained",
+    "evaluating",
+    "evaluated",
+    "carding",
+    "carded",
+    "publishing",
+    "published",
+    "deploying",
+    "deployed",
+    "failed",
+    "cancelled",
+]
+StageName = Literal["prepare", "train", "evaluate", "card", "gates", "publish", "deploy"]
+Scalar = str | int | float | bool | None
+
+
+class Record(BaseModel):
+    """A part of the run record: unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class GitRecord(Record):
+    """The commit the spec was read at (`spec`: committed, modified or untracked; runs
+    written before it was recorded lack it)."""
+
+    commit: str
+    dirty: bool
+    spec: str | None = None
+
+
+class DataOutput(Record):
+    """One prepared data file: its path in the run, rows and hash."""
+
+    path: str
+    rows: int
+    sha256: str
+
+
+class HandleRecord(Record):
+    """Where a training runs (backends/base.py's `Handle`)."""
+
+    kind: str
+    id: str
+    urls: dict[str, str] = {}
+    details: dict[str, Scalar] = {}
+
+
+class RemoteJob(Record):
+    """What the run keeps of an HF Job: where it ran, for how long, what it cost."""
+
+    backend: str
+    job_id: str
+    url: str | None
+    flavor: str
+    seconds: float
+    cost_usd: float
+    max_cost_usd: float
+    results: str
+
+
+class TrainingSummary(Record):
+    """The training's length and its last validation metrics."""
+
+    seconds: float
+    steps: int
+    epoch: float
+    validation: dict[str, float]
+
+
+class EvaluationVerdict(Record):
+    """What the evaluate stage concluded (evaluation.json holds the whole report)."""
+
+    split: str
+    primary_metric: str
+    value: float
+    baseline_lift: float | None = None
+    gates_passed: bool
+
+
+class TrackingRecord(Record):
+    """The MLflow run the run was logged to."""
+
+    uri: str
+    run_id: str
+    experiment: str
+
+
+class Forced(Record):
+    """Why a run that failed its gates was published anyway (`publish --force`)."""
+
+    reason: str
+
+
+class Published(Record):
+    """The Hub commit and tag the run was published as."""
+
+    repo_id: str
+    commit: str
+    tag: str | None
+    url: str
+
+
+class Parity(Record):
+    """A deployment's smoke and parity test: answers equal to the run's predictions."""
+
+    compared: int
+    matching: int
+    share: float
+
+
+class ServeProcess(Record):
+    """A local deployment's server process."""
+
+    pid: int
+    started: int | None
+
+
+class Deployed(Record):
+    """Where the run's model is served (hub/deployment.py's `Deployment`)."""
+
+    target: str
+    name: str
+    namespace: str | None
+    url: str
+    repository: str | None
+    revision: str | None
+    status: str
+    parity: Parity | None = None
+    process: ServeProcess | None = None
+
+
+class SpaceCleanup(Record):
+    """What was done with the Space and its data repository after training."""
+
+    space: str | None = None
+    data_repo: str | None = None
+
+
+class AutotrainSpace(Record):
+    """The AutoTrain Space a run trained on, and what came back from it."""
+
+    space: str
+    data_repo: str
+    model_repo: str
+    base_model_repo: str | None = None
+    hardware: str
+    autotrain: str | None = None
+    note: str | None = None
+    model_commit: str | None = None
+    trainer_state: str | None = None
+    cleanup: SpaceCleanup | None = None
+
+
+class TrialCounts(Record):
+    total: int
+    complete: int
+    pruned: int
+    failed: int
+
+
+class SweepRecord(Record):
+    """The sweep a run belongs to: a trial's id, folder and number; the promoted run also
+    records how it was chosen."""
+
+    id: str
+    folder: str
+    trial: int
+    metric: str | None = None
+    direction: str | None = None
+    sampler: str | None = None
+    pruner: str | None = None
+    trials: TrialCounts | None = None
+    space: dict[str, str] | None = None
+    best_params: dict[str, Scalar] | None = None
+    best_value: float | None = None
+    plot: str | None = None
+
+
+class RunState(Record):
+    """A run's state file. Keys written only from a given stage on are optional.
+
+    Example:
+        ```python
+        >>> RunState.read(Path("runs/narrative/20261125-001830-fc69/state.json")).state
+        'carded'
+        ```
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    job: str
+    run_id: str
+    state: StateName
+    created: str | None = None
+    updated: str | None = None
+    completed: list[StageName] = []
+    pid: int | None = None
+    pid_started: int | None = None
+    reason: str | None = None
+    stage: StageName | None = None
+    stage_started: str | None = None
+    finished: str | None = None
+    spec_path: str | None = None
+    spec_sha256: str | None = None
+    git: GitRecord | None = None
+    smoke: bool = False
+    model_dir: str | None = None
+    backend: str | None = None
+    resolved: dict[str, Scalar] = Field(
+        {}, description="training settings the run chose: `auto` ones, a trial's parameters"
+    )
+    config_sha256: str | None = None
+    base_model: str | None = None
+    data_outputs: list[DataOutput] = []
+    training_handle: HandleRecord | None = None
+    training_since: float | None = None
+    training_frameworks: dict[str, str] = {}
+    remote_job: RemoteJob | None = None
+    autotrain_space: AutotrainSpace | None = None
+    training: TrainingSummary | None = None
+    evaluation: EvaluationVerdict | None = None
+    card: list[str] = []
+    tracking: TrackingRecord | None = None
+    forced: Forced | None = None
+    published: Published | None = None
+    deployed: Deployed | None = None
+    sweep: SweepRecord | None = None
+
+    @classmethod
+    def check(cls, state: dict[str, object], where: str) -> RunState:
+        """`state` as a record.
+
+        Raises:
+            ToolError: it is not one; the message names `where` and each bad field.
+        """
+        try:
+            return cls.model_validate(state)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in error.errors()
+            )
+            raise ToolError(f"{where}: not a run record: {problems}") from None

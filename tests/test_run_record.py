@@ -1,0 +1,93 @@
+"""The run record (`record.RunState`): frozen run folders written by earlier code read as
+records and still list and show; every write is checked, so a misspelt key fails where it
+is written. The frozen runs (tests/fixtures/runs) are the state files of real suite runs:
+local (published, deployed), HF Jobs, AutoTrain Spaces, failed, cancelled, and a sweep's
+promoted and pruned trials with the sweep's own folder; tests/fixtures/cards holds runs
+written before `git.spec` was recorded."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from dexter_autotrain.errors import ToolError
+from dexter_autotrain.record import SCHEMA_VERSION, RunState
+from dexter_autotrain.runs import Run, create_run, list_runs
+
+FROZEN = REPO / "tests" / "fixtures" / "runs"
+OLDER = REPO / "tests" / "fixtures" / "cards"
+IN_PROCESS = True  # the `cli` fixture runs dexter-auto in this process (conftest.py)
+
+
+def _frozen_runs() -> list[Path]:
+    return sorted(
+        path.parent
+        for root in (FROZEN, OLDER)
+        for path in root.rglob("state.json")
+        if path.parent.name != "prepared"
+    )
+
+
+@pytest.mark.parametrize("run", _frozen_runs(), ids=lambda p: str(p.relative_to(REPO / "tests")))
+def test_every_frozen_run_reads_as_a_record(run: Path) -> None:
+    record, raw = Run(run).record(), json.loads((run / "state.json").read_text())
+    assert record.schema_version == SCHEMA_VERSION  # files without one are the first version
+    assert (record.job, record.run_id, record.state) == (raw["job"], raw["run_id"], raw["state"])
+    assert record.model_dump(exclude_unset=True, mode="json") == raw  # nothing lost or renamed
+
+
+def test_the_frozen_runs_cover_every_backend_ending_and_sweep() -> None:
+    records = [Run(run).record() for run in _frozen_runs() if FROZEN in run.parents]
+    assert {r.backend for r in records} == {"local", "hf-jobs", "autotrain-spaces"}
+    states = {r.state for r in records}
+    assert {"failed", "cancelled", "published", "deployed", "carded"} <= states
+    hf_jobs = next(r for r in records if r.backend == "hf-jobs")
+    assert hf_jobs.remote_job is not None and hf_jobs.remote_job.cost_usd > 0
+    spaces = next(r for r in records if r.backend == "autotrain-spaces")
+    assert spaces.autotrain_space is not None and spaces.autotrain_space.model_commit
+    deployed = next(r for r in records if r.state == "deployed")
+    assert deployed.deployed is not None and deployed.deployed.target == "endpoint"
+    assert deployed.deployed.parity is not None and deployed.deployed.parity.share == 1.0
+    swept = [r.sweep for r in records if r.sweep is not None]
+    assert any(s.trials is not None and s.trials.total == 3 for s in swept)  # the promoted one
+    prepared = next(FROZEN.rglob("prepared/state.json")).parent
+    assert Run(prepared).record().state == "prepared"
+
+
+def test_frozen_runs_list_and_show(cli, tmp_path) -> None:
+    runs = tmp_path / "runs"
+    shutil.copytree(FROZEN, runs)
+    listed = json.loads(cli("runs", "--runs-dir", runs, "--json").stdout)
+    assert sorted(row["run_id"] for row in listed) == sorted(
+        run.name for run in _frozen_runs() if FROZEN in run.parents
+    )
+    for run in list_runs(runs):
+        shown = cli("status", run.path, "--runs-dir", runs)
+        assert shown.code == 0, shown.stderr
+        assert f"run {run.path}: {run.record().state}" in shown.stdout
+
+
+def test_an_old_record_takes_a_new_write(tmp_path) -> None:
+    run = Run(tmp_path / "20261206-232519-f3dd")
+    shutil.copytree(FROZEN / "job" / run.run_id, run.path)
+    assert "schema_version" not in run.state()
+    run.update(reason="retried by hand")
+    assert run.record().reason == "retried by hand" and run.record().state == "failed"
+
+
+def test_a_misspelt_key_or_a_wrong_type_fails_where_it_is_written(tmp_path) -> None:
+    run = create_run("job", tmp_path)
+    before = run.state_file.read_text()
+    with pytest.raises(ToolError, match=r"changing evalutaion\): not a run record: "
+                       r"evalutaion: Extra inputs are not permitted"):  # fmt: skip
+        run.update(evalutaion={"split": "test"})
+    with pytest.raises(ToolError, match=r"state: Input should be 'pending', "):
+        run.update(state="trainning")
+    with pytest.raises(ToolError, match=r"published\.commit: Field required"):
+        run.update(published={"repo_id": "dexter-ng/narrative", "tag": None, "url": "u"})
+    assert run.state_file.read_text() == before
+    assert RunState.model_validate_json(before).schema_version == SCHEMA_VERSION
