@@ -95,7 +95,7 @@ def publishable_copy(source: Path, runs: Path, repo: str) -> Run:
 def staged(run: Run, folder: Path) -> Path:
     """The files `run` publishes, as a folder: hard links to the run's own files, and the
     public spec.yaml and data-report.json as `release_files` builds them."""
-    for path, source in release_files(run.path, run.state()["model_dir"]).items():
+    for path, source in release_files(run.path, run.model_folder().name).items():
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
         if isinstance(source, bytes):
             (folder / path).write_bytes(source)

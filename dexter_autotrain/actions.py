@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dexter_autotrain.errors import UserError
+from dexter_autotrain.record import RunState
 from dexter_autotrain.runs import BUSY_STATES, Run
 
 if TYPE_CHECKING:
@@ -38,15 +39,15 @@ def _quiet(line: str) -> None:
     return None
 
 
-def require(run: Run, stage: str, hint: str) -> dict[str, Any]:
+def require(run: Run, stage: str, hint: str) -> RunState:
     """The run's state, once `stage` has completed.
 
     Raises:
         [`UserError`]: `stage` has not run yet; the message ends with `hint`.
     """
     state = run.state()
-    if stage not in state.get("completed", []):
-        raise UserError(f"{run.path}: `{stage}` has not run yet (state {state['state']}); {hint}")
+    if stage not in state.completed:
+        raise UserError(f"{run.path}: `{stage}` has not run yet (state {state.state}); {hint}")
     return state
 
 
@@ -84,7 +85,7 @@ def evaluate(
     state = require(run, "train", "finish it with `dexter-auto submit --resume`")
     model_dir = run.model_folder(state)
     result = evaluate_run(run.path, run.spec(state), model_dir, split, data, language, report)
-    if split is None and data is None and "evaluate" in state.get("completed", []):
+    if split is None and data is None and "evaluate" in state.completed:
         run.update(evaluation=evaluation_record(result))  # the card's report was replaced
     return result
 
@@ -102,8 +103,8 @@ def card(run: Run, cards_dir: Path | None = None) -> list[Path]:
     from dexter_autotrain.cards.write import write_card
 
     state = require(run, "evaluate", "run `dexter-auto evaluate` or `submit --resume` first")
-    spec_dir = Path(state["spec_path"]).parent
-    return write_card(run.path, run.spec(state), spec_dir, cards_dir, bool(state.get("smoke")))
+    spec_dir = run.spec_folder(state)
+    return write_card(run.path, run.spec(state), spec_dir, cards_dir, state.smoke)
 
 
 def publish(
@@ -163,6 +164,6 @@ def cancel(run: Run) -> Cancelled:
     from dexter_autotrain.pipeline import record_stop
 
     cancelled = cancel_run(run)
-    if run.state()["state"] in BUSY_STATES:  # no submit recorded it
+    if run.state().state in BUSY_STATES:  # no submit recorded it
         record_stop(run, "cancelled", CANCEL_REASON)
     return cancelled

@@ -8,7 +8,7 @@ Example:
     ```python
     >>> import dexter_autotrain as dx
     >>> run = dx.submit("jobs/narrative.yaml", smoke=True)
-    >>> run.state()["state"]
+    >>> run.state().state
     'carded'
     >>> dx.evaluate(run, split="validation")["overall"]["metrics"]["f1_macro"]
     0.41
@@ -131,7 +131,7 @@ def resume(
 
     Example:
         ```python
-        >>> resume("narrative").state()["state"]
+        >>> resume("narrative").state().state
         'published'
         ```
     """

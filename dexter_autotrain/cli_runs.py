@@ -13,6 +13,8 @@ from typing import Any, get_args
 import click
 
 from dexter_autotrain.console import err, json_option, out, print_error, print_json
+from dexter_autotrain.record import RunState
+from dexter_autotrain.runs import STATE_FILE
 from dexter_autotrain.spec.model import Backend
 
 BACKEND_OPTION = click.option(
@@ -116,7 +118,7 @@ def submit(
     run = _run_reported(start, reporter, detach, as_json)
     state = run.state()
     if as_json:
-        print_json({"run": str(run.path), **state})
+        print_json({"run": str(run.path), **state.model_dump(mode="json", exclude_unset=True)})
         return
     _print_summary(run.path, state, time.monotonic() - started)
     print_gates(run.path)
@@ -202,7 +204,8 @@ def _report_detached(detached: Any, as_json: bool) -> None:
 
     if as_json:
         run = Run(Path(detached.run_path))
-        print_json({"run": str(run.path), **run.describe(), "message": str(detached)})
+        status = run.describe().to_json()
+        print_json({"run": str(run.path), **status, "message": str(detached)})
     else:
         err.print(f"[yellow]detached[/yellow]: {escape(str(detached))}", highlight=False)
 
@@ -216,61 +219,54 @@ def _report_failed_gates(failed, as_json: bool) -> None:
     err.print(f"[red]gates failed[/red]: {message}")
 
 
-def _print_summary(path: Path, state: dict[str, Any], seconds: float) -> None:
+def _print_summary(path: Path, state: RunState, seconds: float) -> None:
     out.print(
-        f"[green]✓[/green] run {state['run_id']} of `{state['job']}`: {state['state']} "
-        f"in {seconds:.0f} s{' (smoke)' if state.get('smoke') else ''}"
+        f"[green]✓[/green] run {state.run_id} of `{state.job}`: {state.state} "
+        f"in {seconds:.0f} s{' (smoke)' if state.smoke else ''}"
     )
     for line in _outcome_lines(state):
         out.print(f"  {line}")
     for label, relative in (
         ("run", ""),
-        ("model", state["model_dir"]),
+        ("model", state.model_dir or ""),
         ("config", "autotrain.yml"),
         ("data report", "data-report.json"),
         ("log", "logs/training.log"),
         ("evaluation", "evaluation.md"),
         ("card", "README.md"),
-        ("state", "state.json"),
+        ("state", STATE_FILE),
     ):
         out.print(f"  {label + ':':13} {path / relative if relative else path}")
 
 
-def _outcome_lines(state: dict[str, Any]) -> list[str]:
+def _outcome_lines(state: RunState) -> list[str]:
     """The run's outcome in words: training, validation metrics, test metric and gate
     verdict, where it is published and served, its MLflow run."""
     lines = []
-    training = state.get("training") or {}
-    metrics = ", ".join(
-        f"{k} {v:.3f}"
-        for k, v in training.get("validation", {}).items()
-        if k in ("loss", "accuracy", "f1_macro", "f1", "precision", "recall")
-    )
-    if training:
+    if training := state.training:
         lines.append(
-            f"training: {training.get('steps')} steps, {training.get('epoch')} epochs in "
-            f"{training.get('seconds')} s"
+            f"training: {training.steps} steps, {training.epoch} epochs in {training.seconds} s"
         )
-    if metrics:
-        lines.append(f"validation: {metrics}")
-    evaluation = state.get("evaluation")
-    if evaluation:
-        verdict = "passed" if evaluation["gates_passed"] else "FAILED"
-        lift = evaluation["baseline_lift"]
+        metrics = ", ".join(
+            f"{k} {v:.3f}"
+            for k, v in training.validation.items()
+            if k in ("loss", "accuracy", "f1_macro", "f1", "precision", "recall")
+        )
+        lines += [f"validation: {metrics}"] if metrics else []
+    if evaluation := state.evaluation:
+        verdict = "passed" if evaluation.gates_passed else "FAILED"
+        lift = evaluation.baseline_lift
         lift_text = "no baseline" if lift is None else f"lift over baseline {lift:+.3f}"
         lines.append(
-            f"{evaluation['split']}: {evaluation['primary_metric']} {evaluation['value']:.3f} "
+            f"{evaluation.split}: {evaluation.primary_metric} {evaluation.value:.3f} "
             f"({lift_text}); gates {verdict}"
         )
-    published = state.get("published")
-    if published:
-        lines.append(f"published: {published['url']} (tag {published['tag'] or 'none'})")
-    deployed = state.get("deployed")
-    if deployed:
-        lines.append(f"deployed: {deployed['name']} at {deployed['url']} ({deployed['status']})")
-    tracking = state.get("tracking")
-    if tracking:
-        lines.append(f"tracked: MLflow run {tracking['run_id']} ({tracking['uri']})")
+    if published := state.published:
+        lines.append(f"published: {published.url} (tag {published.tag or 'none'})")
+    if deployed := state.deployed:
+        lines.append(f"deployed: {deployed.name} at {deployed.url} ({deployed.status})")
+    if tracking := state.tracking:
+        lines.append(f"tracked: MLflow run {tracking.run_id} ({tracking.uri})")
     return lines
 
 
@@ -421,18 +417,19 @@ def list_runs_command(job: str | None, runs_dir: Path, as_json: bool) -> None:
     from dexter_autotrain.path_policy import printable
     from dexter_autotrain.runs import list_runs
 
-    described = [(run, run.describe()) for run in list_runs(runs_dir, job)]
-    runs = [(run, state) for run, state in described if run.path.is_dir()]  # not deleted since
+    described = [run.describe() for run in list_runs(runs_dir, job)]
+    runs = [status for status in described if status.run.path.is_dir()]  # not deleted since
     if as_json:
-        print_json([{"run": str(run.path), **state} for run, state in runs])
+        print_json([{"run": str(status.run.path), **status.to_json()} for status in runs])
         return
     table = Table("run", "job", "state", "created", "note")
-    for run, state in runs:
-        note = next(
-            (flag for flag in ("interrupted", "detached") if state.get(flag)),
-            state.get("reason") or "",
-        )
-        cells = (run.run_id, run.job, state["state"], str(state.get("created", "")), str(note))
+    for status in runs:
+        record = status.record
+        flags = [flag for flag in ("interrupted", "detached") if getattr(status, flag)]
+        reason = (record.reason if record else status.explanation) or ""
+        created = (record.created if record else None) or ""
+        run = status.run
+        cells = (run.run_id, run.job, status.state, created, flags[0] if flags else reason)
         table.add_row(*(escape(printable(cell)) for cell in cells))
     out.print(table if runs else f"no runs under {runs_dir}")
 
@@ -456,13 +453,15 @@ def status(run: str, runs_dir: Path, as_json: bool) -> None:
     from dexter_autotrain.runs import find_run
 
     found = find_run(run, runs_dir)
-    state = found.describe()
-    job = _training_job(state)
+    status = found.describe()
+    state = status.record
+    job = _training_job(state) if state else None
     if as_json:
-        print_json({"run": str(found.path), **state, **({"training_job": job} if job else {})})
+        shown = status.to_json() | ({"training_job": job} if job else {})
+        print_json({"run": str(found.path), **shown})
         return
-    out.print(f"run {escape(str(found.path))}: [bold]{escape(state['state'])}[/bold]")
-    out.print(f"  completed stages: {', '.join(state.get('completed', [])) or 'none'}")
+    out.print(f"run {escape(str(found.path))}: [bold]{escape(status.state)}[/bold]")
+    out.print(f"  completed stages: {', '.join(state.completed if state else []) or 'none'}")
     if job:
         out.print(
             f"  training: {job['kind']} {escape(job['id'])}: [bold]{job['phase']}[/bold] "
@@ -470,25 +469,25 @@ def status(run: str, runs_dir: Path, as_json: bool) -> None:
         )
         for name, url in job["urls"].items():
             out.print(f"    {name}: {escape(url)}")
-    for key in ("reason", "explanation"):
-        if state.get(key):
-            out.print(f"  {key}: {escape(printable(str(state[key])))}")
-    if state["state"] in ("failed", "cancelled"):
+    reason = state.reason if state else None
+    for key, text in (("reason", reason), ("explanation", status.explanation)):
+        if text:
+            out.print(f"  {key}: {escape(printable(text))}")
+    if status.state in ("failed", "cancelled"):
         out.print(f"  next: fix the cause, then `dexter-auto submit --resume {found.path}`")
-    for line in _outcome_lines(state):
+    for line in _outcome_lines(state) if state else []:
         out.print(f"  {line}")
 
 
-def _training_job(state: dict[str, Any]) -> dict[str, Any] | None:
+def _training_job(state: RunState) -> dict[str, Any] | None:
     """A training run's handle and what its backend says about it now (local: whether the
     process group lives; remote: the job's stage), or None when the run is not training."""
     from dexter_autotrain.backends import Handle, get_backend
     from dexter_autotrain.errors import ToolError, UserError
 
-    recorded = state.get("training_handle")
-    if not recorded or state["state"] != "training":
+    if state.training_handle is None or state.state != "training":
         return None
-    handle = Handle.from_dict(recorded)
+    handle = Handle.from_record(state.training_handle)
     try:
         poll = get_backend(handle.kind).poll(handle)
     except (ToolError, UserError) as error:
@@ -517,19 +516,20 @@ def logs(run: str, runs_dir: Path, follow: bool, as_json: bool) -> None:
     if follow and as_json:
         raise UserError("give -f or --json, not both")
     found = find_run(run, runs_dir)
-    state = found.describe()
-    lines = _remote_log(state, follow) if Run.remote_training(state) else None
+    status = found.describe()
+    remote = status.record is not None and Run.remote_training(status.record)
+    lines = _remote_log(status.record, follow) if remote and status.record else None
     if as_json:
         text = read_from(found.log_file, 0).decode("utf-8", errors="replace")
         text = text if lines is None else "".join(f"{line}\n" for line in lines)
-        print_json({"run": str(found.path), "state": state["state"], "log": text})
+        print_json({"run": str(found.path), "state": status.state, "log": text})
         return
     if lines is not None:
         for line in lines:
             click.echo(line)
         return
     if not found.log_file.exists():
-        err.print(f"{found.path}: no training log yet (state: {state['state']})")
+        err.print(f"{found.path}: no training log yet (state: {status.state})")
         if not follow:
             raise SystemExit(1)
     position = 0
@@ -539,16 +539,17 @@ def logs(run: str, runs_dir: Path, follow: bool, as_json: bool) -> None:
         click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
         if not follow:
             return
-        state = found.describe()
-        if state["state"] not in BUSY_STATES or state.get("interrupted"):
+        status = found.describe()
+        if status.state not in BUSY_STATES or status.interrupted:
             return
         time.sleep(0.5)
 
 
-def _remote_log(state: dict[str, Any], follow: bool) -> Iterable[str]:
+def _remote_log(state: RunState, follow: bool) -> Iterable[str]:
     from dexter_autotrain.backends import Handle, get_backend
 
-    handle = Handle.from_dict(state["training_handle"])
+    assert state.training_handle is not None  # a remote training's
+    handle = Handle.from_record(state.training_handle)
     return get_backend(handle.kind).logs(handle, follow)
 
 
@@ -571,8 +572,9 @@ def cancel(run: str, runs_dir: Path, as_json: bool) -> None:
     cancelled = actions.cancel(find_run(run, runs_dir))
     state = cancelled.run.state()
     if as_json:
-        print_json({"run": str(cancelled.run.path), "stopped": cancelled.stopped, **state})
+        shown = state.model_dump(mode="json", exclude_unset=True)
+        print_json({"run": str(cancelled.run.path), "stopped": cancelled.stopped, **shown})
         return
     stopped = ", ".join(cancelled.stopped) or "nothing was running"
     out.print(f"cancelled run {cancelled.run.path} (stopped: {stopped})", markup=False)
-    out.print(f"  reason: {state.get('reason')}", markup=False)
+    out.print(f"  reason: {state.reason}", markup=False)

@@ -106,7 +106,7 @@ def sweep(
 
 def _report(result: Any, as_json: bool, seconds: float) -> None:
     record = result.folder.record()
-    promoted = result.promoted.state() if result.promoted is not None else None
+    promoted = as_json(result.promoted.state()) if result.promoted is not None else None
     if as_json:
         print_json(
             {

@@ -12,6 +12,7 @@ from typing import Any
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.paths import display_path
+from dexter_autotrain.record import RunState
 from dexter_autotrain.runs import RUNS_ROOT, Run, find_run
 from dexter_autotrain.tracking import read_json, run_params
 
@@ -34,7 +35,7 @@ class RunFacts:
     """What a comparison reads from one run directory."""
 
     run: Run
-    state: dict[str, Any]
+    state: RunState
     report: dict[str, Any] | None
     params: dict[str, str]
     fingerprints: dict[str, str]
@@ -45,8 +46,8 @@ class RunFacts:
             "run": str(self.run.path),
             "job": self.run.job,
             "run_id": self.run.run_id,
-            "state": self.state.get("state"),
-            "smoke": bool(self.state.get("smoke")),
+            "state": self.state.state,
+            "smoke": self.state.smoke,
             "split": evaluation.get("split"),
             "primary_metric": evaluation.get("primary_metric"),
         }

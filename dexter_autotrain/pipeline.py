@@ -195,7 +195,7 @@ def _train(context: Context) -> None:
     _keep_trainer_state(model_dir)
     run.update(
         training={
-            "seconds": round(time.time() - run.state()["training_since"], 1),
+            "seconds": round(time.time() - (run.state().training_since or time.time()), 1),
             "steps": final.step,
             "epoch": final.epoch,
             "validation": {
@@ -267,7 +267,8 @@ def _track(context: Context) -> None:
 def _gates(context: Context) -> None:
     """A failed gate lets the card be written (for review) but stops everything after it:
     nothing is published or deployed, and submit exits 3."""
-    if not context.run.state()["evaluation"]["gates_passed"]:
+    verdict = context.run.state().evaluation
+    if verdict is not None and not verdict.gates_passed:
         report = json.loads((context.run.path / "evaluation.json").read_text())
         raise GatesFailed(report["gates"]["rows"])
 
@@ -314,7 +315,7 @@ def _deploy_skipped(context: Context) -> str | None:
         return "skipped: deploy.enabled is false"
     if context.smoke:
         return "skipped: smoke runs are never deployed"
-    if context.spec.deploy.target == "endpoint" and not context.run.state().get("published"):
+    if context.spec.deploy.target == "endpoint" and not context.run.state().published:
         return (
             "skipped: an endpoint serves a published commit and the run is not published; "
             f"deploy later with `dexter-auto deploy {context.run.path}`"
@@ -335,7 +336,7 @@ STAGES = (
 
 def unfinished(context: Context) -> list[Stage]:
     """The stages still to run: neither completed nor skipped."""
-    completed = set(context.run.state().get("completed", []))
+    completed = set(context.run.state().completed)
     return [s for s in STAGES if s.name not in completed and s.skip(context) is None]
 
 
@@ -405,23 +406,25 @@ def resume(
     after that, the prepared data and config belong to the old spec and a new run is needed.
     """
     state = run.state()
-    loaded = load_spec(Path(state["spec_path"]))
-    changed = loaded.sha256 != state["spec_sha256"]
-    if changed and "prepare" in state.get("completed", []):
+    if state.spec_path is None:
+        raise UserError(f"{run.path}: the run recorded no spec (it failed before reading one)")
+    loaded = load_spec(Path(state.spec_path))
+    changed = loaded.sha256 != state.spec_sha256
+    if changed and "prepare" in state.completed:
         raise UserError(
-            f"{state['spec_path']}: the spec changed since run {run.run_id} prepared its data; "
+            f"{state.spec_path}: the spec changed since run {run.run_id} prepared its data; "
             "start a new run with `dexter-auto submit`"
         )
     spec_sha256 = loaded.sha256
-    loaded = replace(loaded, spec=with_backend(loaded.spec, state.get("backend")))
-    if state["smoke"]:
+    loaded = replace(loaded, spec=with_backend(loaded.spec, state.backend))
+    if state.smoke:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     with job_lock(loaded.spec.name, run.path.parent.parent):
         _refuse_live_training(run)
-        spec = with_resolved(loaded.spec, state.get("resolved", {}))
-        context = Context(run, loaded, spec, state["smoke"], reporter, None, cards_dir, follow)
+        spec = with_resolved(loaded.spec, state.resolved)
+        context = Context(run, loaded, spec, state.smoke, reporter, None, cards_dir, follow)
         if not unfinished(context):
-            raise UserError(f"{run.path}: already {state['state']}; nothing to resume")
+            raise UserError(f"{run.path}: already {state.state}; nothing to resume")
         if changed:
             record_spec(run, loaded, spec_sha256)
         run.update(**owner(), reason=None)
@@ -433,7 +436,8 @@ def _refuse_live_training(run: Run) -> None:
     """Never two trainings in one run directory: an earlier attempt's AutoTrain group (its
     watchdog ends it within seconds of `submit` dying) must be gone first."""
     if run.training_alive():
-        pgid = run.state()["training_handle"]["id"]
+        handle = run.state().training_handle
+        pgid = handle.id if handle else "?"
         raise ToolError(
             f"{run.path}: AutoTrain from an earlier attempt is still running (process group "
             f"{pgid}); wait a few seconds for it to stop, or end it with `kill -- -{pgid}`, "
@@ -470,7 +474,7 @@ def run_stages(
         >>> run_stages(Context(run, loaded, spec, True, reporter), {"prepare"})  # doctest: +SKIP
         ```
     """
-    completed = set(context.run.state().get("completed", []))
+    completed = set(context.run.state().completed)
     for stage in STAGES:
         if stage.name in completed or (only is not None and stage.name not in only):
             continue
@@ -486,7 +490,7 @@ def mark_stage(run: Run, name: str, done: bool = True) -> None:
     """Record a stage a command ran on its own (`publish`, `deploy`) as completed, or as no
     longer done (`deploy --delete`). The run's state becomes the done state of the furthest
     stage it has completed, so publishing a deployed run again leaves it `deployed`."""
-    completed = [stage for stage in run.state().get("completed", []) if stage != name]
+    completed = [stage for stage in run.state().completed if stage != name]
     completed += [name] if done else []
     reached = [s.done_state for s in STAGES if s.name in completed and s.done_state]
     run.update(completed=completed, state=reached[-1] if reached else "pending")

@@ -5,12 +5,13 @@ state before writing it), so a misspelt key or a value of the wrong type fails w
 written instead of in a later reader. Unknown keys are refused (`extra="forbid"`); nested
 records are models too, never `dict[str, Any]`. Runs written before the record had a schema
 version read as version 1, the first one; a later change to the record raises
-`SCHEMA_VERSION` and migrates older files in `RunState.read`.
+`SCHEMA_VERSION` and migrates older files in `RunState.check`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import warnings
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -42,6 +43,33 @@ class Record(BaseModel):
     """A part of the run record: unknown keys are an error."""
 
     model_config = ConfigDict(extra="forbid")
+
+    def __getitem__(self, key: str) -> Any:
+        """Deprecated: `state["key"]`, from when `Run.state()` returned a dict."""
+        _warn_dict_access(key)
+        if key not in type(self).model_fields:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Deprecated: `state.get("key")`, from when `Run.state()` returned a dict."""
+        _warn_dict_access(key)
+        value = getattr(self, key, None)
+        return default if value is None else value
+
+
+def _warn_dict_access(key: str) -> None:
+    warnings.warn(
+        f'reading the run record as a dict (["{key}"], .get("{key}")) is deprecated and will '
+        f"be removed in the next minor version: use `.{key}`",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def as_json(record: Record | None) -> dict[str, Any] | None:
+    """A part of the record as the state file holds it (for card templates, `--json`)."""
+    return None if record is None else record.model_dump(mode="json", exclude_unset=True)
 
 
 class GitRecord(Record):
@@ -206,7 +234,7 @@ class RunState(Record):
 
     Example:
         ```python
-        >>> RunState.read(Path("runs/narrative/20261125-001830-fc69/state.json")).state
+        >>> Run(Path("runs/narrative/20261125-001830-fc69")).state().state
         'carded'
         ```
     """
@@ -249,6 +277,16 @@ class RunState(Record):
     published: Published | None = None
     deployed: Deployed | None = None
     sweep: SweepRecord | None = None
+
+    def verdict(self) -> EvaluationVerdict:
+        """The evaluate stage's verdict.
+
+        Raises:
+            ToolError: the run has not been evaluated.
+        """
+        if self.evaluation is None:
+            raise ToolError(f"run {self.run_id}: not evaluated yet (state {self.state})")
+        return self.evaluation
 
     @classmethod
     def check(cls, state: dict[str, object], where: str) -> RunState:

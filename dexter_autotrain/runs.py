@@ -43,6 +43,8 @@ BUSY_STATES = (
 )
 """States in which a live process is working on the run."""
 RUNS_ROOT = Path("runs")
+STATE_FILE = "state.json"
+"""A run's state, in its folder; read and written only through `Run` (`record.RunState`)."""
 
 
 def with_resolved(spec: JobSpec, resolved: dict[str, Any]) -> JobSpec:
@@ -96,13 +98,13 @@ class Run:
 
     @property
     def state_file(self) -> Path:
-        return self.path / "state.json"
+        return self.path / STATE_FILE
 
     @property
     def log_file(self) -> Path:
         return self.path / "logs" / "training.log"
 
-    def model_folder(self, state: dict[str, Any] | None = None) -> Path:
+    def model_folder(self, state: RunState | None = None) -> Path:
         """Where the run's trained model is (or will be): `<run>/<state's model_dir>`, read
         from `state` when the caller has just read it.
 
@@ -110,19 +112,38 @@ class Run:
             ToolError: the state records no model folder (a run that never prepared).
         """
         state = self.state() if state is None else state
-        if not state.get("model_dir"):
+        if not state.model_dir:
             raise ToolError(f"{self.state_file}: no model folder recorded (`model_dir`)")
-        return self.path / state["model_dir"]
+        return self.path / state.model_dir
 
-    def spec(self, state: dict[str, Any] | None = None) -> JobSpec:
+    def spec_folder(self, state: RunState | None = None) -> Path:
+        """The folder of the spec file the run read: a card template, a baseline file and
+        relative data paths are found from there.
+
+        Raises:
+            ToolError: the run recorded no spec (it failed before reading one).
+        """
+        state = self.state() if state is None else state
+        if state.spec_path is None:
+            raise ToolError(f"{self.state_file}: no spec recorded (`spec_path`)")
+        return Path(state.spec_path).parent
+
+    def spec(self, state: RunState | None = None) -> JobSpec:
         """The spec this run was started with (spec.yaml: resolved, defaults filled in), with
         the values submit chose for its `auto` settings (from `state`, when the caller has
         just read it)."""
         spec = JobSpec.model_validate(yaml.safe_load((self.path / "spec.yaml").read_text()))
-        return with_resolved(spec, (self.state() if state is None else state).get("resolved", {}))
+        return with_resolved(spec, (self.state() if state is None else state).resolved)
 
-    def state(self) -> dict[str, Any]:
-        """The state file's content; ToolError when it is missing or not a run's state."""
+    def state(self) -> RunState:
+        """The state file as a typed record (`record.RunState`).
+
+        Raises:
+            ToolError: the file is missing, unreadable or not a run record.
+        """
+        return RunState.check(self._read(), str(self.state_file))
+
+    def _read(self) -> dict[str, Any]:
         try:
             state = json.loads(self.state_file.read_text())
         except (OSError, ValueError) as error:
@@ -131,15 +152,7 @@ class Run:
             raise ToolError(f"{self.state_file}: not a run state (no `state` field)")
         return state
 
-    def record(self) -> RunState:
-        """The state file as a typed record.
-
-        Raises:
-            ToolError: the file is missing, unreadable or not a run record.
-        """
-        return RunState.check(self.state(), str(self.state_file))
-
-    def update(self, **changes: Any) -> dict[str, Any]:
+    def update(self, **changes: Any) -> RunState:
         """Merge `changes` into the state, check the result is a run record (`RunState`),
         and write it atomically (never recreating a run directory that was deleted).
 
@@ -149,40 +162,37 @@ class Run:
         """
         if not self.path.is_dir():
             raise ToolError(f"{self.path}: the run directory is gone (deleted while in use?)")
-        state = self.state() if self.state_file.exists() else {}
+        state = self._read() if self.state_file.exists() else {}
         state |= changes | {"updated": now()}
-        RunState.check(state, f"{self.state_file} (changing {', '.join(changes)})")
+        record = RunState.check(state, f"{self.state_file} (changing {', '.join(changes)})")
         write_atomically(self.state_file, json.dumps(state, indent=2) + "\n")
-        return state
+        return record
 
     def complete(self, stage: str, **changes: Any) -> None:
         """Record `stage` as completed (once, however often it ran), with `changes`."""
-        completed = [name for name in self.state().get("completed", []) if name != stage]
+        completed = [name for name in self.state().completed if name != stage]
         self.update(completed=[*completed, stage], **changes)
 
-    def describe(self) -> dict[str, Any]:
-        """The state, plus whether a run that claims to be busy is really still running;
-        a run whose state cannot be read is `corrupt`, with the cause."""
+    def describe(self) -> RunStatus:
+        """The record, and whether a run that claims to be busy is really still running; a
+        run whose state cannot be read is `corrupt`, with the cause."""
         try:
             state = self.state()
         except ToolError as error:
             reason = "state.json " + str(error).removeprefix(f"{self.state_file}: ")
-            return {"job": self.job, "run_id": self.run_id, "state": "corrupt", "reason": reason}
-        if state["state"] in BUSY_STATES and not is_running(
-            state.get("pid"), state.get("pid_started")
-        ):
-            if self.remote_training(state):
-                return state | {"detached": True, "explanation": self._detached(state)}
-            state["interrupted"] = True
-            state["explanation"] = (
-                f"interrupted while {state['state']}: the process that ran "
-                "it is gone; continue with `dexter-auto submit --resume "
-                f"{self.path}`"
-            )
-        return state
+            return RunStatus(self, None, explanation=reason)
+        if state.state not in BUSY_STATES or is_running(state.pid, state.pid_started):
+            return RunStatus(self, state)
+        if self.remote_training(state):
+            return RunStatus(self, state, detached=True, explanation=self._detached(state))
+        explanation = (
+            f"interrupted while {state.state}: the process that ran it is gone; continue "
+            f"with `dexter-auto submit --resume {self.path}`"
+        )
+        return RunStatus(self, state, interrupted=True, explanation=explanation)
 
-    def _detached(self, state: dict[str, Any]) -> str:
-        kind = state["training_handle"]["kind"]
+    def _detached(self, state: RunState) -> str:
+        kind = state.training_handle.kind if state.training_handle else "a remote backend"
         return (
             f"training on {kind} with no submit following it: `dexter-auto status` asks "
             f"{kind} how it goes, `dexter-auto logs -f` follows it, `dexter-auto submit "
@@ -190,18 +200,54 @@ class Run:
         )
 
     @staticmethod
-    def remote_training(state: dict[str, Any]) -> bool:
+    def remote_training(state: RunState) -> bool:
         """Whether the state is of a run training on a remote backend, which goes on
         without a local process."""
-        handle = state.get("training_handle") or {}
-        return state["state"] == "training" and handle.get("kind") not in (None, "local")
+        handle = state.training_handle
+        return state.state == "training" and handle is not None and handle.kind != "local"
 
     def training_alive(self) -> bool:
         """Whether the local training processes started for this run are still running."""
-        handle = self.state().get("training_handle") or {}
-        if handle.get("kind") != "local":
+        handle = self.state().training_handle
+        if handle is None or handle.kind != "local":
             return False
-        return group_alive(int(handle["id"]), handle.get("details", {}).get("started"))
+        started = handle.details.get("started")
+        return group_alive(int(handle.id), started if isinstance(started, int) else None)
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """A run as `status`, `runs` and `cancel` see it: its record (None: the state file is
+    unreadable, the run `corrupt`), and whether a run that claims to be busy still is."""
+
+    run: Run
+    record: RunState | None
+    interrupted: bool = False
+    detached: bool = False
+    explanation: str | None = None
+    """Why the run is not what its record says (or why it is corrupt), in one line."""
+
+    @property
+    def state(self) -> str:
+        return self.record.state if self.record else "corrupt"
+
+    def to_json(self) -> dict[str, Any]:
+        """The state file's keys as written, with `interrupted` or `detached` and the
+        explanation where they apply (`corrupt`: the job, run id and reason)."""
+        if self.record is None:
+            run = self.run
+            return {
+                "job": run.job,
+                "run_id": run.run_id,
+                "state": "corrupt",
+                "reason": self.explanation,
+            }
+        shown = self.record.model_dump(mode="json", exclude_unset=True)
+        if self.interrupted:
+            shown["interrupted"] = True
+        if self.detached:
+            shown["detached"] = True
+        return shown | ({"explanation": self.explanation} if self.explanation else {})
 
 
 def _cause(error: Exception) -> str:
@@ -225,15 +271,15 @@ def create_run(job: str, root: Path = RUNS_ROOT) -> Run:
     return start_record(run, job, run_id)
 
 
-def start_record(run: Run, job: str, run_id: str) -> Run:
+def start_record(run: Run, job: str, run_id: str, created: str | None = None) -> Run:
     """Write a new run's first state, in its existing folder: pending, nothing completed,
-    worked on by this process."""
+    worked on by this process, created now (or at `created`)."""
     run.update(
         schema_version=SCHEMA_VERSION,
         job=job,
         run_id=run_id,
         state="pending",
-        created=now(),
+        created=now() if created is None else created,
         completed=[],
         **owner(),
     )
@@ -248,7 +294,7 @@ def find_run(reference: str, root: Path = RUNS_ROOT) -> Run:
 
 def _find_run_path(reference: str, root: Path) -> Path:
     for candidate in (Path(reference), root / reference):
-        if (candidate / "state.json").is_file():
+        if (candidate / STATE_FILE).is_file():
             return candidate
         if candidate.is_dir() and candidate.parent == root:
             runs = list_runs(root, job=candidate.name)

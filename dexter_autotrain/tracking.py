@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.operator_policy import OperatorPolicy
+from dexter_autotrain.record import RunState
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -99,7 +100,7 @@ def log_run(run: Run, spec: JobSpec) -> str:
         `logged to MLflow run <id> (<uri>)`, `tracking is off (tracking: false)`, or
         `not logged to MLflow: <cause>`.
     """
-    if spec.tracking.uri is not None and run.state().get("smoke"):
+    if spec.tracking.uri is not None and run.state().smoke:
         spec = spec.model_copy(update={"tracking": spec.tracking.model_copy(update={"uri": None})})
     target = tracking_target(spec, run.path.parent.parent)  # a smoke run: the local store only
     if target is None:
@@ -121,11 +122,10 @@ def collect(run: Run, spec: JobSpec) -> RunRecord:
     report = read_json(run.path / "evaluation.json")
     data_report = read_json(run.path / "data-report.json")
     record = RunRecord(params=run_params(spec, state, data_report), tags=_tags(run, state))
-    record.history = _history(run.path / state.get("model_dir", spec.name) / "trainer_state.json")
-    training = state.get("training") or {}
-    for key in ("seconds", "steps"):
-        if isinstance(training.get(key), int | float):
-            record.metrics[f"train/{key}"] = float(training[key])
+    record.history = _history(run.path / (state.model_dir or spec.name) / "trainer_state.json")
+    if state.training is not None:
+        record.metrics["train/seconds"] = float(state.training.seconds)
+        record.metrics["train/steps"] = float(state.training.steps)
     if report is not None:
         record.metrics |= evaluation_metrics(report)
         record.tags |= _gate_tags(report)
@@ -141,18 +141,18 @@ def collect(run: Run, spec: JobSpec) -> RunRecord:
 
 
 def run_params(
-    spec: JobSpec, state: dict[str, Any], data_report: dict[str, Any] | None
+    spec: JobSpec, state: RunState, data_report: dict[str, Any] | None
 ) -> dict[str, str]:
     """The settings that made the run: model, backend, training, data and its fingerprints."""
     base = spec.base_model
     params = {
         "task": spec.task,
         "base_model": "tiny random model (smoke)"
-        if state.get("smoke")
+        if state.smoke
         else (f"{base.id}@{base.revision}" if base.id else str(base.path)),
         "backend": spec.compute.backend,
         "hardware": spec.compute.hardware or "local",
-        "smoke": str(bool(state.get("smoke"))),
+        "smoke": str(state.smoke),
         "languages": ",".join(spec.languages),
         "evaluation.split": spec.evaluation.split,
         "primary_metric": spec.primary_metric,
@@ -221,24 +221,23 @@ def _history(trainer_state: Path) -> list[tuple[str, float, int]]:
     return rows
 
 
-def _tags(run: Run, state: dict[str, Any]) -> dict[str, str]:
-    git = state.get("git") or {}
-    published = state.get("published") or {}
+def _tags(run: Run, state: RunState) -> dict[str, str]:
+    git, published = state.git, state.published
     tags = {
         "mlflow.runName": run.run_id,
-        "mlflow.source.git.commit": git.get("commit"),
-        "dexter.git.spec": git.get("spec"),
-        "dexter.git.dirty": str(git["dirty"]) if "dirty" in git else None,
+        "mlflow.source.git.commit": git.commit if git else None,
+        "dexter.git.spec": git.spec if git else None,
+        "dexter.git.dirty": git.dirty if git else None,
         "dexter.job": run.job,
         "dexter.run_id": run.run_id,
         "dexter.run_dir": str(run.path),
-        "dexter.state": state.get("state"),
-        "dexter.spec_sha256": state.get("spec_sha256"),
-        "dexter.config_sha256": state.get("config_sha256"),
-        "dexter.published.repo_id": published.get("repo_id"),
-        "dexter.published.commit": published.get("commit"),
-        "dexter.published.url": published.get("url"),
-        "dexter.published.tag": published.get("tag"),
+        "dexter.state": state.state,
+        "dexter.spec_sha256": state.spec_sha256,
+        "dexter.config_sha256": state.config_sha256,
+        "dexter.published.repo_id": published.repo_id if published else None,
+        "dexter.published.commit": published.commit if published else None,
+        "dexter.published.url": published.url if published else None,
+        "dexter.published.tag": published.tag if published else None,
     }
     return {key: str(value) for key, value in tags.items() if value is not None}
 
@@ -310,9 +309,9 @@ def _seed_store(database: Path) -> None:
 def _mlflow_run(client: Any, run: Run, target: TrackingTarget) -> tuple[str, bool]:
     """The MLflow run the state records for this store, or a new one (recorded in the
     state): its id, and whether it is new."""
-    recorded = run.state().get("tracking") or {}
-    if recorded.get("uri") == target.uri:
-        return recorded["run_id"], False
+    recorded = run.state().tracking
+    if recorded is not None and recorded.uri == target.uri:
+        return recorded.run_id, False
     experiment = client.get_experiment_by_name(target.experiment)
     experiment_id = (
         experiment.experiment_id

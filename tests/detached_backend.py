@@ -66,7 +66,7 @@ class DetachedBackend:
         with (self.root / "starts.log").open("a") as counted:
             counted.write(run.run_id + "\n")
         details = {"pid": process.pid, "started": start_time(process.pid)}
-        details["model_dir"] = run.state()["model_dir"]
+        details["model_dir"] = run.model_folder().name
         return Handle(self.name, job.name, {"job": job.as_uri()}, details)
 
     def poll(self, handle: Handle) -> Poll:

@@ -28,7 +28,7 @@ def test_a_smoke_job_through_the_python_api(tmp_path, monkeypatch) -> None:
         reporter=reporter,
     )  # fmt: skip
     state = run.state()
-    assert state["state"] == "carded" and state["smoke"] is True
+    assert state.state == "carded" and state.smoke is True
     assert {"prepare", "train", "evaluate", "card", "publish"} <= set(reporter.stages)
     assert dx.find_run("narrative", runs) == run and dx.list_runs(runs) == [run]
 

@@ -166,8 +166,9 @@ def test_cancel_pauses_the_space_and_deletes_its_data(hub, smoke, tmp_path) -> N
     assert wait_finished(backend, handle, limit=30) == "cancelled"
     api = HfApi()
     assert api.get_space_runtime(handle.id).stage == "PAUSED"
-    assert not api.repo_exists(run.state()["autotrain_space"]["data_repo"], repo_type="dataset")
-    assert not api.repo_exists(run.state()["autotrain_space"]["model_repo"])
+    space = run.state().autotrain_space
+    assert space is not None and not api.repo_exists(space.data_repo, repo_type="dataset")
+    assert not api.repo_exists(space.model_repo)
 
 
 def test_hardware_that_is_no_space_hardware_starts_nothing(hub, smoke, tmp_path) -> None:
@@ -175,7 +176,7 @@ def test_hardware_that_is_no_space_hardware_starts_nothing(hub, smoke, tmp_path)
     started = dict(hub.stats.spaces_started)
     with pytest.raises(UserError, match="`a100x4` is not autotrain-spaces hardware"):
         AutoTrainSpacesBackend(policy=FAST).start(run)
-    assert hub.stats.spaces_started == started and run.state()["autotrain_space"] is None
+    assert hub.stats.spaces_started == started and run.state().autotrain_space is None
 
 
 def test_detach_then_logs_f_status_and_resume_without_a_second_space(hub, standin_image, tmp_path):
@@ -265,10 +266,11 @@ def test_ctrl_c_without_a_terminal_cancels_the_space(hub, standin_image, tmp_pat
     assert submit.returncode == 130, stderr[-3000:]
     assert "stopped the autotrain-spaces training" in stderr and WRITE_TOKEN not in stderr
     state = run.state()
-    assert (state["state"], state["reason"]) == ("cancelled", "cancelled during train")
+    assert (state.state, state.reason) == ("cancelled", "cancelled during train")
     api = HfApi()  # compute.cleanup's default: the Space and the data deleted
-    assert not api.repo_exists(state["training_handle"]["id"], repo_type="space")
-    assert not api.repo_exists(state["autotrain_space"]["data_repo"], repo_type="dataset")
+    assert state.training_handle is not None and state.autotrain_space is not None
+    assert not api.repo_exists(state.training_handle.id, repo_type="space")
+    assert not api.repo_exists(state.autotrain_space.data_repo, repo_type="dataset")
 
 
 def test_a_space_past_compute_timeout_fails_and_is_stopped(hub, smoke, tmp_path) -> None:
@@ -279,7 +281,9 @@ def test_a_space_past_compute_timeout_fails_and_is_stopped(hub, smoke, tmp_path)
     run = copy_run(smoke[1], tmp_path, "20261126-000004-time", timeout="3s", cleanup="pause")
     with pytest.raises(ToolError, match=r"training timed out after 3s \(compute.timeout\)"):
         follow_training(AutoTrainSpacesBackend(policy=FAST), run, lambda progress: None)
-    handle = Handle.from_dict(run.state()["training_handle"])
+    recorded = run.state().training_handle
+    assert recorded is not None
+    handle = Handle.from_record(recorded)
     assert HfApi().get_space_runtime(handle.id).stage == "PAUSED"
     assert AutoTrainSpacesBackend(policy=FAST).poll(handle).phase == "cancelled"
 
@@ -294,7 +298,7 @@ def test_a_killed_submit_is_resumed_without_a_second_space(hub, standin_image, t
     )
     os.killpg(submit.pid, signal.SIGKILL)  # the laptop closes; the Space goes on
     submit.wait()
-    assert run.describe()["detached"] is True
+    assert run.describe().detached is True
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
     runs = tmp_path / "runs"
     resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)

@@ -347,7 +347,7 @@ def _evaluate_test_split(run_dir: Path, out: Path, platform: bool = False, **eva
         baseline = run_baseline(run.path, spec.task, spec.data.split.seed)
     return evaluate_model(
         spec,
-        run.path / run.state()["model_dir"],
+        run.model_folder(),
         data,
         baseline,
         out,

@@ -241,7 +241,7 @@ def test_runs_lists_corrupt_runs_instead_of_crashing(tmp_path):
     assert status.code == 0 and "corrupt" in status.stdout
     found = list_runs(runs)
     shutil.rmtree(good)  # deleted between listing and reading
-    assert [Run(r.path).describe()["state"] for r in found] == ["corrupt"] * 3
+    assert [Run(r.path).describe().state for r in found] == ["corrupt"] * 3
 
 
 def _in_namespace(setup: str, *args: str | Path) -> subprocess.CompletedProcess:

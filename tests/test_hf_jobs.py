@@ -206,10 +206,10 @@ def test_a_remote_run_trains_uploads_and_is_collected(hub, prepared_run, tmp_pat
         p.name for p in model.iterdir()
     }
     assert not (model / "training_params.json").exists()
-    remote = run.state()["remote_job"]
-    assert remote["job_id"] == handle.id and remote["flavor"] == "cpu-basic"
-    assert remote["seconds"] > 0 and remote["cost_usd"] == pytest.approx(
-        remote["seconds"] * 0.01 / 3600, abs=1e-4
+    remote = run.state().remote_job
+    assert remote is not None and remote.job_id == handle.id and remote.flavor == "cpu-basic"
+    assert remote.seconds > 0 and remote.cost_usd == pytest.approx(
+        remote.seconds * 0.01 / 3600, abs=1e-4
     )
     job = HfApi().inspect_job(job_id=handle.id, namespace="dexter-ng")
     name = f"dexter-narrative-{run.run_id}"
@@ -340,7 +340,7 @@ def test_a_killed_submit_is_resumed_without_a_second_job(
         time.sleep(0.2)
     os.killpg(submit.pid, signal.SIGKILL)  # the laptop closes; the job goes on
     submit.wait()
-    assert run is not None and run.describe()["detached"] is True
+    assert run is not None and run.describe().detached is True
     resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
     assert "re-attached to hf-jobs job" in resumed.stderr
@@ -365,9 +365,10 @@ def test_ctrl_c_without_a_terminal_cancels_the_job(hub, standin_jobs, tmp_path) 
     submit.send_signal(signal.SIGINT)
     _, stderr = submit.communicate(timeout=60)
     assert run is not None and submit.returncode == 130, stderr
-    job_id = run.state()["training_handle"]["id"]
+    handle = run.state().training_handle
+    job_id = handle.id if handle else None
     assert HfApi().inspect_job(job_id=job_id, namespace="dexter-ng").status.stage == "CANCELED"
-    assert run.state()["state"] == "cancelled" and WRITE_TOKEN not in stderr
+    assert run.state().state == "cancelled" and WRITE_TOKEN not in stderr
 
 
 def test_an_image_the_operator_did_not_allow_gets_no_token(calls, prepared_run, tmp_path):

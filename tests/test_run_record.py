@@ -1,12 +1,13 @@
 """The run record (`record.RunState`): frozen run folders written by earlier code read as
 records and still list and show; every write is checked, so a misspelt key fails where it
-is written. The frozen runs (tests/fixtures/runs) are the state files of real suite runs:
+is written. The frozen runs (tests/fixtures/frozen-runs) are the state files of real suite runs:
 local (published, deployed), HF Jobs, AutoTrain Spaces, failed, cancelled, and a sweep's
 promoted and pruned trials with the sweep's own folder; tests/fixtures/cards holds runs
 written before `git.spec` was recorded."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -16,9 +17,9 @@ from conftest import REPO
 
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.record import SCHEMA_VERSION, RunState
-from dexter_autotrain.runs import Run, create_run, list_runs
+from dexter_autotrain.runs import STATE_FILE, Run, create_run, list_runs
 
-FROZEN = REPO / "tests" / "fixtures" / "runs"
+FROZEN = REPO / "tests" / "fixtures" / "frozen-runs"
 OLDER = REPO / "tests" / "fixtures" / "cards"
 IN_PROCESS = True  # the `cli` fixture runs dexter-auto in this process (conftest.py)
 
@@ -34,14 +35,14 @@ def _frozen_runs() -> list[Path]:
 
 @pytest.mark.parametrize("run", _frozen_runs(), ids=lambda p: str(p.relative_to(REPO / "tests")))
 def test_every_frozen_run_reads_as_a_record(run: Path) -> None:
-    record, raw = Run(run).record(), json.loads((run / "state.json").read_text())
+    record, raw = Run(run).state(), json.loads((run / "state.json").read_text())
     assert record.schema_version == SCHEMA_VERSION  # files without one are the first version
     assert (record.job, record.run_id, record.state) == (raw["job"], raw["run_id"], raw["state"])
     assert record.model_dump(exclude_unset=True, mode="json") == raw  # nothing lost or renamed
 
 
 def test_the_frozen_runs_cover_every_backend_ending_and_sweep() -> None:
-    records = [Run(run).record() for run in _frozen_runs() if FROZEN in run.parents]
+    records = [Run(run).state() for run in _frozen_runs() if FROZEN in run.parents]
     assert {r.backend for r in records} == {"local", "hf-jobs", "autotrain-spaces"}
     states = {r.state for r in records}
     assert {"failed", "cancelled", "published", "deployed", "carded"} <= states
@@ -55,7 +56,7 @@ def test_the_frozen_runs_cover_every_backend_ending_and_sweep() -> None:
     swept = [r.sweep for r in records if r.sweep is not None]
     assert any(s.trials is not None and s.trials.total == 3 for s in swept)  # the promoted one
     prepared = next(FROZEN.rglob("prepared/state.json")).parent
-    assert Run(prepared).record().state == "prepared"
+    assert Run(prepared).state().state == "prepared"
 
 
 def test_frozen_runs_list_and_show(cli, tmp_path) -> None:
@@ -68,15 +69,15 @@ def test_frozen_runs_list_and_show(cli, tmp_path) -> None:
     for run in list_runs(runs):
         shown = cli("status", run.path, "--runs-dir", runs)
         assert shown.code == 0, shown.stderr
-        assert f"run {run.path}: {run.record().state}" in shown.stdout
+        assert f"run {run.path}: {run.state().state}" in shown.stdout
 
 
 def test_an_old_record_takes_a_new_write(tmp_path) -> None:
     run = Run(tmp_path / "20261206-232519-f3dd")
     shutil.copytree(FROZEN / "job" / run.run_id, run.path)
-    assert "schema_version" not in run.state()
+    assert "schema_version" not in json.loads(run.state_file.read_text())
     run.update(reason="retried by hand")
-    assert run.record().reason == "retried by hand" and run.record().state == "failed"
+    assert run.state().reason == "retried by hand" and run.state().state == "failed"
 
 
 def test_a_misspelt_key_or_a_wrong_type_fails_where_it_is_written(tmp_path) -> None:
@@ -91,3 +92,29 @@ def test_a_misspelt_key_or_a_wrong_type_fails_where_it_is_written(tmp_path) -> N
         run.update(published={"repo_id": "dexter-ng/narrative", "tag": None, "url": "u"})
     assert run.state_file.read_text() == before
     assert RunState.model_validate_json(before).schema_version == SCHEMA_VERSION
+
+
+def test_only_the_run_store_opens_a_state_file() -> None:
+    """Every module reads and writes a run's state through `Run` (typed, checked): no
+    other module names the state file to open it itself."""
+    package = REPO / "dexter_autotrain"
+    openers = [
+        f"{path.relative_to(REPO)}:{node.lineno}"
+        for path in sorted(package.rglob("*.py"))
+        if path != package / "runs.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value == STATE_FILE
+    ]
+    assert openers == []
+
+
+def test_reading_the_record_as_a_dict_still_works_and_warns(tmp_path) -> None:
+    """`run.state()` returned a dict before the record was typed: `state["key"]` and
+    `state.get("key")` keep working for one minor version, with a DeprecationWarning."""
+    run = Run(tmp_path / "20261206-232337-3833")
+    shutil.copytree(FROZEN / "narrative" / run.run_id, run.path)
+    state = run.state()
+    with pytest.deprecated_call(match=r'\["evaluation"\].*use `\.evaluation`'):
+        assert state["evaluation"].gates_passed is state.verdict().gates_passed
+    with pytest.deprecated_call(match=r"use `\.deployed`"):
+        assert state.get("deployed", "none") == "none"

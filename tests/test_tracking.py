@@ -89,7 +89,8 @@ def test_logging_again_updates_the_same_run_with_the_published_commit(tracked, t
     copy = tmp_path / "runs" / "narrative" / run.name
     shutil.copytree(run, copy)
     first = log_run(Run(copy), Run(copy).spec())  # another runs folder: a new store and run
-    run_id = Run(copy).state()["tracking"]["run_id"]
+    tracking = Run(copy).state().tracking
+    run_id = tracking.run_id if tracking else None
     assert run_id != state["tracking"]["run_id"] and run_id in first
     published = {"repo_id": "dexter-ng/narrative", "commit": "c" * 40, "url": "u", "tag": "t"}
     Run(copy).update(published=published)

@@ -129,10 +129,10 @@ def _reattach(backend: Backend, run: Run, options: FollowOptions) -> Handle | No
     """The recorded remote training, when it is still going or completed; None when there
     is none, it is local (local training ends with its submit), or it failed or was
     cancelled (the stage then trains again)."""
-    recorded = run.state().get("training_handle")
-    if not recorded or backend.name == LOCAL or recorded.get("kind") != backend.name:
+    recorded = run.state().training_handle
+    if recorded is None or backend.name == LOCAL or recorded.kind != backend.name:
         return None
-    handle = Handle.from_dict(recorded)
+    handle = Handle.from_record(recorded)
     poll = backend.poll(handle)
     if poll.phase in ("failed", "cancelled"):
         options.report(f"the earlier job {handle.id} is {poll.phase}: starting a new one")
@@ -146,7 +146,8 @@ def _follow(
 ) -> tuple[Progress, Poll]:
     """Feed the log to the progress (and, for a remote backend, to the log mirror) while
     polling until the training ends or its time is up."""
-    deadline = run.state()["training_since"] + timeout_seconds(run.spec().compute.timeout)
+    since = run.state().training_since or time.time()
+    deadline = since + timeout_seconds(run.spec().compute.timeout)
     mirror = None if backend.name == LOCAL else run.log_file
     with _LogFeed(backend, handle, mirror, on_progress) as feed:
         poll, polled = Poll("starting"), 0.0

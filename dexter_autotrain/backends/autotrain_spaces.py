@@ -42,6 +42,7 @@ from dexter_autotrain.hub.auth import identity_of
 from dexter_autotrain.hub.release import MODEL_FILES, MODEL_PATTERNS
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
 from dexter_autotrain.operator_policy import OperatorPolicy
+from dexter_autotrain.record import as_json
 from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
 from dexter_autotrain.training_log import checkpoint_trainer_states
@@ -109,7 +110,7 @@ class AutoTrainSpacesBackend:
             hub_calls(self.report, token, names.base_repo, "no Space was started"),
             quiet_transfers(),
         ):
-            base, uploaded = hub_base_model(api, run, names, run.state()["base_model"])
+            base, uploaded = hub_base_model(api, run, names, run.state().base_model)
         record = launch_record(names, hardware, uploaded)
         run.update(autotrain_space=record)  # named before anything can go wrong remotely
         handle = Handle(
@@ -191,7 +192,7 @@ class AutoTrainSpacesBackend:
         names = _names(handle)
         commit = self._download(names, run)
         config = json.loads((run.model_folder() / "config.json").read_text())
-        record = run.state().get("autotrain_space") or {}
+        record = as_json(run.state().autotrain_space) or {}
         record |= {"model_commit": commit, "trainer_state": _trainer_state_source(run)}
         run.update(
             autotrain_space=record | {"cleanup": self.clean_up(handle)},

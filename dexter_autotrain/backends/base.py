@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from dexter_autotrain.record import HandleRecord
 from dexter_autotrain.runs import Run
 from dexter_autotrain.training_log import Progress
 
@@ -43,13 +44,9 @@ class Handle:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Handle:
-        return cls(
-            data["kind"],
-            str(data["id"]),
-            dict(data.get("urls") or {}),
-            dict(data.get("details") or {}),
-        )
+    def from_record(cls, record: HandleRecord) -> Handle:
+        """The handle a run's state records (`training_handle`)."""
+        return cls(record.kind, record.id, dict(record.urls), dict(record.details))
 
 
 @dataclass(frozen=True)
@@ -95,5 +92,5 @@ class Backend(Protocol):
         ...
 
     def collect(self, handle: Handle, run: Run) -> None:
-        """Bring the trained model folder into the run directory (`state["model_dir"]`)."""
+        """Bring the trained model folder into the run directory (`state.model_dir`)."""
         ...

@@ -12,12 +12,12 @@ import os
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.processes import is_running
+from dexter_autotrain.record import HandleRecord
 from dexter_autotrain.runs import BUSY_STATES, Run
 
 SUBMIT_EXIT_SECONDS = 60
@@ -25,9 +25,9 @@ SUBMIT_EXIT_SECONDS = 60
 after SIGTERM, then SIGKILL; a remote cancel is one request)."""
 
 
-def cancel_recorded(recorded: dict[str, Any]) -> Handle:
+def cancel_recorded(recorded: HandleRecord) -> Handle:
     """Cancel, through its backend, the training a run's `training_handle` records."""
-    handle = Handle.from_dict(recorded)
+    handle = Handle.from_record(recorded)
     get_backend(handle.kind).cancel(handle)
     return handle
 
@@ -63,18 +63,19 @@ def cancel_run(run: Run) -> Cancelled:
         >>> cancel_run(find_run("narrative")).stopped  # doctest: +SKIP
         ['submit (pid 4242)']
     """
-    state = run.describe()
-    if state["state"] not in BUSY_STATES:
-        raise UserError(f"{run.path}: nothing to cancel: the run is {state['state']}")
+    status = run.describe()
+    state = status.record
+    if state is None or state.state not in BUSY_STATES:
+        raise UserError(f"{run.path}: nothing to cancel: the run is {status.state}")
     stopped = []
-    recorded = state.get("training_handle")
-    if Run.remote_training(state):
+    recorded = state.training_handle
+    if Run.remote_training(state) and recorded is not None:
         handle = cancel_recorded(recorded)
         stopped.append(f"{handle.kind} job {handle.id}")
-    if not state.get("interrupted") and not state.get("detached"):
-        _stop_submit(state["pid"], state["pid_started"])
-        stopped.append(f"submit (pid {state['pid']})")
-    elif run.training_alive():  # its submit died, and its watchdog has not ended it yet
+    if not status.interrupted and not status.detached and state.pid and state.pid_started:
+        _stop_submit(state.pid, state.pid_started)
+        stopped.append(f"submit (pid {state.pid})")
+    elif run.training_alive() and recorded is not None:  # its submit died; its watchdog lags
         handle = cancel_recorded(recorded)
         stopped.append(f"local process group {handle.id}")
     return Cancelled(run, stopped)

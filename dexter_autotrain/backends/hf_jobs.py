@@ -224,7 +224,7 @@ def job_manifest(run: Run, flavor: Flavor) -> dict[str, Any]:
         "flavor": flavor.name,
         "gpus": flavor.gpus,
         "launch": launch,
-        "model_dir": run.state()["model_dir"],
+        "model_dir": run.model_folder().name,
     }
 
 

@@ -15,7 +15,9 @@ from dexter_autotrain.cards.metadata import lower_is_better, metric_names
 from dexter_autotrain.cards.provenance import eval_results_status, provenance
 from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
+from dexter_autotrain.record import GitRecord, as_json
 from dexter_autotrain.render import OPTIONS_FILE_NAME
+from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
 
@@ -113,13 +115,13 @@ def _checkpoint_choice(run_path: Path, spec: JobSpec) -> str:
     return f"the best validation {chosen}"
 
 
-def spec_source(git: dict[str, Any] | None) -> str:
+def spec_source(git: GitRecord | None) -> str:
     """Which job spec the run read, as the card states it: a commit only when the spec (and
     every file it extends) was committed unchanged."""
-    if not git or not git.get("commit"):
+    if not git or not git.commit:
         return "job spec not under git"
-    commit = f"`{git['commit'][:12]}`"
-    status = git.get("spec", "modified" if git.get("dirty") else "committed")
+    commit = f"`{git.commit[:12]}`"
+    status = git.spec or ("modified" if git.dirty else "committed")
     if status == "untracked":
         return f"job spec not yet committed to git, repository at commit {commit}"
     if status == "modified":
@@ -128,7 +130,8 @@ def spec_source(git: dict[str, Any] | None) -> str:
 
 
 def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
-    state = json.loads((run_path / "state.json").read_text())
+    state = Run(run_path).state()
+    training = state.training
     data_report = json.loads((run_path / "data-report.json").read_text())
     evaluation = json.loads((run_path / "evaluation.json").read_text())
     repo_id = spec.hub.repo_id or f"dexter-ng/{spec.name}"
@@ -139,15 +142,15 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "pipeline_tag": get_task(spec.task).pipeline_tag,
         "auto_class": get_task(spec.task).model_class,
         "repo_id": repo_id,
-        "run_id": state["run_id"],
-        "hub_tag": None if state.get("smoke") else release_tag(spec, state),  # never published
-        "forced_reason": (state.get("forced") or {}).get("reason"),
-        "deployed": state.get("deployed"),  # where `deploy` serves it (endpoint or local)
-        "smoke": bool(state.get("smoke")),
-        "git_commit": (state.get("git") or {}).get("commit"),
-        "spec_source": spec_source(state.get("git")),
-        "base_model": SMOKE_MODEL if state.get("smoke") else base_model_name(spec),
-        "base_model_revision": None if state.get("smoke") else spec.base_model.revision,
+        "run_id": state.run_id,
+        "hub_tag": None if state.smoke else release_tag(spec, state),  # never published
+        "forced_reason": state.forced.reason if state.forced else None,
+        "deployed": as_json(state.deployed),  # where `deploy` serves it (endpoint or local)
+        "smoke": state.smoke,
+        "git_commit": state.git.commit if state.git else None,
+        "spec_source": spec_source(state.git),
+        "base_model": SMOKE_MODEL if state.smoke else base_model_name(spec),
+        "base_model_revision": None if state.smoke else spec.base_model.revision,
         "languages": [
             {"code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in spec.languages
         ],
@@ -168,18 +171,16 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "checkpoint": _checkpoint_choice(run_path, spec),
             "backend": spec.compute.backend,
             "hardware": spec.compute.hardware or "local CPU/GPU",
-            "seconds": state.get("training", {}).get("seconds"),
-            "epochs_run": state.get("training", {}).get("epoch"),
-            "steps": state.get("training", {}).get("steps"),
-            "validation": state.get("training", {}).get("validation", {}),
-            "remote": state.get("remote_job"),  # hf-jobs: the job, its time and cost
-            "space": state.get("autotrain_space"),  # autotrain-spaces: where everything was
+            "seconds": training.seconds if training else None,
+            "epochs_run": training.epoch if training else None,
+            "steps": training.steps if training else None,
+            "validation": training.validation if training else {},
+            "remote": as_json(state.remote_job),  # hf-jobs: the job, its time and cost
+            "space": as_json(state.autotrain_space),  # autotrain-spaces: where everything was
         },
-        "sweep": state.get("sweep"),  # how a sweep chose this model (sweeps/promote.py)
+        "sweep": as_json(state.sweep),  # how a sweep chose this model (sweeps/promote.py)
         "evaluation": evaluation,
-        "eval_results": eval_results_status(
-            spec, data_report, evaluation["split"], bool(state.get("smoke"))
-        ),
+        "eval_results": eval_results_status(spec, data_report, evaluation["split"], state.smoke),
         "provenance": provenance(spec, state, evaluation),
         "metric_names": metric_names(spec.task, evaluation["overall"]["metrics"]),
         "lower_is_better": lower_is_better(spec.task, evaluation["overall"]["metrics"]),

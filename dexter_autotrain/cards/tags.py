@@ -6,12 +6,11 @@ pin it in the card's usage snippet.
 
 from __future__ import annotations
 
-from typing import Any
-
+from dexter_autotrain.record import RunState
 from dexter_autotrain.spec import JobSpec
 
 
-def release_tag(spec: JobSpec, state: dict[str, Any]) -> str | None:
+def release_tag(spec: JobSpec, state: RunState) -> str | None:
     """The tag of a run's published commit.
 
     Args:
@@ -33,5 +32,5 @@ def release_tag(spec: JobSpec, state: dict[str, Any]) -> str | None:
     """
     if spec.hub.tag is None or spec.hub.repo_id is None:
         return None
-    date = str(state.get("created") or state["run_id"])[:10]
-    return spec.hub.tag.format_map({"name": spec.name, "run_id": state["run_id"], "date": date})
+    date = str(state.created or state.run_id)[:10]
+    return spec.hub.tag.format_map({"name": spec.name, "run_id": state.run_id, "date": date})

@@ -40,6 +40,7 @@ from dexter_autotrain.hub.pull import HubModelRef, published_commit, pull_model
 from dexter_autotrain.hub.retry import Report
 from dexter_autotrain.path_policy import confine, is_safe_name, printable
 from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.record import RunState
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
@@ -249,7 +250,7 @@ def _choose(
 def _references(run_path: Path, spec: JobSpec) -> tuple[dict[str, list[str]], Baseline | None]:
     """The probe's identity terms (read first: a bad terms file is reported before any
     model is loaded) and the run's baseline."""
-    spec_dir = Path(Run(run_path).state()["spec_path"]).parent
+    spec_dir = Run(run_path).spec_folder()
     terms = load_terms(_identity_terms(spec, spec_dir))
     seed = spec.data.split.seed
     return terms, run_baseline(run_path, spec.task, seed) if spec.evaluation.baseline else None
@@ -329,13 +330,13 @@ def evaluation_record(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _published(
-    run_path: Path, spec: JobSpec, state: dict[str, Any], report: Report
+    run_path: Path, spec: JobSpec, state: RunState, report: Report
 ) -> PublishedModel | None:
     """The model to compare with when the spec gates on the published one (never for a
     smoke run, which is never published)."""
-    if spec.evaluation.gates.min_lift_over_published is None or state.get("smoke"):
+    if spec.evaluation.gates.min_lift_over_published is None or state.smoke:
         return None
-    own = (state.get("published") or {}).get("commit")
+    own = state.published.commit if state.published else None
     return find_published(spec, run_path, own, report)
 
 

@@ -4,7 +4,7 @@ Endpoint, or a local `dexter-auto serve`), recorded in the run and its card."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.auth import require_token
@@ -14,6 +14,7 @@ from dexter_autotrain.hub.endpoints_url import apply_endpoints_url
 from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.local_deploy import start_serve, stop_local
 from dexter_autotrain.hub.retry import Report, reported_retries
+from dexter_autotrain.record import as_json
 from dexter_autotrain.runs import Run
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def change_deployment(
         ```
     """
     state = run.state()
-    recorded: dict[str, Any] | None = state.get("deployed")
+    recorded = as_json(state.deployed)
     if not recorded:
         raise UserError(
             f"{run.path}: the run is not deployed; run `dexter-auto deploy {run.path}` first"

@@ -5,12 +5,12 @@ parity test of a running model."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.parity import Parity, check_parity, parity_examples
 from dexter_autotrain.hub.retry import Report, RetryPolicy
+from dexter_autotrain.record import Published, RunState
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -48,16 +48,16 @@ class Deployment:
         return {k: v for k, v in asdict(self).items() if k != "changed"}
 
 
-def require_published(run: Run, state: dict[str, Any]) -> dict[str, Any]:
+def require_published(run: Run, state: RunState) -> Published:
     """The run's `published` record, or a refusal.
 
     Raises:
         [`UserError`]: the run was not published (exit code 2).
     """
-    published = state.get("published")
+    published = state.published
     if not published:
         raise UserError(
-            f"{run.path}: the run is not published (state {state['state']}); an endpoint "
+            f"{run.path}: the run is not published (state {state.state}); an endpoint "
             f"serves a published commit: run `dexter-auto publish {run.path}` first"
         )
     return published
@@ -67,7 +67,7 @@ def run_parity(
     run: Run, spec: JobSpec, url: str, token: str | None, report: Report, policy: RetryPolicy
 ) -> Parity:
     """The smoke and parity test of the model at `url` on the run's evaluation examples."""
-    split = run.state()["evaluation"]["split"]
+    split = run.state().verdict().split
     examples = parity_examples(run.path, spec.task, split, spec.deploy.parity_examples)
     report(f"parity: {len(examples)} {split} examples through InferenceClient")
     parity = check_parity(url, token, spec.task, examples, report, policy)
@@ -89,5 +89,4 @@ def record_deployment(run: Run, deployment: Deployment | None) -> None:
     from dexter_autotrain.cards.write import write_card
 
     state = run.update(deployed=deployment.record() if deployment else None)
-    spec_dir = Path(state["spec_path"]).parent
-    write_card(run.path, run.spec(), spec_dir, None, bool(state.get("smoke")))
+    write_card(run.path, run.spec(state), run.spec_folder(state), None, state.smoke)

@@ -23,6 +23,7 @@ from dexter_autotrain.hub.auth import find_token
 from dexter_autotrain.hub.deployment import Deployment, parity_shortfall, run_parity
 from dexter_autotrain.hub.retry import DEFAULT_POLICY, Report
 from dexter_autotrain.processes import group_alive, is_running, start_time
+from dexter_autotrain.record import RunState, as_json
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -38,7 +39,7 @@ def deploy_local(run: Run, spec: JobSpec, report: Report) -> Deployment:
     """
     state = run.state()
     repository, revision, source = _source(run, state)
-    current = state.get("deployed") or {}
+    current = as_json(state.deployed) or {}
     if current.get("target") == "local" and alive(current) and current.get("revision") == revision:
         report(f"already served at {current['url']} (pid {current['process']['pid']})")
         return replace(Deployment(**current), changed=False)
@@ -53,11 +54,10 @@ def deploy_local(run: Run, spec: JobSpec, report: Report) -> Deployment:
     return replace(deployment, parity=parity.to_dict(), process=process)
 
 
-def _source(run: Run, state: dict[str, Any]) -> tuple[str | None, str | None, str]:
+def _source(run: Run, state: RunState) -> tuple[str | None, str | None, str]:
     """What to serve: the published commit, else the run's model folder."""
-    published = state.get("published")
-    if published:
-        repository, commit = published["repo_id"], published["commit"]
+    if published := state.published:
+        repository, commit = published.repo_id, published.commit
         return repository, commit, f"hub:{repository}@{commit}"
     return None, None, str(run.model_folder(state))
 

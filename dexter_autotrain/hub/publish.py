@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dexter_autotrain.cards.tags import release_tag
@@ -38,6 +37,7 @@ from dexter_autotrain.hub.retry import (
     reported_retries,
     with_retries,
 )
+from dexter_autotrain.record import RunState
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -68,7 +68,7 @@ class PublishResult:
         return {k: v for k, v in asdict(self).items() if k != "new_commit"}
 
 
-def check_publishable(run: Run, state: dict[str, Any], spec: JobSpec, force: str | None) -> None:
+def check_publishable(run: Run, state: RunState, spec: JobSpec, force: str | None) -> None:
     """Refuse, without touching the network, a run that must not be published.
 
     Raises:
@@ -77,16 +77,16 @@ def check_publishable(run: Run, state: dict[str, Any], spec: JobSpec, force: str
         [`PublishRefused`]: its gates failed and no `--force` reason was given (exit code 3).
     """
     where = f"{run.path}: "
-    if "card" not in state.get("completed", []):
+    if "card" not in state.completed:
         raise UserError(
-            where + f"the run has no card yet (state {state['state']}); run `dexter-auto card "
+            where + f"the run has no card yet (state {state.state}); run `dexter-auto card "
             f"{run.path}` or `dexter-auto submit --resume {run.path}` first"
         )
-    if state.get("smoke"):
+    if state.smoke:
         raise UserError(where + "smoke runs are never published (their model is a tiny test)")
     if spec.hub.repo_id is None:
         raise UserError(where + "spec.yaml: hub.repo_id is not set; nowhere to publish")
-    passed = state["evaluation"]["gates_passed"]
+    passed = state.verdict().gates_passed
     if force is not None and (passed or not force.strip()):
         raise UserError(
             "--force: the gates passed, there is nothing to force"
@@ -152,7 +152,7 @@ def publish_run(
         check_write_access(api, repo_id.split("/")[0], report, policy)
         if force is not None:
             _card_with_reason(run, state, spec, " ".join(force.split()))
-        files = release_files(run.path, state["model_dir"])
+        files = release_files(run.path, run.model_folder(state).name)
         committed = _already_tagged(api, repo_id, tag, files, report, policy)
         if committed is None:
             message = commit_message(run.state(), spec)
@@ -163,27 +163,26 @@ def publish_run(
     return result
 
 
-def commit_message(state: dict[str, Any], spec: JobSpec) -> tuple[str, str]:
+def commit_message(state: RunState, spec: JobSpec) -> tuple[str, str]:
     """The commit's summary (the run and its primary metric, and a `--force` reason) and
     description."""
-    evaluation = state["evaluation"]
+    evaluation = state.verdict()
     summary = (
-        f"{spec.name} run {state['run_id']}: {evaluation['primary_metric']} "
-        f"{evaluation['value']:.4f} on {evaluation['split']}"
+        f"{spec.name} run {state.run_id}: {evaluation.primary_metric} "
+        f"{evaluation.value:.4f} on {evaluation.split}"
     )
-    forced = (state.get("forced") or {}).get("reason")
-    if forced:
-        summary += f" (gates failed; published with --force: {forced})"
-    gates = "passed" if evaluation["gates_passed"] else "FAILED"
-    return summary, f"Published by dexter-auto from run {state['run_id']}; gates {gates}."
+    if state.forced:
+        summary += f" (gates failed; published with --force: {state.forced.reason})"
+    gates = "passed" if evaluation.gates_passed else "FAILED"
+    return summary, f"Published by dexter-auto from run {state.run_id}; gates {gates}."
 
 
-def _card_with_reason(run: Run, state: dict[str, Any], spec: JobSpec, reason: str) -> None:
+def _card_with_reason(run: Run, state: RunState, spec: JobSpec, reason: str) -> None:
     """Record the `--force` reason and write the card again, so the card states it."""
     from dexter_autotrain.cards.write import write_card
 
     run.update(forced={"reason": reason})
-    write_card(run.path, spec, Path(state["spec_path"]).parent, None, False)
+    write_card(run.path, spec, run.spec_folder(state), None, False)
 
 
 def _already_tagged(

@@ -20,6 +20,7 @@ import yaml
 
 from dexter_autotrain.cards.context import public_path
 from dexter_autotrain.model_files import MODEL_FILES, MODEL_PATTERNS
+from dexter_autotrain.runs import Run
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -72,8 +73,7 @@ def _public_spec(run_path: Path) -> bytes:
     """The run's spec with the values it chose for its `auto` settings (a server of the
     published model must truncate inputs as the run did), local paths shortened."""
     spec = yaml.safe_load((run_path / "spec.yaml").read_text())
-    resolved = json.loads((run_path / "state.json").read_text()).get("resolved") or {}
-    spec.setdefault("training", {}).update(resolved)
+    spec.setdefault("training", {}).update(Run(run_path).state().resolved)
     for source in spec.get("data", {}).get("sources", []):
         source["path"] = public_path(source["path"])
     if (spec.get("base_model") or {}).get("path"):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.evaluation.gates import check_gates, gates_to_dicts
+from dexter_autotrain.runs import Run, start_record
 from dexter_autotrain.spec import JobSpec
 
 NOT_EVALUATED = "not yet evaluated"
@@ -89,11 +90,10 @@ def card_text(spec: JobSpec, spec_dir: Path, templates: Path, numbers: Numbers) 
     from dexter_autotrain.cards.context import card_context
     from dexter_autotrain.cards.render import render_card
 
-    state = {"run_id": numbers.run_id, "created": "", "smoke": False, "git": None}
     with tempfile.TemporaryDirectory(prefix="dexter-card-preview-") as folder:
         run = Path(folder)
+        start_record(Run(run), spec.name, numbers.run_id, created="")  # its tag: no date
         for name, value in (
-            ("state.json", state),
             ("data-report.json", numbers.data_report),
             ("evaluation.json", numbers.evaluation),
         ):

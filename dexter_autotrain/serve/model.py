@@ -94,12 +94,12 @@ def _from_run(reference: str, runs_dir: Path) -> ServedModel:
 
     run = find_run(reference, runs_dir)
     state = run.state()
-    if "train" not in state.get("completed", []) or not state.get("model_dir"):
-        raise UserError(f"{run.path}: not trained yet (state {state['state']}); nothing to serve")
+    if "train" not in state.completed or not state.model_dir:
+        raise UserError(f"{run.path}: not trained yet (state {state.state}); nothing to serve")
     spec = run.spec(state)
     folder = run.model_folder(state)
     config = _read_json(folder / "config.json")
-    revision = (state.get("published") or {}).get("commit") or run.run_id
+    revision = state.published.commit if state.published else run.run_id
     labels = _labels(config, folder)
     return ServedModel(folder, spec.name, revision, spec.task, labels, spec.training.max_seq_length)
 

@@ -71,7 +71,7 @@ def promote(
         GatesFailed: the promoted model failed a gate (its card is still written).
     """
     folder.update(state="promoting", promoted=str(run.path))
-    if "evaluate" not in run.state().get("completed", []):
+    if "evaluate" not in run.state().completed:
         share_data(folder.prepared.path, run.path, test=True)
         plot = run.path / "plots" / PLOT_FILE
         trial_plot(rows, chosen["metric"], chosen["direction"], chosen["trial"], plot)

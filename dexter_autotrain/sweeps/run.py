@@ -247,7 +247,7 @@ def _one_trial(setup: TrialSetup, study: Any, trial: Any, sweep: Sweep) -> None:
 
 
 def _mark_interrupted(run_path: str | None) -> None:
-    if run_path and (Path(run_path) / "state.json").is_file():
+    if run_path and Run(Path(run_path)).state_file.is_file():
         record_stop(Run(Path(run_path)), "failed", "interrupted: the sweep was stopped during it")
 
 

@@ -68,20 +68,22 @@ def start_trial_run(setup: TrialSetup, number: int, params: dict[str, Any]) -> R
         >>> start_trial_run(setup, 0, {"learning_rate": 3e-5})  # doctest: +SKIP
     """
     prepared = setup.folder.prepared.state()
-    resolved = prepared.get("resolved", {}) | params
+    if prepared.base_model is None:
+        raise ToolError(f"{setup.folder.prepared.state_file}: the shared data is not prepared")
+    resolved = prepared.resolved | params
     spec = with_params(setup.loaded.spec, resolved)
     run = create_run(spec.name, setup.folder.runs_root)
     record_spec(run, replace(setup.loaded, spec=spec), setup.spec_sha256)
     share_data(setup.folder.prepared.path, run.path, test=False)
     spec_dir = setup.loaded.path.parent
-    rendered = write_training_files(run.path, spec, spec_dir, prepared["base_model"])
+    rendered = write_training_files(run.path, spec, spec_dir, prepared.base_model)
     share_preparation(
         run,
         smoke=setup.smoke,
         model_dir=spec.name,
         backend=spec.compute.backend,
-        base_model=prepared["base_model"],
-        data_outputs=prepared["data_outputs"],
+        base_model=prepared.base_model,
+        data_outputs=[output.model_dump() for output in prepared.data_outputs],
         config_sha256=rendered.sha256,
         resolved=resolved,
         sweep={"id": setup.folder.sweep_id, "folder": str(setup.folder.path), "trial": number},
@@ -148,8 +150,8 @@ def train_trial(setup: TrialSetup, trial: Any, run: Run) -> float:
 
 def _cancel_remote(run: Run) -> None:
     """A local training ends with its follower; a remote one is cancelled here."""
-    recorded = run.state().get("training_handle")
-    if recorded and recorded.get("kind") != "local":
+    recorded = run.state().training_handle
+    if recorded is not None and recorded.kind != "local":
         cancel_recorded(recorded)
 
 
