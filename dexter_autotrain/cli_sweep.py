@@ -21,6 +21,7 @@ from dexter_autotrain.cli_runs import (
     print_gates,
 )
 from dexter_autotrain.console import err, json_option, out, print_json
+from dexter_autotrain.record import plain
 
 
 @click.command()
@@ -106,7 +107,7 @@ def sweep(
 
 def _report(result: Any, as_json: bool, seconds: float) -> None:
     record = result.folder.record()
-    promoted = as_json(result.promoted.state()) if result.promoted is not None else None
+    promoted = plain(result.promoted.state()) if result.promoted is not None else None
     if as_json:
         print_json(
             {

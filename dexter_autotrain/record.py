@@ -67,7 +67,7 @@ def _warn_dict_access(key: str) -> None:
     )
 
 
-def as_json(record: Record | None) -> dict[str, Any] | None:
+def plain(record: Record | None) -> dict[str, Any] | None:
     """A part of the record as the state file holds it (for card templates, `--json`)."""
     return None if record is None else record.model_dump(mode="json", exclude_unset=True)
 

@@ -42,7 +42,7 @@ from dexter_autotrain.hub.auth import identity_of
 from dexter_autotrain.hub.release import MODEL_FILES, MODEL_PATTERNS
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
 from dexter_autotrain.operator_policy import OperatorPolicy
-from dexter_autotrain.record import as_json
+from dexter_autotrain.record import plain
 from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
 from dexter_autotrain.training_log import checkpoint_trainer_states
@@ -192,7 +192,7 @@ class AutoTrainSpacesBackend:
         names = _names(handle)
         commit = self._download(names, run)
         config = json.loads((run.model_folder() / "config.json").read_text())
-        record = as_json(run.state().autotrain_space) or {}
+        record = plain(run.state().autotrain_space) or {}
         record |= {"model_commit": commit, "trainer_state": _trainer_state_source(run)}
         run.update(
             autotrain_space=record | {"cleanup": self.clean_up(handle)},

@@ -15,7 +15,7 @@ from dexter_autotrain.cards.metadata import lower_is_better, metric_names
 from dexter_autotrain.cards.provenance import eval_results_status, provenance
 from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
-from dexter_autotrain.record import GitRecord, as_json
+from dexter_autotrain.record import GitRecord, plain
 from dexter_autotrain.render import OPTIONS_FILE_NAME
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
@@ -145,7 +145,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "run_id": state.run_id,
         "hub_tag": None if state.smoke else release_tag(spec, state),  # never published
         "forced_reason": state.forced.reason if state.forced else None,
-        "deployed": as_json(state.deployed),  # where `deploy` serves it (endpoint or local)
+        "deployed": plain(state.deployed),  # where `deploy` serves it (endpoint or local)
         "smoke": state.smoke,
         "git_commit": state.git.commit if state.git else None,
         "spec_source": spec_source(state.git),
@@ -175,10 +175,10 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "epochs_run": training.epoch if training else None,
             "steps": training.steps if training else None,
             "validation": training.validation if training else {},
-            "remote": as_json(state.remote_job),  # hf-jobs: the job, its time and cost
-            "space": as_json(state.autotrain_space),  # autotrain-spaces: where everything was
+            "remote": plain(state.remote_job),  # hf-jobs: the job, its time and cost
+            "space": plain(state.autotrain_space),  # autotrain-spaces: where everything was
         },
-        "sweep": as_json(state.sweep),  # how a sweep chose this model (sweeps/promote.py)
+        "sweep": plain(state.sweep),  # how a sweep chose this model (sweeps/promote.py)
         "evaluation": evaluation,
         "eval_results": eval_results_status(spec, data_report, evaluation["split"], state.smoke),
         "provenance": provenance(spec, state, evaluation),

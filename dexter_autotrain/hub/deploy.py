@@ -38,7 +38,7 @@ from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.local_deploy import deploy_local
 from dexter_autotrain.hub.parity import Parity
 from dexter_autotrain.hub.retry import DEFAULT_POLICY, Report, RetryPolicy, reported_retries
-from dexter_autotrain.record import as_json
+from dexter_autotrain.record import plain
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -83,7 +83,7 @@ def deploy_run(
         published = require_published(run, state)
         plan = EndpointPlan.of(spec, published.repo_id, published.commit)
         deployment = _deploy_endpoint(run, spec, plan, report, policy)
-    recorded = as_json(state.deployed) or {}
+    recorded = plain(state.deployed) or {}
     if not deployment.changed and recorded.get("url") == deployment.url:
         deployment = replace(deployment, parity=recorded.get("parity"))  # the last test's
     if deployment.changed or recorded != deployment.record():

@@ -14,7 +14,7 @@ from dexter_autotrain.hub.endpoints_url import apply_endpoints_url
 from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.local_deploy import start_serve, stop_local
 from dexter_autotrain.hub.retry import Report, reported_retries
-from dexter_autotrain.record import as_json
+from dexter_autotrain.record import plain
 from dexter_autotrain.runs import Run
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def change_deployment(
         ```
     """
     state = run.state()
-    recorded = as_json(state.deployed)
+    recorded = plain(state.deployed)
     if not recorded:
         raise UserError(
             f"{run.path}: the run is not deployed; run `dexter-auto deploy {run.path}` first"

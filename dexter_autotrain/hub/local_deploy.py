@@ -23,7 +23,7 @@ from dexter_autotrain.hub.auth import find_token
 from dexter_autotrain.hub.deployment import Deployment, parity_shortfall, run_parity
 from dexter_autotrain.hub.retry import DEFAULT_POLICY, Report
 from dexter_autotrain.processes import group_alive, is_running, start_time
-from dexter_autotrain.record import RunState, as_json
+from dexter_autotrain.record import RunState, plain
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -39,7 +39,7 @@ def deploy_local(run: Run, spec: JobSpec, report: Report) -> Deployment:
     """
     state = run.state()
     repository, revision, source = _source(run, state)
-    current = as_json(state.deployed) or {}
+    current = plain(state.deployed) or {}
     if current.get("target") == "local" and alive(current) and current.get("revision") == revision:
         report(f"already served at {current['url']} (pid {current['process']['pid']})")
         return replace(Deployment(**current), changed=False)
