@@ -7,9 +7,10 @@ for the spec-only commands):
 - `submit(spec_path, *, smoke=False, backend=None, detach=False, ...) -> Run`.
 - `resume(run, ...) -> Run`.
 - `find_run(reference, root) -> Run`, `list_runs(root, job) -> list[Run]`.
-- `evaluate(run, ...)`, `card(run, ...)`, `publish(run, ...)`, `deploy(run, ...)`,
-  `change_deployment(run, action)`, `cancel(run)` (`actions`; the `Run` methods of the same
-  names are deprecated).
+- `status(run)`, `logs(run, follow)`, `evaluate(run, ...)`, `card(run, ...)`,
+  `publish(run, ...)`, `deploy(run, ...)`, `change_deployment(run, action)`, `cancel(run)`,
+  `start_server(run)`, `compare_runs(run, other, ...)` (`actions`; the `Run` methods
+  `evaluate`, `card`, `publish` are deprecated).
 - `get_task(name) -> TaskKind`; errors: `DexterError` and its family in `errors`.
 
 Example:
@@ -41,6 +42,10 @@ _EXPORTS = {
     "deploy": "dexter_autotrain.actions",
     "change_deployment": "dexter_autotrain.actions",
     "cancel": "dexter_autotrain.actions",
+    "status": "dexter_autotrain.actions",
+    "logs": "dexter_autotrain.actions",
+    "start_server": "dexter_autotrain.actions",
+    "compare_runs": "dexter_autotrain.actions",
     "Run": "dexter_autotrain.runs",
     "find_run": "dexter_autotrain.runs",
     "list_runs": "dexter_autotrain.runs",

@@ -1,5 +1,6 @@
-"""What can be done with a run beside `submit`: evaluate it again, write its card, publish
-it, deploy it or change its deployment, cancel it.
+"""What can be done with a run beside `submit`: ask its status, read its log, evaluate it
+again, write its card, publish it, deploy it or change its deployment, cancel it, start a
+server of it, compare it with others.
 
 The CLI and the Python API both come here. Each function checks the stage it needs, calls
 the library, and has the pipeline record the stage it ran (the pipeline owns a run's
@@ -19,15 +20,20 @@ Example:
 
 from __future__ import annotations
 
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.record import RunState
-from dexter_autotrain.runs import BUSY_STATES, Run
+from dexter_autotrain.record import RunState, ServeProcess
+from dexter_autotrain.runs import BUSY_STATES, RUNS_ROOT, Run, RunStatus
 
 if TYPE_CHECKING:
     from dexter_autotrain.backends.cancel import Cancelled
+    from dexter_autotrain.compare import Comparison
     from dexter_autotrain.hub.deployment import Deployment
     from dexter_autotrain.hub.publish import PublishResult
     from dexter_autotrain.hub.retry import Report
@@ -37,6 +43,49 @@ CANCEL_REASON = "cancelled with `dexter-auto cancel`"
 
 def _quiet(line: str) -> None:
     return None
+
+
+def status(run: Run) -> RunStatus:
+    """The run's record, and whether a run that claims to be busy still is (what
+    `dexter-auto status` shows).
+
+    Example:
+        ```python
+        >>> status(find_run("narrative")).state
+        'carded'
+        ```
+    """
+    return run.describe()
+
+
+def logs(run: Run, follow: bool = False) -> Iterator[str]:
+    """The run's training log, piece by piece: a remote training's from its backend (an HF
+    Job's, a Space's), a local one's from `logs/training.log`. With `follow`, until the run
+    stops.
+
+    Example:
+        ```python
+        >>> print("".join(logs(find_run("narrative")))[-200:])  # doctest: +SKIP
+        ```
+    """
+    from dexter_autotrain.backends import Handle, get_backend
+    from dexter_autotrain.backends.local import read_from
+
+    record = run.describe().record
+    if record is not None and record.training_handle and Run.remote_training(record):
+        handle = Handle.from_record(record.training_handle)
+        yield from (f"{line}\n" for line in get_backend(handle.kind).logs(handle, follow))
+        return
+    position, running = 0, True
+    while running:
+        status = run.describe()
+        running = follow and status.state in BUSY_STATES and not status.interrupted
+        chunk = read_from(run.log_file, position)  # after the check: nothing written is lost
+        position += len(chunk)
+        if chunk:
+            yield chunk.decode("utf-8", errors="replace")
+        if running:
+            time.sleep(0.5)
 
 
 def require(run: Run, stage: str, hint: str) -> RunState:
@@ -167,3 +216,77 @@ def cancel(run: Run) -> Cancelled:
     if run.state().state in BUSY_STATES:  # no submit recorded it
         record_stop(run, "cancelled", CANCEL_REASON)
     return cancelled
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A `dexter-auto serve` started by `start_server`, in its own process group: `url` takes
+    Inference Endpoints requests. A context manager that stops it."""
+
+    url: str
+    process: ServeProcess
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM to its group, SIGKILL after a grace period)."""
+        from dexter_autotrain.hub.local_deploy import stop_local
+
+        stop_local({"process": self.process.model_dump()})
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def start_server(
+    model: Run | Path | str, log_dir: Path | None = None, report: Report = _quiet
+) -> LocalServer:
+    """Serve a run's model (or a model folder, or `hub:ORG/NAME@REV`) in the background, as
+    `dexter-auto serve` does, on a free local port.
+
+    Args:
+        model: a trained run, a model folder, or a published model reference.
+        log_dir: where the server's output goes (default: a new temporary folder).
+        report: progress lines.
+
+    Returns:
+        `LocalServer`: its URL; stop it with `.stop()` or a `with` block.
+
+    Raises:
+        [`UserError`]: the run is not trained yet.
+        [`ToolError`]: the server exited first or printed no URL in time.
+
+    Example:
+        ```python
+        >>> with start_server(find_run("narrative")) as server:
+        ...     InferenceClient(server.url).text_classification("Wetin dey happen?")
+        ```
+    """
+    from dexter_autotrain.hub.local_deploy import start_serve
+
+    if isinstance(model, Run):
+        require(model, "train", "finish it with `dexter-auto submit --resume`")
+        source = str(model.model_folder())
+    else:
+        source = str(model)
+    folder = log_dir or Path(tempfile.mkdtemp(prefix="dexter-serve-"))
+    url, process = start_serve(source, folder, report)
+    return LocalServer(url, ServeProcess.model_validate(process))
+
+
+def compare_runs(*runs: Run | str, root: Path = RUNS_ROOT) -> Comparison:
+    """Runs side by side (what `dexter-auto runs compare` shows): metrics overall and per
+    language, gates, the settings that differ, and data that changed.
+
+    Args:
+        runs: two or more runs, or references to them (paths, JOB/RUN-ID, run ids, jobs).
+        root: the runs folder references are found in.
+
+    Raises:
+        [`UserError`]: fewer than two runs, or a reference that names no run.
+    """
+    from dexter_autotrain import compare
+
+    references = [str(run.path) if isinstance(run, Run) else run for run in runs]
+    return compare.compare_runs(references, root)

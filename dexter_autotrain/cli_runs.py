@@ -6,7 +6,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -449,11 +449,12 @@ def status(run: str, runs_dir: Path, as_json: bool) -> None:
     """
     from rich.markup import escape
 
+    from dexter_autotrain import actions
     from dexter_autotrain.path_policy import printable
     from dexter_autotrain.runs import find_run
 
     found = find_run(run, runs_dir)
-    status = found.describe()
+    status = actions.status(found)
     state = status.record
     job = _training_job(state) if state else None
     if as_json:
@@ -509,48 +510,25 @@ def logs(run: str, runs_dir: Path, follow: bool, as_json: bool) -> None:
     Example:
       dexter-auto logs narrative -f
     """
-    from dexter_autotrain.backends.local import read_from
+    from dexter_autotrain import actions
     from dexter_autotrain.errors import UserError
-    from dexter_autotrain.runs import BUSY_STATES, Run, find_run
+    from dexter_autotrain.runs import Run, find_run
 
     if follow and as_json:
         raise UserError("give -f or --json, not both")
     found = find_run(run, runs_dir)
-    status = found.describe()
-    remote = status.record is not None and Run.remote_training(status.record)
-    lines = _remote_log(status.record, follow) if remote and status.record else None
+    status = actions.status(found)
     if as_json:
-        text = read_from(found.log_file, 0).decode("utf-8", errors="replace")
-        text = text if lines is None else "".join(f"{line}\n" for line in lines)
+        text = "".join(actions.logs(found))
         print_json({"run": str(found.path), "state": status.state, "log": text})
         return
-    if lines is not None:
-        for line in lines:
-            click.echo(line)
-        return
-    if not found.log_file.exists():
+    local = status.record is None or not Run.remote_training(status.record)
+    if local and not found.log_file.exists():
         err.print(f"{found.path}: no training log yet (state: {status.state})")
         if not follow:
             raise SystemExit(1)
-    position = 0
-    while True:
-        chunk = read_from(found.log_file, position)
-        position += len(chunk)
-        click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
-        if not follow:
-            return
-        status = found.describe()
-        if status.state not in BUSY_STATES or status.interrupted:
-            return
-        time.sleep(0.5)
-
-
-def _remote_log(state: RunState, follow: bool) -> Iterable[str]:
-    from dexter_autotrain.backends import Handle, get_backend
-
-    assert state.training_handle is not None  # a remote training's
-    handle = Handle.from_record(state.training_handle)
-    return get_backend(handle.kind).logs(handle, follow)
+    for piece in actions.logs(found, follow):
+        click.echo(piece, nl=False)
 
 
 @click.command()

@@ -53,3 +53,55 @@ def test_api_errors_are_one_family(tmp_path) -> None:
     assert issubclass(dx.RunnerInstallError, dx.ToolError)
     with pytest.raises(dx.UserError, match="--detach"):
         dx.submit(JOBS / "narrative.yaml", detach=True, backend="local")
+
+
+@pytest.mark.training
+def test_what_a_user_does_with_the_cli_through_the_api_alone(trained, hub, tmp_path) -> None:
+    """A notebook's session, every step a function of `dexter_autotrain` (no CLI, no
+    subprocess of ours but the server `serve` starts): the suite's smoke submit of
+    jobs/narrative.yaml (`dx.submit`, as the test above runs it), its status and log,
+    evaluate, card, publish to the Hub test server, serve and query it with Dexter's
+    client, and compare it with the published run."""
+    from huggingface_hub import HfApi
+    from test_publish import carded_run
+
+    from dexter_autotrain.client import DexterClient, Endpoints
+    from dexter_autotrain.processes import is_running
+
+    run = dx.find_run(str(trained.copy("narrative", tmp_path / "smoke")))
+    status = dx.status(run)
+    assert (status.state, status.interrupted, status.record.smoke) == ("carded", False, True)
+    assert "epoch" in "".join(dx.logs(run))
+    report = dx.evaluate(run)
+    assert report["split"] == "test" and report["primary_metric"] == "f1_macro"
+    assert run.path / "README.md" in dx.card(run, tmp_path / "review")
+
+    real = dx.find_run(str(carded_run(run.path, tmp_path, "narrative-notebook")))
+    published = dx.publish(real)  # a smoke run is refused (the test above); this one poses as real
+    assert dx.status(real).state == "published" and dx.status(real).record.published
+    assert HfApi().list_repo_refs("dexter-ng/narrative-notebook").tags[0].name == published.tag
+
+    with dx.start_server(real, tmp_path / "serve-logs") as server:
+        client = DexterClient(Endpoints(narratives=server.url))
+        [prediction] = client.classify_narratives(["Fuel don cost again for Kano"])
+    labels = json.loads((real.model_folder() / "config.json").read_text())["id2label"].values()
+    assert prediction.label in labels and 0 <= prediction.score <= 1
+    assert server.url in (tmp_path / "serve-logs" / "serve.out").read_text()
+    assert not is_running(server.process.pid, server.process.started)  # stopped by `with`
+
+    comparison = dx.compare_runs(run, real)
+    assert [row["run"] for row in comparison.runs] == [str(run.path), str(real.path)]
+    assert comparison.metrics["f1_macro"][0] == comparison.metrics["f1_macro"][1]  # one model
+
+
+def test_every_exported_name_is_the_function_or_class_it_names() -> None:
+    """`dexter_autotrain.<name>` is loaded on first use; a name that is also a subpackage
+    (`serve`, `compare`) would be the module once anything imported it."""
+    import importlib
+    import pkgutil
+    import types
+
+    for module in pkgutil.iter_modules(dx.__path__):
+        importlib.import_module(f"dexter_autotrain.{module.name}")
+    shadowed = [name for name in dx.__all__ if isinstance(getattr(dx, name), types.ModuleType)]
+    assert shadowed == [] and callable(dx.start_server) and callable(dx.compare_runs)
