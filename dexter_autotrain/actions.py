@@ -79,7 +79,8 @@ def logs(run: Run, follow: bool = False) -> Iterator[str]:
     position, running = 0, True
     while running:
         status = run.describe()
-        running = follow and status.state in BUSY_STATES and not status.interrupted
+        running = follow and status.state in BUSY_STATES
+        running = running and not status.interrupted and not status.detached
         chunk = read_from(run.log_file, position)  # after the check: nothing written is lost
         position += len(chunk)
         if chunk:
@@ -265,9 +266,9 @@ def start_server(
     """
     from dexter_autotrain.hub.local_deploy import start_serve
 
-    if isinstance(model, Run):
+    if isinstance(model, Run):  # served as a run: its max_seq_length, its revision
         require(model, "train", "finish it with `dexter-auto submit --resume`")
-        source = str(model.model_folder())
+        source = str(model.path)
     else:
         source = str(model)
     folder = log_dir or Path(tempfile.mkdtemp(prefix="dexter-serve-"))

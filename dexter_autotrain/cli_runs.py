@@ -470,8 +470,9 @@ def status(run: str, runs_dir: Path, as_json: bool) -> None:
         )
         for name, url in job["urls"].items():
             out.print(f"    {name}: {escape(url)}")
-    reason = state.reason if state else None
-    for key, text in (("reason", reason), ("explanation", status.explanation)):
+    reason = state.reason if state else status.explanation  # corrupt: why
+    explanation = status.explanation if state else None
+    for key, text in (("reason", reason), ("explanation", explanation)):
         if text:
             out.print(f"  {key}: {escape(printable(text))}")
     if status.state in ("failed", "cancelled"):

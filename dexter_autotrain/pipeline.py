@@ -267,8 +267,7 @@ def _track(context: Context) -> None:
 def _gates(context: Context) -> None:
     """A failed gate lets the card be written (for review) but stops everything after it:
     nothing is published or deployed, and submit exits 3."""
-    verdict = context.run.state().evaluation
-    if verdict is not None and not verdict.gates_passed:
+    if not context.run.state().verdict().gates_passed:
         report = json.loads((context.run.path / "evaluation.json").read_text())
         raise GatesFailed(report["gates"]["rows"])
 
@@ -283,6 +282,7 @@ def _publish(context: Context) -> None:
     context.reporter.stage("publish", f"publishing to {context.spec.hub.repo_id}")
     result = publish_run(context.run, report=lambda line: context.reporter.stage("publish", line))
     context.reporter.stage("publish", f"{result.repo_id}@{result.commit[:12]} {result.url}")
+    mark_stage(context.run, "publish")  # before tracking: its tags say `published`
     _track(context)  # the published commit joins the run's tags
 
 
@@ -364,8 +364,9 @@ def submit(
     try:
         with job_lock(spec.name, runs_root):
             run = create_run(spec.name, runs_root)
-            record_spec(run, loaded, spec_sha256)
+            # before the spec: a run killed between the two cannot resume as a full run
             run.update(smoke=smoke, model_dir=spec.name, backend=spec.compute.backend)
+            record_spec(run, loaded, spec_sha256)
             context = Context(run, loaded, spec, smoke, reporter, base_model, cards_dir, follow)
             run_stages(context)
     except OSError as error:  # before the stages: the runs folder itself cannot be written

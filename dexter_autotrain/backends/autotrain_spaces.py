@@ -192,7 +192,9 @@ class AutoTrainSpacesBackend:
         names = _names(handle)
         commit = self._download(names, run)
         config = json.loads((run.model_folder() / "config.json").read_text())
-        record = plain(run.state().autotrain_space) or {}
+        record = plain(run.state().autotrain_space)
+        if record is None:
+            raise ToolError(f"{run.state_file}: no `autotrain_space` recorded for {handle.id}")
         record |= {"model_commit": commit, "trainer_state": _trainer_state_source(run)}
         run.update(
             autotrain_space=record | {"cleanup": self.clean_up(handle)},

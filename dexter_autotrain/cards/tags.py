@@ -17,8 +17,8 @@ def release_tag(spec: JobSpec, state: RunState) -> str | None:
         spec (`JobSpec`):
             The run's spec; `hub.tag` may use `{name}`, `{run_id}` and `{date}` (the run's
             creation date, `YYYY-MM-DD`), as the spec validation allows.
-        state (`dict`):
-            The run's state (`run_id`, `created`).
+        state (`RunState`):
+            The run's record (`run_id`, `created`).
 
     Returns:
         `str` or `None`: the tag, or None when the spec sets `hub.tag: null` or publishes
@@ -26,7 +26,7 @@ def release_tag(spec: JobSpec, state: RunState) -> str | None:
 
     Example:
         ```python
-        >>> release_tag(spec, {"run_id": "20261125-001830-fc69", "created": "2026-11-25T00:18:30Z"})
+        >>> release_tag(spec, find_run("narrative/20261125-001830-fc69").state())
         'narrative-20261125-001830-fc69'
         ```
     """
