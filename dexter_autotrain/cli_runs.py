@@ -118,7 +118,7 @@ def submit(
     run = _run_reported(start, reporter, detach, as_json)
     state = run.state()
     if as_json:
-        print_json({"run": str(run.path), **state.model_dump(mode="json", exclude_unset=True)})
+        print_json({"run": str(run.path), **state.to_json()})
         return
     _print_summary(run.path, state, time.monotonic() - started)
     print_gates(run.path)
@@ -551,8 +551,8 @@ def cancel(run: str, runs_dir: Path, as_json: bool) -> None:
     cancelled = actions.cancel(find_run(run, runs_dir))
     state = cancelled.run.state()
     if as_json:
-        shown = state.model_dump(mode="json", exclude_unset=True)
-        print_json({"run": str(cancelled.run.path), "stopped": cancelled.stopped, **shown})
+        shown = {"stopped": cancelled.stopped, **state.to_json()}
+        print_json({"run": str(cancelled.run.path), **shown})
         return
     stopped = ", ".join(cancelled.stopped) or "nothing was running"
     out.print(f"cancelled run {cancelled.run.path} (stopped: {stopped})", markup=False)

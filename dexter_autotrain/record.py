@@ -44,6 +44,11 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    def to_json(self) -> dict[str, Any]:
+        """The record as the state file holds it (for card templates and `--json`): the
+        keys it was read or written with, and no others."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
     def __getitem__(self, key: str) -> Any:
         """Deprecated: `state["key"]`, from when `Run.state()` returned a dict."""
         _warn_dict_access(key)
@@ -68,8 +73,8 @@ def _warn_dict_access(key: str) -> None:
 
 
 def plain(record: Record | None) -> dict[str, Any] | None:
-    """A part of the record as the state file holds it (for card templates, `--json`)."""
-    return None if record is None else record.model_dump(mode="json", exclude_unset=True)
+    """`record.to_json()`, or None where the state holds none."""
+    return None if record is None else record.to_json()
 
 
 class GitRecord(Record):

@@ -242,7 +242,7 @@ class RunStatus:
                 "state": "corrupt",
                 "reason": self.explanation,
             }
-        shown = self.record.model_dump(mode="json", exclude_unset=True)
+        shown = self.record.to_json()
         if self.interrupted:
             shown["interrupted"] = True
         if self.detached:
