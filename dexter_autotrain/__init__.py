@@ -9,8 +9,10 @@ for the spec-only commands):
 - `find_run(reference, root) -> Run`, `list_runs(root, job) -> list[Run]`.
 - `status(run)`, `logs(run, follow)`, `evaluate(run, ...)`, `card(run, ...)`,
   `publish(run, ...)`, `deploy(run, ...)`, `change_deployment(run, action)`, `cancel(run)`,
-  `start_server(run)`, `compare_runs(run, other, ...)` (`actions`; the `Run` methods
-  `evaluate`, `card`, `publish` are deprecated).
+  `start_server(run)`, `compare_runs(run, other, ...)` (the `Run` methods `evaluate`,
+  `card`, `publish` are deprecated).
+- `validate(patterns)`, `check_data(spec)`, `sweep(spec)`.
+- Every other verb of the CLI is in `dexter_autotrain.api` (its docstring lists them).
 - `get_task(name) -> TaskKind`; errors: `DexterError` and its family in `errors`.
 
 Example:
@@ -36,16 +38,19 @@ _EXPORTS = {
     "resume": "dexter_autotrain.api",
     "PrintReporter": "dexter_autotrain.api",
     "QuietReporter": "dexter_autotrain.api",
-    "evaluate": "dexter_autotrain.actions",
-    "card": "dexter_autotrain.actions",
-    "publish": "dexter_autotrain.actions",
-    "deploy": "dexter_autotrain.actions",
-    "change_deployment": "dexter_autotrain.actions",
-    "cancel": "dexter_autotrain.actions",
-    "status": "dexter_autotrain.actions",
-    "logs": "dexter_autotrain.actions",
-    "start_server": "dexter_autotrain.actions",
-    "compare_runs": "dexter_autotrain.actions",
+    "validate": "dexter_autotrain.api",
+    "check_data": "dexter_autotrain.api",
+    "sweep": "dexter_autotrain.api",
+    "evaluate": "dexter_autotrain.api",
+    "card": "dexter_autotrain.api",
+    "publish": "dexter_autotrain.api",
+    "deploy": "dexter_autotrain.api",
+    "change_deployment": "dexter_autotrain.api",
+    "cancel": "dexter_autotrain.api",
+    "status": "dexter_autotrain.api",
+    "logs": "dexter_autotrain.api",
+    "start_server": "dexter_autotrain.api",
+    "compare_runs": "dexter_autotrain.api",
     "Run": "dexter_autotrain.runs",
     "find_run": "dexter_autotrain.runs",
     "list_runs": "dexter_autotrain.runs",

@@ -40,10 +40,12 @@ class PullRequest:
 
 @dataclass(frozen=True)
 class Posted:
-    """What `post_sticky` did: `created` or `updated`, and the comment's web address."""
+    """What `post_sticky` did: `created` or `updated`, the comment's web address, and the
+    pull request (`owner/name#number`)."""
 
     action: str
     url: str
+    target: str
 
 
 def pull_request_from_env(environ: Mapping[str, str]) -> PullRequest:
@@ -86,22 +88,23 @@ def post_sticky(body: str, pull: PullRequest, marker: str, environ: Mapping[str,
         ToolError: GitHub refused or did not answer (the message never holds the token).
 
     Example:
-        >>> post_sticky(markdown, PullRequest("dexter-ng/models", 7), MARKER, os.environ)
-        Posted(action='updated', url='https://github.com/dexter-ng/models/pull/7#issuecomment-1')
+        >>> post_sticky(markdown, PullRequest("dexter-ng/models", 7), MARKER, os.environ).target
+        'dexter-ng/models#7'
     """
     token = environ.get("GITHUB_TOKEN")
     if not token:
         raise UserError("--comment: set GITHUB_TOKEN (the workflow's token) to post the plan")
     api = GitHub(environ.get("GITHUB_API_URL") or DEFAULT_API_URL, token)
     body = redact(body, [environ.get(name, "") for name in SECRET_VARIABLES])
+    target = f"{pull.repository}#{pull.number}"
     existing = find_comment(
         api, pull, marker, environ.get("DEXTER_COMMENT_AUTHOR") or DEFAULT_AUTHOR
     )
     if existing is None:
         made = api.call("POST", f"/repos/{pull.repository}/issues/{pull.number}/comments", body)
-        return Posted("created", str(made.get("html_url", "")))
+        return Posted("created", str(made.get("html_url", "")), target)
     path = f"/repos/{pull.repository}/issues/comments/{existing}"
-    return Posted("updated", str(api.call("PATCH", path, body).get("html_url", "")))
+    return Posted("updated", str(api.call("PATCH", path, body).get("html_url", "")), target)
 
 
 def find_comment(api: GitHub, pull: PullRequest, marker: str, author: str) -> int | None:

@@ -36,6 +36,8 @@ StateName = Literal[
     "cancelled",
 ]
 StageName = Literal["prepare", "train", "evaluate", "card", "gates", "publish", "deploy"]
+Backend = Literal["local", "hf-jobs", "autotrain-spaces"]
+"""Where a run trains (a spec's `compute.backend`)."""
 Scalar = str | int | float | bool | None
 
 

@@ -62,7 +62,7 @@ def _moved_to_actions(name: str) -> Callable[..., Any]:
     """A deprecated `Run` method, now the function `dexter_autotrain.<name>(run, ...)`."""
 
     def method(self: Run, *args: Any, **kwargs: Any) -> Any:
-        from dexter_autotrain import actions  # the shim's upward import (pyproject's contracts)
+        from dexter_autotrain.api import actions  # the shim's upward import (see pyproject)
 
         warnings.warn(
             f"Run.{name}() is deprecated and will be removed in the next minor version: "

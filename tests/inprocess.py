@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dexter_autotrain.cli import cli
-from dexter_autotrain.console import mode
+from dexter_autotrain.cli.console import mode
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"

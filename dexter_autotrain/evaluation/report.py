@@ -16,20 +16,6 @@ def _interval(record: dict[str, Any], metric: str) -> str:
     return f"[{bounds[0]:.3f}, {bounds[1]:.3f}]" if bounds else "-"
 
 
-def summary_line(report: dict[str, Any]) -> str:
-    """One line for a terminal: examples, what was scored, the primary metric and the
-    baseline's (or that there is none)."""
-    primary = report["primary_metric"]
-    baseline = report["baseline"]
-    compared = (
-        f"baseline {_number(baseline['metrics'].get(primary))}" if baseline else "no baseline"
-    )
-    return (
-        f"{report['examples']} examples ({report['split']}): {primary} "
-        f"{_number(report['overall']['metrics'][primary])}, {compared}"
-    )
-
-
 def evaluation_markdown(report: dict[str, Any]) -> str:
     lines = [
         *_overall_section(report),

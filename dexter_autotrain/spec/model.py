@@ -11,10 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from dexter_autotrain.record import Backend
 from dexter_autotrain.tasks import TASKS
 
 Task = Literal["text-classification", "token-classification", "image-classification"]
-Backend = Literal["local", "hf-jobs", "autotrain-spaces"]
 SplitName = Literal["train", "validation", "test"]
 SourceFormat = Literal[
     "csv", "tsv", "jsonl", "parquet", "conll", "hf-dataset", "imagefolder", "image-csv"

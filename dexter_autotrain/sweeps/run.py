@@ -24,6 +24,7 @@ from dexter_autotrain.pipeline import (
     smoke_spec,
     with_backend,
 )
+from dexter_autotrain.record import SweepRecord
 from dexter_autotrain.runs import Run, job_lock, owner
 from dexter_autotrain.spec import LoadedSpec, load_spec
 from dexter_autotrain.spec.model import Sweep
@@ -50,6 +51,24 @@ class SweepResult:
     folder: SweepDir
     rows: list[TrialRow]
     promoted: Run | None
+
+    def best(self) -> SweepRecord:
+        """How the best trial was chosen (the promoted run's state records the same)."""
+        return SweepRecord.model_validate(self.folder.record()["best"])
+
+    def to_json(self) -> dict[str, Any]:
+        """What `sweep --json` prints: the sweep's state, trials, best and promoted run."""
+        record = self.folder.record()
+        promoted = self.promoted
+        return {
+            "sweep": str(self.folder.path),
+            "state": record["state"],
+            "trials": [row.to_dict() for row in self.rows],
+            "best": record.get("best"),
+            "promoted": None
+            if promoted is None
+            else {"run": str(promoted.path), **promoted.state().to_json()},
+        }
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dexter_autotrain.training_log import Progress as TrainingProgress
+if TYPE_CHECKING:
+    from dexter_autotrain.training_log import Progress as TrainingProgress
 
 
 class RichReporter:

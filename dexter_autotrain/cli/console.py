@@ -15,8 +15,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from dexter_autotrain.api import printable
 from dexter_autotrain.errors import Problem
-from dexter_autotrain.path_policy import printable
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -43,6 +43,11 @@ def json_option(help_text: str = "Print the result as JSON for scripts (errors t
     return click.option(
         "--json", "as_json", is_flag=True, is_eager=True, callback=_remember_json, help=help_text
     )
+
+
+def hub_line(line: str) -> None:
+    """One line of Hub progress (a retry, ...) on stderr."""
+    err.print(f"[yellow]hub[/yellow]: {escape(line)}")
 
 
 def print_json(payload: Any) -> None:

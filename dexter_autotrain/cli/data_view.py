@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.markup import escape
 from rich.table import Table
 
-from dexter_autotrain.data.report import DataReport
-from dexter_autotrain.path_policy import printable
+from dexter_autotrain.api import printable
 from dexter_autotrain.tasks import get_task
+
+if TYPE_CHECKING:
+    from dexter_autotrain.data.report import DataReport
 
 
 def _shown(text: object) -> str:

@@ -3,25 +3,30 @@ promoted through evaluation, gates, card and publishing."""
 
 from __future__ import annotations
 
-import signal
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
-from dexter_autotrain.cli_runs import (
-    BACKEND_OPTION,
-    CARDS_DIR_OPTION,
-    RUNS_DIR_OPTION,
-    _keep_running,
-    _raise_terminated,
-    _run_reported,
-    print_gates,
+from dexter_autotrain import api
+from dexter_autotrain.cli.console import out, print_json
+from dexter_autotrain.cli.following import (
+    ask_keep_running,
+    progress_reporter,
+    run_reported,
+    stop_cleanly_on_signals,
 )
-from dexter_autotrain.console import err, json_option, out, print_json
-from dexter_autotrain.record import plain
+from dexter_autotrain.cli.options import (
+    backend_option,
+    cards_dir_option,
+    json_option,
+    runs_dir_option,
+)
+from dexter_autotrain.cli.views import print_gates
+from dexter_autotrain.errors import UserError
 
 
 @click.command()
@@ -44,9 +49,9 @@ from dexter_autotrain.record import plain
     is_flag=True,
     help="Stop after the trials: the best one is not evaluated on the test split.",
 )
-@BACKEND_OPTION
-@RUNS_DIR_OPTION
-@CARDS_DIR_OPTION
+@backend_option("sweep")
+@runs_dir_option
+@cards_dir_option
 @json_option("Print the sweep (trials, best, promoted run) as JSON.")
 def sweep(
     spec: Path | None,
@@ -73,66 +78,50 @@ def sweep(
       dexter-auto sweep --smoke --backend hf-jobs jobs/narrative.yaml
       dexter-auto sweep --resume runs/narrative/sweeps/20261126-061500-ab12
     """
-    from dexter_autotrain.backends.attach import FollowOptions
-    from dexter_autotrain.cli_runner import ensure_runner
-    from dexter_autotrain.errors import UserError
-    from dexter_autotrain.progress_view import PlainReporter, RichReporter
-    from dexter_autotrain.spec import load_spec
-    from dexter_autotrain.sweeps import SweepOptions, resume_sweep, run_sweep
-
     if (spec is None) == (resume_ref is None):
         raise UserError("give a SPEC to start a sweep, or --resume SWEEP to continue one")
     if resume_ref and backend_name is not None:
         raise UserError("--backend: only for a new sweep; a resumed sweep keeps its backend")
-    reporter = RichReporter(err) if err.is_terminal else PlainReporter(err)
-    follow = FollowOptions(keep_running=lambda handle: _keep_running(handle, reporter))
-    options = SweepOptions(
-        runs_dir, cards_dir, follow, promote=not no_promote, backend=backend_name
-    )
-    loaded = load_spec(spec) if spec is not None else None
-    ensure_runner()
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_terminated)
-    started = time.monotonic()
-    if loaded is not None:
-        result = _run_reported(
-            lambda r: run_sweep(loaded, smoke, r, options), reporter, False, as_json
-        )
+    reporter = progress_reporter()
+    options = {
+        "promote": not no_promote,
+        "runs_dir": runs_dir,
+        "cards_dir": cards_dir,
+        "keep_running": ask_keep_running(reporter),
+    }
+    if spec is not None:
+        start = partial(api.sweep, spec, smoke=smoke, backend=backend_name, **options)
     else:
-        result = _run_reported(
-            lambda r: resume_sweep(resume_ref, r, options), reporter, False, as_json
-        )
-    _report(result, as_json, time.monotonic() - started)
-
-
-def _report(result: Any, as_json: bool, seconds: float) -> None:
-    record = result.folder.record()
-    promoted = plain(result.promoted.state()) if result.promoted is not None else None
+        start = partial(api.resume_sweep, resume_ref, **options)
+    stop_cleanly_on_signals()
+    started = time.monotonic()
+    result = run_reported(start, reporter, False, as_json)
     if as_json:
-        print_json(
-            {
-                "sweep": str(result.folder.path),
-                "state": record["state"],
-                "trials": [row.to_dict() for row in result.rows],
-                "best": record.get("best"),
-                "promoted": None
-                if promoted is None
-                else {"run": str(result.promoted.path), **promoted},
-            }
-        )
+        print_json(result.to_json())
         return
-    best = record["best"]
-    out.print(trial_table(result.rows, best["metric"], best["trial"]))
+    _report(result, time.monotonic() - started)
+
+
+def _report(result: api.SweepResult, seconds: float) -> None:
+    best = result.best()
+    trials = best.trials
+    out.print(trial_table(result.rows, best.metric or "", best.trial))
+    counts = (
+        ""
+        if trials is None
+        else (
+            f"{trials.total} trials ({trials.complete} complete, {trials.pruned} pruned, "
+            f"{trials.failed} failed) "
+        )
+    )
     out.print(
-        f"[green]✓[/green] sweep {result.folder.sweep_id}: {best['trials']['total']} trials "
-        f"({best['trials']['complete']} complete, {best['trials']['pruned']} pruned, "
-        f"{best['trials']['failed']} failed) in {seconds:.0f} s; best: trial {best['trial']}, "
-        f"validation {best['metric']} {best['best_value']:.4f}"
+        f"[green]✓[/green] sweep {result.folder.sweep_id}: {counts}in {seconds:.0f} s; "
+        f"best: trial {best.trial}, validation {best.metric} {best.best_value:.4f}"
     )
     out.print(f"  sweep:    {result.folder.path}")
-    if promoted is not None:
-        out.print(f"  promoted: {result.promoted.path} ({promoted['state']})")
-        print_gates(result.promoted.path)
+    if result.promoted is not None:
+        out.print(f"  promoted: {result.promoted.path} ({result.promoted.state().state})")
+        print_gates(result.promoted)
 
 
 def trial_table(rows: list[Any], metric: str, best: int | None) -> Table:

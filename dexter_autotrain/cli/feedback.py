@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
-from dexter_autotrain.console import err, json_option, out, print_json
+from dexter_autotrain import api
+from dexter_autotrain.cli.console import err, out, print_json
+from dexter_autotrain.cli.options import json_option
 
 
 @click.group()
@@ -52,16 +55,9 @@ def import_command(
       dexter-auto feedback import logs/predictions-20261126-w1.jsonl --job narrative
       dexter-auto feedback import corrections.csv --job jobs/narrative.yaml --language pcm
     """
-    from rich.markup import escape
-
-    from dexter_autotrain.feedback import import_feedback
-    from dexter_autotrain.path_policy import printable
-    from dexter_autotrain.spec import load_spec
-
-    spec_path = Path(job) if job.endswith((".yaml", ".yml")) else Path("jobs") / f"{job}.yaml"
-    loaded = load_spec(spec_path)
+    printable = api.printable
     with err.status("checking against the job's data"):
-        report = import_feedback(loaded, file, language, out_dir)
+        report = api.import_feedback(file, job, language, out_dir)
     if as_json:
         print_json(report.to_dict())
         return
@@ -81,6 +77,6 @@ def import_command(
     for path in report.written:
         out.print(f"wrote {escape(printable(path))}")
     if report.spec_sources:
-        out.print(f"add to data.sources in {escape(printable(str(spec_path)))}:")
+        out.print(f"add to data.sources in {escape(printable(str(api.spec_of_job(job))))}:")
         for line in report.spec_sources.splitlines():
             out.print(f"  {escape(printable(line))}")

@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
+from rich.table import Table
 
-from dexter_autotrain.cli_runs import RUNS_DIR_OPTION, list_runs_command
-from dexter_autotrain.console import json_option, out, print_json
+from dexter_autotrain import api
+from dexter_autotrain.cli.console import out, print_json
+from dexter_autotrain.cli.options import json_option, runs_dir_option
 
 
 class _RunsGroup(click.Group):
@@ -33,12 +36,37 @@ def runs() -> None:
     """
 
 
-runs.add_command(list_runs_command, "list")
+@runs.command("list")
+@click.argument("job", required=False)
+@runs_dir_option
+@json_option()
+def list_runs(job: str | None, runs_dir: Path, as_json: bool) -> None:
+    """List runs, newest first (optionally only JOB's). A run whose state.json cannot be
+    read is listed as `corrupt`, with the cause.
+
+    \b
+    Example:
+      dexter-auto runs narrative
+    """
+    described = api.describe_runs(runs_dir, job)
+    if as_json:
+        print_json([{"run": str(status.run.path), **status.to_json()} for status in described])
+        return
+    table = Table("run", "job", "state", "created", "note")
+    for status in described:
+        record = status.record
+        flags = [flag for flag in ("interrupted", "detached") if getattr(status, flag)]
+        reason = (record.reason if record else status.explanation) or ""
+        created = (record.created if record else None) or ""
+        run = status.run
+        cells = (run.run_id, run.job, status.state, created, flags[0] if flags else reason)
+        table.add_row(*(escape(api.printable(cell)) for cell in cells))
+    out.print(table if described else f"no runs under {runs_dir}")
 
 
 @runs.command("compare")
 @click.argument("references", metavar="A B [C...]", nargs=-1, required=True)
-@RUNS_DIR_OPTION
+@runs_dir_option
 @json_option("Print the comparison as JSON (errors too).")
 def compare(references: tuple[str, ...], runs_dir: Path, as_json: bool) -> None:
     """Compare runs side by side: metrics overall and per language, gate verdicts, the
@@ -50,9 +78,7 @@ def compare(references: tuple[str, ...], runs_dir: Path, as_json: bool) -> None:
     Example:
       dexter-auto runs compare narrative/20261126-101500-ab12 narrative/20261126-113000-cd34
     """
-    from dexter_autotrain.compare import compare_runs
-
-    comparison = compare_runs(list(references), runs_dir)
+    comparison = api.compare_runs(*references, root=runs_dir)
     if as_json:
         print_json(comparison.to_dict())
         return
@@ -84,14 +110,12 @@ def comparison_tables(comparison: Any) -> list[Any]:
 
 
 def _table(title: str, heads: list[str], rows: dict[str, list[Any]], cell) -> Any:
-    from rich.markup import escape
-    from rich.table import Table
+    def shown(text: str) -> str:
+        return escape(api.printable(text))
 
-    from dexter_autotrain.path_policy import printable
-
-    table = Table("", *(escape(printable(h)) for h in heads), title=title, title_justify="left")
+    table = Table("", *(shown(h) for h in heads), title=title, title_justify="left")
     for name, values in rows.items():
-        table.add_row(escape(printable(name)), *(escape(printable(cell(v))) for v in values))
+        table.add_row(shown(name), *(shown(cell(v)) for v in values))
     if not rows:
         table.add_row("(none)", *[""] * len(heads))
     return table

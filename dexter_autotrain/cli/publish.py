@@ -1,4 +1,4 @@
-"""`publish`: commands that talk to the Hugging Face Hub (thin over `dexter_autotrain.hub`)."""
+"""`publish`: a carded run onto the Hugging Face Hub."""
 
 from __future__ import annotations
 
@@ -7,13 +7,9 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from dexter_autotrain.cli_runs import RUNS_DIR_OPTION
-from dexter_autotrain.console import err, json_option, out, print_json
-
-
-def report_line(line: str) -> None:
-    """One line of Hub progress (a retry, ...) on stderr."""
-    err.print(f"[yellow]hub[/yellow]: {escape(line)}")
+from dexter_autotrain import api
+from dexter_autotrain.cli.console import err, hub_line, out, print_json
+from dexter_autotrain.cli.options import json_option, runs_dir_option
 
 
 @click.command()
@@ -24,7 +20,7 @@ def report_line(line: str) -> None:
     help="Publish although the run failed its gates; the reason goes into the card and the "
     "commit message.",
 )
-@RUNS_DIR_OPTION
+@runs_dir_option
 @json_option("Print where the run was published as JSON (errors too).")
 def publish(run: str, force: str | None, runs_dir: Path, as_json: bool) -> None:
     """Publish a carded run to the Hub: one commit on hub.branch (model, card, evaluation,
@@ -39,12 +35,9 @@ def publish(run: str, force: str | None, runs_dir: Path, as_json: bool) -> None:
       dexter-auto publish narrative
       dexter-auto publish runs/narrative/20261125-001830-fc69 --force "reviewed by the ML lead"
     """
-    from dexter_autotrain import actions
-    from dexter_autotrain.runs import find_run
-
-    found = find_run(run, runs_dir)
-    result = actions.publish(
-        found, force=force, report=report_line, tracked=lambda line: err.print(escape(line))
+    found = api.find_run(run, runs_dir)
+    result = api.publish(
+        found, force=force, report=hub_line, tracked=lambda line: err.print(escape(line))
     )
     if as_json:
         print_json({"ok": True, **result.record(), "new_commit": result.new_commit})

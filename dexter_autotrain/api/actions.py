@@ -1,6 +1,6 @@
 """What can be done with a run beside `submit`: ask its status, read its log, evaluate it
-again, write its card, publish it, deploy it or change its deployment, cancel it, start a
-server of it, compare it with others.
+again (or a published model on its data), write its card, publish it, deploy it or change
+its deployment, cancel it, serve it, compare it with others.
 
 The CLI and the Python API both come here. Each function checks the stage it needs, calls
 the library, and has the pipeline record the stage it ran (the pipeline owns a run's
@@ -20,10 +20,11 @@ Example:
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -56,6 +57,45 @@ def status(run: Run) -> RunStatus:
         ```
     """
     return run.describe()
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """A training in progress, as its backend sees it now.
+
+    Attributes:
+        kind / id / urls / details: the run's handle (`backends.Handle`).
+        phase: the backend's word for it (`running`, `completed`, ...; `unknown` when the
+            backend could not be asked); message: its detail.
+    """
+
+    kind: str
+    id: str
+    urls: dict[str, str] = field(default_factory=dict)
+    details: dict[str, object] = field(default_factory=dict)
+    phase: str = "unknown"
+    message: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def training_job(state: RunState) -> TrainingJob | None:
+    """What the run's backend says about its training now (local: whether the process group
+    lives; remote: the job's stage), or None when the run is not training. A backend that
+    cannot be asked gives phase `unknown` and the reason, not an error."""
+    from dexter_autotrain.backends import Handle, get_backend
+    from dexter_autotrain.errors import ToolError
+
+    if state.training_handle is None or state.state != "training":
+        return None
+    handle = Handle.from_record(state.training_handle)
+    job = TrainingJob(handle.kind, handle.id, handle.urls, handle.details)
+    try:
+        poll = get_backend(handle.kind).poll(handle)
+    except (ToolError, UserError) as error:
+        return replace(job, message=f"cannot ask: {error}")
+    return replace(job, phase=poll.phase, message=poll.message)
 
 
 def logs(run: Run, follow: bool = False) -> Iterator[str]:
@@ -138,6 +178,53 @@ def evaluate(
     if split is None and data is None and "evaluate" in state.completed:
         run.update(evaluation=evaluation_record(result))  # the card's report was replaced
     return result
+
+
+def is_published_model(reference: str) -> bool:
+    """Whether `reference` names a published model (`hub:ORG/NAME@REV`), not a run."""
+    from dexter_autotrain.hub.pull import HUB_PREFIX
+
+    return reference.startswith(HUB_PREFIX)
+
+
+def evaluate_published(
+    reference: str,
+    on: Run | None = None,
+    split: str | None = None,
+    data: Path | None = None,
+    language: str | None = None,
+    runs_dir: Path = RUNS_ROOT,
+    report: Report = _quiet,
+) -> dict[str, Any]:
+    """Evaluate a published model, `hub:ORG/NAME@REV` (pinned to the commit REV names),
+    exactly as a run's own model is scored, on a run's data, into that run's
+    `evaluations/hub-<name>-<commit>/`.
+
+    Args:
+        reference: `hub:ORG/NAME@REV` (a branch, tag or commit).
+        on: the run whose data and evaluation settings to use (default: the latest run of
+            the job named like the repository).
+        split, data, language, report: as for `evaluate`.
+        runs_dir: where to find that latest run.
+
+    Raises:
+        [`UserError`]: a bad reference, no such run, or the run is not prepared.
+        [`HubAccessError`] / [`HubUnavailable`]: see `hub.pull`.
+
+    Example:
+        ```python
+        >>> evaluate_published("hub:dexter-ng/narrative@main")["model"]["commit"][:7]
+        '3f2a9c1'
+        ```
+    """
+    from dexter_autotrain.evaluation.evaluate import evaluate_published as evaluate_pulled
+    from dexter_autotrain.hub.pull import HubModelRef
+    from dexter_autotrain.runs import find_run
+
+    ref = HubModelRef.parse(reference)
+    found = on or find_run(ref.repo_id.split("/")[1], runs_dir)
+    require(found, "prepare", "pick a run with --on")
+    return evaluate_pulled(found.path, found.spec(), ref, split, data, language, report)
 
 
 def card(run: Run, cards_dir: Path | None = None) -> list[Path]:
@@ -274,6 +361,67 @@ def start_server(
     folder = log_dir or Path(tempfile.mkdtemp(prefix="dexter-serve-"))
     url, process = start_serve(source, folder, report)
     return LocalServer(url, ServeProcess.model_validate(process))
+
+
+def serve(
+    model: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    workers: int = 1,
+    max_batch_size: int = 32,
+    batch_timeout: float = 0.01,
+    batching: bool = True,
+    max_queue: int = 256,
+    body_timeout: float = 10.0,
+    log_dir: Path | None = None,
+    runs_dir: Path = RUNS_ROOT,
+    report: Report = _quiet,
+) -> None:
+    """Serve a model over HTTP as an Inference Endpoint does, in this process, until SIGTERM
+    or SIGINT (`start_server` runs one in the background instead). Its URL is the first line
+    of stdout, once it is ready. With `$DEXTER_SERVE_TOKEN` set, requests need it as a bearer
+    token (and only then may `host` be every interface).
+
+    Args:
+        model: a run (path, JOB/RUN-ID, run id or job name), a model folder, or
+            `hub:ORG/NAME@REV` (downloaded into `runs_dir/.hub-models/`, pinned).
+        host / port: where to listen (port 0: a free one).
+        workers / max_batch_size / batch_timeout / batching: inference workers, each with
+            its own model, and how requests are batched.
+        max_queue / body_timeout: requests in flight before 503; seconds a body may take.
+        log_dir: log each input and its prediction as JSONL here.
+        report: progress lines (a download, what is served).
+
+    Raises:
+        [`UserError`]: no such model, a privileged port, or every interface without a token.
+    """
+    from dexter_autotrain.serve.app import ServeOptions, build_server
+    from dexter_autotrain.serve.model import resolve_model
+    from dexter_autotrain.serve.prediction_log import prepare_log_folder
+    from dexter_autotrain.serve.process import TOKEN_VARIABLE, checked_host, free_port, run_server
+
+    if 0 < port < 1024:
+        raise UserError(f"--port {port}: use 0 (a free port) or 1024-65535")
+    token = os.environ.get(TOKEN_VARIABLE) or None
+    bound = checked_host(host, token)
+    served = resolve_model(model, runs_dir, report)
+    if log_dir is not None:
+        prepare_log_folder(log_dir)
+    options = ServeOptions(
+        host=bound,
+        port=port or free_port(bound),
+        workers=workers,
+        max_batch_size=max_batch_size,
+        batch_timeout=batch_timeout,
+        batching=batching,
+        log_dir=log_dir,
+        max_queue=max_queue,
+        body_timeout=body_timeout,
+        token=token,
+    )
+    report(f"serving {served.name} ({served.task}) from {served.path}")
+    run_server(build_server(served, options), served, options.host, options.port)
 
 
 def compare_runs(*runs: Run | str, root: Path = RUNS_ROOT) -> Comparison:

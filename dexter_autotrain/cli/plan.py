@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
 import click
 
-from dexter_autotrain.console import err
+from dexter_autotrain import api
+from dexter_autotrain.cli.console import err
 
 
 @click.command()
@@ -47,30 +44,10 @@ def plan(base_ref: str | None, output_format: str, comment: bool) -> None:
       dexter-auto plan --format json | jq -c .to_run
       dexter-auto plan --format markdown --comment   # in a pull_request workflow
     """
-    from dexter_autotrain.github_comment import (
-        SECRET_VARIABLES,
-        post_sticky,
-        pull_request_from_env,
-        redact,
-    )
-    from dexter_autotrain.hub.auth import find_token
-    from dexter_autotrain.plan import base_side, make_plan, repository
-    from dexter_autotrain.plan.markdown import MARKER, to_markdown
-    from dexter_autotrain.plan.text_view import to_text
-
-    repo, token = repository(Path.cwd()), find_token()
-    with base_side(repo, base_ref) as base:
-        result = make_plan(repo, base, token)
-    markdown = to_markdown(result)
-    if output_format == "json":
-        shown = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    else:
-        shown = markdown if output_format == "markdown" else to_text(result)
-    secrets = [token or "", *(os.environ.get(name, "") for name in SECRET_VARIABLES)]
-    click.echo(redact(shown, secrets), nl=False)  # a token pasted into a spec stays hidden
+    outcome = api.plan(base_ref)
+    click.echo(getattr(outcome, output_format), nl=False)  # secrets already replaced
     if comment:
-        pull = pull_request_from_env(os.environ)
-        posted = post_sticky(redact(markdown, secrets), pull, MARKER, os.environ)
-        err.print(f"{posted.action} the plan comment on {pull.repository}#{pull.number}")
-    if not result.valid:
+        posted = api.post_plan_comment(outcome)
+        err.print(f"{posted.action} the plan comment on {posted.target}")
+    if not outcome.valid:
         raise SystemExit(2)

@@ -1,32 +1,48 @@
-"""The Python API: run a job from a notebook or a service without shelling out.
-
-The CLI is a thin layer over these functions and those of `actions` (`evaluate`, `card`,
-`publish`, `deploy`, `cancel`): it parses arguments, calls them, and formats what they
-return.
+"""Runs: start one (`submit`), continue one (`resume`), find and list them, and the AutoTrain
+runner they train with.
 
 Example:
     ```python
-    >>> import dexter_autotrain as dx
-    >>> run = dx.submit("jobs/narrative.yaml", smoke=True)
+    >>> from dexter_autotrain import api
+    >>> run = api.submit("jobs/narrative.yaml", smoke=True)
     >>> run.state().state
     'carded'
-    >>> dx.evaluate(run, split="validation")["overall"]["metrics"]["f1_macro"]
-    0.41
+    >>> [status.state for status in api.describe_runs(job="narrative")]
+    ['carded']
     ```
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dexter_autotrain.backends.attach import LOCAL, FollowOptions
-from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.pipeline import Reporter, smoke_backend
-from dexter_autotrain.runs import RUNS_ROOT, Run, find_run
-from dexter_autotrain.spec import load_spec
-from dexter_autotrain.training_log import Progress
+from dexter_autotrain.runs import RUNS_ROOT, STATE_FILE, Run, RunStatus, find_run, list_runs
+
+if TYPE_CHECKING:
+    from dexter_autotrain.backends.attach import FollowOptions
+    from dexter_autotrain.backends.base import Handle
+    from dexter_autotrain.pipeline import Reporter
+    from dexter_autotrain.training_log import Progress
+
+__all__ = [
+    "STATE_FILE",
+    "PrintReporter",
+    "QuietReporter",
+    "Run",
+    "RunStatus",
+    "RunnerStatus",
+    "describe_runs",
+    "find_run",
+    "install_runner",
+    "list_runs",
+    "resume",
+    "runner_status",
+    "submit",
+]
 
 
 class QuietReporter:
@@ -87,7 +103,9 @@ def submit(
         ...
         ```
     """
+    from dexter_autotrain.pipeline import smoke_backend
     from dexter_autotrain.pipeline import submit as submit_loaded
+    from dexter_autotrain.spec import load_spec
 
     loaded = load_spec(Path(spec_path))
     shown, follow = _before_training(
@@ -155,6 +173,8 @@ def refuse_local_detach(backend: str) -> None:
     Raises:
         [`UserError`]: `backend` is local.
     """
+    from dexter_autotrain.backends.attach import LOCAL
+
     if backend == LOCAL:
         raise UserError(
             "--detach: a local training ends with the submit that follows it; detach from "
@@ -171,18 +191,67 @@ def _before_training(
     """Checks and set-up shared by `submit` and `resume`: a local training cannot be
     detached from (`backend` says where the run trains; read only then); the runner is
     installed on first use. Returns the reporter to use and how to follow the training."""
+    from dexter_autotrain.backends.attach import FollowOptions
+
     if detach:
         refuse_local_detach(backend())
     shown = reporter or QuietReporter()
-    _ensure_runner(shown)
+    install_runner(lambda text: shown.stage("runner", text))
     return shown, FollowOptions(detach=detach, keep_running=keep_running)
 
 
-def _ensure_runner(reporter: Reporter) -> None:
-    """Install the AutoTrain runner on first use, reporting its steps as stage lines."""
+def describe_runs(runs_dir: str | Path = RUNS_ROOT, job: str | None = None) -> list[RunStatus]:
+    """Every run (or `job`'s), newest first, described: its record, or why it cannot be
+    read (`corrupt`), and whether a busy one is still alive.
+
+    Example:
+        ```python
+        >>> [(s.run.run_id, s.state) for s in describe_runs(job="narrative")]
+        [('20261126-101500-ab12', 'published')]
+        ```
+    """
+    described = [run.describe() for run in list_runs(Path(runs_dir), job)]
+    return [status for status in described if status.run.path.is_dir()]  # not deleted since
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    """AutoTrain's own environment, where training runs (installed on first use).
+
+    Attributes:
+        path: its folder ($DEXTER_RUNNER_DIR, else the user's cache).
+        installed: whether it is complete.
+        installed_with: what the install recorded (`autotrain`, `torch`, `removed`,
+            `python`); empty when not installed.
+    """
+
+    path: Path
+    installed: bool
+    installed_with: dict[str, str]
+
+    def to_json(self) -> dict[str, object]:
+        """What `runner status --json` prints."""
+        return {"path": str(self.path), "installed": self.installed, **self.installed_with}
+
+
+def runner_status() -> RunnerStatus:
+    """Whether the AutoTrain runner is installed, where, and with what."""
+    from dexter_autotrain.runner_env import default_runner
+
+    runner = default_runner()
+    return RunnerStatus(runner.root, runner.is_installed(), runner.describe())
+
+
+def install_runner(progress: Callable[[str], None] = lambda _: None) -> RunnerStatus:
+    """Create the AutoTrain runner if it is missing (idempotent; `submit` does it on first
+    use). About three minutes; `progress` gets one line per step.
+
+    Raises:
+        [`RunnerInstallError`]: pip failed (its log is named).
+    """
     from dexter_autotrain.runner_env import default_runner, install
 
     runner = default_runner()
     if not runner.is_installed():
-        log = runner.root.with_name(runner.root.name + ".install.log")
-        install(runner, lambda text: reporter.stage("runner", text), log)
+        install(runner, progress, runner.root.with_name(runner.root.name + ".install.log"))
+    return runner_status()

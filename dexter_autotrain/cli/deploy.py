@@ -1,4 +1,4 @@
-"""`deploy`: serve a run's model where its spec says (thin over `dexter_autotrain.hub.deploy`)."""
+"""`deploy`: serve a run's model where its spec says, or pause, resume or delete it."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from dexter_autotrain.cli_hub import report_line
-from dexter_autotrain.cli_runs import RUNS_DIR_OPTION
-from dexter_autotrain.console import json_option, out, print_json
+from dexter_autotrain import api
+from dexter_autotrain.cli.console import hub_line, out, print_json
+from dexter_autotrain.cli.options import json_option, runs_dir_option
 
 
 @click.command()
@@ -16,7 +16,7 @@ from dexter_autotrain.console import json_option, out, print_json
 @click.option("--pause", "action", flag_value="pause", help="Stop the deployment, keep it.")
 @click.option("--resume", "action", flag_value="resume", help="Start a paused deployment again.")
 @click.option("--delete", "action", flag_value="delete", help="Delete the deployment.")
-@RUNS_DIR_OPTION
+@runs_dir_option
 @json_option("Print the deployment as JSON (errors too).")
 def deploy(run: str, action: str | None, runs_dir: Path, as_json: bool) -> None:
     """Deploy a run's model as its spec's `deploy:` section says, then check it.
@@ -39,14 +39,11 @@ def deploy(run: str, action: str | None, runs_dir: Path, as_json: bool) -> None:
       dexter-auto deploy narrative
       dexter-auto deploy runs/narrative/20261125-001830-fc69 --pause
     """
-    from dexter_autotrain import actions
-    from dexter_autotrain.runs import find_run
-
-    found = find_run(run, runs_dir)
+    found = api.find_run(run, runs_dir)
     if action is None:
-        deployment = actions.deploy(found, report=report_line)
+        deployment = api.deploy(found, report=hub_line)
     else:
-        deployment = actions.change_deployment(found, action, report=report_line)  # type: ignore[arg-type]
+        deployment = api.change_deployment(found, action, report=hub_line)  # type: ignore[arg-type]
     if as_json:
         record = deployment.record() | {"changed": deployment.changed} if deployment else None
         print_json({"ok": True, "action": action or "deploy", "deployed": record})

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from dexter_autotrain.cli_runs import RUNS_DIR_OPTION
-from dexter_autotrain.console import err
-from dexter_autotrain.errors import UserError
+from dexter_autotrain import api
+from dexter_autotrain.cli.console import err
+from dexter_autotrain.cli.options import runs_dir_option
 
 
 @click.command()
@@ -69,7 +68,7 @@ from dexter_autotrain.errors import UserError
     type=click.Path(file_okay=False, path_type=Path),
     help="Write each input and its prediction as JSONL into this folder.",
 )
-@RUNS_DIR_OPTION
+@runs_dir_option
 def serve(
     model: str,
     host: str,
@@ -101,34 +100,17 @@ def serve(
       dexter-auto serve hub:dexter-ng/actors@main --port 8080 --log-predictions feedback/
       DEXTER_SERVE_TOKEN=... dexter-auto serve narrative --host 0.0.0.0 --workers 2
     """
-    from dexter_autotrain.serve.app import ServeOptions, build_server
-    from dexter_autotrain.serve.model import resolve_model
-    from dexter_autotrain.serve.prediction_log import prepare_log_folder
-    from dexter_autotrain.serve.process import (
-        TOKEN_VARIABLE,
-        checked_host,
-        free_port,
-        run_server,
-    )
-
-    if 0 < port < 1024:
-        raise UserError(f"--port {port}: use 0 (a free port) or 1024-65535")
-    token = os.environ.get(TOKEN_VARIABLE) or None
-    bound = checked_host(host, token)
-    served = resolve_model(model, runs_dir, err.print)
-    if log_dir is not None:
-        prepare_log_folder(log_dir)
-    options = ServeOptions(
-        host=bound,
-        port=port or free_port(bound),
+    api.serve(
+        model,
+        host=host,
+        port=port,
         workers=workers,
         max_batch_size=max_batch_size,
         batch_timeout=batch_timeout,
         batching=not no_batching,
-        log_dir=log_dir,
         max_queue=max_queue,
         body_timeout=body_timeout,
-        token=token,
+        log_dir=log_dir,
+        runs_dir=runs_dir,
+        report=err.print,
     )
-    err.print(f"serving {served.name} ({served.task}) from {served.path}")
-    run_server(build_server(served, options), served, options.host, options.port)
