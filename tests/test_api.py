@@ -8,6 +8,7 @@ import pytest
 from conftest import JOBS
 
 import dexter_autotrain as dx
+from dexter_autotrain import api
 
 
 class Recorder(dx.QuietReporter):
@@ -101,7 +102,42 @@ def test_every_exported_name_is_the_function_or_class_it_names() -> None:
     import pkgutil
     import types
 
-    for module in pkgutil.iter_modules(dx.__path__):
-        importlib.import_module(f"dexter_autotrain.{module.name}")
-    shadowed = [name for name in dx.__all__ if isinstance(getattr(dx, name), types.ModuleType)]
-    assert shadowed == [] and callable(dx.start_server) and callable(dx.compare_runs)
+    for package in (dx, api):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+        names = package.__all__
+        shadowed = [name for name in names if isinstance(getattr(package, name), types.ModuleType)]
+        assert shadowed == [], package.__name__
+    assert callable(dx.start_server) and callable(api.plan) and callable(api.serve)
+    assert {name for name in dx.__all__ if getattr(dx, name) is getattr(api, name, None)} >= {
+        "submit", "status", "evaluate", "validate", "sweep"
+    }
+
+
+def test_the_spec_and_data_verbs_through_the_api(tmp_path, monkeypatch) -> None:
+    """validate, render, schema, init and data check return typed results, and write what
+    the CLI writes; the runner and the runs folder are described the same way."""
+    checks = api.validate([str(JOBS / "*.yaml"), str(tmp_path / "none-*.yaml")])
+    by_name = {check.name: check for check in checks if check.valid}
+    assert {"narrative", "actors"} <= set(by_name) and not checks[-1].valid
+    assert checks[-1].problems[0].message == "no file matches"
+    assert by_name["narrative"].to_json()["task"] == "text-classification"
+
+    rendered = api.render(JOBS / "narrative.yaml", tmp_path / "preview")
+    assert rendered.written.read_text() == rendered.text and rendered.config["task"]
+    assert json.loads(api.job_spec_schema(tmp_path / "schema.json"))["title"]
+
+    monkeypatch.chdir(tmp_path)
+    written = api.init_spec("token-classification", "actors-v2")
+    assert [path.name for path in written] == ["actors-v2.yaml", "job-spec.schema.json"]
+    with pytest.raises(dx.UserError, match="already exists"):
+        api.init_spec("token-classification", "actors-v2")
+    assert api.spec_of_job("actors-v2") == written[0]
+
+    report = api.check_data(JOBS / "narrative.yaml", tmp_path / "prepared")
+    saved = json.loads((tmp_path / "prepared" / "data-report.json").read_text())
+    assert saved == report.to_dict() and (tmp_path / "prepared" / "data").is_dir()
+
+    assert api.describe_runs(tmp_path / "runs") == []
+    runner = api.runner_status()
+    assert runner.to_json()["installed"] is runner.installed
