@@ -231,7 +231,7 @@ class LocalServer:
         """Stop the server (SIGTERM to its group, SIGKILL after a grace period)."""
         from dexter_autotrain.hub.local_deploy import stop_local
 
-        stop_local({"process": self.process.model_dump()})
+        stop_local(self.process)
 
     def __enter__(self) -> LocalServer:
         return self
@@ -273,7 +273,7 @@ def start_server(
         source = str(model)
     folder = log_dir or Path(tempfile.mkdtemp(prefix="dexter-serve-"))
     url, process = start_serve(source, folder, report)
-    return LocalServer(url, ServeProcess.model_validate(process))
+    return LocalServer(url, process)
 
 
 def compare_runs(*runs: Run | str, root: Path = RUNS_ROOT) -> Comparison:
