@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from dexter_autotrain.record import RunState
+from dexter_autotrain.report_record import EvaluationReport
 from dexter_autotrain.spec import JobSpec
 
 CHANGED_WHILE_CHECKING = {
@@ -80,14 +81,14 @@ def _test_split_change(spec: JobSpec, report: dict[str, Any], dataset_id: str) -
     return changed[0] if changed else None
 
 
-def provenance(spec: JobSpec, state: RunState, evaluation: dict[str, Any]) -> dict[str, Any]:
+def provenance(spec: JobSpec, state: RunState, report: EvaluationReport) -> dict[str, Any]:
     """What the card's Framework versions lists: the versions that trained (the runner's)
     and evaluated (the toolkit's), None for a run recorded before versions were; and each
     Hub dataset source with the revision it was read at (None: not pinned), and whether
     local files (fingerprinted by sha256 in the data report) were read."""
     return {
         "training": _listing(state.training_frameworks),
-        "evaluation": _listing(evaluation.get("frameworks")),
+        "evaluation": _listing(report.frameworks),
         "datasets": [
             {"id": s.hub, "revision": s.revision} for s in spec.data.sources if s.hub is not None
         ],
