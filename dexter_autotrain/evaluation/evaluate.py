@@ -46,6 +46,7 @@ from dexter_autotrain.report_record import (
     REPORT_VERSION,
     BaselineScores,
     Calibration,
+    Counterfactual,
     EvaluatedModel,
     EvaluationReport,
     Gates,
@@ -69,6 +70,11 @@ class Subject:
     run_id: str
     split: str
     model: EvaluatedModel | None = None
+
+    def keys(self) -> dict[str, str | EvaluatedModel]:
+        """The report's keys for it (a run's own report has no `model`)."""
+        named = {"job": self.job, "run_id": self.run_id, "split": self.split}
+        return named | ({"model": self.model} if self.model else {})
 
 
 def _precision(predictor: Predictor, predicted: Predictions) -> Precision:
@@ -124,45 +130,32 @@ def evaluate_model(
     predictor = Predictor(
         model_dir, task, spec.training.max_seq_length, precision=spec.evaluation.precision
     )
-    probing = get_task(task).input_kind == "text" and spec.evaluation.counterfactual
-    variants = swaps(data.inputs, identity_terms or load_terms(None)) if probing else []
-    # one pass over the examples and their identity-term swaps
-    everything = predictor.predict(data.inputs + [v.text for v in variants])
-    variant_labels = everything.labels[len(data.inputs) :]
-    predicted = everything.head(len(data.inputs))
+    predicted, counterfactual = _predict_and_probe(spec, predictor, data, identity_terms)
     # sorted, as scikit-learn orders them, so bootstrap statistics reproduce its numbers
     labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
     scores = score(spec, data, predicted, labels)
-    overall, slices, fairness = scores.overall, scores.slices, scores.fairness
     exact = scores.scorer.exact(np.arange(len(data.inputs)))
-
     baseline = None
     if baseline_model is not None:
-        baseline = _baseline(task, baseline_model, data, labels, primary, overall.metrics)
-
-    counterfactual = flip_report(variants, predicted.labels, variant_labels) if probing else None
+        baseline = _baseline(task, baseline_model, data, labels, primary, scores.overall.metrics)
     speed = measure_speed(predictor, data.inputs)
-    lift = baseline.lift if baseline else None
     versus = compare(spec, data, scores, published) if published else None
-    gates = check_gates(spec, overall.metrics, slices, fairness, lift, versus)
-
+    lift = baseline.lift if baseline else None
+    gates = check_gates(spec, scores.overall.metrics, scores.slices, scores.fairness, lift, versus)
     report = EvaluationReport(
         version=REPORT_VERSION,
-        job=subject.job,
-        run_id=subject.run_id,
-        split=subject.split,
-        **({"model": subject.model} if subject.model else {}),  # a run's own has no `model`
+        **subject.keys(),
         task=task,
         examples=len(data.inputs),
         precision=_precision(predictor, predicted),
         primary_metric=primary,
         labels=labels,
-        overall=overall,
+        overall=scores.overall,
         per_class=exact.get("per_class", {}),
         confusion_matrix=exact.get("confusion_matrix"),
         calibration=_calibration(data, predicted, exact),
-        slices=slices,
-        fairness=fairness,
+        slices=scores.slices,
+        fairness=scores.fairness,
         fairness_group=spec.evaluation.fairness.group_by if spec.evaluation.fairness else None,
         baseline=baseline,
         published=versus,
@@ -177,6 +170,21 @@ def evaluate_model(
     _write(report, out_dir, baseline.metrics.get(primary) if baseline else None)
     _write_predictions(out_dir, data, predicted.labels)
     return report
+
+
+def _predict_and_probe(
+    spec: JobSpec, predictor: Predictor, data: Labeled, terms: dict[str, list[str]] | None
+) -> tuple[Predictions, Counterfactual | None]:
+    """The model's predictions, and the identity-term probe (text tasks that ask for it, with
+    `terms` or the built-in ones), from one pass over the examples and their swaps."""
+    probing = get_task(spec.task).input_kind == "text" and spec.evaluation.counterfactual
+    variants = swaps(data.inputs, terms or load_terms(None)) if probing else []
+    everything = predictor.predict(data.inputs + [v.text for v in variants])
+    predicted = everything.head(len(data.inputs))
+    if not probing:
+        return predicted, None
+    variant_labels = everything.labels[len(data.inputs) :]
+    return predicted, flip_report(variants, predicted.labels, variant_labels)
 
 
 def _baseline(
