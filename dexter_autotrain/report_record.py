@@ -24,6 +24,8 @@ REPORT_VERSION = 2
 REPORT_FILE = "evaluation.json"
 Metrics = dict[str, float | None]
 """Metric name to value (None: not computable on these examples)."""
+GateRule = Literal[">=", "<="]
+"""A minimum, or a maximum (a lower-is-better metric, a gap)."""
 
 
 class ReportRecord(Record, BaseModel):  # BaseModel named too: ruff's RUF012 knows a model
@@ -164,7 +166,7 @@ class GateRow(ReportRecord):
     name: str
     value: float | None
     threshold: float
-    rule: Literal[">=", "<="]
+    rule: GateRule
     passed: bool
     note: str = ""
 

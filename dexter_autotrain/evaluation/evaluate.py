@@ -305,10 +305,10 @@ def evaluate_run(
     terms, baseline = _references(run_path, spec)
     chosen = _choose(run_path, spec, split, data, language)
     out_dir = run_path / "evaluations" / chosen.folder if chosen.folder else run_path
-    what = Subject(spec.name, run_path.name, chosen.split)
+    subject = Subject(spec.name, run_path.name, chosen.split)
     published = _published(run_path, spec, Run(run_path).state(), report)
     return evaluate_model(
-        spec, model_dir, chosen.examples, baseline, out_dir, what, terms, published
+        spec, model_dir, chosen.examples, baseline, out_dir, subject, terms, published
     )
 
 
@@ -344,9 +344,9 @@ def evaluate_published(
     pulled = pull_model(ref, commit, run_path / COMPARE_FOLDER, report)
     folder = f"hub-{pulled.path.name}" + (f"-{chosen.folder}" if chosen.folder else "")
     model = EvaluatedModel(repo_id=ref.repo_id, revision=ref.revision, commit=commit)
-    what = Subject(spec.name, str(ref), chosen.split, model)
+    subject = Subject(spec.name, str(ref), chosen.split, model)
     out_dir = run_path / "evaluations" / folder
-    return evaluate_model(spec, pulled.path, chosen.examples, baseline, out_dir, what, terms)
+    return evaluate_model(spec, pulled.path, chosen.examples, baseline, out_dir, subject, terms)
 
 
 def _published(

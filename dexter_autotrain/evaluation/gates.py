@@ -6,22 +6,25 @@ threshold is always a minimum."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from dexter_autotrain.report_record import Fairness, GateRow, Metrics, PublishedComparison, Scored
+from dexter_autotrain.report_record import (
+    Fairness,
+    GateRow,
+    GateRule,
+    Metrics,
+    PublishedComparison,
+    Scored,
+)
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import Metric, get_task
 
-Rule = Literal[">=", "<="]
 
-
-def _gate(name: str, value: float | None, threshold: float, rule: Rule) -> GateRow:
+def _gate(name: str, value: float | None, threshold: float, rule: GateRule) -> GateRow:
     passed = value is not None and (value >= threshold if rule == ">=" else value <= threshold)
     return _row(name, value, threshold, rule, passed)
 
 
 def _row(
-    name: str, value: float | None, threshold: float, rule: Rule, passed: bool, note: str = ""
+    name: str, value: float | None, threshold: float, rule: GateRule, passed: bool, note: str = ""
 ) -> GateRow:
     """A gate's row, every key written (`note` empty unless a gate without a value says why)."""
     return GateRow(name=name, value=value, threshold=threshold, rule=rule, passed=passed, note=note)

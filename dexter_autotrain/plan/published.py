@@ -44,8 +44,8 @@ def card_numbers(spec: JobSpec, token: str | None) -> Numbers:
         return placeholder_numbers(spec, f"the Hub did not answer ({type(error).__name__})")
     try:
         evaluation = EvaluationReport.read(files[0])
-    except ToolError as error:
-        return placeholder_numbers(spec, f"the published evaluation is unreadable: {error}")
+    except ToolError:  # its message holds a local cache path, not for a pull request
+        return placeholder_numbers(spec, f"the evaluation published at {where} is unreadable")
     source = f"published evaluation of run {evaluation.run_id} ({where}), gated by this spec"
     report = json.loads(files[1].read_text())
     return Numbers(_regated(spec, evaluation), report, evaluation.run_id, source)
