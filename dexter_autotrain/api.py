@@ -10,7 +10,7 @@ Example:
     >>> run = dx.submit("jobs/narrative.yaml", smoke=True)
     >>> run.state().state
     'carded'
-    >>> dx.evaluate(run, split="validation")["overall"]["metrics"]["f1_macro"]
+    >>> dx.evaluate(run, split="validation").overall.metrics["f1_macro"]
     0.41
     ```
 """

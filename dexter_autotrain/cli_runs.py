@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
@@ -14,7 +13,8 @@ import click
 
 from dexter_autotrain.console import err, json_option, out, print_error, print_json
 from dexter_autotrain.record import RunState
-from dexter_autotrain.runs import STATE_FILE
+from dexter_autotrain.report_record import REPORT_FILE, EvaluationReport, GateRow
+from dexter_autotrain.runs import STATE_FILE, Run
 from dexter_autotrain.spec.model import Backend
 
 BACKEND_OPTION = click.option(
@@ -126,9 +126,8 @@ def submit(
 
 def print_gates(run_path: Path) -> None:
     """The run's gates as a table, once it has been evaluated."""
-    if (run_path / "evaluation.json").is_file():
-        report = json.loads((run_path / "evaluation.json").read_text())
-        out.print(gates_table(report["gates"]["rows"]))
+    if (run_path / REPORT_FILE).is_file():
+        out.print(gates_table(Run(run_path).evaluation().gates.rows))
 
 
 def _run_reported(start: Callable[[Any], Any], reporter: Any, detach: bool, as_json: bool):
@@ -200,8 +199,6 @@ def _keep_running(handle: Any, reporter: Any) -> bool:
 def _report_detached(detached: Any, as_json: bool) -> None:
     from rich.markup import escape
 
-    from dexter_autotrain.runs import Run
-
     if as_json:
         run = Run(Path(detached.run_path))
         status = run.describe().to_json()
@@ -215,7 +212,7 @@ def _report_failed_gates(failed, as_json: bool) -> None:
     if as_json:
         print_json({"ok": False, "error": "gates failed", "message": message, "gates": failed.rows})
         return
-    out.print(gates_table(failed.rows))
+    out.print(gates_table([GateRow.model_validate(row) for row in failed.rows]))
     err.print(f"[red]gates failed[/red]: {message}")
 
 
@@ -270,16 +267,16 @@ def _outcome_lines(state: RunState) -> list[str]:
     return lines
 
 
-def gates_table(rows: list[dict[str, Any]]):
+def gates_table(rows: list[GateRow]):
     from rich.markup import escape
     from rich.table import Table
 
     table = Table("gate", "value", "rule", "result", title="Gates", title_justify="left")
     for row in rows:
-        value = "-" if row["value"] is None else f"{row['value']:.3f}"
-        result = "[green]pass[/green]" if row["passed"] else "[red]FAIL[/red]"
-        result += f" ({escape(row['note'])})" if row.get("note") else ""
-        table.add_row(row["name"], value, f"{row['rule']} {row['threshold']}", result)
+        value = "-" if row.value is None else f"{row.value:.3f}"
+        result = "[green]pass[/green]" if row.passed else "[red]FAIL[/red]"
+        result += f" ({escape(row.note)})" if row.note else ""
+        table.add_row(row.name, value, f"{row.rule} {row.threshold}", result)
     if not rows:
         table.add_row("(no gates declared)", "", "", "")
     return table
@@ -341,11 +338,11 @@ def evaluate(
     with err.status("evaluating"):
         report = _evaluate(run, split, data_path, language, on_run, runs_dir)
     if as_json:
-        print_json(report)
+        print_json(report.to_json())
     else:
         out.print(summary_line(report))
-        out.print(gates_table(report["gates"]["rows"]))
-    if not report["gates"]["passed"]:
+        out.print(gates_table(report.gates.rows))
+    if not report.gates.passed:
         raise SystemExit(3)
 
 
@@ -356,7 +353,7 @@ def _evaluate(
     language: str | None,
     on_run: str | None,
     runs_dir: Path,
-) -> dict[str, Any]:
+) -> EvaluationReport:
     """Evaluate the run, or the published model `run` names (`hub:...`) on `on_run`'s data."""
     from dexter_autotrain import actions
     from dexter_autotrain.errors import UserError
@@ -513,7 +510,7 @@ def logs(run: str, runs_dir: Path, follow: bool, as_json: bool) -> None:
     """
     from dexter_autotrain import actions
     from dexter_autotrain.errors import UserError
-    from dexter_autotrain.runs import Run, find_run
+    from dexter_autotrain.runs import find_run
 
     if follow and as_json:
         raise UserError("give -f or --json, not both")
