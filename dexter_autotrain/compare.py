@@ -13,6 +13,7 @@ from typing import Any
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.paths import display_path
 from dexter_autotrain.record import RunState
+from dexter_autotrain.report_record import EvaluationReport, Metrics
 from dexter_autotrain.runs import RUNS_ROOT, Run, find_run
 from dexter_autotrain.tracking import read_json, run_params
 
@@ -36,20 +37,20 @@ class RunFacts:
 
     run: Run
     state: RunState
-    report: dict[str, Any] | None
+    report: EvaluationReport | None
     params: dict[str, str]
     fingerprints: dict[str, str]
 
     def summary(self) -> dict[str, Any]:
-        evaluation = self.report or {}
+        report = self.report
         return {
             "run": str(self.run.path),
             "job": self.run.job,
             "run_id": self.run.run_id,
             "state": self.state.state,
             "smoke": self.state.smoke,
-            "split": evaluation.get("split"),
-            "primary_metric": evaluation.get("primary_metric"),
+            "split": report.split if report else None,
+            "primary_metric": report.primary_metric if report else None,
         }
 
 
@@ -93,7 +94,7 @@ def compare_runs(references: list[str], root: Path = RUNS_ROOT) -> Comparison:
         raise UserError("runs compare: give at least two runs (A B [C...])")
     facts = [_facts(find_run(reference, root)) for reference in references]
     comparison = Comparison(runs=[f.summary() for f in facts])
-    reports = [f.report or {} for f in facts]
+    reports = [f.report for f in facts]
     comparison.metrics = _rows([_overall(r) for r in reports])
     languages = sorted({lang for r in reports for lang in _languages(r)})
     comparison.by_language = {
@@ -101,7 +102,7 @@ def compare_runs(references: list[str], root: Path = RUNS_ROOT) -> Comparison:
         for language in languages
     }
     comparison.gates = _rows([_gates(r) for r in reports])
-    comparison.gates_passed = [(r.get("gates") or {}).get("passed") for r in reports]
+    comparison.gates_passed = [r.gates.passed if r else None for r in reports]
     params = _rows([f.params for f in facts])
     comparison.params_differing = [k for k, values in params.items() if len(set(values)) > 1]
     comparison.params = {
@@ -114,7 +115,7 @@ def compare_runs(references: list[str], root: Path = RUNS_ROOT) -> Comparison:
 
 def _facts(run: Run) -> RunFacts:
     state = run.state()
-    report = read_json(run.path / "evaluation.json")
+    report = run.evaluation_if_any()
     data_report = read_json(run.path / "data-report.json") or {}
     params = {
         k: v
@@ -138,18 +139,20 @@ def _rows(per_run: list[dict[str, Any]]) -> dict[str, Values]:
     return {name: [values.get(name) for values in per_run] for name in names}
 
 
-def _overall(report: dict[str, Any]) -> dict[str, float]:
-    metrics = (report.get("overall") or {}).get("metrics", {})
-    primary = report.get("primary_metric")
+def _overall(report: EvaluationReport | None) -> Metrics:
+    """The overall metrics, the primary one first (none for a run not evaluated)."""
+    if report is None:
+        return {}
+    metrics, primary = report.overall.metrics, report.primary_metric
     ordered = {primary: metrics[primary]} if primary in metrics else {}
     return ordered | metrics
 
 
-def _languages(report: dict[str, Any]) -> dict[str, dict[str, float]]:
-    slices = (report.get("slices") or {}).get("language", {})
-    return {language: scored["metrics"] for language, scored in slices.items()}
+def _languages(report: EvaluationReport | None) -> dict[str, Metrics]:
+    slices = report.slices.get("language", {}) if report else {}
+    return {language: scored.metrics for language, scored in slices.items()}
 
 
-def _gates(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    rows = (report.get("gates") or {}).get("rows", [])
-    return {row["name"]: {"passed": row["passed"], "value": row["value"]} for row in rows}
+def _gates(report: EvaluationReport | None) -> dict[str, dict[str, Any]]:
+    rows = report.gates.rows if report else []
+    return {row.name: {"passed": row.passed, "value": row.value} for row in rows}

@@ -229,7 +229,7 @@ def _keep_trainer_state(model_dir: Path) -> None:
 
 
 def _evaluate(context: Context) -> None:
-    from dexter_autotrain.evaluation.evaluate import evaluate_run, evaluation_record
+    from dexter_autotrain.evaluation.evaluate import evaluate_run
 
     run, spec = context.run, context.spec
     context.reporter.stage("evaluate", f"scoring the model on the {spec.evaluation.split} split")
@@ -239,8 +239,8 @@ def _evaluate(context: Context) -> None:
         run.model_folder(),
         report=lambda line: context.reporter.stage("evaluate", line),
     )
-    run.update(evaluation=evaluation_record(report))
-    if not report["gates"]["passed"] and context.smoke:
+    run.update(evaluation=report.verdict().to_json())
+    if not report.gates.passed and context.smoke:
         context.reporter.stage(
             "evaluate", "gates failed; ignored in a smoke run, whose tiny model is never published"
         )
@@ -268,8 +268,7 @@ def _gates(context: Context) -> None:
     """A failed gate lets the card be written (for review) but stops everything after it:
     nothing is published or deployed, and submit exits 3."""
     if not context.run.state().verdict().gates_passed:
-        report = json.loads((context.run.path / "evaluation.json").read_text())
-        raise GatesFailed(report["gates"]["rows"])
+        raise GatesFailed([row.to_json() for row in context.run.evaluation().gates.rows])
 
 
 def _gates_skipped(context: Context) -> str | None:

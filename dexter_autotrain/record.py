@@ -11,7 +11,7 @@ version read as version 1, the first one; a later change to the record raises
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -45,6 +45,7 @@ class Record(BaseModel):
     """A part of the run record: unknown keys are an error."""
 
     model_config = ConfigDict(extra="forbid")
+    described: ClassVar[str] = "the run record"
 
     def to_json(self) -> dict[str, Any]:
         """The record as the state file holds it (for card templates and `--json`): the
@@ -53,25 +54,44 @@ class Record(BaseModel):
 
     def __getitem__(self, key: str) -> Any:
         """Deprecated: `state["key"]`, from when `Run.state()` returned a dict."""
-        _warn_dict_access(key)
+        _warn_dict_access(key, self.described)
         if key not in type(self).model_fields:
             raise KeyError(key)
         return getattr(self, key)
 
     def get(self, key: str, default: Any = None) -> Any:
         """Deprecated: `state.get("key")`, from when `Run.state()` returned a dict."""
-        _warn_dict_access(key)
+        _warn_dict_access(key, self.described)
         value = getattr(self, key, None)
         return default if value is None else value
 
 
-def _warn_dict_access(key: str) -> None:
+def _warn_dict_access(key: str, described: str) -> None:
     warnings.warn(
-        f'reading the run record as a dict (["{key}"], .get("{key}")) is deprecated and will '
+        f'reading {described} as a dict (["{key}"], .get("{key}")) is deprecated and will '
         f"be removed in the next minor version: use `.{key}`",
         DeprecationWarning,
         stacklevel=3,
     )
+
+
+Checked = TypeVar("Checked", bound=Record)
+
+
+def validated(model: type[Checked], data: object, where: str, what: str) -> Checked:
+    """`data` as a `model`.
+
+    Raises:
+        ToolError: it is not one; the message names `where`, `what` it should be and each
+            bad field.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in error.errors()
+        )
+        raise ToolError(f"{where}: not {what}: {problems}") from None
 
 
 def plain(record: Record | None) -> dict[str, Any] | None:
@@ -302,10 +322,4 @@ class RunState(Record):
         Raises:
             ToolError: it is not one; the message names `where` and each bad field.
         """
-        try:
-            return cls.model_validate(state)
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in error.errors()
-            )
-            raise ToolError(f"{where}: not a run record: {problems}") from None
+        return validated(cls, state, where, "a run record")

@@ -30,6 +30,7 @@ from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.processes import group_alive, is_running, start_time
 from dexter_autotrain.record import SCHEMA_VERSION, RunState
+from dexter_autotrain.report_record import REPORT_FILE, EvaluationReport
 from dexter_autotrain.spec import JobSpec
 
 BUSY_STATES = (
@@ -142,6 +143,19 @@ class Run:
             ToolError: the file is missing, unreadable or not a run record.
         """
         return RunState.check(self._read(), str(self.state_file))
+
+    def evaluation(self) -> EvaluationReport:
+        """The run's own evaluation report (`evaluation.json`, the card's), typed.
+
+        Raises:
+            ToolError: the run has not been evaluated, or its report is unreadable or not an
+                evaluation report.
+        """
+        return EvaluationReport.read(self.path)
+
+    def evaluation_if_any(self) -> EvaluationReport | None:
+        """`evaluation()`, or None before the run is evaluated."""
+        return self.evaluation() if (self.path / REPORT_FILE).is_file() else None
 
     def _read(self) -> dict[str, Any]:
         try:

@@ -25,6 +25,7 @@ from typing import Any
 
 from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.record import RunState
+from dexter_autotrain.report_record import REPORT_FILE, EvaluationReport
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -32,7 +33,7 @@ TRACKING_DB = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"
 ARTIFACTS = {
     "README.md": "card",
-    "evaluation.json": "evaluation",
+    REPORT_FILE: "evaluation",
     "evaluation.md": "evaluation",
     "data-report.json": "data",
     "spec.yaml": "config",
@@ -119,7 +120,7 @@ def log_run(run: Run, spec: JobSpec) -> str:
 def collect(run: Run, spec: JobSpec) -> RunRecord:
     """What the run directory holds to log: params, metrics, history, tags, artifacts."""
     state = run.state()
-    report = read_json(run.path / "evaluation.json")
+    report = run.evaluation_if_any()
     data_report = read_json(run.path / "data-report.json")
     record = RunRecord(params=run_params(spec, state, data_report), tags=_tags(run, state))
     record.history = _history(run.path / (state.model_dir or spec.name) / "trainer_state.json")
@@ -134,7 +135,7 @@ def collect(run: Run, spec: JobSpec) -> RunRecord:
         for name, folder in ARTIFACTS.items()
         if (run.path / name).is_file()
     ]
-    for plot in (report or {}).get("plots", []):
+    for plot in report.plots if report else []:
         if (run.path / "plots" / plot).is_file():
             record.artifacts.append((run.path / "plots" / plot, "evaluation/plots"))
     return record
@@ -176,23 +177,24 @@ def _flat(prefix: str, values: dict[str, Any]) -> dict[str, str]:
     return flat
 
 
-def evaluation_metrics(report: dict[str, Any]) -> dict[str, float]:
+def evaluation_metrics(report: EvaluationReport) -> dict[str, float]:
     """`<split>/<metric>` overall, `<split>/<metric>/<slice>.<group>` per slice, fairness,
     baseline and the lifts, and `gates/passed` (1 or 0)."""
-    split = _safe(report["split"]).replace(" ", "_")
-    metrics = _numbers(f"{split}", report["overall"]["metrics"])
-    for slice_name, groups in (report.get("slices") or {}).items():
+    split = _safe(report.split).replace(" ", "_")
+    metrics = _numbers(f"{split}", report.overall.metrics)
+    for slice_name, groups in report.slices.items():
         for group, scored in groups.items():
-            for name, value in _numbers(split, scored["metrics"]).items():
+            for name, value in _numbers(split, scored.metrics).items():
                 metrics[f"{name}/{_safe(slice_name)}.{_safe(group)}"] = value
-    fairness = report.get("fairness") or {}
-    metrics |= _numbers(f"{split}/fairness", {k: fairness.get(k) for k in ("gap", "ratio")})
-    baseline = report.get("baseline") or {}
-    metrics |= _numbers(f"{split}/baseline", baseline.get("metrics", {}))
-    metrics |= _numbers(split, {"lift_over_baseline": baseline.get("lift")})
-    published = report.get("published") or {}
-    metrics |= _numbers(split, {"lift_over_published": published.get("lift")})
-    metrics["gates/passed"] = float(bool(report["gates"]["passed"]))
+    fairness, baseline, published = report.fairness, report.baseline, report.published
+    if fairness is not None:
+        metrics |= _numbers(f"{split}/fairness", {"gap": fairness.gap, "ratio": fairness.ratio})
+    if baseline is not None:
+        metrics |= _numbers(f"{split}/baseline", baseline.metrics)
+        metrics |= _numbers(split, {"lift_over_baseline": baseline.lift})
+    if published is not None:
+        metrics |= _numbers(split, {"lift_over_published": published.lift})
+    metrics["gates/passed"] = float(bool(report.gates.passed))
     return metrics
 
 
@@ -242,13 +244,13 @@ def _tags(run: Run, state: RunState) -> dict[str, str]:
     return {key: str(value) for key, value in tags.items() if value is not None}
 
 
-def _gate_tags(report: dict[str, Any]) -> dict[str, str]:
+def _gate_tags(report: EvaluationReport) -> dict[str, str]:
     """`dexter.gates` passed/failed, and one `gate.<name>` tag per gate with its verdict."""
-    tags = {"dexter.gates": "passed" if report["gates"]["passed"] else "failed"}
-    for row in report["gates"]["rows"]:
-        value = "-" if row["value"] is None else f"{row['value']:.4f}"
-        verdict = "pass" if row["passed"] else "FAIL"
-        tags[f"gate.{_safe(row['name'])}"] = f"{verdict}: {value} {row['rule']} {row['threshold']}"
+    tags = {"dexter.gates": "passed" if report.gates.passed else "failed"}
+    for row in report.gates.rows:
+        value = "-" if row.value is None else f"{row.value:.4f}"
+        verdict = "pass" if row.passed else "FAIL"
+        tags[f"gate.{_safe(row.name)}"] = f"{verdict}: {value} {row.rule} {row.threshold}"
     return tags
 
 

@@ -34,10 +34,12 @@ def test_a_smoke_job_through_the_python_api(tmp_path, monkeypatch) -> None:
     assert dx.find_run("narrative", runs) == run and dx.list_runs(runs) == [run]
 
     report = dx.evaluate(run, split="validation")
-    assert report["split"] == "validation"
-    assert report == json.loads(
+    assert report.split == "validation"
+    assert report.to_json() == json.loads(
         (run.path / "evaluations" / "split-validation" / "evaluation.json").read_text()
     )
+    with pytest.deprecated_call(match=r"use `\.split`"):
+        assert report["split"] == "validation"  # the dict it was, for one minor version
     written = dx.card(run, tmp_path / "review")
     assert run.path / "README.md" in written
     with pytest.raises(dx.UserError, match="smoke runs are never published"):
@@ -74,7 +76,7 @@ def test_what_a_user_does_with_the_cli_through_the_api_alone(trained, hub, tmp_p
     assert (status.state, status.interrupted, status.record.smoke) == ("carded", False, True)
     assert "epoch" in "".join(dx.logs(run))
     report = dx.evaluate(run)
-    assert report["split"] == "test" and report["primary_metric"] == "f1_macro"
+    assert report.split == "test" and report.primary_metric == "f1_macro"
     assert run.path / "README.md" in dx.card(run, tmp_path / "review")
 
     real = dx.find_run(str(carded_run(run.path, tmp_path, "narrative-notebook")))
@@ -110,7 +112,11 @@ def test_every_exported_name_is_the_function_or_class_it_names() -> None:
         assert shadowed == [], package.__name__
     assert callable(dx.start_server) and callable(api.plan) and callable(api.serve)
     assert {name for name in dx.__all__ if getattr(dx, name) is getattr(api, name, None)} >= {
-        "submit", "status", "evaluate", "validate", "sweep"
+        "submit",
+        "status",
+        "evaluate",
+        "validate",
+        "sweep",
     }
 
 

@@ -15,6 +15,7 @@ import yaml
 from conftest import HubSetup, Result, fake_token, run_cli
 from test_publish import carded_run
 
+from dexter_autotrain.record import ServeProcess
 from dexter_autotrain.testing import Accounts, HubConfig, HubServer, TokenGrant
 
 WRITE_TOKEN = fake_token("DeployTestWrite")
@@ -69,6 +70,12 @@ def deploy(hub: HubServer, run: Path, *args: str) -> Result:
 def deployed(result: Result) -> dict:
     assert result.code == 0, result.stderr[-3000:]
     return json.loads(result.stdout)["deployed"]
+
+
+def served_by(deployed: dict | None) -> ServeProcess | None:
+    """A local deployment's server process, from `deploy --json` or state.json."""
+    process = (deployed or {}).get("process")
+    return None if process is None else ServeProcess.model_validate(process)
 
 
 def endpoint(name: str):
@@ -224,16 +231,17 @@ def test_a_local_deployment_serves_the_model_folder(hub, smoke_run, tmp_path) ->
             "running",
             None,
         )
-        assert served["parity"] == {"compared": 12, "matching": 12, "share": 1.0} and alive(served)
+        assert served["parity"] == {"compared": 12, "matching": 12, "share": 1.0}
+        assert alive(served_by(served))
         assert deployed(deploy(hub, run))["changed"] is False
         paused = deployed(deploy(hub, run, "--pause"))
-        assert paused["status"] == "paused" and not alive(served)
+        assert paused["status"] == "paused" and not alive(served_by(served))
         resumed = deployed(deploy(hub, run, "--resume"))
-        assert resumed["status"] == "running" and alive(resumed)
-        assert deployed(deploy(hub, run, "--delete")) is None and not alive(resumed)
+        assert resumed["status"] == "running" and alive(served_by(resumed))
+        assert deployed(deploy(hub, run, "--delete")) is None and not alive(served_by(resumed))
         assert json.loads((run / "state.json").read_text())["state"] == "carded"
     finally:
-        stop_local(json.loads((run / "state.json").read_text()).get("deployed") or {})
+        stop_local(served_by(json.loads((run / "state.json").read_text()).get("deployed")))
 
 
 def test_a_local_deployment_of_a_published_run_serves_its_commit(hub, smoke_run, tmp_path) -> None:
@@ -249,7 +257,7 @@ def test_a_local_deployment_of_a_published_run_serves_its_commit(hub, smoke_run,
         info = httpx2.get(f"{served['url']}/info").json()  # what serve says it serves
         assert info["revision"] == commit
     finally:
-        stop_local(json.loads((run / "state.json").read_text()).get("deployed") or {})
+        stop_local(served_by(json.loads((run / "state.json").read_text()).get("deployed")))
 
 
 @pytest.mark.training  # it reads what the module's deploys (of a trained run) printed

@@ -27,6 +27,7 @@ from dexter_autotrain.evaluation.metrics import (
     entity_scores,
     expected_calibration_error,
 )
+from dexter_autotrain.report_record import EvaluationReport
 from dexter_autotrain.spec.model import Gates
 
 needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
@@ -324,11 +325,13 @@ def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, evaluated_run, standi
     ]
 
 
-def _evaluate_test_split(run_dir: Path, out: Path, platform: bool = False, **evaluation) -> dict:
+def _evaluate_test_split(
+    run_dir: Path, out: Path, platform: bool = False, **evaluation
+) -> EvaluationReport:
     """Evaluate the run's test split again, with `evaluation` settings changed; with
     `platform`, an extra slice column (alternating x / facebook) that fairness groups by."""
     from dexter_autotrain.evaluation.baseline import run_baseline
-    from dexter_autotrain.evaluation.evaluate import evaluate_model
+    from dexter_autotrain.evaluation.evaluate import Subject, evaluate_model
     from dexter_autotrain.evaluation.examples import load_prepared
     from dexter_autotrain.runs import Run
 
@@ -351,7 +354,7 @@ def _evaluate_test_split(run_dir: Path, out: Path, platform: bool = False, **eva
         data,
         baseline,
         out,
-        {"job": spec.name, "run_id": run.run_id, "split": "test"},
+        Subject(spec.name, run.run_id, "test"),
     )
 
 
@@ -364,10 +367,10 @@ def test_slices_and_fairness_by_another_column(evaluated_run, tmp_path):
         slices=["language", "platform"],
         bootstrap_samples=50,
     )
-    platforms = report["slices"]["platform"]
-    assert {k: v["count"] for k, v in platforms.items()} == {"facebook": 100, "x": 100}
-    assert set(report["fairness"]["by_group"]) == {"facebook", "x"}
-    assert report["fairness_group"] == "platform"
+    platforms = report.slices["platform"]
+    assert {k: v.count for k, v in platforms.items()} == {"facebook": 100, "x": 100}
+    assert report.fairness is not None and set(report.fairness.by_group) == {"facebook", "x"}
+    assert report.fairness_group == "platform"
     assert "## By platform" in (tmp_path / "evaluation.md").read_text()
 
 
@@ -387,13 +390,13 @@ def test_counterfactual_swaps_identity_terms_and_counts_flips():
     original = ["negative", "neutral", "positive"]
     after = ["negative", "positive", "negative", "positive", "positive", "positive"]
     report = flip_report(variants, original, after)
-    assert (report["variants"], report["flips"], report["flip_rate"]) == (6, 1, 1 / 6)
-    assert report["by_category"] == {
+    assert (report.variants, report.flips, report.flip_rate) == (6, 1, 1 / 6)
+    assert report.to_json()["by_category"] == {
         "ethnic_groups": {"variants": 6, "flips": 1, "flip_rate": 1 / 6}
     }
-    assert report["examples"][0]["swap"] == "Yoruba -> Hausa"
-    assert report["examples"][0]["after"] == "positive"
-    assert flip_report([], original, [])["flip_rate"] is None
+    assert report.examples[0].swap == "Yoruba -> Hausa"
+    assert report.examples[0].after == "positive"
+    assert flip_report([], original, []).flip_rate is None
 
 
 @needs_shared
@@ -451,10 +454,10 @@ def test_no_baseline_and_only_the_chosen_metrics(evaluated_run, tmp_path):
         metrics=["accuracy"],
         gates=Gates(),
     )
-    assert report["baseline"] is None and report["gates"]["passed"]
-    assert set(report["overall"]["metrics"]) == {"accuracy", "f1_macro"}  # chosen + primary
+    assert report.baseline is None and report.gates.passed
+    assert set(report.overall.metrics) == {"accuracy", "f1_macro"}  # chosen + primary
     assert all(
-        set(r["metrics"]) == {"accuracy", "f1_macro"} for r in report["slices"]["language"].values()
+        set(r.metrics) == {"accuracy", "f1_macro"} for r in report.slices["language"].values()
     )
     assert "No baseline (`evaluation.baseline: false`)." in (tmp_path / "evaluation.md").read_text()
 

@@ -17,6 +17,7 @@ from conftest import REPO
 
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.record import SCHEMA_VERSION, RunState
+from dexter_autotrain.report_record import REPORT_FILE, REPORT_VERSION, EvaluationReport
 from dexter_autotrain.runs import STATE_FILE, Run, create_run, list_runs
 
 FROZEN = REPO / "tests" / "fixtures" / "frozen-runs"
@@ -118,3 +119,76 @@ def test_reading_the_record_as_a_dict_still_works_and_warns(tmp_path) -> None:
         assert state["evaluation"].gates_passed is state.verdict().gates_passed
     with pytest.deprecated_call(match=r"use `\.deployed`"):
         assert state.get("deployed", "none") == "none"
+
+
+def _evaluated_runs() -> list[Path]:
+    return [run for run in _frozen_runs() if (run / REPORT_FILE).is_file()]
+
+
+@pytest.mark.parametrize("run", _evaluated_runs(), ids=lambda p: str(p.relative_to(REPO / "tests")))
+def test_every_frozen_evaluation_reads_as_a_report(run: Path) -> None:
+    """Reports of both versions read as `EvaluationReport`, lose nothing, and agree with
+    the verdict the run's state recorded when it was evaluated."""
+    report, raw = Run(run).evaluation(), json.loads((run / REPORT_FILE).read_text())
+    assert report.version in (1, REPORT_VERSION) and report.version == raw["version"]
+    assert report.to_json() == raw  # nothing lost, renamed or added
+    recorded = Run(run).state().verdict()
+    assert (
+        report.primary_value()
+        == recorded.value
+        == raw["overall"]["metrics"][recorded.primary_metric]
+    )
+    assert (report.split, report.primary_metric) == (recorded.split, recorded.primary_metric)
+    assert (report.baseline.lift if report.baseline else None) == recorded.baseline_lift
+    assert [row.name for row in report.gates.rows] == [row["name"] for row in raw["gates"]["rows"]]
+
+
+def test_the_frozen_reports_hold_their_real_numbers() -> None:
+    text = Run(FROZEN / "narrative" / "20261206-232736-8a29").evaluation()
+    assert (text.version, text.task, text.primary_metric) == (2, "text-classification", "f1_macro")
+    assert text.primary_value() == pytest.approx(1 / 6) and text.examples == 90
+    assert sorted(text.slices["language"]) == ["hau", "ibo", "pcm"]
+    assert text.slices["language"]["hau"].per_class["neutral"].support == 10
+    assert text.fairness is not None and text.fairness.worst_group == "hau"
+    assert text.baseline is not None and text.baseline.name == "TF-IDF + logistic regression"
+    assert text.precision is not None and text.precision.rescored == 32
+    assert text.speed["batch_32"].dtype == "bfloat16" and text.gates.passed is False
+    assert text.counterfactual is not None and text.counterfactual.flip_rate == 0.0
+    assert text.plots == ["confusion_matrix.png", "per_language.png", "calibration.png"]
+    tokens = EvaluationReport.read(OLDER / "token-classification" / REPORT_FILE)  # version 1
+    assert (tokens.version, tokens.primary_metric, tokens.primary_value()) == (1, "f1", 0.0)
+    assert tokens.precision is None and tokens.speed["batch_1"].dtype is None
+    assert tokens.fairness is not None and tokens.fairness.ratio != tokens.fairness.ratio  # NaN
+    assert tokens.gates.rows[0].note == "" and "note" not in tokens.to_json()["gates"]["rows"][0]
+    images = Run(OLDER / "image-classification").evaluation()
+    assert images.calibration is not None and images.calibration.curve[1].count == 6
+
+
+def test_a_missing_or_corrupt_report_is_one_clear_error(tmp_path) -> None:
+    run = Run(tmp_path / "20261206-232736-8a29")
+    shutil.copytree(FROZEN / "narrative" / run.run_id, run.path)
+    report = run.path / REPORT_FILE
+    raw = json.loads(report.read_text())
+    report.write_text(json.dumps(raw | {"verison": 3}))
+    with pytest.raises(ToolError, match=r"not an evaluation report: verison: Extra inputs"):
+        run.evaluation()
+    raw["overall"]["metrics"]["f1_macro"] = "high"
+    report.write_text(json.dumps(raw))
+    with pytest.raises(ToolError, match=r"overall\.metrics\.f1_macro: Input should be a valid"):
+        run.evaluation()
+    report.write_text("{")
+    with pytest.raises(ToolError, match=r"evaluation\.json: unreadable"):
+        run.evaluation()
+    report.unlink()
+    assert run.evaluation_if_any() is None
+    with pytest.raises(ToolError, match=r"evaluation\.json: missing: not evaluated yet"):
+        run.evaluation()
+
+
+def test_reading_the_report_as_a_dict_still_works_and_warns() -> None:
+    """`evaluate()` returned evaluation.json's dict before the report was typed."""
+    report = Run(FROZEN / "narrative" / "20261206-232736-8a29").evaluation()
+    with pytest.deprecated_call(match=r"evaluation report as a dict.*use `\.primary_metric`"):
+        assert report["primary_metric"] == "f1_macro"
+    with pytest.deprecated_call(match=r"use `\.metrics`"):
+        assert report.overall.get("metrics")["accuracy"] == pytest.approx(1 / 3)

@@ -11,7 +11,7 @@ Example:
     ```python
     >>> import dexter_autotrain as dx
     >>> run = dx.find_run("narrative")
-    >>> dx.evaluate(run, split="validation")["primary_metric"]
+    >>> dx.evaluate(run, split="validation").primary_metric
     'f1_macro'
     >>> dx.card(run)
     [PosixPath('runs/narrative/20261125-001830-fc69/README.md'), ...]
@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.record import RunState, ServeProcess
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from dexter_autotrain.hub.deployment import Deployment
     from dexter_autotrain.hub.publish import PublishResult
     from dexter_autotrain.hub.retry import Report
+    from dexter_autotrain.report_record import EvaluationReport
 
 CANCEL_REASON = "cancelled with `dexter-auto cancel`"
 
@@ -147,7 +148,7 @@ def evaluate(
     data: Path | None = None,
     language: str | None = None,
     report: Report = _quiet,
-) -> dict[str, Any]:
+) -> EvaluationReport:
     """Evaluate the run's model again, on its evaluation split (replacing the card's report
     and the verdict its state records), another `split`, or other `data`.
 
@@ -159,24 +160,25 @@ def evaluate(
         report (`Callable[[str], None]`, *optional*): progress lines.
 
     Returns:
-        `dict`: the report (`evaluation.json`'s content).
+        `EvaluationReport`: the report (`evaluation.json`, typed; reading it as a dict,
+        `report["split"]`, still works for one minor version, with a DeprecationWarning).
 
     Raises:
         [`UserError`]: the run has not trained yet, or bad data.
 
     Example:
         ```python
-        >>> evaluate(find_run("narrative"), split="validation")["primary_metric"]
+        >>> evaluate(find_run("narrative"), split="validation").primary_metric
         'f1_macro'
         ```
     """
-    from dexter_autotrain.evaluation.evaluate import evaluate_run, evaluation_record
+    from dexter_autotrain.evaluation.evaluate import evaluate_run
 
     state = require(run, "train", "finish it with `dexter-auto submit --resume`")
     model_dir = run.model_folder(state)
     result = evaluate_run(run.path, run.spec(state), model_dir, split, data, language, report)
     if split is None and data is None and "evaluate" in state.completed:
-        run.update(evaluation=evaluation_record(result))  # the card's report was replaced
+        run.update(evaluation=result.verdict().to_json())  # the card's report was replaced
     return result
 
 
@@ -195,7 +197,7 @@ def evaluate_published(
     language: str | None = None,
     runs_dir: Path = RUNS_ROOT,
     report: Report = _quiet,
-) -> dict[str, Any]:
+) -> EvaluationReport:
     """Evaluate a published model, `hub:ORG/NAME@REV` (pinned to the commit REV names),
     exactly as a run's own model is scored, on a run's data, into that run's
     `evaluations/hub-<name>-<commit>/`.
@@ -213,7 +215,7 @@ def evaluate_published(
 
     Example:
         ```python
-        >>> evaluate_published("hub:dexter-ng/narrative@main")["model"]["commit"][:7]
+        >>> evaluate_published("hub:dexter-ng/narrative@main").model.commit[:7]
         '3f2a9c1'
         ```
     """
@@ -318,7 +320,7 @@ class LocalServer:
         """Stop the server (SIGTERM to its group, SIGKILL after a grace period)."""
         from dexter_autotrain.hub.local_deploy import stop_local
 
-        stop_local({"process": self.process.model_dump()})
+        stop_local(self.process)
 
     def __enter__(self) -> LocalServer:
         return self
@@ -360,7 +362,7 @@ def start_server(
         source = str(model)
     folder = log_dir or Path(tempfile.mkdtemp(prefix="dexter-serve-"))
     url, process = start_serve(source, folder, report)
-    return LocalServer(url, ServeProcess.model_validate(process))
+    return LocalServer(url, process)
 
 
 def serve(

@@ -17,6 +17,7 @@ from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
 from dexter_autotrain.record import GitRecord, plain
 from dexter_autotrain.render import OPTIONS_FILE_NAME
+from dexter_autotrain.report_record import EvaluationReport
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
@@ -43,19 +44,19 @@ def base_model_name(spec: JobSpec) -> str:
 SMALL_SLICE = 100
 
 
-def caveats(evaluation: dict[str, Any], data_report: dict[str, Any]) -> list[str]:
+def caveats(report: EvaluationReport, data_report: dict[str, Any]) -> list[str]:
     """Warnings a reviewer needs, derived from the numbers rather than written by hand."""
     found = []
-    if not evaluation["gates"]["passed"]:
+    if not report.gates.passed:
         found.append("**The model failed at least one gate** (see Metrics); it should not be used.")
-    for column, groups in evaluation["slices"].items():
+    for column, groups in report.slices.items():
         found += [
-            f"Only {record['count']} test examples for {column} `{group}`: its scores "
+            f"Only {record.count} test examples for {column} `{group}`: its scores "
             "are uncertain (see the intervals)."
             for group, record in groups.items()
-            if record["count"] < SMALL_SLICE
+            if record.count < SMALL_SLICE
         ]
-    test = data_report["splits"].get(evaluation["split"], {}).get("by_language", {})
+    test = data_report["splits"].get(report.split, {}).get("by_language", {})
     every_label = set().union(*(set(part["labels"]) for part in test.values())) if test else set()
     for language, part in test.items():
         missing = sorted(every_label - set(part["labels"]))
@@ -65,15 +66,13 @@ def caveats(evaluation: dict[str, Any], data_report: dict[str, Any]) -> list[str
                 "so its scores are over fewer labels and not directly comparable "
                 "with other languages'."
             )
-    per_class = {
-        name: record for name, record in evaluation["per_class"].items() if record["support"]
-    }
+    per_class = {name: record for name, record in report.per_class.items() if record.support}
     if per_class:
-        weakest = min(per_class, key=lambda name: per_class[name]["f1"])
-        kind = get_task(evaluation["task"]).label_word
+        weakest = min(per_class, key=lambda name: per_class[name].f1)
+        kind = get_task(report.task).label_word
         found.append(
-            f"Weakest {kind}: `{weakest}` (F1 {per_class[weakest]['f1']:.3f}, recall "
-            f"{per_class[weakest]['recall']:.3f})."
+            f"Weakest {kind}: `{weakest}` (F1 {per_class[weakest].f1:.3f}, recall "
+            f"{per_class[weakest].recall:.3f})."
         )
     leaked = data_report["overlaps"].get("test_in_train", {}).get("exact", 0)
     if leaked:
@@ -130,10 +129,10 @@ def spec_source(git: GitRecord | None) -> str:
 
 
 def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
-    state = Run(run_path).state()
+    run = Run(run_path)
+    state, report = run.state(), run.evaluation()
     training = state.training
     data_report = json.loads((run_path / "data-report.json").read_text())
-    evaluation = json.loads((run_path / "evaluation.json").read_text())
     repo_id = spec.hub.repo_id or f"dexter-ng/{spec.name}"
     return {
         "spec": spec.model_dump(mode="json", exclude={"extends"}),
@@ -179,12 +178,12 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "space": plain(state.autotrain_space),  # autotrain-spaces: where everything was
         },
         "sweep": plain(state.sweep),  # how a sweep chose this model (sweeps/promote.py)
-        "evaluation": evaluation,
-        "eval_results": eval_results_status(spec, data_report, evaluation["split"], state.smoke),
-        "provenance": provenance(spec, state, evaluation),
-        "metric_names": metric_names(spec.task, evaluation["overall"]["metrics"]),
-        "lower_is_better": lower_is_better(spec.task, evaluation["overall"]["metrics"]),
+        "evaluation": report.to_json(),  # as evaluation.json holds it, for the templates
+        "eval_results": eval_results_status(spec, data_report, report.split, state.smoke),
+        "provenance": provenance(spec, state, report),
+        "metric_names": metric_names(spec.task, report.overall.metrics),
+        "lower_is_better": lower_is_better(spec.task, report.overall.metrics),
         "usage_example": usage_example(spec.task, spec.languages),
-        "caveats": caveats(evaluation, data_report),
+        "caveats": caveats(report, data_report),
         "card": spec.card.model_dump(mode="json"),
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, EvalResultEntry, ModelCardData
 
+from dexter_autotrain.report_record import EvaluationReport
 from dexter_autotrain.tasks import HubMetric, get_task
 
 
@@ -34,22 +35,27 @@ def lower_is_better(task: str, metrics: Any) -> list[str]:
     return [metric for metric in metrics if metric in table and not table[metric].higher_is_better]
 
 
+def _report(context: dict[str, Any]) -> EvaluationReport:
+    """The evaluation report the card context holds (as evaluation.json does)."""
+    return EvaluationReport.model_validate(context["evaluation"])
+
+
 def card_data(context: dict[str, Any]) -> ModelCardData:
-    spec, evaluation = context["spec"], context["evaluation"]
+    spec, report = context["spec"], _report(context)
     dataset_id = spec["card"]["datasets"][0] if spec["card"]["datasets"] else None
     results = [
         EvalResult(
             task_type=context["pipeline_tag"],
             dataset_type=dataset_id or f"dexter/{context['name']}",
-            dataset_name=f"{context['name']} ({evaluation['split']} split)",
-            dataset_split=evaluation["split"],
+            dataset_name=f"{context['name']} ({report.split} split)",
+            dataset_split=report.split,
             dataset_revision=context["eval_results"]["dataset_revision"],
             metric_type=metric.type,
             metric_name=metric.name,
             metric_args=dict(metric.args) or None,
             metric_value=round(value, 4),
         )
-        for metric, value in _metrics(context)
+        for _, metric, value in _metrics(context["task"], report)
     ]
     base_model = None if context["smoke"] else spec["base_model"]["id"]
     return ModelCardData(
@@ -67,9 +73,13 @@ def card_data(context: dict[str, Any]) -> ModelCardData:
     )
 
 
-def _metrics(context: dict[str, Any]) -> list[tuple[HubMetric, float]]:
-    metrics = context["evaluation"]["overall"]["metrics"]
-    return [(hub_metric(context["task"], metric), value) for metric, value in metrics.items()]
+def _metrics(task: str, report: EvaluationReport) -> list[tuple[str, HubMetric, float]]:
+    """The overall metrics that have a value: name, model-index form, value."""
+    return [
+        (name, hub_metric(task, name), value)
+        for name, value in report.overall.metrics.items()
+        if value is not None
+    ]
 
 
 def eval_result_entries(context: dict[str, Any]) -> list[EvalResultEntry]:
@@ -79,16 +89,13 @@ def eval_result_entries(context: dict[str, Any]) -> list[EvalResultEntry]:
     status = context["eval_results"]
     if status["reason"] is not None:
         return []
-    evaluation = context["evaluation"]
+    report = _report(context)
     return [
         EvalResultEntry(
             dataset_id=status["dataset_id"],
-            task_id=f"{context['name']}-{key}",
+            task_id=f"{context['name']}-{name}",
             value=round(value, 4),
-            notes=(
-                f"{hub_metric(context['task'], key).name}, {evaluation['split']} split, "
-                f"{evaluation['examples']} examples"
-            ),
+            notes=f"{metric.name}, {report.split} split, {report.examples} examples",
         )
-        for key, value in evaluation["overall"]["metrics"].items()
+        for name, metric, value in _metrics(context["task"], report)
     ]

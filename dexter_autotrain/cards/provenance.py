@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from dexter_autotrain.record import RunState
+from dexter_autotrain.report_record import EvaluationReport
 from dexter_autotrain.spec import JobSpec
 
 CHANGED_WHILE_CHECKING = {
@@ -50,23 +51,25 @@ def eval_results_status(
     return {"dataset_id": dataset_id, "dataset_revision": revision, "reason": reason}
 
 
-def _test_split_change(spec: JobSpec, report: dict[str, Any], dataset_id: str) -> str | None:
+def _test_split_change(spec: JobSpec, data_report: dict[str, Any], dataset_id: str) -> str | None:
     """Why the test split is not `dataset_id`'s own, unchanged; None when it is."""
     ratio_cut = spec.data.split.test > 0
-    cut = ratio_cut and any(i["sha256"] is not None and not i["split"] for i in report["inputs"])
+    cut = ratio_cut and any(
+        i["sha256"] is not None and not i["split"] for i in data_report["inputs"]
+    )
     other_hub = [
         s.hub
         for s in spec.data.sources
         if s.hub not in (None, dataset_id) and s.split in (None, "test")
     ]
-    given_test = any(i.get("split") == "test" for i in report["inputs"]) or any(
+    given_test = any(i.get("split") == "test" for i in data_report["inputs"]) or any(
         s.hub == dataset_id and s.split in (None, "test") for s in spec.data.sources
     )
-    limit, rows = spec.data.max_rows_per_split, report["splits"].get("test", {}).get("rows", 0)
+    limit, rows = spec.data.max_rows_per_split, data_report["splits"].get("test", {}).get("rows", 0)
     changed = [
         why
         for start, why in CHANGED_WHILE_CHECKING.items()
-        for w in report["warnings"]
+        for w in data_report["warnings"]
         if start in w
     ]
     if cut or not given_test:
@@ -80,14 +83,14 @@ def _test_split_change(spec: JobSpec, report: dict[str, Any], dataset_id: str) -
     return changed[0] if changed else None
 
 
-def provenance(spec: JobSpec, state: RunState, evaluation: dict[str, Any]) -> dict[str, Any]:
+def provenance(spec: JobSpec, state: RunState, report: EvaluationReport) -> dict[str, Any]:
     """What the card's Framework versions lists: the versions that trained (the runner's)
     and evaluated (the toolkit's), None for a run recorded before versions were; and each
     Hub dataset source with the revision it was read at (None: not pinned), and whether
     local files (fingerprinted by sha256 in the data report) were read."""
     return {
         "training": _listing(state.training_frameworks),
-        "evaluation": _listing(evaluation.get("frameworks")),
+        "evaluation": _listing(report.frameworks),
         "datasets": [
             {"id": s.hub, "revision": s.revision} for s in spec.data.sources if s.hub is not None
         ],

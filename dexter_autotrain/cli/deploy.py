@@ -45,7 +45,7 @@ def deploy(run: str, action: str | None, runs_dir: Path, as_json: bool) -> None:
     else:
         deployment = api.change_deployment(found, action, report=hub_line)  # type: ignore[arg-type]
     if as_json:
-        record = deployment.record() | {"changed": deployment.changed} if deployment else None
+        record = deployment.to_json() if deployment else None
         print_json({"ok": True, "action": action or "deploy", "deployed": record})
         return
     if deployment is None:
@@ -61,4 +61,4 @@ def deploy(run: str, action: str | None, runs_dir: Path, as_json: bool) -> None:
     )
     if deployment.parity and deployment.changed:
         parity = deployment.parity
-        out.print(f"  parity {parity['matching']}/{parity['compared']} with the run's predictions")
+        out.print(f"  parity {parity.matching}/{parity.compared} with the run's predictions")

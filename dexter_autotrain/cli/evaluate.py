@@ -77,11 +77,11 @@ def evaluate(
             found = api.find_run(run, runs_dir)
             report = api.evaluate(found, split, data_path, language, err.print)
     if as_json:
-        print_json(report)
+        print_json(report.to_json())
     else:
         out.print(evaluation_summary(report))
-        out.print(gates_table(report["gates"]["rows"]))
-    if not report["gates"]["passed"]:
+        out.print(gates_table(report.gates.rows))
+    if not report.gates.passed:
         raise SystemExit(3)
 
 

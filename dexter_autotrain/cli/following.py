@@ -23,6 +23,7 @@ from dexter_autotrain.errors import (
     TrainingCancelled,
     TrainingDetached,
 )
+from dexter_autotrain.report_record import GateRow
 
 Result = TypeVar("Result")
 
@@ -100,5 +101,5 @@ def _report_failed_gates(failed: GatesFailed, as_json: bool) -> None:
     if as_json:
         print_json({"ok": False, "error": "gates failed", "message": message, "gates": failed.rows})
         return
-    out.print(gates_table(failed.rows))
+    out.print(gates_table([GateRow.model_validate(row) for row in failed.rows]))
     err.print(f"[red]gates failed[/red]: {message}")

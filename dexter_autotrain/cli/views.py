@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.table import Table
 
 from dexter_autotrain.api import STATE_FILE
 from dexter_autotrain.cli.console import out
+from dexter_autotrain.report_record import EvaluationReport, GateRow
 
 if TYPE_CHECKING:
     from dexter_autotrain.api import Run
@@ -68,17 +68,14 @@ def outcome_lines(state: RunState) -> list[str]:
     return lines
 
 
-def evaluation_summary(report: dict[str, Any]) -> str:
+def evaluation_summary(report: EvaluationReport) -> str:
     """One line: examples, what was scored, the primary metric and the baseline's (or that
     there is none)."""
-    primary = report["primary_metric"]
-    baseline = report["baseline"]
-    compared = (
-        f"baseline {_number(baseline['metrics'].get(primary))}" if baseline else "no baseline"
-    )
+    primary, baseline = report.primary_metric, report.baseline
+    compared = f"baseline {_number(baseline.metrics.get(primary))}" if baseline else "no baseline"
     return (
-        f"{report['examples']} examples ({report['split']}): {primary} "
-        f"{_number(report['overall']['metrics'][primary])}, {compared}"
+        f"{report.examples} examples ({report.split}): {primary} "
+        f"{_number(report.primary_value())}, {compared}"
     )
 
 
@@ -88,19 +85,19 @@ def _number(value: float | None) -> str:
 
 def print_gates(run: Run) -> None:
     """The run's gates as a table, once it has been evaluated."""
-    if (run.path / "evaluation.json").is_file():
-        report = json.loads((run.path / "evaluation.json").read_text())
-        out.print(gates_table(report["gates"]["rows"]))
+    report = run.evaluation_if_any()
+    if report is not None:
+        out.print(gates_table(report.gates.rows))
 
 
-def gates_table(rows: list[dict[str, Any]]) -> Table:
+def gates_table(rows: list[GateRow]) -> Table:
     """Each gate: its value, its rule and whether it passed."""
     table = Table("gate", "value", "rule", "result", title="Gates", title_justify="left")
     for row in rows:
-        value = "-" if row["value"] is None else f"{row['value']:.3f}"
-        result = "[green]pass[/green]" if row["passed"] else "[red]FAIL[/red]"
-        result += f" ({escape(row['note'])})" if row.get("note") else ""
-        table.add_row(row["name"], value, f"{row['rule']} {row['threshold']}", result)
+        value = "-" if row.value is None else f"{row.value:.3f}"
+        result = "[green]pass[/green]" if row.passed else "[red]FAIL[/red]"
+        result += f" ({escape(row.note)})" if row.note else ""
+        table.add_row(row.name, value, f"{row.rule} {row.threshold}", result)
     if not rows:
         table.add_row("(no gates declared)", "", "", "")
     return table

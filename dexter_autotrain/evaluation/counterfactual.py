@@ -14,6 +14,7 @@ import yaml
 from dexter_autotrain.errors import Problem, UserError
 from dexter_autotrain.path_policy import read_bounded
 from dexter_autotrain.paths import display_path
+from dexter_autotrain.report_record import Counterfactual, ProbeCategory, ProbeFlip
 
 TERMS_FIELD = "evaluation.identity_terms"
 MAX_TERMS_BYTES = 256 * 1024
@@ -97,39 +98,41 @@ def swaps(texts: list[str], terms: dict[str, list[str]]) -> list[Swap]:
     return variants
 
 
-def flip_report(variants: list[Swap], original: list[str], predicted: list[str]) -> dict[str, Any]:
+def flip_report(variants: list[Swap], original: list[str], predicted: list[str]) -> Counterfactual:
     """Flip rate overall and per category, with examples of flips."""
     if not variants:
-        return {
-            "variants": 0,
-            "flip_rate": None,
-            "by_category": {},
-            "examples": [],
-            "note": "no identity term occurs in the evaluated texts",
-        }
+        return Counterfactual(
+            variants=0,
+            flip_rate=None,
+            by_category={},
+            examples=[],
+            note="no identity term occurs in the evaluated texts",
+        )
     flips = [
         (v, label)
         for v, label in zip(variants, predicted, strict=True)
         if label != original[v.example]
     ]
-    by_category: dict[str, dict[str, Any]] = {}
+    by_category = {}
     for category in dict.fromkeys(v.category for v in variants):
         total = sum(v.category == category for v in variants)
         flipped = sum(v.category == category for v, _ in flips)
-        by_category[category] = {"variants": total, "flips": flipped, "flip_rate": flipped / total}
-    return {
-        "variants": len(variants),
-        "flips": len(flips),
-        "flip_rate": len(flips) / len(variants),
-        "by_category": by_category,
-        "examples": [
-            {
-                "swap": v.change,
-                "category": v.category,
-                "before": original[v.example],
-                "after": label,
-                "text": v.text[:200],
-            }
+        by_category[category] = ProbeCategory(
+            variants=total, flips=flipped, flip_rate=flipped / total
+        )
+    return Counterfactual(
+        variants=len(variants),
+        flips=len(flips),
+        flip_rate=len(flips) / len(variants),
+        by_category=by_category,
+        examples=[
+            ProbeFlip(
+                swap=v.change,
+                category=v.category,
+                before=original[v.example],
+                after=label,
+                text=v.text[:200],
+            )
             for v, label in flips[:MAX_SHOWN]
         ],
-    }
+    )

@@ -20,7 +20,7 @@ from dexter_autotrain.evaluation import plots
 from dexter_autotrain.evaluation.baseline import BASELINE_NAMES, Baseline, run_baseline
 from dexter_autotrain.evaluation.counterfactual import TERMS_FIELD, flip_report, load_terms, swaps
 from dexter_autotrain.evaluation.examples import Labeled, load_prepared, read_labeled
-from dexter_autotrain.evaluation.gates import check_gates, gates_to_dicts
+from dexter_autotrain.evaluation.gates import check_gates
 from dexter_autotrain.evaluation.metrics import (
     calibration_curve,
     classification_metrics,
@@ -41,33 +41,62 @@ from dexter_autotrain.hub.retry import Report
 from dexter_autotrain.path_policy import confine, is_safe_name, printable
 from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.record import RunState
+from dexter_autotrain.report_record import (
+    REPORT_FILE,
+    REPORT_VERSION,
+    BaselineScores,
+    Calibration,
+    Counterfactual,
+    EvaluatedModel,
+    EvaluationReport,
+    Gates,
+    Metrics,
+    Misclassified,
+    Precision,
+)
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
 from dexter_autotrain.versions import EVALUATION_PACKAGES, installed_versions
 
-REPORT_VERSION = 2
 EXTERNAL = "external data"
 
 
-def _precision(predictor: Predictor, predicted: Predictions) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Subject:
+    """What a report is of: its job, the run (or published model, `model`) and the split."""
+
+    job: str
+    run_id: str
+    split: str
+    model: EvaluatedModel | None = None
+
+    def keys(self) -> dict[str, str | EvaluatedModel]:
+        """The report's keys for it (a run's own report has no `model`)."""
+        named = {"job": self.job, "run_id": self.run_id, "split": self.split}
+        return named | ({"model": self.model} if self.model else {})
+
+
+def _precision(predictor: Predictor, predicted: Predictions) -> Precision:
     rescored = predicted.rescoring.examples
-    return {
-        "mode": predictor.precision,
-        "rescored": rescored,
-        "gap": predicted.rescoring.gap if rescored else None,
-        "drift": predicted.rescoring.drift if rescored else None,
-    }
+    return Precision(
+        mode=predictor.precision,
+        rescored=rescored,
+        gap=predicted.rescoring.gap if rescored else None,
+        drift=predicted.rescoring.drift if rescored else None,
+    )
 
 
-def _calibration(data: Labeled, predicted: Predictions, exact: dict) -> dict | None:
+def _calibration(data: Labeled, predicted: Predictions, exact: dict) -> Calibration | None:
     if predicted.confidence is None:
         return None
     correct = np.asarray(data.labels, dtype=object) == np.asarray(predicted.labels, dtype=object)
-    return {
-        "error": exact["calibration_error"],
-        "curve": calibration_curve(predicted.confidence, correct),
-    }
+    return Calibration.model_validate(
+        {
+            "error": exact["calibration_error"],
+            "curve": calibration_curve(predicted.confidence, correct),
+        }
+    )
 
 
 def _write_predictions(out_dir: Path, data: Labeled, guesses: list[Any]) -> None:
@@ -88,10 +117,10 @@ def evaluate_model(
     data: Labeled,
     baseline_model: Baseline | None,
     out_dir: Path,
-    meta: dict[str, Any],
+    subject: Subject,
     identity_terms: dict[str, list[str]] | None = None,
     published: PublishedModel | None = None,
-) -> dict[str, Any]:
+) -> EvaluationReport:
     """Score, compare, probe, time and gate; write the report files into `out_dir`.
     `identity_terms` are the probe's terms (`load_terms`), the built-in ones by default;
     `published` is the model to compare with for `min_lift_over_published`."""
@@ -101,56 +130,61 @@ def evaluate_model(
     predictor = Predictor(
         model_dir, task, spec.training.max_seq_length, precision=spec.evaluation.precision
     )
-    probing = get_task(task).input_kind == "text" and spec.evaluation.counterfactual
-    variants = swaps(data.inputs, identity_terms or load_terms(None)) if probing else []
-    # one pass over the examples and their identity-term swaps
-    everything = predictor.predict(data.inputs + [v.text for v in variants])
-    variant_labels = everything.labels[len(data.inputs) :]
-    predicted = everything.head(len(data.inputs))
+    predicted, counterfactual = _predict_and_probe(spec, predictor, data, identity_terms)
     # sorted, as scikit-learn orders them, so bootstrap statistics reproduce its numbers
     labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
     scores = score(spec, data, predicted, labels)
-    overall, slices, fairness = scores.overall, scores.slices, scores.fairness
     exact = scores.scorer.exact(np.arange(len(data.inputs)))
-
     baseline = None
     if baseline_model is not None:
-        baseline = _baseline(task, baseline_model, data, labels, primary, overall["metrics"])
-
-    counterfactual = flip_report(variants, predicted.labels, variant_labels) if probing else None
+        baseline = _baseline(task, baseline_model, data, labels, primary, scores.overall.metrics)
     speed = measure_speed(predictor, data.inputs)
-    lift = baseline["lift"] if baseline else None
     versus = compare(spec, data, scores, published) if published else None
-    gates = check_gates(spec, overall["metrics"], slices, fairness, lift, versus)
-
-    report: dict[str, Any] = {
-        "version": REPORT_VERSION,
-        **meta,
-        "task": task,
-        "examples": len(data.inputs),
-        "precision": _precision(predictor, predicted),
-        "primary_metric": primary,
-        "labels": labels,
-        "overall": overall,
-        "per_class": exact.get("per_class", {}),
-        "confusion_matrix": exact.get("confusion_matrix"),
-        "calibration": _calibration(data, predicted, exact),
-        "slices": slices,
-        "fairness": fairness,
-        "fairness_group": spec.evaluation.fairness.group_by if spec.evaluation.fairness else None,
-        "baseline": baseline,
-        "published": versus.to_dict() if versus else None,
-        "counterfactual": counterfactual,
-        "speed": speed,
-        "gates": {"passed": all(g.passed for g in gates), "rows": gates_to_dicts(gates)},
-        "notes": scores.notes,
-        "plots": [],
-        "frameworks": installed_versions(EVALUATION_PACKAGES),
-    }
-    report["misclassified"] = _misclassified(task, data, predicted, out_dir / "plots")
-    _write(report, out_dir, baseline["metrics"].get(primary) if baseline else None)
+    lift = baseline.lift if baseline else None
+    gates = check_gates(spec, scores.overall.metrics, scores.slices, scores.fairness, lift, versus)
+    report = EvaluationReport(
+        version=REPORT_VERSION,
+        **subject.keys(),
+        task=task,
+        examples=len(data.inputs),
+        precision=_precision(predictor, predicted),
+        primary_metric=primary,
+        labels=labels,
+        overall=scores.overall,
+        per_class=exact.get("per_class", {}),
+        confusion_matrix=exact.get("confusion_matrix"),
+        calibration=_calibration(data, predicted, exact),
+        slices=scores.slices,
+        fairness=scores.fairness,
+        fairness_group=spec.evaluation.fairness.group_by if spec.evaluation.fairness else None,
+        baseline=baseline,
+        published=versus,
+        counterfactual=counterfactual,
+        speed=speed,
+        gates=Gates(passed=all(g.passed for g in gates), rows=gates),
+        notes=scores.notes,
+        plots=[],
+        frameworks=installed_versions(EVALUATION_PACKAGES),
+        misclassified=_misclassified(task, data, predicted, out_dir / "plots"),
+    )
+    _write(report, out_dir, baseline.metrics.get(primary) if baseline else None)
     _write_predictions(out_dir, data, predicted.labels)
     return report
+
+
+def _predict_and_probe(
+    spec: JobSpec, predictor: Predictor, data: Labeled, terms: dict[str, list[str]] | None
+) -> tuple[Predictions, Counterfactual | None]:
+    """The model's predictions, and the identity-term probe (text tasks that ask for it, with
+    `terms` or the built-in ones), from one pass over the examples and their swaps."""
+    probing = get_task(spec.task).input_kind == "text" and spec.evaluation.counterfactual
+    variants = swaps(data.inputs, terms or load_terms(None)) if probing else []
+    everything = predictor.predict(data.inputs + [v.text for v in variants])
+    predicted = everything.head(len(data.inputs))
+    if not probing:
+        return predicted, None
+    variant_labels = everything.labels[len(data.inputs) :]
+    return predicted, flip_report(variants, predicted.labels, variant_labels)
 
 
 def _baseline(
@@ -159,8 +193,8 @@ def _baseline(
     data: Labeled,
     labels: list[str],
     primary: str,
-    reported: dict[str, float],
-) -> dict[str, Any]:
+    reported: Metrics,
+) -> BaselineScores:
     """The baseline's scores on the same examples, in the metrics reported for the model,
     and the model's lift over it (positive: the model is better; None: the baseline cannot
     score the primary metric, as a baseline without confidences cannot be calibrated)."""
@@ -172,14 +206,14 @@ def _baseline(
         wanted = any(kind.metric(name).needs_confidence for name in reported)
         confidence = _baseline_confidence(model, data.inputs) if wanted else None
         metrics = classification_metrics(data.labels, guesses, labels, confidence)
-    scored = metrics.get(primary)
-    return {
-        "name": BASELINE_NAMES[task],
-        "metrics": {k: metrics[k] for k in reported if isinstance(metrics.get(k), float)},
-        "lift": kind.metric(primary).lift(reported[primary], scored)
-        if isinstance(scored, float)
+    value, ours = metrics.get(primary), reported[primary]
+    return BaselineScores(
+        name=BASELINE_NAMES[task],
+        metrics={k: metrics[k] for k in reported if isinstance(metrics.get(k), float)},
+        lift=kind.metric(primary).lift(ours, value)
+        if isinstance(value, float) and ours is not None
         else None,
-    }
+    )
 
 
 def _baseline_confidence(model: Baseline, inputs: list[Any]) -> np.ndarray | None:
@@ -188,37 +222,36 @@ def _baseline_confidence(model: Baseline, inputs: list[Any]) -> np.ndarray | Non
     return None if probabilities is None else np.asarray(probabilities(inputs)).max(axis=1)
 
 
-def _write(report: dict[str, Any], out_dir: Path, baseline_primary: float | None) -> None:
+def _write(report: EvaluationReport, out_dir: Path, baseline_primary: float | None) -> None:
+    """Draw the plots (listed in `report.plots`), then write evaluation.json and .md."""
     plot_dir = out_dir / "plots"
     plot_dir.mkdir(parents=True, exist_ok=True)
-    primary = report["primary_metric"]
-    if report["confusion_matrix"] is not None:
+    primary, what = report.primary_metric, scored(report.split)
+    if report.confusion_matrix is not None:
         plots.confusion_matrix_plot(
-            report["confusion_matrix"],
-            report["labels"],
-            f"Confusion matrix ({scored(report['split'])})",
+            report.confusion_matrix,
+            report.labels,
+            f"Confusion matrix ({what})",
             plot_dir / "confusion_matrix.png",
         )
-        report["plots"].append("confusion_matrix.png")
-    if "language" in report["slices"]:
+        report.plots.append("confusion_matrix.png")
+    if "language" in report.slices:
         plots.group_scores_plot(
-            report["slices"]["language"],
+            report.slices["language"],
             primary,
-            report["overall"]["metrics"][primary],
+            report.primary_value(),
             baseline_primary,
-            f"{primary} by language, {scored(report['split'])} (95% CI)",
+            f"{primary} by language, {what} (95% CI)",
             plot_dir / "per_language.png",
         )
-        report["plots"].append("per_language.png")
-    if report["calibration"] is not None:
+        report.plots.append("per_language.png")
+    if report.calibration is not None:
         plots.calibration_plot(
-            report["calibration"]["curve"],
-            report["calibration"]["error"],
-            plot_dir / "calibration.png",
+            report.calibration.curve, report.calibration.error, plot_dir / "calibration.png"
         )
-        report["plots"].append("calibration.png")
+        report.plots.append("calibration.png")
     write_atomically(
-        out_dir / "evaluation.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
     )
     write_atomically(out_dir / "evaluation.md", evaluation_markdown(report))
 
@@ -264,7 +297,7 @@ def evaluate_run(
     data: Path | None = None,
     language: str | None = None,
     report: Report = lambda line: None,
-) -> dict[str, Any]:
+) -> EvaluationReport:
     """Evaluate a trained run on its evaluation split (the report behind the card, in the
     run directory), on another split given with --split (`evaluations/split-<S>/`), or on
     other data (`evaluations/<stem>-<path hash>/`); only the first replaces the card's report.
@@ -272,10 +305,10 @@ def evaluate_run(
     terms, baseline = _references(run_path, spec)
     chosen = _choose(run_path, spec, split, data, language)
     out_dir = run_path / "evaluations" / chosen.folder if chosen.folder else run_path
-    meta = {"job": spec.name, "run_id": run_path.name, "split": chosen.split}
+    subject = Subject(spec.name, run_path.name, chosen.split)
     published = _published(run_path, spec, Run(run_path).state(), report)
     return evaluate_model(
-        spec, model_dir, chosen.examples, baseline, out_dir, meta, terms, published
+        spec, model_dir, chosen.examples, baseline, out_dir, subject, terms, published
     )
 
 
@@ -287,7 +320,7 @@ def evaluate_published(
     data: Path | None = None,
     language: str | None = None,
     report: Report = lambda line: None,
-) -> dict[str, Any]:
+) -> EvaluationReport:
     """Evaluate a published model (`hub:ORG/NAME@REV`, pinned to the commit REV names) on a
     run's data, scored exactly as the run's own model is. The model is downloaded to the
     run's `compare/` folder; the report goes to `evaluations/hub-<name>-<commit>[-<split>]/`.
@@ -299,7 +332,7 @@ def evaluate_published(
     Example:
         ```python
         >>> ref = HubModelRef.parse("hub:dexter-ng/narrative@main")
-        >>> evaluate_published(run.path, run.spec(), ref)["model"]["commit"][:7]
+        >>> evaluate_published(run.path, run.spec(), ref).model.commit[:7]
         '3f2a9c1'
         ```
     """
@@ -310,23 +343,10 @@ def evaluate_published(
         raise UserError(f"{ref}: no such model or revision on the Hub")
     pulled = pull_model(ref, commit, run_path / COMPARE_FOLDER, report)
     folder = f"hub-{pulled.path.name}" + (f"-{chosen.folder}" if chosen.folder else "")
-    model = {"repo_id": ref.repo_id, "revision": ref.revision, "commit": commit}
-    meta = {"job": spec.name, "run_id": str(ref), "split": chosen.split, "model": model}
+    model = EvaluatedModel(repo_id=ref.repo_id, revision=ref.revision, commit=commit)
+    subject = Subject(spec.name, str(ref), chosen.split, model)
     out_dir = run_path / "evaluations" / folder
-    return evaluate_model(spec, pulled.path, chosen.examples, baseline, out_dir, meta, terms)
-
-
-def evaluation_record(report: dict[str, Any]) -> dict[str, Any]:
-    """What a run's state keeps of its own report (`evaluation`): publish reads the gates'
-    verdict from it, and the card and commit message the primary metric."""
-    primary = report["primary_metric"]
-    return {
-        "split": report["split"],
-        "primary_metric": primary,
-        "value": report["overall"]["metrics"][primary],
-        "baseline_lift": report["baseline"]["lift"] if report["baseline"] else None,
-        "gates_passed": report["gates"]["passed"],
-    }
+    return evaluate_model(spec, pulled.path, chosen.examples, baseline, out_dir, subject, terms)
 
 
 def _published(
@@ -361,7 +381,7 @@ def scored(split: str) -> str:
 
 def _misclassified(
     task: str, data: Labeled, predicted: Predictions, plot_dir: Path
-) -> dict[str, Any] | None:
+) -> Misclassified | None:
     """Images only: the most confident mistakes, drawn as a contact sheet in `plot_dir`."""
     if not get_task(task).reads_images:
         return None

@@ -5,10 +5,10 @@ against the spec's limits. The worst group is the lowest, or the highest for an 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
+from dexter_autotrain.report_record import Fairness
 from dexter_autotrain.tasks import Metric
 
 
@@ -18,7 +18,7 @@ def fairness_report(
     metric: Metric,
     max_gap: float | None,
     min_ratio: float | None,
-) -> dict[str, Any]:
+) -> Fairness:
     """`score(rows)` gives the metric on a subset; MetricFrame slices the rows by group."""
     from fairlearn.metrics import MetricFrame
 
@@ -33,13 +33,13 @@ def fairness_report(
     gap = float(frame.difference(method="between_groups")[metric.name])
     ratio = float(frame.ratio(method="between_groups")[metric.name])
     passed = (max_gap is None or gap <= max_gap) and (min_ratio is None or ratio >= min_ratio)
-    return {
-        "metric": metric.name,
-        "by_group": by_group,
-        "gap": gap,
-        "ratio": ratio,
-        "max_gap": max_gap,
-        "min_ratio": min_ratio,
-        "passed": passed,
-        "worst_group": metric.worst(by_group),
-    }
+    return Fairness(
+        metric=metric.name,
+        by_group=by_group,
+        gap=gap,
+        ratio=ratio,
+        max_gap=max_gap,
+        min_ratio=min_ratio,
+        passed=passed,
+        worst_group=metric.worst(by_group),
+    )

@@ -6,43 +6,42 @@ threshold is always a minimum."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
-
+from dexter_autotrain.report_record import (
+    Fairness,
+    GateRow,
+    GateRule,
+    Metrics,
+    PublishedComparison,
+    Scored,
+)
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import Metric, get_task
 
-if TYPE_CHECKING:
-    from dexter_autotrain.evaluation.versus_published import Comparison
 
-
-@dataclass(frozen=True)
-class Gate:
-    name: str
-    value: float | None
-    threshold: float
-    rule: str  # ">=" or "<="
-    passed: bool
-    note: str = ""  # why a gate without a value passed or failed
-
-
-def _gate(name: str, value: float | None, threshold: float, rule: str) -> Gate:
+def _gate(name: str, value: float | None, threshold: float, rule: GateRule) -> GateRow:
     passed = value is not None and (value >= threshold if rule == ">=" else value <= threshold)
-    return Gate(name, value, threshold, rule, passed)
+    return _row(name, value, threshold, rule, passed)
 
 
-def _metric_gate(name: str, value: float | None, threshold: float, metric: Metric) -> Gate:
+def _row(
+    name: str, value: float | None, threshold: float, rule: GateRule, passed: bool, note: str = ""
+) -> GateRow:
+    """A gate's row, every key written (`note` empty unless a gate without a value says why)."""
+    return GateRow(name=name, value=value, threshold=threshold, rule=rule, passed=passed, note=note)
+
+
+def _metric_gate(name: str, value: float | None, threshold: float, metric: Metric) -> GateRow:
     return _gate(name, value, threshold, metric.gate_rule)
 
 
 def check_gates(
     spec: JobSpec,
-    overall: dict[str, float],
-    slices: dict[str, dict],
-    fairness: dict[str, Any] | None,
+    overall: Metrics,
+    slices: dict[str, dict[str, Scored]],
+    fairness: Fairness | None,
     lift: float | None,
-    published: Comparison | None = None,
-) -> list[Gate]:
+    published: PublishedComparison | None = None,
+) -> list[GateRow]:
     gates, task = spec.evaluation.gates, get_task(spec.task)
     rows = [
         _metric_gate(f"{name} overall", overall.get(name), bound, task.metric(name))
@@ -53,7 +52,7 @@ def check_gates(
             rows += [
                 _metric_gate(
                     f"{name} for {column}={group}",
-                    record["metrics"].get(name),
+                    record.metrics.get(name),
                     bound,
                     task.metric(name),
                 )
@@ -61,20 +60,16 @@ def check_gates(
             ]
     limits = spec.evaluation.fairness
     if fairness is not None:
-        gap = fairness["gap"]
+        gap, metric = fairness.gap, fairness.metric
         if gates.max_fairness_gap is not None:
-            rows.append(
-                _gate(f"{fairness['metric']} gap across groups", gap, gates.max_fairness_gap, "<=")
-            )
+            rows.append(_gate(f"{metric} gap across groups", gap, gates.max_fairness_gap, "<="))
         if limits is not None and limits.max_gap is not None:
-            rows.append(
-                _gate(f"{fairness['metric']} gap (fairness.max_gap)", gap, limits.max_gap, "<=")
-            )
+            rows.append(_gate(f"{metric} gap (fairness.max_gap)", gap, limits.max_gap, "<="))
         if limits is not None and limits.min_ratio is not None:
             rows.append(
                 _gate(
-                    f"{fairness['metric']} {_ratio_name(task.metric(fairness['metric']))}",
-                    fairness["ratio"],
+                    f"{metric} {_ratio_name(task.metric(metric))}",
+                    fairness.ratio,
                     limits.min_ratio,
                     ">=",
                 )
@@ -99,7 +94,7 @@ def _ratio_name(metric: Metric) -> str:
     return "worst/best ratio" if metric.higher_is_better else "best/worst ratio"
 
 
-def _published_gate(spec: JobSpec, minimum: float, published: Comparison) -> Gate:
+def _published_gate(spec: JobSpec, minimum: float, published: PublishedComparison) -> GateRow:
     """A first publish (or this run's own, re-evaluated) passes; a model that could not be
     compared fails, with the reason. Smoke runs and published models scored on their own
     (`evaluate hub:...`) have no comparison, and no such gate."""
@@ -107,9 +102,5 @@ def _published_gate(spec: JobSpec, minimum: float, published: Comparison) -> Gat
     if published.status == "compared":
         return _gate(name, published.lift, minimum, ">=")
     if published.status in ("first publish", "own publish"):
-        return Gate(name, None, minimum, ">=", True, f"{published.status}: {published.note}")
-    return Gate(name, None, minimum, ">=", False, f"not compared: {published.note}")
-
-
-def gates_to_dicts(rows: list[Gate]) -> list[dict[str, Any]]:
-    return [asdict(row) for row in rows]
+        return _row(name, None, minimum, ">=", True, f"{published.status}: {published.note}")
+    return _row(name, None, minimum, ">=", False, f"not compared: {published.note}")

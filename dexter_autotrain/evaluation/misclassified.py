@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from dexter_autotrain.report_record import Misclassified, MisclassifiedImage
+
 SHOWN = 12
 """Mistakes on the sheet, the most confident first."""
 COLUMNS = 4
@@ -86,7 +88,7 @@ def misclassified_report(
     predictions: list[str],
     confidence: np.ndarray | None,
     plot_dir: Path,
-) -> dict[str, Any]:
+) -> Misclassified:
     """Find the mistakes, draw the SHOWN most confident into `plot_dir` (none: no sheet).
 
     Args:
@@ -97,7 +99,7 @@ def misclassified_report(
         plot_dir: where `misclassified.png` goes (created if missing).
 
     Returns:
-        `{"wrong": N, "plot": "misclassified.png" or None, "shown": [Mistake as dict]}`.
+        How many were wrong, `misclassified.png` (None: no mistake) and those it shows.
     """
     wrong = mistake_order(labels, predictions, confidence)
     chosen = wrong[:SHOWN]
@@ -113,8 +115,8 @@ def misclassified_report(
     if shown:
         plot_dir.mkdir(parents=True, exist_ok=True)
         contact_sheet([paths[i] for i in chosen], shown, plot_dir / PLOT_NAME)
-    return {
-        "wrong": len(wrong),
-        "plot": PLOT_NAME if shown else None,
-        "shown": [asdict(m) for m in shown],
-    }
+    return Misclassified(
+        wrong=len(wrong),
+        plot=PLOT_NAME if shown else None,
+        shown=[MisclassifiedImage.model_validate(asdict(m)) for m in shown],
+    )

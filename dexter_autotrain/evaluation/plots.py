@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+from dexter_autotrain.report_record import CalibrationBin, Scored
 
 
 def _pyplot():
@@ -46,25 +47,24 @@ def confusion_matrix_plot(
 
 
 def group_scores_plot(
-    groups: dict[str, dict[str, Any]],
+    groups: dict[str, Scored],
     metric: str,
-    overall: float,
+    overall: float | None,
     baseline: float | None,
     title: str,
     path: Path,
 ) -> None:
     plt = _pyplot()
     names = list(groups)
-    values = [groups[n]["metrics"].get(metric, 0.0) for n in names]
-    lows = [
-        v - groups[n]["ci95"].get(metric, [v, v])[0] for n, v in zip(names, values, strict=True)
-    ]
-    highs = [
-        groups[n]["ci95"].get(metric, [v, v])[1] - v for n, v in zip(names, values, strict=True)
-    ]
+    values = [groups[n].metrics.get(metric) or 0.0 for n in names]
+    lows = [v - groups[n].ci95.get(metric, (v, v))[0] for n, v in zip(names, values, strict=True)]
+    highs = [groups[n].ci95.get(metric, (v, v))[1] - v for n, v in zip(names, values, strict=True)]
     figure, axes = plt.subplots(figsize=(max(4.5, 1.2 * len(names) + 2), 3.8))
     axes.bar(names, values, yerr=[lows, highs], capsize=6, color="#4C72B0")
-    axes.axhline(overall, color="black", linestyle="--", linewidth=1, label=f"all: {overall:.3f}")
+    if overall is not None:
+        axes.axhline(
+            overall, color="black", linestyle="--", linewidth=1, label=f"all: {overall:.3f}"
+        )
     if baseline is not None:
         axes.axhline(
             baseline,
@@ -77,7 +77,7 @@ def group_scores_plot(
         axes.text(
             x,
             value + high + 0.02,
-            f"{value:.2f} (n={groups[name]['count']})",
+            f"{value:.2f} (n={groups[name].count})",
             ha="center",
             va="bottom",
             fontsize=8,
@@ -92,20 +92,20 @@ def group_scores_plot(
     plt.close(figure)
 
 
-def calibration_plot(curve: list[dict[str, float]], error: float, path: Path) -> None:
+def calibration_plot(curve: list[CalibrationBin], error: float, path: Path) -> None:
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(4.5, 4.5))
     axes.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
     axes.plot(
-        [p["confidence"] for p in curve],
-        [p["accuracy"] for p in curve],
+        [p.confidence for p in curve],
+        [p.accuracy for p in curve],
         marker="o",
         label=f"model (ECE {error:.3f})",
     )
     for point in curve:  # so a bin of a few examples is not read as a trend
         axes.annotate(
-            f"n={point['count']}",
-            (point["confidence"], point["accuracy"]),
+            f"n={point.count}",
+            (point.confidence, point.accuracy),
             textcoords="offset points",
             xytext=(5, -10),
             fontsize=7,

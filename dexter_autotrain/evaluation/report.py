@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from dexter_autotrain.report_record import (
+    Counterfactual,
+    EvaluationReport,
+    GateRow,
+    Misclassified,
+    Precision,
+    PublishedComparison,
+    Scored,
+    Speed,
+)
 from dexter_autotrain.tasks import get_task
 
 
@@ -11,57 +19,57 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _interval(record: dict[str, Any], metric: str) -> str:
-    bounds = record.get("ci95", {}).get(metric)
+def _interval(record: Scored, metric: str) -> str:
+    bounds = record.ci95.get(metric)
     return f"[{bounds[0]:.3f}, {bounds[1]:.3f}]" if bounds else "-"
 
 
-def evaluation_markdown(report: dict[str, Any]) -> str:
+def evaluation_markdown(report: EvaluationReport) -> str:
     lines = [
         *_overall_section(report),
         *_per_class_section(report),
-        *_misclassified_section(report.get("misclassified")),
+        *_misclassified_section(report.misclassified),
         *_slice_sections(report),
         *_fairness_section(report),
-        *_published_section(report.get("published")),
-        *_probe_section(report.get("counterfactual")),
-        *_speed_section(report["speed"]),
-        *_gates_section(report["gates"]["rows"]),
+        *_published_section(report.published),
+        *_probe_section(report.counterfactual),
+        *_speed_section(report.speed),
+        *_gates_section(report.gates.rows),
         "",
         "## Plots",
         "",
-        *(f"![{name}](plots/{name})" for name in report["plots"]),
+        *(f"![{name}](plots/{name})" for name in report.plots),
     ]
-    for note in report.get("notes", []):
+    for note in report.notes:
         lines += ["", f"> {note}"]
     return "\n".join(lines) + "\n"
 
 
-def _overall_section(report: dict[str, Any]) -> list[str]:
-    primary, overall, baseline = report["primary_metric"], report["overall"], report["baseline"]
-    verdict = "PASSED" if report["gates"]["passed"] else "FAILED"
+def _overall_section(report: EvaluationReport) -> list[str]:
+    primary, overall, baseline = report.primary_metric, report.overall, report.baseline
+    verdict = "PASSED" if report.gates.passed else "FAILED"
     lines = [
-        f"# Evaluation of `{report['job']}` (run {report['run_id']})",
+        f"# Evaluation of `{report.job}` (run {report.run_id})",
         "",
-        f"{report['examples']} {report['split']} examples; task {report['task']}; "
+        f"{report.examples} {report.split} examples; task {report.task}; "
         f"primary metric `{primary}`. Gates: **{verdict}**.",
         "",
         "| metric | model | 95% CI | baseline |",
         "|---|---|---|---|",
     ]
-    for metric, value in overall["metrics"].items():
-        guess = baseline["metrics"].get(metric) if baseline else None
+    for metric, value in overall.metrics.items():
+        guess = baseline.metrics.get(metric) if baseline else None
         lines.append(
             f"| {metric} | {_number(value)} | {_interval(overall, metric)} | {_number(guess)} |"
         )
     return [
         *lines,
         "",
-        f"Baseline: {baseline['name']}; lift in {primary}: {_number(baseline['lift'])}"
-        f"{_lift_sense(report['task'], primary)}."
+        f"Baseline: {baseline.name}; lift in {primary}: {_number(baseline.lift)}"
+        f"{_lift_sense(report.task, primary)}."
         if baseline
         else "No baseline (`evaluation.baseline: false`).",
-        _precision(report["precision"]),
+        *_precision(report.precision),
         "",
     ]
 
@@ -78,8 +86,8 @@ def _lift_sense(task: str, primary: str) -> str:
     return f" ({primary} is better lower: the lift is the baseline's minus the model's)"
 
 
-def _per_class_section(report: dict[str, Any]) -> list[str]:
-    per_class = report.get("per_class") or {}
+def _per_class_section(report: EvaluationReport) -> list[str]:
+    per_class = report.per_class
     if not per_class:
         return []
     return [
@@ -88,41 +96,41 @@ def _per_class_section(report: dict[str, Any]) -> list[str]:
         "| class | precision | recall | F1 | support |",
         "|---|---|---|---|---|",
         *(
-            f"| {name} | {_number(r['precision'])} | {_number(r['recall'])} | "
-            f"{_number(r['f1'])} | {r['support']} |"
+            f"| {name} | {_number(r.precision)} | {_number(r.recall)} | "
+            f"{_number(r.f1)} | {r.support} |"
             for name, r in per_class.items()
         ),
         "",
     ]
 
 
-def _misclassified_section(misclassified: dict[str, Any] | None) -> list[str]:
+def _misclassified_section(misclassified: Misclassified | None) -> list[str]:
     """Images: the most confident mistakes, as a contact sheet and a table."""
     if misclassified is None:
         return []
-    if not misclassified["plot"]:
+    if not misclassified.plot:
         return ["## Misclassified examples", "", "None: every image was classified right.", ""]
     return [
         "## Misclassified examples",
         "",
-        f"{misclassified['wrong']} images wrong; the {len(misclassified['shown'])} most "
+        f"{misclassified.wrong} images wrong; the {len(misclassified.shown)} most "
         "confident mistakes (true class in green, predicted in red):",
         "",
-        f"![misclassified examples](plots/{misclassified['plot']})",
+        f"![misclassified examples](plots/{misclassified.plot})",
         "",
         "| image | true | predicted | confidence |",
         "|---|---|---|---|",
         *(
-            f"| {m['image']} | {m['label']} | {m['prediction']} | {_number(m['confidence'])} |"
-            for m in misclassified["shown"]
+            f"| {m.image} | {m.label} | {m.prediction} | {_number(m.confidence)} |"
+            for m in misclassified.shown
         ),
         "",
     ]
 
 
-def _slice_sections(report: dict[str, Any]) -> list[str]:
-    primary, lines = report["primary_metric"], []
-    for column, groups in report["slices"].items():
+def _slice_sections(report: EvaluationReport) -> list[str]:
+    primary, lines = report.primary_metric, []
+    for column, groups in report.slices.items():
         lines += [
             f"## By {column}",
             "",
@@ -130,7 +138,7 @@ def _slice_sections(report: dict[str, Any]) -> list[str]:
             "|---|---|---|---|",
         ]
         lines += [
-            f"| {group} | {record['count']} | {_number(record['metrics'].get(primary))} | "
+            f"| {group} | {record.count} | {_number(record.metrics.get(primary))} | "
             f"{_interval(record, primary)} |"
             for group, record in groups.items()
         ]
@@ -138,35 +146,35 @@ def _slice_sections(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _fairness_section(report: dict[str, Any]) -> list[str]:
-    fairness = report.get("fairness")
+def _fairness_section(report: EvaluationReport) -> list[str]:
+    fairness = report.fairness
     if not fairness:
         return []
     return [
         "## Fairness",
         "",
-        f"{fairness['metric']} by {report['fairness_group']}: largest gap "
-        f"{_number(fairness['gap'])}, smallest ratio {_number(fairness['ratio'])}, "
-        f"worst group `{fairness['worst_group']}`.",
+        f"{fairness.metric} by {report.fairness_group}: largest gap "
+        f"{_number(fairness.gap)}, smallest ratio {_number(fairness.ratio)}, "
+        f"worst group `{fairness.worst_group}`.",
         "",
     ]
 
 
-def _published_section(published: dict[str, Any] | None) -> list[str]:
+def _published_section(published: PublishedComparison | None) -> list[str]:
     if not published:
         return []
-    lines = ["## Against the published model", "", published["summary"], ""]
-    if not published["rows"]:
+    lines = ["## Against the published model", "", published.summary, ""]
+    if not published.rows:
         return lines
-    commit = str(published["commit"])[:12]
+    commit = str(published.commit)[:12]
     return [
         *lines,
         f"| | this run | published `{commit}` | difference |",
         "|---|---|---|---|",
         *(
-            f"| {row['name']} | {_number(row['new'])} | {_number(row['published'])} | "
-            f"{_signed(row['difference'])}{_better(row.get('better'))} |"
-            for row in published["rows"]
+            f"| {row.name} | {_number(row.new)} | {_number(row.published)} | "
+            f"{_signed(row.difference)}{_better(row.better)} |"
+            for row in published.rows
         ),
         "",
     ]
@@ -176,60 +184,64 @@ def _signed(value: float | None) -> str:
     return "-" if value is None else f"{value:+.3f}"
 
 
-def _probe_section(probe: dict[str, Any] | None) -> list[str]:
+def _probe_section(probe: Counterfactual | None) -> list[str]:
     if not probe:
         return []
-    if probe["flip_rate"] is None:
-        return ["## Counterfactual probe", "", probe["note"], ""]
+    if probe.flip_rate is None:
+        return ["## Counterfactual probe", "", probe.note or "", ""]
     return [
         "## Counterfactual probe",
         "",
-        f"{probe['flips']} of {probe['variants']} identity-term swaps changed the "
-        f"prediction (flip rate {probe['flip_rate']:.3f}).",
+        f"{probe.flips} of {probe.variants} identity-term swaps changed the "
+        f"prediction (flip rate {probe.flip_rate:.3f}).",
         "",
         "| category | swaps | flips | rate |",
         "|---|---|---|---|",
         *(
-            f"| {c} | {r['variants']} | {r['flips']} | {r['flip_rate']:.3f} |"
-            for c, r in probe["by_category"].items()
+            f"| {c} | {r.variants} | {r.flips} | {r.flip_rate:.3f} |"
+            for c, r in probe.by_category.items()
         ),
         "",
     ]
 
 
-def _speed_section(speed: dict[str, Any]) -> list[str]:
+def _speed_section(speed: dict[str, Speed]) -> list[str]:
     return [
         "## Inference speed",
         "",
         "| batch | dtype | examples/s | p50 ms | p95 ms |",
         "|---|---|---|---|---|",
         *(
-            f"| {name.split('_')[1]} | {r['dtype']} | {r['examples_per_second']:.1f} | "
-            f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+            f"| {name.split('_')[1]} | {r.dtype} | {r.examples_per_second:.1f} | "
+            f"{r.p50_ms:.1f} | {r.p95_ms:.1f} |"
             for name, r in speed.items()
         ),
     ]
 
 
-def _gates_section(rows: list[dict[str, Any]]) -> list[str]:
+def _gates_section(rows: list[GateRow]) -> list[str]:
     lines = ["", "## Gates", "", "| gate | value | rule | result |", "|---|---|---|---|"]
     lines += [
-        f"| {g['name']} | {_number(g['value'])} | {g['rule']} {g['threshold']} | "
-        f"{'pass' if g['passed'] else '**FAIL**'}{_gate_note(g)} |"
+        f"| {g.name} | {_number(g.value)} | {g.rule} {g.threshold} | "
+        f"{'pass' if g.passed else '**FAIL**'}{_gate_note(g)} |"
         for g in rows
     ]
     return lines if rows else [*lines, "| (no gates declared) | | | |"]
 
 
-def _gate_note(gate: dict[str, Any]) -> str:
-    return f" ({gate['note']})" if gate.get("note") else ""
+def _gate_note(gate: GateRow) -> str:
+    return f" ({gate.note})" if gate.note else ""
 
 
-def _precision(precision: dict[str, Any]) -> str:
-    line = f"Predictions in {precision['mode']}"
-    if not precision["rescored"]:
-        return line + "."
-    return (
-        f"{line}: {precision['rescored']} re-scored (logit gap under {precision['gap']:.3f}; "
-        f"bfloat16 had moved their logit differences by at most {precision['drift']:.3f})."
-    )
+def _precision(precision: Precision | None) -> list[str]:
+    """The predictions' precision in a line (none for a report written before it was
+    recorded)."""
+    if precision is None:
+        return []
+    line = f"Predictions in {precision.mode}"
+    if not precision.rescored:
+        return [line + "."]
+    return [
+        f"{line}: {precision.rescored} re-scored (logit gap under {_number(precision.gap)}; "
+        f"bfloat16 had moved their logit differences by at most {_number(precision.drift)})."
+    ]

@@ -7,7 +7,6 @@ are scored by exactly the same code on exactly the same examples.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -15,6 +14,7 @@ from dexter_autotrain.evaluation.examples import Labeled
 from dexter_autotrain.evaluation.fairness import fairness_report
 from dexter_autotrain.evaluation.predict import Predictions
 from dexter_autotrain.evaluation.slices import Scorer, by_group
+from dexter_autotrain.report_record import Fairness, Scored
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
 
@@ -32,9 +32,9 @@ class Scores:
     """
 
     scorer: Scorer
-    overall: dict[str, Any]
-    slices: dict[str, dict]
-    fairness: dict[str, Any] | None
+    overall: Scored
+    slices: dict[str, dict[str, Scored]]
+    fairness: Fairness | None
     notes: list[str] = field(default_factory=list)
 
 
@@ -63,7 +63,7 @@ def score(spec: JobSpec, data: Labeled, predicted: Predictions, labels: list) ->
     return Scores(scorer, overall, slices, _fairness(spec, scorer, data), notes)
 
 
-def _fairness(spec: JobSpec, scorer: Scorer, data: Labeled) -> dict | None:
+def _fairness(spec: JobSpec, scorer: Scorer, data: Labeled) -> Fairness | None:
     limits = spec.evaluation.fairness
     values = data.groups(limits.group_by) if limits is not None else None
     if limits is None or values is None:

@@ -14,6 +14,7 @@ from dexter_autotrain.evaluation.metrics import (
     entity_metrics,
     entity_scores,
 )
+from dexter_autotrain.report_record import Scored
 from dexter_autotrain.tasks import get_task
 
 RESAMPLED_ROWS_AT_ONCE = 2_000_000
@@ -94,17 +95,17 @@ class Scorer:
         )
         return confusion_scores(counts.reshape(len(samples), len(self.labels), len(self.labels)))
 
-    def score(self, rows: np.ndarray) -> dict[str, Any]:
+    def score(self, rows: np.ndarray) -> Scored:
         exact = self.exact(rows)
         metrics = {k: v for k, v in exact.items() if k in SCALAR_KEYS and k in self.shown}
-        return {
-            "count": len(rows),
-            "metrics": metrics,
-            "ci95": {k: v for k, v in self.intervals(rows).items() if k in metrics},
-            "per_class": exact.get("per_class", {}),
-        }
+        return Scored(
+            count=len(rows),
+            metrics=metrics,
+            ci95={k: v for k, v in self.intervals(rows).items() if k in metrics},
+            per_class=exact.get("per_class", {}),
+        )
 
 
-def by_group(scorer: Scorer, groups: Sequence[str]) -> dict[str, dict[str, Any]]:
+def by_group(scorer: Scorer, groups: Sequence[str]) -> dict[str, Scored]:
     values = np.asarray(groups, dtype=object)
     return {group: scorer.score(np.flatnonzero(values == group)) for group in sorted(set(groups))}

@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 
 from dexter_autotrain.evaluation.predict import Predictor
+from dexter_autotrain.report_record import Speed
 
 SINGLE_EXAMPLES = 32
 BATCH = 32
 TIMED_BATCHES = 8
 
 
-def measure_speed(predictor: Predictor, inputs: list[Any]) -> dict[str, dict[str, Any]]:
+def measure_speed(predictor: Predictor, inputs: list[Any]) -> dict[str, Speed]:
     singles = [[example] for example in inputs[:SINGLE_EXAMPLES]]
     batches = _length_neighbours(inputs, BATCH, TIMED_BATCHES)
     predictor.time_batches(singles[:1])  # warm up
@@ -49,11 +50,11 @@ def _length(example: Any) -> int:
     return 0
 
 
-def _figures(latencies: list[float], examples: int, dtype: str) -> dict[str, Any]:
-    return {
-        "examples_per_second": examples / sum(latencies),
-        "p50_ms": float(np.percentile(latencies, 50) * 1000),
-        "p95_ms": float(np.percentile(latencies, 95) * 1000),
-        "examples": examples,
-        "dtype": dtype,
-    }
+def _figures(latencies: list[float], examples: int, dtype: str) -> Speed:
+    return Speed(
+        examples_per_second=examples / sum(latencies),
+        p50_ms=float(np.percentile(latencies, 50) * 1000),
+        p95_ms=float(np.percentile(latencies, 95) * 1000),
+        examples=examples,
+        dtype=dtype,
+    )

@@ -9,9 +9,9 @@ nothing published yet the gate passes and says so.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from dexter_autotrain.errors import HubAccessError, HubUnavailable, ToolError
 from dexter_autotrain.evaluation.examples import Labeled
@@ -19,6 +19,7 @@ from dexter_autotrain.evaluation.predict import Predictor
 from dexter_autotrain.evaluation.scoring import Scores, score
 from dexter_autotrain.hub.pull import HubModelRef, published_commit, pull_model
 from dexter_autotrain.hub.retry import Report
+from dexter_autotrain.report_record import ComparisonRow, PublishedComparison
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
 
@@ -48,23 +49,6 @@ class PublishedModel:
     note: str = ""
 
 
-@dataclass
-class Comparison:
-    """The report's `published` section: both models' numbers side by side."""
-
-    repo_id: str
-    branch: str
-    status: Status
-    commit: str | None
-    summary: str
-    note: str = ""
-    lift: float | None = None
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def find_published(
     spec: JobSpec, run_path: Path, own_commit: str | None, report: Report
 ) -> PublishedModel:
@@ -88,18 +72,14 @@ def find_published(
     return PublishedModel(repo_id, branch, "compared", commit, pulled.path)
 
 
-def compare(spec: JobSpec, data: Labeled, new: Scores, published: PublishedModel) -> Comparison:
-    """Score the published model on `data` and set it beside the new model's `new` scores."""
+def compare(
+    spec: JobSpec, data: Labeled, new: Scores, published: PublishedModel
+) -> PublishedComparison:
+    """Score the published model on `data` and set it beside the new model's `new` scores:
+    the report's `published` section."""
     where = f"`{published.repo_id}` at `{published.branch}`"
     if published.model_dir is None:
-        return Comparison(
-            published.repo_id,
-            published.branch,
-            published.status,
-            published.commit,
-            _summary_without_model(published, where),
-            published.note,
-        )
+        return _comparison(published, _summary_without_model(published, where), None, [])
     predictor = Predictor(
         published.model_dir,
         spec.task,
@@ -111,19 +91,27 @@ def compare(spec: JobSpec, data: Labeled, new: Scores, published: PublishedModel
     old = score(spec, data, predicted, labels)
     primary = spec.primary_metric
     metric = get_task(spec.task).metric(primary)
-    lift = metric.lift(new.overall["metrics"][primary], old.overall["metrics"][primary])
+    lift = metric.lift(new.overall.metrics[primary], old.overall.metrics[primary])
     summary = (
         f"The model published at {where} (commit `{str(published.commit)[:12]}`), scored "
         f"on the same examples by the same evaluator: lift in {primary} **{lift:+.3f}**."
     )
-    return Comparison(
-        published.repo_id,
-        published.branch,
-        "compared",
-        published.commit,
-        summary,
+    return _comparison(published, summary, lift, side_by_side(spec.task, primary, new, old))
+
+
+def _comparison(
+    published: PublishedModel, summary: str, lift: float | None, rows: list[ComparisonRow]
+) -> PublishedComparison:
+    """The report's `published` section, every key written as reports have always held it."""
+    return PublishedComparison(
+        repo_id=published.repo_id,
+        branch=published.branch,
+        status=published.status,
+        commit=published.commit,
+        summary=summary,
+        note=published.note,
         lift=lift,
-        rows=side_by_side(spec.task, primary, new, old),
+        rows=rows,
     )
 
 
@@ -135,7 +123,7 @@ def _summary_without_model(published: PublishedModel, where: str) -> str:
     return f"The model at {where} could not be compared: {published.note}"
 
 
-def side_by_side(task: str, primary: str, new: Scores, old: Scores) -> list[dict[str, Any]]:
+def side_by_side(task: str, primary: str, new: Scores, old: Scores) -> list[ComparisonRow]:
     """Rows of (what, this run, published, difference, and whether the difference is better
     by the metric's direction): every overall metric, the primary metric per language, and
     the fairness gap (better smaller)."""
@@ -145,25 +133,26 @@ def side_by_side(task: str, primary: str, new: Scores, old: Scores) -> list[dict
         return kind.metric(metric).higher_is_better if metric in kind.metric_table else True
 
     pairs = [
-        (metric, value, old.overall["metrics"].get(metric), higher(metric))
-        for metric, value in new.overall["metrics"].items()
+        (metric, value, old.overall.metrics.get(metric), higher(metric))
+        for metric, value in new.overall.metrics.items()
     ]
     languages = new.slices.get("language", {})
     before = old.slices.get("language", {})
     pairs += [
-        (f"{primary} ({language})", record["metrics"].get(primary),
-         before.get(language, {}).get("metrics", {}).get(primary), higher(primary))
+        (f"{primary} ({language})", record.metrics.get(primary),
+         before[language].metrics.get(primary) if language in before else None, higher(primary))
         for language, record in languages.items()
     ]  # fmt: skip
     if new.fairness is not None and old.fairness is not None:
-        gap = f"{new.fairness['metric']} fairness gap"
-        pairs.append((gap, new.fairness["gap"], old.fairness["gap"], False))
+        gap = f"{new.fairness.metric} fairness gap"
+        pairs.append((gap, new.fairness.gap, old.fairness.gap, False))
     rows = []
     for name, value, then, better_higher in pairs:
         difference = None if value is None or then is None else value - then
         better = None if not difference else (difference > 0) == better_higher
         rows.append(
-            {"name": name, "new": value, "published": then, "difference": difference}
-            | {"better": better}
+            ComparisonRow(
+                name=name, new=value, published=then, difference=difference, better=better
+            )
         )
     return rows

@@ -12,7 +12,6 @@ serve` on this machine instead (`local_deploy`).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dexter_autotrain.errors import HubUnavailable, ToolError
@@ -38,7 +37,6 @@ from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.local_deploy import deploy_local
 from dexter_autotrain.hub.parity import Parity
 from dexter_autotrain.hub.retry import DEFAULT_POLICY, Report, RetryPolicy, reported_retries
-from dexter_autotrain.record import plain
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -83,9 +81,9 @@ def deploy_run(
         published = require_published(run, state)
         plan = EndpointPlan.of(spec, published.repo_id, published.commit)
         deployment = _deploy_endpoint(run, spec, plan, report, policy)
-    recorded = plain(state.deployed) or {}
-    if not deployment.changed and recorded.get("url") == deployment.url:
-        deployment = replace(deployment, parity=recorded.get("parity"))  # the last test's
+    recorded = state.deployed
+    if not deployment.changed and recorded and recorded.url == deployment.url:
+        deployment = deployment.model_copy(update={"parity": recorded.parity})  # the last test's
     if deployment.changed or recorded != deployment.record():
         record_deployment(run, deployment)
     return deployment
@@ -104,7 +102,7 @@ def _deploy_endpoint(
         current = find_endpoint(api, plan.name, plan.namespace)
         if current is not None and plan.serves(current) and current.status in STEADY:
             report(f"{where} already serves {plan.repository}@{plan.revision[:12]}")
-            return replace(_deployment(current, plan, None), changed=False)
+            return _deployment(current, plan, None, changed=False)
         previous = None if current is None else (current.repository, current.revision)
         report(f"{'updating' if current else 'creating'} {where} at {plan.revision[:12]}")
         endpoint = update_endpoint(api, plan) if current else create_endpoint(api, plan)
@@ -172,7 +170,7 @@ def _roll_back(
 
 
 def _deployment(
-    endpoint: InferenceEndpoint, plan: EndpointPlan, parity: Parity | None
+    endpoint: InferenceEndpoint, plan: EndpointPlan, parity: Parity | None, changed: bool = True
 ) -> Deployment:
     return Deployment(
         target="endpoint",
@@ -182,5 +180,6 @@ def _deployment(
         repository=endpoint.repository,
         revision=endpoint.revision,
         status=str(endpoint.status),
-        parity=parity.to_dict() if parity else None,
+        parity=parity.record() if parity else None,
+        changed=changed,
     )

@@ -3,7 +3,6 @@ Endpoint, or a local `dexter-auto serve`), recorded in the run and its card."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from dexter_autotrain.errors import UserError
@@ -14,7 +13,6 @@ from dexter_autotrain.hub.endpoints_url import apply_endpoints_url
 from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.local_deploy import start_serve, stop_local
 from dexter_autotrain.hub.retry import Report, reported_retries
-from dexter_autotrain.record import plain
 from dexter_autotrain.runs import Run
 
 if TYPE_CHECKING:
@@ -49,12 +47,12 @@ def change_deployment(
         ```
     """
     state = run.state()
-    recorded = plain(state.deployed)
-    if not recorded:
+    recorded = state.deployed
+    if recorded is None:
         raise UserError(
             f"{run.path}: the run is not deployed; run `dexter-auto deploy {run.path}` first"
         )
-    deployment = Deployment(**recorded)
+    deployment = Deployment(**dict(recorded))
     if deployment.target == "local":
         changed = _change_local(run, deployment, action, report)
     else:
@@ -66,15 +64,15 @@ def change_deployment(
 def _change_local(
     run: Run, deployment: Deployment, action: Action, report: Report
 ) -> Deployment | None:
-    stop_local(deployment.record())
+    stop_local(deployment.process)
     if action == "delete":
         return None
     if action == "pause":
-        return replace(deployment, status="paused", process=None)
+        return deployment.model_copy(update={"status": "paused", "process": None})
     source = deployment.repository and f"hub:{deployment.repository}@{deployment.revision}"
     source = source or str(run.model_folder())
     url, process = start_serve(source, run.path / "logs", report)
-    return replace(deployment, url=url, status="running", process=process)
+    return deployment.model_copy(update={"url": url, "status": "running", "process": process})
 
 
 def _change_endpoint(
@@ -96,7 +94,8 @@ def _change_endpoint(
         if action == "resume":
             wait_running(endpoint, run.spec().deploy.wait_minutes * 60, report)
         report(f"{where}: {endpoint.status}")
-    return replace(deployment, status=str(endpoint.status), url=endpoint.url or deployment.url)
+    status, url = str(endpoint.status), endpoint.url or deployment.url
+    return deployment.model_copy(update={"status": status, "url": url})
 
 
 def _paused_or_resumed(

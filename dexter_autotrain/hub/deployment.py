@@ -4,20 +4,21 @@ parity test of a running model."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
+
+from pydantic import ConfigDict, Field
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.parity import Parity, check_parity, parity_examples
 from dexter_autotrain.hub.retry import Report, RetryPolicy
-from dexter_autotrain.record import Published, RunState
+from dexter_autotrain.record import Deployed, Published, RunState
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
 
-@dataclass(frozen=True)
-class Deployment:
-    """Where a run's model is served.
+class Deployment(Deployed):
+    """Where a run's model is served: the run's `deployed` record (`record.Deployed`), and
+    whether this deploy changed it.
 
     Attributes:
         target: `endpoint` or `local`.
@@ -29,23 +30,22 @@ class Deployment:
         status: `running`, `paused`, `scaledToZero` ...
         parity: the smoke and parity test's counts (None when nothing changed).
         process: a local server's pid and start time.
-        changed: False when the deploy found it already in place (not recorded).
+        changed: False when the deploy found it already in place (not recorded, not
+            dumped).
     """
 
-    target: str
-    name: str
-    namespace: str | None
-    url: str
-    repository: str | None
-    revision: str | None
-    status: str
-    parity: dict[str, Any] | None = None
-    process: dict[str, Any] | None = None
-    changed: bool = True
+    model_config = ConfigDict(frozen=True)
 
-    def record(self) -> dict[str, Any]:
-        """What the run's state keeps under `deployed`."""
-        return {k: v for k, v in asdict(self).items() if k != "changed"}
+    changed: bool = Field(True, exclude=True)
+
+    def record(self) -> Deployed:
+        """What the run's state keeps under `deployed`: every field but `changed`."""
+        return Deployed.model_validate(self.model_dump())
+
+    def to_json(self) -> dict[str, Any]:
+        """What `deploy --json` prints: every field of the record (parity and process too
+        when None), then `changed`."""
+        return self.model_dump(mode="json") | {"changed": self.changed}
 
 
 def require_published(run: Run, state: RunState) -> Published:
@@ -88,5 +88,6 @@ def record_deployment(run: Run, deployment: Deployment | None) -> None:
     so it says where the model is served."""
     from dexter_autotrain.cards.write import write_card
 
-    state = run.update(deployed=deployment.record() if deployment else None)
+    recorded = deployment.model_dump(mode="json") if deployment else None
+    state = run.update(deployed=recorded)
     write_card(run.path, run.spec(state), run.spec_folder(state), None, state.smoke)

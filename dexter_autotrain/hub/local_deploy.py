@@ -14,16 +14,14 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.hub.auth import find_token
 from dexter_autotrain.hub.deployment import Deployment, parity_shortfall, run_parity
 from dexter_autotrain.hub.retry import DEFAULT_POLICY, Report
 from dexter_autotrain.processes import group_alive, is_running, start_time
-from dexter_autotrain.record import RunState, plain
+from dexter_autotrain.record import RunState, ServeProcess
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -39,19 +37,29 @@ def deploy_local(run: Run, spec: JobSpec, report: Report) -> Deployment:
     """
     state = run.state()
     repository, revision, source = _source(run, state)
-    current = plain(state.deployed) or {}
-    if current.get("target") == "local" and alive(current) and current.get("revision") == revision:
-        report(f"already served at {current['url']} (pid {current['process']['pid']})")
-        return replace(Deployment(**current), changed=False)
-    stop_local(current)
+    current = state.deployed
+    served = current.process if current and current.target == "local" else None
+    if current and served and alive(served) and current.revision == revision:
+        report(f"already served at {current.url} (pid {served.pid})")
+        return Deployment(**dict(current), changed=False)
+    stop_local(current.process if current else None)
     report(f"starting dexter-auto serve {source}")
     url, process = start_serve(source, run.path / "logs", report)
-    deployment = Deployment("local", "serve", None, url, repository, revision, "running")
     parity = run_parity(run, spec, url, find_token(), report, DEFAULT_POLICY)
     if parity.share < spec.deploy.min_parity:
-        stop_local({"process": process})
+        stop_local(process)
         raise ToolError(f"local server: {parity_shortfall(parity, spec)}; it was stopped")
-    return replace(deployment, parity=parity.to_dict(), process=process)
+    return Deployment(
+        target="local",
+        name="serve",
+        namespace=None,
+        url=url,
+        repository=repository,
+        revision=revision,
+        status="running",
+        parity=parity.record(),
+        process=process,
+    )
 
 
 def _source(run: Run, state: RunState) -> tuple[str | None, str | None, str]:
@@ -62,11 +70,11 @@ def _source(run: Run, state: RunState) -> tuple[str | None, str | None, str]:
     return None, None, str(run.model_folder(state))
 
 
-def start_serve(source: str, logs: Path, report: Report) -> tuple[str, dict[str, Any]]:
+def start_serve(source: str, logs: Path, report: Report) -> tuple[str, ServeProcess]:
     """Start `dexter-auto serve SOURCE --port 0` in its own session and wait for its URL.
 
     Returns:
-        `tuple[str, dict]`: the URL and `{"pid", "started"}`.
+        `tuple[str, ServeProcess]`: the URL, and the server's pid and start time.
 
     Raises:
         [`ToolError`]: it exited first, or printed no URL within START_TIMEOUT_S.
@@ -87,28 +95,27 @@ def start_serve(source: str, logs: Path, report: Report) -> tuple[str, dict[str,
         first, newline, _ = out.read_text(errors="replace").partition("\n")
         if newline:
             report(f"serving at {first.strip()} (pid {child.pid})")
-            return first.strip(), {"pid": child.pid, "started": start_time(child.pid)}
+            return first.strip(), ServeProcess(pid=child.pid, started=start_time(child.pid))
         if child.poll() is not None:
             lines = log.read_text(errors="replace").strip().splitlines() or ["no output"]
             raise ToolError(f"dexter-auto serve exited with code {child.returncode}: {lines[-1]}")
         time.sleep(0.2)
-    stop_local({"process": {"pid": child.pid, "started": start_time(child.pid)}})
+    stop_local(ServeProcess(pid=child.pid, started=start_time(child.pid)))
     raise ToolError(f"dexter-auto serve printed no URL within {START_TIMEOUT_S:g} s")
 
 
-def alive(deployed: dict[str, Any]) -> bool:
-    """Whether a recorded local server is still the process that was started."""
-    process = deployed.get("process") or {}
-    return is_running(process.get("pid"), process.get("started"))
+def alive(process: ServeProcess | None) -> bool:
+    """Whether a recorded local server (`deployed.process`) is still the process that was
+    started."""
+    return process is not None and is_running(process.pid, process.started)
 
 
-def stop_local(deployed: dict[str, Any]) -> None:
+def stop_local(process: ServeProcess | None) -> None:
     """Stop a recorded local server (SIGTERM to its group, SIGKILL after STOP_GRACE_S)."""
-    if not alive(deployed):
+    if process is None or not alive(process):
         return
-    pid = int(deployed["process"]["pid"])
+    pid, started = process.pid, process.started
     os.killpg(pid, signal.SIGTERM)
-    started = deployed["process"]["started"]
     deadline = time.monotonic() + STOP_GRACE_S
     while group_alive(pid, started) and time.monotonic() < deadline:
         time.sleep(0.1)

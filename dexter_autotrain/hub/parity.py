@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from dexter_autotrain.data.output import INPUT_KEY
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.hub.retry import DEFAULT_POLICY, Report, RetryPolicy, with_retries
+from dexter_autotrain.record import Parity as ParityRecord
 from dexter_autotrain.tasks import get_task
 
 if TYPE_CHECKING:
@@ -54,8 +55,9 @@ class Parity:
     def share(self) -> float:
         return self.matching / self.compared if self.compared else 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"compared": self.compared, "matching": self.matching, "share": self.share}
+    def record(self) -> ParityRecord:
+        """The counts as a deployment's record keeps them (`deployed.parity`)."""
+        return ParityRecord(compared=self.compared, matching=self.matching, share=self.share)
 
 
 def parity_examples(run_path: Path, task: str, split: str, count: int) -> list[Example]:

@@ -25,12 +25,13 @@ from dexter_autotrain.hub.retry import (
 )
 from dexter_autotrain.model_files import MODEL_FILES, MODEL_PATTERNS, refuse_custom_code
 from dexter_autotrain.path_policy import printable
+from dexter_autotrain.report_record import REPORT_FILE
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
 HUB_PREFIX = "hub:"
-PULLED_FILES = (*MODEL_FILES, *MODEL_PATTERNS, "spec.yaml", "evaluation.json")
+PULLED_FILES = (*MODEL_FILES, *MODEL_PATTERNS, "spec.yaml", REPORT_FILE)
 """The model, and the spec and evaluation it was published with; not the card or plots."""
 _REFERENCE = re.compile(r"^hub:([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)(?:@([\w./-]+))?$")
 

@@ -20,6 +20,7 @@ import yaml
 
 from dexter_autotrain.cards.context import public_path
 from dexter_autotrain.model_files import MODEL_FILES, MODEL_PATTERNS
+from dexter_autotrain.report_record import REPORT_FILE
 from dexter_autotrain.runs import Run
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 Source = Path | bytes
 CARD = "README.md"
-RUN_FILES = (CARD, "evaluation.json", "evaluation.md")
+RUN_FILES = (CARD, REPORT_FILE, "evaluation.md")
 RUN_FOLDERS = (".eval_results", "plots")
 KEPT_ON_HUB = frozenset({".gitattributes"})  # the Hub's own; never ours to delete
 

@@ -13,19 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dexter_autotrain.evaluation.gates import check_gates, gates_to_dicts
+from dexter_autotrain.evaluation.gates import check_gates
+from dexter_autotrain.report_record import REPORT_FILE, EvaluationReport, Fairness, Gates, Scored
 from dexter_autotrain.runs import Run, start_record
 from dexter_autotrain.spec import JobSpec
 
 NOT_EVALUATED = "not yet evaluated"
-PUBLISHED_FILES = ("evaluation.json", "data-report.json")
+PUBLISHED_FILES = (REPORT_FILE, "data-report.json")
 
 
 @dataclass(frozen=True)
 class Numbers:
     """What a card preview shows as results, and where they came from."""
 
-    evaluation: dict[str, Any]
+    evaluation: EvaluationReport
     data_report: dict[str, Any]
     run_id: str
     source: str
@@ -34,40 +35,37 @@ class Numbers:
 def placeholder_numbers(spec: JobSpec, why: str) -> Numbers:
     """Results with every number missing: the gates the spec declares, with no values (each
     row noted "not yet evaluated")."""
+    unscored = Scored(count=0, metrics={})
     slices = {
-        column: {language: {"metrics": {}} for language in spec.languages}
+        column: dict.fromkeys(spec.languages, unscored)
         for column in spec.evaluation.slices
         if column == "language"
     }
     fairness = spec.evaluation.fairness
-    rows = check_gates(
-        spec,
-        {},
-        slices,
-        {"metric": fairness.metric, "gap": None, "ratio": None} if fairness else None,
-        None,
+    metric = (fairness.metric or spec.primary_metric) if fairness else None
+    no_gap = Fairness(metric=metric, gap=None, ratio=None) if metric else None
+    rows = check_gates(spec, {}, slices, no_gap, None)
+    evaluation = EvaluationReport(
+        job=spec.name,
+        run_id="next",
+        split=spec.evaluation.split,
+        task=spec.task,
+        examples=0,
+        primary_metric=spec.primary_metric,
+        labels=list(spec.data.labels or []),
+        overall=Scored(count=0, metrics={}, ci95={}),
+        per_class={},
+        slices={},
+        fairness=None,
+        fairness_group=fairness.group_by if fairness else None,
+        baseline=None,
+        counterfactual=None,
+        speed={},
+        gates=Gates(
+            passed=None, rows=[row.model_copy(update={"note": NOT_EVALUATED}) for row in rows]
+        ),
+        plots=[],
     )
-    evaluation = {
-        "job": spec.name,
-        "split": spec.evaluation.split,
-        "task": spec.task,
-        "examples": 0,
-        "primary_metric": spec.primary_metric,
-        "labels": list(spec.data.labels or []),
-        "overall": {"count": 0, "metrics": {}, "ci95": {}},
-        "per_class": {},
-        "slices": {},
-        "fairness": None,
-        "fairness_group": fairness.group_by if fairness else None,
-        "baseline": None,
-        "counterfactual": None,
-        "speed": {},
-        "gates": {
-            "passed": None,
-            "rows": [row | {"note": NOT_EVALUATED} for row in gates_to_dicts(rows)],
-        },
-        "plots": [],
-    }
     report = {
         "splits": {},
         "overlaps": {},
@@ -78,7 +76,7 @@ def placeholder_numbers(spec: JobSpec, why: str) -> Numbers:
         "outputs": [],
         "warnings": [],
     }
-    return Numbers(evaluation, report, "next", f"{NOT_EVALUATED}: {why}")
+    return Numbers(evaluation, report, evaluation.run_id, f"{NOT_EVALUATED}: {why}")
 
 
 def card_text(spec: JobSpec, spec_dir: Path, templates: Path, numbers: Numbers) -> str:
@@ -95,7 +93,7 @@ def card_text(spec: JobSpec, spec_dir: Path, templates: Path, numbers: Numbers) 
         start_record(Run(run), spec.name, numbers.run_id, created="")  # its tag: no date
         for name, value in (
             ("data-report.json", numbers.data_report),
-            ("evaluation.json", numbers.evaluation),
+            (REPORT_FILE, numbers.evaluation.to_json()),
         ):
             (run / name).write_text(json.dumps(value))
         context = card_context(spec, run)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from dexter_autotrain.errors import ToolError
-from dexter_autotrain.evaluation.gates import check_gates, gates_to_dicts
-from dexter_autotrain.plan.card_preview import Numbers, placeholder_numbers
+from dexter_autotrain.evaluation.gates import check_gates
+from dexter_autotrain.plan.card_preview import PUBLISHED_FILES, Numbers, placeholder_numbers
+from dexter_autotrain.report_record import EvaluationReport, Gates
 from dexter_autotrain.spec import JobSpec
 
 
@@ -36,29 +36,31 @@ def card_numbers(spec: JobSpec, token: str | None) -> Numbers:
     try:
         files = [
             Path(api.hf_hub_download(spec.hub.repo_id, name, revision=spec.hub.branch))
-            for name in ("evaluation.json", "data-report.json")
+            for name in PUBLISHED_FILES
         ]
     except (RepositoryNotFoundError, RevisionNotFoundError, RemoteEntryNotFoundError):
         return placeholder_numbers(spec, f"nothing published at {where} yet")
     except (HfHubHTTPError, ToolError, OSError) as error:
         return placeholder_numbers(spec, f"the Hub did not answer ({type(error).__name__})")
-    evaluation, report = (json.loads(path.read_text()) for path in files)
-    run_id = str(evaluation.get("run_id", "?"))
-    source = f"published evaluation of run {run_id} ({where}), gated by this spec"
-    return Numbers(_regated(spec, evaluation), report, run_id, source)
+    try:
+        evaluation = EvaluationReport.read(files[0])
+    except ToolError:  # its message holds a local cache path, not for a pull request
+        return placeholder_numbers(spec, f"the evaluation published at {where} is unreadable")
+    source = f"published evaluation of run {evaluation.run_id} ({where}), gated by this spec"
+    report = json.loads(files[1].read_text())
+    return Numbers(_regated(spec, evaluation), report, evaluation.run_id, source)
 
 
-def _regated(spec: JobSpec, evaluation: dict[str, Any]) -> dict[str, Any]:
+def _regated(spec: JobSpec, evaluation: EvaluationReport) -> EvaluationReport:
     """The published numbers judged by `spec`'s gates, so a changed threshold shows whether
     the published model would pass it (the comparison with an earlier published model,
     which only a run makes, is left out)."""
-    baseline = evaluation.get("baseline") or {}
     rows = check_gates(
         spec,
-        evaluation["overall"]["metrics"],
-        evaluation.get("slices", {}),
-        evaluation.get("fairness"),
-        baseline.get("lift"),
+        evaluation.overall.metrics,
+        evaluation.slices,
+        evaluation.fairness,
+        evaluation.baseline.lift if evaluation.baseline else None,
     )
-    passed = all(row.passed for row in rows)
-    return evaluation | {"gates": {"passed": passed, "rows": gates_to_dicts(rows)}}
+    gates = Gates(passed=all(row.passed for row in rows), rows=rows)
+    return evaluation.model_copy(update={"gates": gates})
