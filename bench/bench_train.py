@@ -41,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from dexter_autotrain.runner_env import default_runner
+from dexter_autotrain.training.runner_env import default_runner
 
 REPO = Path(__file__).resolve().parent.parent
 SENTIMENT = REPO.parent / "shared" / "data" / "sentiment"

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from dexter_autotrain.runner_env import default_runner
+from dexter_autotrain.training.runner_env import default_runner
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 0.3

@@ -24,7 +24,6 @@ import yaml
 
 from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.attach import DEFAULT_FOLLOW, FollowOptions, follow_training
-from dexter_autotrain.base_models import build_tiny_model, resolve_base_model
 from dexter_autotrain.data import prepare_data
 from dexter_autotrain.data.token_lengths import TokenLengths, measure_token_lengths
 from dexter_autotrain.errors import (
@@ -34,13 +33,14 @@ from dexter_autotrain.errors import (
     TrainingDetached,
     UserError,
 )
-from dexter_autotrain.paths import write_atomically
-from dexter_autotrain.render import write_training_files
-from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.runs import Run, create_run, job_lock, now, owner, with_resolved
 from dexter_autotrain.spec import JobSpec, LoadedSpec, load_spec
+from dexter_autotrain.system.files import write_atomically
 from dexter_autotrain.tasks import get_task
-from dexter_autotrain.training_log import Progress, checkpoint_trainer_states
+from dexter_autotrain.training.base_models import build_tiny_model, resolve_base_model
+from dexter_autotrain.training.log import Progress, checkpoint_trainer_states
+from dexter_autotrain.training.render import write_training_files
+from dexter_autotrain.training.runner_env import default_runner
 
 SMOKE_MAX_ROWS = 200
 SMOKE_MAX_SEQ_LENGTH = 64
@@ -258,8 +258,8 @@ def _card(context: Context) -> None:
 
 
 def _track(context: Context) -> None:
-    """Log the run to MLflow (see tracking.py): the outcome in one line, never a failure."""
-    from dexter_autotrain.tracking import log_run
+    """Log the run to MLflow (experiments/tracking.py): its outcome in one line, never a failure."""
+    from dexter_autotrain.experiments.tracking import log_run
 
     context.reporter.stage("track", log_run(context.run, context.spec))
 

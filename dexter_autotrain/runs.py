@@ -27,11 +27,11 @@ import yaml
 from filelock import FileLock, Timeout
 
 from dexter_autotrain.errors import ToolError, UserError
-from dexter_autotrain.paths import write_atomically
-from dexter_autotrain.processes import group_alive, is_running, start_time
 from dexter_autotrain.record import SCHEMA_VERSION, RunState
 from dexter_autotrain.report_record import REPORT_FILE, EvaluationReport
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.system.files import write_atomically
+from dexter_autotrain.system.processes import group_alive, is_running, start_time
 
 BUSY_STATES = (
     "pending",

@@ -56,7 +56,7 @@ def group_members(pgid: int) -> list[int]:
     """The live (not zombie) processes of a process group. A SIGKILLed grandchild is
     reparented to init and stays a zombie until init reaps it, and a zombie still answers
     `os.killpg(pgid, 0)`."""
-    from dexter_autotrain.processes import read_stat
+    from dexter_autotrain.system.processes import read_stat
 
     pids = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
     return [
@@ -80,7 +80,7 @@ def cli(request: pytest.FixtureRequest) -> Callable[..., Any]:
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 # The shared data lies outside the repository, and specs written into temporary folders read
-# the repository's samples: allow both as an operator would (path_policy), beside any roots
+# the repository's samples: allow both as an operator would (policy/spec_paths), beside any roots
 # the caller allowed already (the Makefile allows the shared data).
 os.environ["DEXTER_DATA_ROOTS"] = os.pathsep.join(
     filter(None, [os.environ.get("DEXTER_DATA_ROOTS"), str(SHARED_DATA), str(REPO / "data")])
@@ -143,7 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from runner_shims import build_runner
 
-    from dexter_autotrain.runner_env import default_runner
+    from dexter_autotrain.training.runner_env import default_runner
 
     real = default_runner()
     suite = Path(tempfile.mkdtemp(prefix="dexter-suite-"))
@@ -267,7 +267,7 @@ def standin_image(hub, trained, tmp_path) -> Iterator[Callable[..., None]]:
     For tests of detaching, re-attaching and stopping remote training, not of what it trains."""
     from runner_shims import build_standin_job_image, build_standin_space_image
 
-    from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv
+    from dexter_autotrain.training.runner_env import MARKER_FILE, RunnerEnv
 
     counting = Path(os.environ["DEXTER_RUNNER_DIR"])
     real = RunnerEnv((counting / MARKER_FILE).resolve().parent)
@@ -296,7 +296,7 @@ def standin_image(hub, trained, tmp_path) -> Iterator[Callable[..., None]]:
 def standin_jobs(standin_image) -> None:
     """The Hub test server's HF Jobs on the toolkit's image train the stand-in (see
     `standin_image`)."""
-    from dexter_autotrain.operator_policy import DEFAULT_IMAGE
+    from dexter_autotrain.policy.operator import DEFAULT_IMAGE
 
     standin_image(DEFAULT_IMAGE)
 

@@ -23,10 +23,10 @@ import yaml
 from dexter_autotrain.backends import register_backend
 from dexter_autotrain.backends.base import Handle, Poll
 from dexter_autotrain.backends.local import follow_file, training_command
-from dexter_autotrain.processes import group_alive, is_running, start_time
-from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
-from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.runs import Run
+from dexter_autotrain.system.processes import group_alive, is_running, start_time
+from dexter_autotrain.training.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
+from dexter_autotrain.training.runner_env import default_runner
 
 ROOT_ENV = "DEXTER_TEST_REMOTE_ROOT"
 NAME = "hf-jobs"

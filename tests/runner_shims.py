@@ -25,7 +25,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv
+from dexter_autotrain.training.runner_env import MARKER_FILE, RunnerEnv
 
 WRAPPED = ("python", "python3", "python3.11", "accelerate")
 STANDIN_SCRIPT = Path(__file__).with_name("standin_train.py")

@@ -69,7 +69,7 @@ def test_what_a_user_does_with_the_cli_through_the_api_alone(trained, hub, tmp_p
     from test_publish import carded_run
 
     from dexter_autotrain.client import DexterClient, Endpoints
-    from dexter_autotrain.processes import is_running
+    from dexter_autotrain.system.processes import is_running
 
     run = dx.find_run(str(trained.copy("narrative", tmp_path / "smoke")))
     status = dx.status(run)

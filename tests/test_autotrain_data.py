@@ -9,9 +9,9 @@ import pytest
 from conftest import JOBS, SHARED_DATA
 
 from dexter_autotrain.data import prepare_data
-from dexter_autotrain.render import render_config
-from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.spec import load_spec
+from dexter_autotrain.training.render import render_config
+from dexter_autotrain.training.runner_env import default_runner
 
 SCRIPT = JOBS.parent / "tests" / "runner_scripts" / "autotrain_loads_data.py"
 

@@ -35,9 +35,9 @@ from dexter_autotrain.backends.autotrain_spaces import AutoTrainSpacesBackend
 from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.hub.retry import RetryPolicy
-from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.runs import Run
 from dexter_autotrain.testing import Accounts, HubServer, TokenGrant
+from dexter_autotrain.training.runner_env import default_runner
 
 WRITE_TOKEN = fake_token("SpacesTestWrite")
 NS = "dexter-ng"

@@ -22,8 +22,8 @@ from detached_backend import ROOT_ENV, starts
 from dexter_autotrain.backends import get_backend, register_backend
 from dexter_autotrain.backends.local import LocalBackend
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.processes import group_alive, is_running
 from dexter_autotrain.runs import Run, find_run
+from dexter_autotrain.system.processes import group_alive, is_running
 
 NARRATIVE = JOBS / "narrative.yaml"
 

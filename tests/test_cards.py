@@ -320,7 +320,7 @@ def test_a_run_without_recorded_versions_says_so(cli, tmp_path):
 
 
 def test_runner_versions_are_read_from_its_site_packages(tmp_path):
-    from dexter_autotrain.runner_env import RunnerEnv
+    from dexter_autotrain.training.runner_env import RunnerEnv
 
     site = tmp_path / "lib" / "python3.11" / "site-packages"
     for name, version in (("transformers", "4.48.0"), ("autotrain_advanced", "0.8.36")):

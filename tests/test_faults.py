@@ -20,10 +20,10 @@ from conftest import DEXTER_AUTO, JOBS, REPO, fake_token, group_members, run_cli
 from trained_runs import TOKEN as SHARED_TOKEN
 
 from dexter_autotrain.backends.local import scrub_tokens
-from dexter_autotrain.processes import group_alive, start_time
-from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run, list_runs
 from dexter_autotrain.spec import load_spec
+from dexter_autotrain.system.processes import group_alive, start_time
+from dexter_autotrain.training.runner_env import RunnerEnv, default_runner
 
 FAKE_TOKEN = fake_token("FAKEdexterTOKEN")
 TOKEN_ENV = {

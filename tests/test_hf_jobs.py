@@ -142,7 +142,7 @@ def test_without_a_token_nothing_is_staged_or_started(calls, prepared_run, tmp_p
 def test_several_gpus_render_autotrains_launch(prepared_run, tmp_path) -> None:
     """The x4 flavor's launch is AutoTrain 0.8.36's own for 4 GPUs (its commands.py, asked in
     the runner), and the job checks that the container has them all."""
-    from dexter_autotrain.runner_env import default_runner
+    from dexter_autotrain.training.runner_env import default_runner
 
     run = copy_run(prepared_run, tmp_path, "20261126-000006-gpus", hardware="a100x4")
     manifest = job_manifest(run, Flavor("a100x4", "4x Nvidia A100", 4, 10 / 3600))

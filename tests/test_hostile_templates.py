@@ -17,8 +17,8 @@ from dexter_autotrain.cards.context import card_context
 from dexter_autotrain.cards.render import render_card
 from dexter_autotrain.cards.sandbox import Limits
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.paths import display_path
 from dexter_autotrain.spec.model import JobSpec
+from dexter_autotrain.system.files import display_path
 
 FIXTURE = REPO / "tests" / "fixtures" / "cards" / "text-classification"
 FAST = Limits(seconds=1.5)

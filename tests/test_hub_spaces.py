@@ -20,9 +20,9 @@ import httpx2
 import pytest
 from conftest import AUTOTRAIN_SPACE_IMAGE, SHARED_DATA, HubSetup
 
-from dexter_autotrain.base_models import build_tiny_model
-from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.testing import HubConfig, HubServer
+from dexter_autotrain.training.base_models import build_tiny_model
+from dexter_autotrain.training.runner_env import default_runner
 
 NS = "dexter-test"
 DATA = SHARED_DATA / "sentiment" / "hau"

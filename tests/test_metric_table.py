@@ -14,12 +14,12 @@ from conftest import JOBS, REPO
 from inprocess import invoke
 
 from dexter_autotrain.evaluation.gates import _gate
-from dexter_autotrain.render import training_options
-from dexter_autotrain.runner_env import default_runner
 from dexter_autotrain.spec import load_spec
 from dexter_autotrain.spec.model import JobSpec, Sweep
 from dexter_autotrain.sweeps.study import metric_and_direction
 from dexter_autotrain.tasks import TASKS, get_task
+from dexter_autotrain.training.render import training_options
+from dexter_autotrain.training.runner_env import default_runner
 
 CALIBRATED = {
     "primary_metric": "calibration_error",

@@ -1,5 +1,5 @@
 """A spec never steers a credential: container images, staging repositories, tracking servers
-and sweep storage come from the operator's allow-lists (operator_policy), refused as located
+and sweep storage come from the operator's allow-lists (policy/operator), refused as located
 spec errors at `validate`, and refused again where the credential is attached, for specs that
 never went through `validate` (built in Python, or an old run's spec.yaml)."""
 
@@ -13,8 +13,8 @@ import yaml
 from conftest import JOBS, fake_token, run_cli
 from recording_server import RecordingServer
 
+from dexter_autotrain.experiments.tracking import log_run
 from dexter_autotrain.runs import Run
-from dexter_autotrain.tracking import log_run
 
 MLFLOW_TOKEN = fake_token("OperatorMlflow")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, HubSetup, run_cli
 
-from dexter_autotrain.runner_env import RunnerEnv
 from dexter_autotrain.testing import Accounts, TokenGrant
+from dexter_autotrain.training.runner_env import RunnerEnv
 
 WRITE_TOKEN = "hf_remote_code_write_test"
 REPO_ID = "dexter-ng/bert-with-its-own-code"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import JOBS, REPO
 
-from dexter_autotrain.runner_env import default_runner
+from dexter_autotrain.training.runner_env import default_runner
 
 GOLDEN = REPO / "tests" / "golden"
 EXAMPLE_JOBS = ["narrative", "actors", "memes"]

@@ -221,8 +221,8 @@ def test_sigterm_cancels_training_and_stops_every_child(tmp_path, standin):
 def test_a_tiny_model_is_built_once_then_copied_from_the_cache(trained, tmp_path, monkeypatch):
     """The second smoke build of the same data is the cached model: it needs no runner at
     all (this runner has no Python), and gives the same files; other data builds anew."""
-    from dexter_autotrain.base_models import build_tiny_model
-    from dexter_autotrain.runner_env import MARKER_FILE, RunnerEnv, default_runner
+    from dexter_autotrain.training.base_models import build_tiny_model
+    from dexter_autotrain.training.runner_env import MARKER_FILE, RunnerEnv, default_runner
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     run = trained.get("narrative").run

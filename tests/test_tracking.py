@@ -12,9 +12,9 @@ import pytest
 from conftest import JOBS, run_cli
 from trained_runs import TOKEN
 
+from dexter_autotrain.experiments.tracking import log_run
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec.model import JobSpec
-from dexter_autotrain.tracking import log_run
 
 
 @pytest.fixture(scope="module")

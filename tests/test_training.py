@@ -15,7 +15,7 @@ import pytest
 from conftest import DEXTER_AUTO, REPO, SHARED_DATA
 
 from dexter_autotrain.data.token_lengths import measure_token_lengths
-from dexter_autotrain.runner_env import default_runner
+from dexter_autotrain.training.runner_env import default_runner
 
 needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 RUNNER_SCRIPTS = REPO / "dexter_autotrain" / "runner_scripts"

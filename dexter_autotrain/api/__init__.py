@@ -38,7 +38,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from dexter_autotrain.path_policy import printable as printable  # user text, safe to show
+from dexter_autotrain.policy.spec_paths import printable as printable  # user text, safe to show
 
 _MODULES = {
     "specs": (

@@ -34,7 +34,7 @@ from dexter_autotrain.runs import BUSY_STATES, RUNS_ROOT, Run, RunStatus
 
 if TYPE_CHECKING:
     from dexter_autotrain.backends.cancel import Cancelled
-    from dexter_autotrain.compare import Comparison
+    from dexter_autotrain.experiments.compare import Comparison
     from dexter_autotrain.hub.deployment import Deployment
     from dexter_autotrain.hub.publish import PublishResult
     from dexter_autotrain.hub.retry import Report
@@ -257,9 +257,9 @@ def publish(
         [`UserError`] / [`PublishRefused`] / [`HubAccessError`] / [`HubUnavailable`]: see
             `publish_run`.
     """
+    from dexter_autotrain.experiments.tracking import log_run
     from dexter_autotrain.hub.publish import publish_run
     from dexter_autotrain.pipeline import mark_stage
-    from dexter_autotrain.tracking import log_run
 
     result = publish_run(run, force=force, report=report)
     mark_stage(run, "publish")
@@ -437,7 +437,7 @@ def compare_runs(*runs: Run | str, root: Path = RUNS_ROOT) -> Comparison:
     Raises:
         [`UserError`]: fewer than two runs, or a reference that names no run.
     """
-    from dexter_autotrain import compare
+    from dexter_autotrain.experiments import compare
 
     references = [str(run.path) if isinstance(run, Run) else run for run in runs]
     return compare.compare_runs(references, root)

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.system.files import write_atomically
 
 if TYPE_CHECKING:
     from dexter_autotrain.data.report import DataReport
-    from dexter_autotrain.feedback import ImportReport
+    from dexter_autotrain.experiments.feedback import ImportReport
 
 __all__ = ["check_data", "import_feedback", "spec_of_job"]
 
@@ -95,7 +95,7 @@ def import_feedback(
         42
         ```
     """
-    from dexter_autotrain.feedback import import_feedback as import_rows
+    from dexter_autotrain.experiments.feedback import import_feedback as import_rows
     from dexter_autotrain.spec import load_spec
 
     return import_rows(load_spec(spec_of_job(job)), Path(file), language, Path(out_dir))

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dexter_autotrain.github_comment import Posted
     from dexter_autotrain.plan import Plan
+    from dexter_autotrain.plan.github_comment import Posted
 
 __all__ = ["PlanOutcome", "plan", "post_plan_comment"]
 
@@ -62,9 +62,9 @@ def plan(base_ref: str | None = None, directory: str | Path | None = None) -> Pl
     Raises:
         [`UserError`]: not a git repository, or no such ref.
     """
-    from dexter_autotrain.github_comment import SECRET_VARIABLES, redact
     from dexter_autotrain.hub.auth import find_token
     from dexter_autotrain.plan import base_side, make_plan, repository
+    from dexter_autotrain.plan.github_comment import SECRET_VARIABLES, redact
     from dexter_autotrain.plan.markdown import to_markdown
     from dexter_autotrain.plan.text_view import to_text
 
@@ -89,7 +89,7 @@ def post_plan_comment(outcome: PlanOutcome, environ: Mapping[str, str] = os.envi
     Raises:
         [`UserError`]: not in a `pull_request` run, or no token.
     """
-    from dexter_autotrain.github_comment import post_sticky, pull_request_from_env
+    from dexter_autotrain.plan.github_comment import post_sticky, pull_request_from_env
     from dexter_autotrain.plan.markdown import MARKER
 
     pull = pull_request_from_env(environ)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from dexter_autotrain.backends.attach import FollowOptions
     from dexter_autotrain.backends.base import Handle
     from dexter_autotrain.pipeline import Reporter
-    from dexter_autotrain.training_log import Progress
+    from dexter_autotrain.training.log import Progress
 
 __all__ = [
     "STATE_FILE",
@@ -236,7 +236,7 @@ class RunnerStatus:
 
 def runner_status() -> RunnerStatus:
     """Whether the AutoTrain runner is installed, where, and with what."""
-    from dexter_autotrain.runner_env import default_runner
+    from dexter_autotrain.training.runner_env import default_runner
 
     runner = default_runner()
     return RunnerStatus(runner.root, runner.is_installed(), runner.describe())
@@ -249,7 +249,7 @@ def install_runner(progress: Callable[[str], None] = lambda _: None) -> RunnerSt
     Raises:
         [`RunnerInstallError`]: pip failed (its log is named).
     """
-    from dexter_autotrain.runner_env import default_runner, install
+    from dexter_autotrain.training.runner_env import default_runner, install
 
     runner = default_runner()
     if not runner.is_installed():

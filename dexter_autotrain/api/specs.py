@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.system.files import write_atomically
 
 __all__ = [
     "RenderedSpec",
@@ -149,8 +149,8 @@ def render(spec_path: str | Path, output_dir: str | Path | None = None) -> Rende
         PosixPath('runs/preview/autotrain.yml')
         ```
     """
-    from dexter_autotrain.render import CONFIG_FILE_NAME, render_config
     from dexter_autotrain.spec import load_spec
+    from dexter_autotrain.training.render import CONFIG_FILE_NAME, render_config
 
     path = Path(spec_path)
     loaded = load_spec(path)
@@ -197,7 +197,7 @@ def init_spec(
         [PosixPath('jobs/actors-v2.yaml')]
         ```
     """
-    from dexter_autotrain.scaffold import scaffold_spec
+    from dexter_autotrain.spec.scaffold import scaffold_spec
     from dexter_autotrain.spec.schema import SCHEMA_FILE_NAME
 
     target = Path(directory) / f"{name}.yaml"

@@ -22,9 +22,9 @@ from typing import IO
 from dexter_autotrain.backends.base import Backend, Handle, Poll
 from dexter_autotrain.backends.local import scrub_tokens
 from dexter_autotrain.errors import Terminated, ToolError, TrainingCancelled, TrainingDetached
-from dexter_autotrain.prices import timeout_seconds
+from dexter_autotrain.policy.prices import timeout_seconds
 from dexter_autotrain.runs import Run
-from dexter_autotrain.training_log import Progress, failure_cause, log_reports_failure
+from dexter_autotrain.training.log import Progress, failure_cause, log_reports_failure
 
 LOCAL = "local"
 POLL_SECONDS = 2.0

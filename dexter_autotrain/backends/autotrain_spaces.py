@@ -36,16 +36,16 @@ from dexter_autotrain.backends.space_launch import (
     space_hardware,
     space_names,
 )
-from dexter_autotrain.cost_caps import require_within, run_breaches, shipped_flavor_price
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.hub.auth import identity_of
 from dexter_autotrain.hub.release import MODEL_FILES, MODEL_PATTERNS
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
-from dexter_autotrain.operator_policy import OperatorPolicy
+from dexter_autotrain.policy.cost_caps import require_within, run_breaches, shipped_flavor_price
+from dexter_autotrain.policy.operator import OperatorPolicy
 from dexter_autotrain.record import plain
-from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
-from dexter_autotrain.training_log import checkpoint_trainer_states
+from dexter_autotrain.training.log import checkpoint_trainer_states
+from dexter_autotrain.training.runner_env import RunnerEnv, default_runner
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 
 from dexter_autotrain.record import HandleRecord
 from dexter_autotrain.runs import Run
-from dexter_autotrain.training_log import Progress
+from dexter_autotrain.training.log import Progress
 
 Phase = Literal["starting", "running", "completed", "failed", "cancelled"]
 FINISHED_PHASES: tuple[Phase, ...] = ("completed", "failed", "cancelled")

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.base import Handle
 from dexter_autotrain.errors import ToolError, UserError
-from dexter_autotrain.processes import is_running
 from dexter_autotrain.record import HandleRecord
 from dexter_autotrain.runs import BUSY_STATES, Run
+from dexter_autotrain.system.processes import is_running
 
 SUBMIT_EXIT_SECONDS = 60
 """How long the submit that works on the run may take to stop (a local training gets 10 s

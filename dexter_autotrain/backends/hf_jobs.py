@@ -35,16 +35,16 @@ from dexter_autotrain.backends.staging import (
     staged_files,
     staging_repo_id,
 )
-from dexter_autotrain.cost_caps import require_within, run_breaches
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.hub.auth import identity_of
 from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
-from dexter_autotrain.operator_policy import DEFAULT_IMAGE, OperatorPolicy, require
-from dexter_autotrain.prices import timeout_seconds
-from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
+from dexter_autotrain.policy.cost_caps import require_within, run_breaches
+from dexter_autotrain.policy.operator import DEFAULT_IMAGE, OperatorPolicy, require
+from dexter_autotrain.policy.prices import timeout_seconds
 from dexter_autotrain.runner_scripts.hf_job import RESULTS_MARKER
 from dexter_autotrain.runs import Run
+from dexter_autotrain.training.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

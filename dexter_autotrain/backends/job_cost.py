@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
-from dexter_autotrain.prices import DEFAULT_FLAVOR, timeout_seconds
+from dexter_autotrain.policy.prices import DEFAULT_FLAVOR, timeout_seconds
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from dexter_autotrain.backends.base import Handle, Poll
 from dexter_autotrain.errors import ToolError
-from dexter_autotrain.paths import write_atomically
-from dexter_autotrain.processes import group_alive, start_time
-from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
-from dexter_autotrain.runner_env import RunnerEnv, default_runner
 from dexter_autotrain.runs import Run
-from dexter_autotrain.versions import TRAINING_SCRIPT
+from dexter_autotrain.system.files import write_atomically
+from dexter_autotrain.system.processes import group_alive, start_time
+from dexter_autotrain.system.versions import TRAINING_SCRIPT
+from dexter_autotrain.training.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
+from dexter_autotrain.training.runner_env import RunnerEnv, default_runner
 
 STOP_GRACE_SECONDS = 10
 FOLLOW_INTERVAL_SECONDS = 0.2

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from dexter_autotrain.errors import ToolError, UserError
-from dexter_autotrain.paths import write_atomically
-from dexter_autotrain.render import CONFIG_FILE_NAME, PREPARED_DATA_DIR
-from dexter_autotrain.runner_env import RunnerEnv
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec.rules import SPACES_HARDWARE, did_you_mean
+from dexter_autotrain.system.files import write_atomically
+from dexter_autotrain.training.render import CONFIG_FILE_NAME, PREPARED_DATA_DIR
+from dexter_autotrain.training.runner_env import RunnerEnv
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

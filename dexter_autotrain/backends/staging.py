@@ -20,9 +20,9 @@ import yaml
 from dexter_autotrain.errors import HubUnavailable, UserError
 from dexter_autotrain.hub.release import Source, holds_exactly
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
-from dexter_autotrain.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME, PREPARED_DATA_DIR
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.training.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME, PREPARED_DATA_DIR
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

@@ -16,11 +16,11 @@ from dexter_autotrain.cards.provenance import eval_results_status, provenance
 from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
 from dexter_autotrain.record import GitRecord, plain
-from dexter_autotrain.render import OPTIONS_FILE_NAME
 from dexter_autotrain.report_record import EvaluationReport
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
+from dexter_autotrain.training.render import OPTIONS_FILE_NAME
 
 SMOKE_MODEL = "a tiny randomly initialised model built for this smoke run"
 

@@ -23,9 +23,9 @@ import dexter_autotrain
 from dexter_autotrain.cards.metadata import card_data
 from dexter_autotrain.cards.sandbox import DEFAULT_LIMITS, MAX_TEMPLATE_BYTES, Limits
 from dexter_autotrain.errors import Problem, ToolError, UserError
-from dexter_autotrain.path_policy import confine, printable, read_bounded
-from dexter_autotrain.paths import display_path
-from dexter_autotrain.repository import repository_root
+from dexter_autotrain.policy.spec_paths import confine, printable, read_bounded
+from dexter_autotrain.system.files import display_path
+from dexter_autotrain.system.repository import repository_root
 
 FIELD = "card.template"
 KILL_GRACE_SECONDS = 5.0

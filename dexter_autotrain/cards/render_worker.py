@@ -32,7 +32,7 @@ from dexter_autotrain.cards.sandbox import (
     Refused,
     TooLarge,
 )
-from dexter_autotrain.path_policy import printable
+from dexter_autotrain.policy.spec_paths import printable
 
 MAX_MESSAGE_CHARS = 300
 

@@ -22,7 +22,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.path_policy import read_bounded
+from dexter_autotrain.policy.spec_paths import read_bounded
 
 MAX_TEMPLATE_BYTES = 256 * 1024
 MAX_NUMBER_BITS = 4096

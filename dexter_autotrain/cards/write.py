@@ -11,8 +11,8 @@ from huggingface_hub import eval_result_entries_to_yaml
 from dexter_autotrain.cards.context import card_context
 from dexter_autotrain.cards.metadata import eval_result_entries
 from dexter_autotrain.cards.render import render_card
-from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.system.files import write_atomically
 
 
 def write_card(

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
-    from dexter_autotrain.training_log import Progress as TrainingProgress
+    from dexter_autotrain.training.log import Progress as TrainingProgress
 
 
 class RichReporter:

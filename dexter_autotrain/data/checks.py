@@ -10,10 +10,10 @@ from pathlib import Path
 
 from dexter_autotrain.data.examples import Examples
 from dexter_autotrain.errors import Problem
-from dexter_autotrain.path_policy import is_safe_name, snippet
-from dexter_autotrain.paths import display_path
+from dexter_autotrain.policy.spec_paths import is_safe_name, snippet
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.spec.rules import did_you_mean
+from dexter_autotrain.system.files import display_path
 
 MAX_EXAMPLE_PROBLEMS = 5
 NAME_CHARS = 40

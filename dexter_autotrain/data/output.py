@@ -17,7 +17,7 @@ from typing import IO
 
 from dexter_autotrain.data.examples import Examples
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.path_policy import is_safe_name, snippet
+from dexter_autotrain.policy.spec_paths import is_safe_name, snippet
 from dexter_autotrain.tasks import TASKS, get_task
 
 INPUT_KEY = {name: task.input_kind for name, task in TASKS.items()}

@@ -18,8 +18,8 @@ from dexter_autotrain.data.report import DataReport, describe_split
 from dexter_autotrain.data.sources import ResolvedSource, resolve_sources
 from dexter_autotrain.data.splitting import sample_indices, stratified_split
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.paths import display_path
 from dexter_autotrain.spec import JobSpec, LoadedSpec
+from dexter_autotrain.system.files import display_path
 from dexter_autotrain.tasks import get_task
 
 SPLITS = ("train", "validation", "test")

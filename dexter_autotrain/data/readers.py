@@ -15,7 +15,7 @@ from typing import Any
 from dexter_autotrain.data.examples import Examples
 from dexter_autotrain.data.sources import IMAGE_EXTENSIONS, SPLIT_STEMS, ResolvedSource
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.path_policy import confine, printable, snippet
+from dexter_autotrain.policy.spec_paths import confine, printable, snippet
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
 

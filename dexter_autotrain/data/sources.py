@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.path_policy import confine, printable
-from dexter_autotrain.paths import display_path
+from dexter_autotrain.policy.spec_paths import confine, printable
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.system.files import display_path
 
 SPLIT_STEMS = {
     "train": ("train",),
@@ -40,7 +40,7 @@ class ResolvedSource:
     subset: str | None = None
     root: Path | None = None
     """Files found inside this source (images, image-csv paths) must stay in `root`'s
-    repository or `$DEXTER_DATA_ROOTS` (see path_policy.confine)."""
+    repository or `$DEXTER_DATA_ROOTS` (see policy.spec_paths.confine)."""
 
 
 def resolve_sources(spec: JobSpec, spec_dir: Path) -> list[ResolvedSource]:

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Protocol
 
-from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.system.files import write_atomically
 from dexter_autotrain.tasks import TASKS, get_task
 
 MAX_FEATURES = 20_000

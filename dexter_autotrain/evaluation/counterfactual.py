@@ -12,9 +12,9 @@ from typing import Any
 import yaml
 
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.path_policy import read_bounded
-from dexter_autotrain.paths import display_path
+from dexter_autotrain.policy.spec_paths import read_bounded
 from dexter_autotrain.report_record import Counterfactual, ProbeCategory, ProbeFlip
+from dexter_autotrain.system.files import display_path
 
 TERMS_FIELD = "evaluation.identity_terms"
 MAX_TERMS_BYTES = 256 * 1024

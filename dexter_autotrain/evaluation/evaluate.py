@@ -38,8 +38,7 @@ from dexter_autotrain.evaluation.versus_published import (
 )
 from dexter_autotrain.hub.pull import HubModelRef, published_commit, pull_model
 from dexter_autotrain.hub.retry import Report
-from dexter_autotrain.path_policy import confine, is_safe_name, printable
-from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.policy.spec_paths import confine, is_safe_name, printable
 from dexter_autotrain.record import RunState
 from dexter_autotrain.report_record import (
     REPORT_FILE,
@@ -56,8 +55,9 @@ from dexter_autotrain.report_record import (
 )
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.system.files import write_atomically
+from dexter_autotrain.system.versions import EVALUATION_PACKAGES, installed_versions
 from dexter_autotrain.tasks import get_task
-from dexter_autotrain.versions import EVALUATION_PACKAGES, installed_versions
 
 EXTERNAL = "external data"
 
@@ -361,7 +361,7 @@ def _published(
 
 
 def _identity_terms(spec: JobSpec, spec_dir: Path) -> Path | None:
-    """The job's identity-terms file, confined to its repository (path_policy)."""
+    """The job's identity-terms file, confined to its repository (policy.spec_paths)."""
     named = spec.evaluation.identity_terms
     return None if named is None else confine(spec_dir / named, spec_dir, TERMS_FIELD)
 

@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dexter_autotrain.cost_caps import endpoint_breaches, require_within
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.retry import Report
-from dexter_autotrain.operator_policy import OperatorPolicy
+from dexter_autotrain.policy.cost_caps import endpoint_breaches, require_within
+from dexter_autotrain.policy.operator import OperatorPolicy
 from dexter_autotrain.spec import JobSpec
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ from dexter_autotrain.errors import ToolError
 from dexter_autotrain.hub.auth import find_token
 from dexter_autotrain.hub.deployment import Deployment, parity_shortfall, run_parity
 from dexter_autotrain.hub.retry import DEFAULT_POLICY, Report
-from dexter_autotrain.processes import group_alive, is_running, start_time
 from dexter_autotrain.record import RunState, ServeProcess
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.system.processes import group_alive, is_running, start_time
 
 START_TIMEOUT_S = 180.0
 STOP_GRACE_S = 10.0

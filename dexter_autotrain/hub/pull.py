@@ -23,9 +23,9 @@ from dexter_autotrain.hub.retry import (
     reported_retries,
     with_retries,
 )
-from dexter_autotrain.model_files import MODEL_FILES, MODEL_PATTERNS, refuse_custom_code
-from dexter_autotrain.path_policy import printable
+from dexter_autotrain.policy.spec_paths import printable
 from dexter_autotrain.report_record import REPORT_FILE
+from dexter_autotrain.training.model_files import MODEL_FILES, MODEL_PATTERNS, refuse_custom_code
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from dexter_autotrain.cards.context import public_path
-from dexter_autotrain.model_files import MODEL_FILES, MODEL_PATTERNS
 from dexter_autotrain.report_record import REPORT_FILE
 from dexter_autotrain.runs import Run
+from dexter_autotrain.training.model_files import MODEL_FILES, MODEL_PATTERNS
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

@@ -17,8 +17,8 @@ from dexter_autotrain.plan.git_tree import BaseSide, changed_files
 from dexter_autotrain.plan.published import card_numbers
 from dexter_autotrain.plan.report import CardPreview, JobPlan, Plan
 from dexter_autotrain.plan.sides import JobVersion, load_side
-from dexter_autotrain.render import render_config
 from dexter_autotrain.spec.loader import LoadedSpec
+from dexter_autotrain.training.render import render_config
 
 TEMPLATES_FOLDER = "templates"
 

@@ -12,10 +12,10 @@ from dexter_autotrain.backends.job_cost import (
     choose_flavor,
     list_flavors,
 )
-from dexter_autotrain.cost_caps import REMOTE_BACKENDS
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.hub.retry import RetryPolicy
-from dexter_autotrain.prices import shipped_table
+from dexter_autotrain.policy.cost_caps import REMOTE_BACKENDS
+from dexter_autotrain.policy.prices import shipped_table
 from dexter_autotrain.spec import JobSpec
 
 ONE_TRY = RetryPolicy(attempts=1)
@@ -79,7 +79,7 @@ def price_list(specs: list[JobSpec]) -> PriceList:
 
 
 def shipped_prices(why: str = "") -> PriceList:
-    """The dated table in `prices.json` (dexter_autotrain.prices)."""
+    """The dated table in `prices.json` (dexter_autotrain.policy.prices)."""
     table = shipped_table()
     flavors = {
         name: Flavor(name, pretty, gpus, usd_per_hour / 3600)

@@ -24,11 +24,11 @@ from fastapi.responses import JSONResponse
 from litserve.server import RegularRequestHandler
 from starlette.exceptions import HTTPException
 
-from dexter_autotrain.loopback import is_loopback
 from dexter_autotrain.serve.batching import WaitingBatchedLoop
 from dexter_autotrain.serve.gate import PREDICT_PATHS, Gate, GateRules
 from dexter_autotrain.serve.model import ServedModel
 from dexter_autotrain.serve.protocol import BadRequest, Query, Refused, parse_request
+from dexter_autotrain.system.loopback import is_loopback
 
 logger = logging.getLogger(__name__)
 LITSERVE_INFO = "/litserve/info"

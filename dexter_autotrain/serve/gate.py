@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from dexter_autotrain.loopback import host_name, is_loopback
+from dexter_autotrain.system.loopback import host_name, is_loopback
 
 PREDICT_PATHS = ("/", "/predict")
 OPEN_PATHS = ("/health",)

@@ -16,7 +16,7 @@ import yaml
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.pull import HUB_PREFIX, HubModelRef, published_commit, pull_model
 from dexter_autotrain.hub.retry import Report
-from dexter_autotrain.path_policy import printable
+from dexter_autotrain.policy.spec_paths import printable
 from dexter_autotrain.tasks import TASKS
 
 HUB_CACHE = ".hub-models"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.path_policy import printable
+from dexter_autotrain.policy.spec_paths import printable
 from dexter_autotrain.serve.model import ServedModel
 from dexter_autotrain.serve.protocol import Query
 from dexter_autotrain.tasks import get_task

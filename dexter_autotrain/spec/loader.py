@@ -15,11 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from dexter_autotrain.cost_caps import cap_breaches, shipped_flavor_price
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.operator_policy import OperatorPolicy
-from dexter_autotrain.path_policy import confine, printable
-from dexter_autotrain.paths import display_path
+from dexter_autotrain.policy.cost_caps import cap_breaches, shipped_flavor_price
+from dexter_autotrain.policy.operator import OperatorPolicy
+from dexter_autotrain.policy.spec_paths import confine, printable
 from dexter_autotrain.spec.interpolation import interpolate
 from dexter_autotrain.spec.model import JobSpec
 from dexter_autotrain.spec.rules import check_rules, did_you_mean
@@ -30,6 +29,7 @@ from dexter_autotrain.spec.yaml_source import (
     dotted,
     load_yaml_mapping,
 )
+from dexter_autotrain.system.files import display_path
 
 MAX_EXTENDS_DEPTH = 8
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,95}\.ya?ml$")
@@ -144,7 +144,7 @@ def _load(
 
 
 def _named_paths(spec: JobSpec) -> Iterator[tuple[FieldPath, str]]:
-    """Every file or folder the spec names that the toolkit will read (see path_policy)."""
+    """Every file or folder the spec names that the toolkit will read (see policy.spec_paths)."""
     for index, source in enumerate(spec.data.sources):
         if source.path is None:
             continue
@@ -256,7 +256,7 @@ def _replaced(where: FieldPath, override: dict[str, Any]) -> bool:
 def _operator_problems(
     spec: JobSpec, marks: dict[FieldPath, Mark], environ: Mapping[str, str]
 ) -> list[Problem]:
-    """Destinations the spec names that the operator does not allow (operator_policy)."""
+    """Destinations the spec names that the operator does not allow (policy.operator)."""
     policy = OperatorPolicy.load(environ)
     staging = str(spec.compute.staging_repo) if spec.compute.staging_repo else None
     repo_id = str(spec.hub.repo_id) if spec.hub.repo_id else None

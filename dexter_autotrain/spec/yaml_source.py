@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.path_policy import printable, read_bounded, snippet
+from dexter_autotrain.policy.spec_paths import printable, read_bounded, snippet
 
 MAX_SPEC_BYTES = 1024 * 1024
 MAX_VALUES = 20_000

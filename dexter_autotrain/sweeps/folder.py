@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.errors import ToolError, UserError
-from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.runs import Run, new_run_id, now, owner, start_record
+from dexter_autotrain.system.files import write_atomically
 
 SWEEPS_FOLDER = "sweeps"
 RECORD_FILE = "sweep.json"

@@ -12,9 +12,7 @@ from typing import Any
 
 from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.attach import DEFAULT_FOLLOW, FollowOptions
-from dexter_autotrain.cost_caps import require_within, shipped_flavor_price, sweep_breaches
 from dexter_autotrain.errors import ToolError, UserError
-from dexter_autotrain.operator_policy import OperatorPolicy
 from dexter_autotrain.pipeline import (
     Context,
     Reporter,
@@ -24,6 +22,8 @@ from dexter_autotrain.pipeline import (
     smoke_spec,
     with_backend,
 )
+from dexter_autotrain.policy.cost_caps import require_within, shipped_flavor_price, sweep_breaches
+from dexter_autotrain.policy.operator import OperatorPolicy
 from dexter_autotrain.record import SweepRecord
 from dexter_autotrain.runs import Run, job_lock, owner
 from dexter_autotrain.spec import LoadedSpec, load_spec

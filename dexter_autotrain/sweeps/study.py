@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dexter_autotrain.errors import ToolError
-from dexter_autotrain.operator_policy import OperatorPolicy, require
+from dexter_autotrain.policy.operator import OperatorPolicy, require
 from dexter_autotrain.spec.model import Sweep
 from dexter_autotrain.sweeps.folder import SweepDir
 from dexter_autotrain.tasks import get_task

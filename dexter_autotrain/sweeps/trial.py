@@ -22,12 +22,12 @@ from dexter_autotrain.pipeline import (
     run_stages,
     share_preparation,
 )
-from dexter_autotrain.render import write_training_files
 from dexter_autotrain.runs import Run, create_run
 from dexter_autotrain.spec import LoadedSpec
 from dexter_autotrain.sweeps.folder import SweepDir
 from dexter_autotrain.sweeps.space import with_params
-from dexter_autotrain.training_log import Progress
+from dexter_autotrain.training.log import Progress
+from dexter_autotrain.training.render import write_training_files
 
 TEST_PREFIX = "test"
 """Prepared files and folders of the test split (`test.jsonl`, `test/`): a trial never gets

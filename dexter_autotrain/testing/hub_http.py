@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from dexter_autotrain.loopback import host_name, is_loopback
+from dexter_autotrain.system.loopback import host_name, is_loopback
 
 from .hub_errors import HubError
 

@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from dexter_autotrain.loopback import is_loopback
+from dexter_autotrain.system.loopback import is_loopback
 
 from .hub_auth import Accounts, auth_routes
 from .hub_client import client_env, patched_client

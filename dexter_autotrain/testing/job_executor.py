@@ -41,7 +41,7 @@ def image_bin(image: str, images: Mapping[str, Path], default: Path | None) -> P
         return images[image]
     if default is not None:
         return default
-    from dexter_autotrain.runner_env import default_runner
+    from dexter_autotrain.training.runner_env import default_runner
 
     runner = default_runner()
     return runner.bin if runner.python.exists() else Path(sys.executable).parent

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dexter_autotrain.operator_policy import OperatorPolicy
+from dexter_autotrain.policy.operator import OperatorPolicy
 from dexter_autotrain.record import RunState
 from dexter_autotrain.report_record import REPORT_FILE, EvaluationReport
 from dexter_autotrain.runs import Run

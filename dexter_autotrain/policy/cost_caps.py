@@ -1,4 +1,4 @@
-"""What a spec may spend, against the operator's cost caps (`operator_policy.CostCaps`).
+"""What a spec may spend, against the operator's cost caps (`policy.operator.CostCaps`).
 
 A run on Hub hardware may cost its flavor for the whole `compute.timeout`; a sweep `n_trials`
 such runs; an Inference Endpoint its instance at `max_replicas` all day. Each figure is
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.operator_policy import CAP_VARIABLES, CostCaps
-from dexter_autotrain.prices import DEFAULT_FLAVOR, shipped_table, timeout_seconds
+from dexter_autotrain.policy.operator import CAP_VARIABLES, CostCaps
+from dexter_autotrain.policy.prices import DEFAULT_FLAVOR, shipped_table, timeout_seconds
 
 if TYPE_CHECKING:
     from dexter_autotrain.spec import JobSpec

@@ -19,5 +19,5 @@ def scaffold_spec(task: str, name: str) -> str:
             f"{name!r}: not a valid job name (use lowercase letters, digits and "
             "hyphens, at most 48 characters)"
         ) from None
-    template = resources.files("dexter_autotrain.scaffolds").joinpath(f"{task}.yaml")
+    template = resources.files("dexter_autotrain.spec.scaffolds").joinpath(f"{task}.yaml")
     return template.read_text(encoding="utf-8").replace("__NAME__", name)

@@ -4,7 +4,7 @@ Job specs and card templates arrive in pull requests, so every path a spec names
 sources, `card.template`, `evaluation.identity_terms`, `extends`, `base_model.path`) must
 resolve inside the spec's repository (the git top level, or the spec's folder outside git),
 or inside a data root the operator allowed (`data_roots` in the operator file, or
-`$DEXTER_DATA_ROOTS`, folders separated by `:`; see operator_policy). Special files (FIFOs,
+`$DEXTER_DATA_ROOTS`, folders separated by `:`; see policy.operator). Special files (FIFOs,
 devices, sockets, `/proc`) are refused, reads are capped on the bytes actually read, and
 errors quote at most a short, escaped snippet of what was read.
 """
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.repository import repository_root
+from dexter_autotrain.system.repository import repository_root
 
 SNIPPET_CHARS = 40
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ +-]{0,99}$")
@@ -26,10 +26,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u206
 
 
 def allowed_roots(spec_dir: Path, environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
-    """The spec's repository, then every data root the operator allows (operator_policy,
+    """The spec's repository, then every data root the operator allows (policy.operator,
     imported here: the console and the card renderer's worker use this module's other helpers
     and need no operator file's models)."""
-    from dexter_autotrain.operator_policy import OperatorPolicy
+    from dexter_autotrain.policy.operator import OperatorPolicy
 
     return (repository_root(spec_dir), *OperatorPolicy.load(environ).data_roots)
 
@@ -59,7 +59,7 @@ def confine(path: Path, spec_dir: Path, field: str) -> Path:
         raise _path_error(shown, field, f"cannot be resolved ({_reason(error)})") from None
     roots = allowed_roots(spec_dir)
     if not any(resolved == root or root in resolved.parents for root in roots):
-        from dexter_autotrain.operator_policy import DATA_ROOTS_VARIABLE
+        from dexter_autotrain.policy.operator import DATA_ROOTS_VARIABLE
 
         raise _path_error(
             shown,

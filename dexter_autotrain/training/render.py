@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from dexter_autotrain.paths import write_atomically
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.system.files import write_atomically
 from dexter_autotrain.tasks import Metric, get_task
 from dexter_autotrain.tasks.metrics import LOSS
 

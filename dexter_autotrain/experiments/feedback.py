@@ -30,10 +30,10 @@ from typing import Any
 
 from dexter_autotrain.data.leakage import normalise
 from dexter_autotrain.errors import Problem, UserError
-from dexter_autotrain.path_policy import printable
-from dexter_autotrain.paths import write_atomically
+from dexter_autotrain.policy.spec_paths import printable
 from dexter_autotrain.spec import LoadedSpec
 from dexter_autotrain.spec.rules import did_you_mean
+from dexter_autotrain.system.files import write_atomically
 from dexter_autotrain.tasks import get_task
 
 FEEDBACK_ROOT = Path("data/feedback")

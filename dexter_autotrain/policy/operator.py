@@ -41,7 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.repository import repository_root
+from dexter_autotrain.system.repository import repository_root
 
 DEFAULT_IMAGE = "huggingface/autotrain-advanced:0.8.36"
 """AutoTrain's own image at the runner's version: the one image always allowed."""

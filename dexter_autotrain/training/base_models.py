@@ -14,10 +14,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dexter_autotrain.errors import ToolError, UserError
-from dexter_autotrain.model_files import DOWNLOADED, refuse_custom_code
-from dexter_autotrain.runner_env import RunnerEnv, cache_dir
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
+from dexter_autotrain.training.model_files import DOWNLOADED, refuse_custom_code
+from dexter_autotrain.training.runner_env import RunnerEnv, cache_dir
 
 HUB_CHECK_TIMEOUT_SECONDS = 3
 TINY_MODELS = "tiny-models"

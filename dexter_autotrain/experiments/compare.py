@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.errors import UserError
-from dexter_autotrain.paths import display_path
+from dexter_autotrain.experiments.tracking import read_json, run_params
 from dexter_autotrain.record import RunState
 from dexter_autotrain.report_record import EvaluationReport, Metrics
 from dexter_autotrain.runs import RUNS_ROOT, Run, find_run
-from dexter_autotrain.tracking import read_json, run_params
+from dexter_autotrain.system.files import display_path
 
 KEY_PARAMS = (
     "base_model",

@@ -22,7 +22,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from dexter_autotrain.errors import RunnerInstallError
-from dexter_autotrain.versions import TRAINING_PACKAGES, installed_versions
+from dexter_autotrain.system.versions import TRAINING_PACKAGES, installed_versions
 
 AUTOTRAIN_REQUIREMENT = "autotrain-advanced==0.8.36"
 DEFAULT_TORCH_REQUIREMENT = "torch==2.13.0"
