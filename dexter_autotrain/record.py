@@ -256,6 +256,43 @@ class SweepRecord(Record):
     plot: str | None = None
 
 
+class TrialRow(Record):
+    """One trial of a sweep, as its table, its record and the card show it."""
+
+    number: int
+    state: Literal["complete", "pruned", "failed", "interrupted", "running"]
+    value: float | None
+    epochs: int
+    params: dict[str, Scalar]
+    run: str | None
+    seconds: float | None
+
+
+class SweepState(Record):
+    """A sweep's record, `runs/<job>/sweeps/<sweep-id>/sweep.json` (`sweeps.folder`). Keys
+    written only from a given step on are optional."""
+
+    described: ClassVar[str] = "the sweep record"
+
+    job: str
+    sweep_id: str
+    state: Literal["preparing", "running", "trained", "promoting", "done", "failed"]
+    created: str
+    updated: str
+    pid: int | None = None
+    pid_started: int | None = None
+    spec_path: str | None = None
+    spec_sha256: str | None = None
+    smoke: bool = False
+    backend: Backend | None = None
+    n_trials: int | None = None
+    study: bool = False
+    trials: list[TrialRow] = Field(default_factory=list)
+    best: SweepRecord | None = None
+    promoted: str | None = None
+    reason: str | None = None
+
+
 class RunState(Record):
     """A run's state file. Keys written only from a given stage on are optional.
 

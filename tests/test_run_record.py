@@ -192,3 +192,29 @@ def test_reading_the_report_as_a_dict_still_works_and_warns() -> None:
         assert report["primary_metric"] == "f1_macro"
     with pytest.deprecated_call(match=r"use `\.metrics`"):
         assert report.overall.get("metrics")["accuracy"] == pytest.approx(1 / 3)
+
+
+def test_the_frozen_sweep_reads_as_a_sweep_record(tmp_path) -> None:
+    """sweep.json written by the previous version: its trials and best typed; a write that
+    breaks the record fails and leaves the file as it was."""
+    from dexter_autotrain.sweeps.folder import SweepDir
+
+    [frozen] = (FROZEN / "swept" / "sweeps").iterdir()
+    folder = SweepDir(tmp_path / frozen.name)
+    shutil.copytree(frozen, folder.path)
+    record = folder.record()
+    assert (record.state, record.smoke, record.backend, record.n_trials) == (
+        "done",
+        True,
+        "local",
+        3,
+    )
+    assert [row.state for row in record.trials] == ["complete", "complete", "pruned"]
+    assert record.trials[0].params == {"learning_rate": 0.001}
+    assert record.best is not None and record.best.trials.total == 3
+    assert record.best.trial == 0 and record.best.direction == "minimize"
+    before = (folder.path / "sweep.json").read_text()
+    with pytest.raises(ToolError, match="state"):
+        folder.update(state="finished")
+    assert (folder.path / "sweep.json").read_text() == before
+    assert folder.update(reason="checked").reason == "checked"

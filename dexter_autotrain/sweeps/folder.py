@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.errors import ToolError, UserError
+from dexter_autotrain.record import SweepState, validated
 from dexter_autotrain.runs import Run, new_run_id, now, owner, start_record
 from dexter_autotrain.system.files import write_atomically
 
@@ -43,18 +44,33 @@ class SweepDir:
         """The spec's `sweep.storage`, or SQLite in this folder."""
         return storage or f"sqlite:///{self.path / STUDY_FILE}"
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> SweepState:
+        """The sweep's record, typed.
+
+        Raises:
+            ToolError: it is missing, unreadable or not a sweep record.
+        """
+        return validated(SweepState, self._read(), str(self.path / RECORD_FILE), "a sweep record")
+
+    def _read(self) -> dict[str, Any]:
         try:
             return json.loads((self.path / RECORD_FILE).read_text())
         except (OSError, ValueError) as error:
             raise ToolError(f"{self.path / RECORD_FILE}: unreadable: {error}") from None
 
-    def update(self, **changes: Any) -> dict[str, Any]:
-        """Merge `changes` into the record and write it atomically."""
+    def update(self, **changes: Any) -> SweepState:
+        """Merge `changes` into the record, check it is a sweep record and write it
+        atomically.
+
+        Raises:
+            ToolError: the change would not be a sweep record (a bug, named here).
+        """
         file = self.path / RECORD_FILE
-        record = self.record() if file.exists() else {}
-        record |= changes | {"updated": now()}
-        write_atomically(file, json.dumps(record, indent=2) + "\n")
+        merged = (self._read() if file.exists() else {}) | changes | {"updated": now()}
+        record = validated(
+            SweepState, merged, f"{file} (changing {', '.join(changes)})", "a sweep record"
+        )
+        write_atomically(file, json.dumps(merged, indent=2) + "\n")
         return record
 
 

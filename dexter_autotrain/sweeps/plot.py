@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dexter_autotrain.sweeps.study import TrialRow
+from dexter_autotrain.record import TrialRow
 
 PLOT_FILE = "sweep-trials.png"
 MARKERS = {"complete": ("o", "#1f77b4"), "pruned": ("x", "#ff7f0e")}

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from dexter_autotrain.backends.attach import FollowOptions
 from dexter_autotrain.pipeline import Reporter, resume
+from dexter_autotrain.record import SweepRecord, TrialCounts, TrialRow
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec.model import Sweep
 from dexter_autotrain.sweeps.folder import SweepDir
 from dexter_autotrain.sweeps.plot import PLOT_FILE, trial_plot
 from dexter_autotrain.sweeps.space import describe, ranges
-from dexter_autotrain.sweeps.study import TrialRow
 from dexter_autotrain.sweeps.trial import share_data
 
 
@@ -30,35 +29,35 @@ def best_row(rows: list[TrialRow], direction: str) -> TrialRow | None:
 
 def summary(
     folder: SweepDir, sweep: Sweep, rows: list[TrialRow], best: TrialRow, scoring: tuple[str, str]
-) -> dict[str, Any]:
+) -> SweepRecord:
     """How the promoted model was chosen, as its run's state and card record it."""
     counts = Counter(row.state for row in rows)
     metric, direction = scoring
-    return {
-        "id": folder.sweep_id,
-        "folder": str(folder.path),
-        "trial": best.number,
-        "metric": metric,
-        "direction": direction,
-        "sampler": sweep.sampler,
-        "pruner": sweep.pruner,
-        "trials": {
-            "total": len(rows),
-            "complete": counts["complete"],
-            "pruned": counts["pruned"],
-            "failed": counts["failed"] + counts["interrupted"],
-        },
-        "space": {name: describe(search) for name, search in ranges(sweep.space).items()},
-        "best_params": best.params,
-        "best_value": best.value,
-        "plot": PLOT_FILE,
-    }
+    return SweepRecord(
+        id=folder.sweep_id,
+        folder=str(folder.path),
+        trial=best.number,
+        metric=metric,
+        direction=direction,
+        sampler=sweep.sampler,
+        pruner=sweep.pruner,
+        trials=TrialCounts(
+            total=len(rows),
+            complete=counts["complete"],
+            pruned=counts["pruned"],
+            failed=counts["failed"] + counts["interrupted"],
+        ),
+        space={name: describe(search) for name, search in ranges(sweep.space).items()},
+        best_params=best.params,
+        best_value=best.value,
+        plot=PLOT_FILE,
+    )
 
 
 def promote(
     folder: SweepDir,
     run: Run,
-    chosen: dict[str, Any],
+    chosen: SweepRecord,
     rows: list[TrialRow],
     reporter: Reporter,
     cards_dir: Path | None,
@@ -74,9 +73,9 @@ def promote(
     if "evaluate" not in run.state().completed:
         share_data(folder.prepared.path, run.path, test=True)
         plot = run.path / "plots" / PLOT_FILE
-        trial_plot(rows, chosen["metric"], chosen["direction"], chosen["trial"], plot)
-        run.update(sweep=chosen)
-    reporter.stage("sweep", f"promoting trial {chosen['trial']} ({run.run_id})")
+        trial_plot(rows, chosen.metric or "", chosen.direction or "", chosen.trial, plot)
+        run.update(sweep=chosen.to_json())
+    reporter.stage("sweep", f"promoting trial {chosen.trial} ({run.run_id})")
     resume(run, reporter, cards_dir, follow)
     folder.update(state="done")
     return run

@@ -24,7 +24,7 @@ from dexter_autotrain.pipeline import (
 )
 from dexter_autotrain.policy.cost_caps import require_within, shipped_flavor_price, sweep_breaches
 from dexter_autotrain.policy.operator import OperatorPolicy
-from dexter_autotrain.record import SweepRecord
+from dexter_autotrain.record import SweepRecord, TrialRow, plain
 from dexter_autotrain.runs import Run, job_lock, owner
 from dexter_autotrain.spec import LoadedSpec, load_spec
 from dexter_autotrain.spec.model import Sweep
@@ -32,7 +32,6 @@ from dexter_autotrain.sweeps.folder import SweepDir, create_sweep_dir, find_swee
 from dexter_autotrain.sweeps.promote import best_row, promote, summary
 from dexter_autotrain.sweeps.space import suggest
 from dexter_autotrain.sweeps.study import (
-    TrialRow,
     counted,
     fail_interrupted,
     metric_and_direction,
@@ -54,7 +53,10 @@ class SweepResult:
 
     def best(self) -> SweepRecord:
         """How the best trial was chosen (the promoted run's state records the same)."""
-        return SweepRecord.model_validate(self.folder.record()["best"])
+        best = self.folder.record().best
+        if best is None:
+            raise ToolError(f"{self.folder.path}: no trial completed")
+        return best
 
     def to_json(self) -> dict[str, Any]:
         """What `sweep --json` prints: the sweep's state, trials, best and promoted run."""
@@ -62,9 +64,9 @@ class SweepResult:
         promoted = self.promoted
         return {
             "sweep": str(self.folder.path),
-            "state": record["state"],
-            "trials": [row.to_dict() for row in self.rows],
-            "best": record.get("best"),
+            "state": record.state,
+            "trials": [row.to_json() for row in self.rows],
+            "best": plain(record.best),
             "promoted": None
             if promoted is None
             else {"run": str(promoted.path), **promoted.state().to_json()},
@@ -140,21 +142,21 @@ def resume_sweep(reference: str, reporter: Reporter, options: SweepOptions) -> S
     """
     folder = find_sweep(reference, options.runs_root)
     record = folder.record()
-    if record.get("state") == "done":
+    if record.state == "done":
         raise UserError(f"{folder.path}: the sweep is done; nothing to resume")
-    loaded = load_spec(Path(record["spec_path"]))
-    if loaded.sha256 != record.get("spec_sha256"):
+    loaded = load_spec(Path(record.spec_path or ""))
+    if loaded.sha256 != record.spec_sha256:
         raise UserError(
-            f"{record['spec_path']}: the spec changed since sweep {folder.sweep_id} started; "
+            f"{record.spec_path}: the spec changed since sweep {folder.sweep_id} started; "
             "start a new sweep with `dexter-auto sweep`"
         )
-    loaded = _as_swept(loaded, record["smoke"] and options.smoke_trials, record["backend"])
+    loaded = _as_swept(loaded, record.smoke and options.smoke_trials, record.backend)
     sweep = _sweep_section(loaded)
-    setup = _setup(folder, loaded, record["spec_sha256"], record["smoke"], reporter, options)
+    setup = _setup(folder, loaded, loaded.sha256, record.smoke, reporter, options)
     with job_lock(loaded.spec.name, options.runs_root):
         folder.update(**owner(), state="preparing", reason=None)
         _prepare_shared(setup, reporter)
-        study = open_study(folder, sweep, setup.direction, create=not record.get("study"))
+        study = open_study(folder, sweep, setup.direction, create=not record.study)
         folder.update(state="running", study=True)
         for trial in fail_interrupted(study):
             _mark_interrupted(trial.user_attrs.get("run"))
@@ -274,7 +276,7 @@ def _finish(setup: TrialSetup, study: Any, sweep: Sweep, options: SweepOptions) 
     folder = setup.folder
     rows = trial_rows(study)
     best = best_row(rows, setup.direction)
-    folder.update(state="trained", trials=[row.to_dict() for row in rows])
+    folder.update(state="trained", trials=[row.to_json() for row in rows])
     if best is None:
         folder.update(state="failed", reason="no trial completed")
         raise ToolError(
@@ -282,7 +284,7 @@ def _finish(setup: TrialSetup, study: Any, sweep: Sweep, options: SweepOptions) 
             f"see {folder.path / 'sweep.json'}"
         )
     chosen = summary(folder, sweep, rows, best, (setup.metric, setup.direction))
-    folder.update(best=chosen)
+    folder.update(best=chosen.to_json())
     if not options.promote:
         return SweepResult(folder, rows, None)
     best_run = Run(Path(best.run))

@@ -3,11 +3,11 @@ the spec says, and the trials a killed sweep left running."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.policy.operator import OperatorPolicy, require
+from dexter_autotrain.record import TrialRow
 from dexter_autotrain.spec.model import Sweep
 from dexter_autotrain.sweeps.folder import SweepDir
 from dexter_autotrain.tasks import get_task
@@ -106,22 +106,6 @@ def _counts(trial: Any) -> bool:
     return not (trial.state == TrialState.FAIL and trial.user_attrs.get(INTERRUPTED))
 
 
-@dataclass(frozen=True)
-class TrialRow:
-    """One trial as the table, the record and the card show it."""
-
-    number: int
-    state: str  # complete, pruned, failed, interrupted, running
-    value: float | None
-    epochs: int
-    params: dict[str, Any]
-    run: str | None
-    seconds: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
-
-
 def trial_rows(study: Any) -> list[TrialRow]:
     """Every started trial, in order."""
     from optuna.trial import TrialState
@@ -143,13 +127,13 @@ def trial_rows(study: Any) -> list[TrialRow]:
             seconds = round((trial.datetime_complete - trial.datetime_start).total_seconds(), 1)
         rows.append(
             TrialRow(
-                trial.number,
-                state,
-                value,
-                len(trial.intermediate_values),
-                dict(trial.params),
-                trial.user_attrs.get("run"),
-                seconds,
+                number=trial.number,
+                state=state,
+                value=value,
+                epochs=len(trial.intermediate_values),
+                params=dict(trial.params),
+                run=trial.user_attrs.get("run"),
+                seconds=seconds,
             )
         )
     return rows
