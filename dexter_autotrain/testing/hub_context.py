@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from .hub_auth import Accounts, Caller
@@ -14,6 +14,9 @@ from .hub_control import Stats
 from .hub_errors import HubError, repo_not_found
 from .hub_http import Reply, Request
 from .hub_store import REPO_TYPES, HubStore, Repo
+
+if TYPE_CHECKING:
+    from .hub_discussions import DiscussionBoard
 
 # Route fragment for `/api/{models,datasets,spaces}/{namespace}/{name}`.
 API_REPO = r"/api/(?P<type>models|datasets|spaces)/(?P<repo>[^/]+/[^/]+)"
@@ -56,6 +59,7 @@ class HubContext:
     closers: list[Callable[[], None]] = field(default_factory=list)  # run when the server stops
     hooks: RepoHooks = field(default_factory=RepoHooks)
     url: str = ""  # the server's own URL, for the jobs and Spaces it runs (set once it listens)
+    discussions: DiscussionBoard | None = None  # set by the discussion routes (pull requests)
 
     def visible(self, repo: Repo, caller: Caller) -> Repo:
         """`repo`, unless it is private to a namespace the caller is not in (then: not found)."""

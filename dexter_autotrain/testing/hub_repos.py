@@ -212,7 +212,10 @@ def refs(hub: HubContext, request: Request) -> Reply:
         "tags": listed(repo.tags, "tags"),
     }
     if flag(request, "include_prs"):
-        body["pullRequests"] = []
+        body["pullRequests"] = [
+            {"name": ref.removeprefix("refs/"), "ref": ref, "targetCommit": oid}
+            for ref, oid in sorted(repo.pulls.items(), key=lambda item: int(item[0].split("/")[-1]))
+        ]
     return Reply.json(body)
 
 

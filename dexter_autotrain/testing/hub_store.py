@@ -128,6 +128,7 @@ class Repo:
     branches: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     lfs_objects: dict[str, int] = field(default_factory=dict)  # sha256 -> size
+    pulls: dict[str, str] = field(default_factory=dict)  # "refs/pr/N" -> head oid
 
     @property
     def namespace(self) -> str:
@@ -137,8 +138,10 @@ class Repo:
         return f"{base_url}/{URL_PREFIX[self.type]}{self.id}"
 
     def resolve(self, revision: str) -> Commit:
-        """A branch, a tag, a commit oid or its unique prefix (7+ hex digits)."""
-        oid = self.branches.get(revision) or self.tags.get(revision)
+        """A branch, a tag, a pull request's ref (`refs/pr/N`), a commit oid or its unique
+        prefix (7+ hex digits)."""
+        name = revision.removeprefix("refs/heads/").removeprefix("refs/tags/")
+        oid = self.branches.get(name) or self.tags.get(name) or self.pulls.get(revision)
         if oid is None and re.fullmatch(r"[0-9a-f]{7,40}", revision):
             found = [c for c in list(self.commits) if c.startswith(revision)]
             oid = found[0] if len(found) == 1 else None
@@ -247,14 +250,52 @@ class HubStore:
                 raise revision_not_found(branch)
             if parent is not None and (head is None or not head.startswith(parent)):
                 raise HubError(412, "A commit has happened since. Please refresh and try again.")
-            files = dict(repo.commits[head].files) if head else {}
-            for change in changes:
-                self._apply(repo, files, change)
-            commit = _new_commit([head] if head else [], title, message, author, files)
-            repo.commits[commit.oid] = commit
+            commit = self._commit_on(repo, head, changes, (title, message, author))
             repo.branches[branch] = commit.oid
             self.save(repo)
             return commit
+
+    def open_pull(
+        self, repo: Repo, base: str, num: int, changes: list[Change], about: tuple[str, str, str]
+    ) -> Commit:
+        """Pull request `num`: `changes` on top of branch `base`, as `refs/pr/<num>`;
+        `about` is the commit's title, message and author."""
+        with self.lock:
+            head = repo.branches.get(base)
+            if head is None:
+                raise revision_not_found(base)
+            commit = self._commit_on(repo, head, changes, about)
+            repo.pulls[f"refs/pr/{num}"] = commit.oid
+            self.save(repo)
+            return commit
+
+    def merge_pull(self, repo: Repo, base: str, num: int, author: str) -> Commit:
+        """Pull request `num` merged into `base`: what it changed against the commit it
+        started from, applied on top of the branch as it is now (a merge commit)."""
+        with self.lock:
+            pull = repo.commits[repo.pulls[f"refs/pr/{num}"]]
+            start = repo.commits[pull.parents[0]].files
+            head = repo.branches[base]
+            files = dict(repo.commits[head].files)
+            files |= {p: e for p, e in pull.files.items() if start.get(p) != e}
+            for path in set(start) - set(pull.files):
+                files.pop(path, None)
+            title = f"Merge pull request #{num}"
+            commit = _new_commit([head, pull.oid], title, pull.title, author, files)
+            repo.commits[commit.oid] = commit
+            repo.branches[base] = commit.oid
+            self.save(repo)
+            return commit
+
+    def _commit_on(
+        self, repo: Repo, head: str | None, changes: list[Change], about: tuple[str, str, str]
+    ) -> Commit:
+        files = dict(repo.commits[head].files) if head else {}
+        for change in changes:
+            self._apply(repo, files, change)
+        commit = _new_commit([head] if head else [], *about, files)
+        repo.commits[commit.oid] = commit
+        return commit
 
     def _apply(self, repo: Repo, files: dict[str, FileEntry], change: Change) -> None:
         if change.delete:

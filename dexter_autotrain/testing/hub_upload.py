@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .hub_context import API_REPO, HubContext
+from .hub_discussions import DiscussionBoard
 from .hub_errors import HubError
 from .hub_http import Reply, Request, Route, route
 from .hub_store import Change, Commit, Repo
@@ -100,7 +101,8 @@ def validate_yaml(request: Request) -> Reply:
 
 
 def preupload(hub: HubContext, request: Request) -> Reply:
-    repo = hub.writable_repo(request)
+    pull = request.arg("create_pr")  # opening a pull request needs only read access
+    repo = hub.readable_repo(request) if pull else hub.writable_repo(request)
     head = repo.resolve(request.params["rev"])
     patterns = _lfs_patterns(hub, head)
     answers = []
@@ -136,9 +138,9 @@ def _matches(path: str, patterns: list[str]) -> bool:
 
 
 def commit(hub: HubContext, request: Request) -> Reply:
+    if request.arg("create_pr") and hub.discussions is not None:
+        return _open_pull(hub, hub.discussions, request)
     repo = hub.writable_repo(request)
-    if request.arg("create_pr"):
-        raise HubError(501, "The Hub test server does not open pull requests")
     header, changes = _parse_ndjson(request.body.read_all())
     parent = header.get("parentCommit")
     done = hub.store.commit(
@@ -160,6 +162,25 @@ def commit(hub: HubContext, request: Request) -> Reply:
             "commitMessage": done.title,
             "hookOutput": "",
             "pullRequestUrl": None,
+        }
+    )
+
+
+def _open_pull(hub: HubContext, board: DiscussionBoard, request: Request) -> Reply:
+    """`create_pr=1`: the commit becomes pull request N (`refs/pr/N`) against the branch;
+    anyone who can read the repo may open one, as on the Hub."""
+    repo = hub.readable_repo(request)
+    header, changes = _parse_ndjson(request.body.read_all())
+    about = (header.get("summary") or "", header.get("description") or "")
+    num, done = board.open_pull(request, repo, changes, about)
+    return Reply.json(
+        {
+            "success": True,
+            "commitOid": done.oid,
+            "commitUrl": f"{repo.url(request.base_url)}/commit/{done.oid}",
+            "commitMessage": done.title,
+            "hookOutput": "",
+            "pullRequestUrl": f"{repo.url(request.base_url)}/discussions/{num}",
         }
     )
 
