@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import HubSetup
 
@@ -53,7 +55,7 @@ def test_a_commit_with_create_pr_opens_a_pull_request_and_leaves_the_branch(api)
     from huggingface_hub import hf_hub_download
 
     pulled = hf_hub_download(REPO, "weights.txt", revision=info.pr_revision)
-    assert open(pulled, "rb").read() == b"v2"
+    assert Path(pulled).read_bytes() == b"v2"
     assert {"README.md", "weights.txt"} <= set(api.list_repo_files(REPO, revision="refs/pr/1"))
     refs = api.list_repo_refs(REPO, include_pull_requests=True)
     assert [(r.ref, r.target_commit) for r in refs.pull_requests] == [("refs/pr/1", info.oid)]
@@ -76,7 +78,7 @@ def test_merge_puts_the_pull_request_on_its_branch(api) -> None:
     assert head == details.merge_commit_oid
     from huggingface_hub import hf_hub_download
 
-    assert open(hf_hub_download(REPO, "weights.txt", revision=head), "rb").read() == b"v2"
+    assert Path(hf_hub_download(REPO, "weights.txt", revision=head)).read_bytes() == b"v2"
     assert [event.type for event in details.events][-3:] == ["comment", "comment", "status-change"]
     from huggingface_hub.errors import HfHubHTTPError
 
