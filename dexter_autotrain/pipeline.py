@@ -314,6 +314,12 @@ def _deploy_skipped(context: Context) -> str | None:
         return "skipped: deploy.enabled is false"
     if context.smoke:
         return "skipped: smoke runs are never deployed"
+    published = context.run.state().published
+    if published is not None and published.review and published.review.status != "merged":
+        return (
+            f"skipped: waiting for the review pull request ({published.review.url}); "
+            f"`dexter-auto publish {context.run.path} --merge`, then `dexter-auto deploy`"
+        )
     if context.spec.deploy.target == "endpoint" and not context.run.state().published:
         return (
             "skipped: an endpoint serves a published commit and the run is not published; "

@@ -171,13 +171,28 @@ class Forced(Record):
     reason: str
 
 
+class Review(Record):
+    """A run published for review: the Hub pull request it was opened as (`refs/pr/<num>`)."""
+
+    num: int
+    url: str
+    branch: str
+    base: str
+    """The branch head the run was compared with: a merge after the branch moved is refused."""
+    status: Literal["open", "merged", "closed"]
+    reason: str | None = None
+    """Why it was closed (`publish --close REASON`)."""
+
+
 class Published(Record):
-    """The Hub commit and tag the run was published as."""
+    """The Hub commit and tag the run was published as (for review: the pull request's
+    commit, untagged until it is merged)."""
 
     repo_id: str
     commit: str
     tag: str | None
     url: str
+    review: Review | None = None
 
 
 class Parity(Record):

@@ -463,3 +463,97 @@ def test_published_models_are_named_hub_org_name_at_revision(hub, smoke_run, tmp
             env=hub.client_env(tmp_path / "hf-home", WRITE_TOKEN),
         )  # fmt: skip
         assert result.code == 2 and expected in one_line(result), result.stderr
+
+
+# -- publishing for review: a Hub pull request, merged or closed ------------------------------
+
+
+def test_a_run_opened_for_review_is_merged_then_tagged(hub, smoke_run, tmp_path) -> None:
+    """`publish --review`: the run's files as `refs/pr/1`, the gates in its description, the
+    branch untouched; `status` shows it; `deploy` waits; `--merge` merges it with the Hub's
+    own merge and tags the merged commit; merging again changes nothing."""
+    from huggingface_hub import HfApi, snapshot_download
+
+    run = carded_run(smoke_run, tmp_path, "narrative-review")
+    opened = publish(hub, run, "--review", "--json")
+    assert opened.code == 0, opened.stderr
+    record = json.loads(opened.stdout)
+    review = record["review"]
+    assert (review["num"], review["status"], record["tag"]) == (1, "open", None)
+    api, repo = HfApi(), "dexter-ng/narrative-review"
+    pulled = files_under(Path(snapshot_download(repo, revision="refs/pr/1")))
+    pulled.pop(".gitattributes", None)
+    assert pulled == expected_files(run)
+    assert api.list_repo_refs(repo).branches[0].target_commit == review["base"]  # untouched
+    details = api.get_discussion_details(repo, 1)
+    assert smoke_run.name in details.title and "gates passed" in details.title
+    description = details.events[0].content
+    assert "| gate | value | rule | result |" in description and "## Data" in description
+    assert "f1_macro" in description and "--merge" in description
+
+    status = run_cli("status", run, "--runs-dir", run.parent.parent)
+    assert "review: pull request #1 open" in status.stdout
+    env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
+    deploy = run_cli("deploy", run, "--runs-dir", run.parent.parent, env=env)
+    assert deploy.code == 2 and "not merged yet" in deploy.stderr
+
+    merged = publish(hub, run, "--merge", "--json")
+    assert merged.code == 0, merged.stderr
+    after = json.loads(merged.stdout)
+    tag = f"narrative-{smoke_run.name}"
+    assert (after["tag"], after["review"]["status"], after["new_commit"]) == (tag, "merged", True)
+    refs = api.list_repo_refs(repo)
+    assert refs.branches[0].target_commit == after["commit"]
+    assert {t.name: t.target_commit for t in refs.tags} == {tag: after["commit"]}
+    assert api.get_discussion_details(repo, 1).status == "merged"
+    again = publish(hub, run, "--merge", "--json")
+    assert again.code == 0 and json.loads(again.stdout)["new_commit"] is False
+    assert json.loads((run / "state.json").read_text())["published"] == {
+        k: after[k] for k in ("repo_id", "commit", "tag", "url", "review")
+    }
+
+
+def test_a_review_after_the_branch_moved_is_refused_at_merge_then_closed(
+    hub, smoke_run, tmp_path
+) -> None:
+    """A second run's pull request, opened before the branch moved: its comparison is stale,
+    so `--merge` refuses (nothing merged); `--close` closes it with the reason."""
+    from huggingface_hub import HfApi
+
+    api, repo = HfApi(), "dexter-ng/narrative-stale"
+    first = carded_run(smoke_run, tmp_path, "narrative-stale", run_id="20261201-000000-aaaa")
+    assert publish(hub, first).code == 0  # a model on the branch
+    second = carded_run(smoke_run, tmp_path, "narrative-stale", run_id="20261202-000000-bbbb")
+    assert publish(hub, second, "--review").code == 0
+    api.upload_file(path_or_fileobj=b"moved", path_in_repo="NOTES.md", repo_id=repo)
+    refused = publish(hub, second, "--merge")
+    assert refused.code == 2 and "moved since the pull request was opened" in one_line(refused)
+    assert api.get_discussion_details(repo, 1).status == "open"
+    closed = publish(hub, second, "--close", "stale: the branch moved", "--json")
+    assert closed.code == 0, closed.stderr
+    assert json.loads(closed.stdout)["review"] == json.loads(closed.stdout)["review"] | {
+        "status": "closed",
+        "reason": "stale: the branch moved",
+    }
+    details = api.get_discussion_details(repo, 1)
+    assert details.status == "closed" and details.events[-2].content == "stale: the branch moved"
+    reopened = publish(hub, second, "--merge")
+    assert reopened.code == 2 and "was closed" in one_line(reopened)
+
+
+def test_a_failed_gate_run_opens_for_discussion_but_merges_only_forced(
+    hub, smoke_run, tmp_path
+) -> None:
+    run = carded_run(smoke_run, tmp_path, "narrative-disputed", gates_passed=False)
+    refused = publish(hub, run, "--review")
+    assert refused.code == 3  # as a direct publish: a reason first
+    opened = publish(hub, run, "--review", "--force", "to discuss the Hausa slice")
+    assert opened.code == 0, opened.stderr
+    from huggingface_hub import HfApi
+
+    details = HfApi().get_discussion_details("dexter-ng/narrative-disputed", 1)
+    assert "gates FAILED" in details.title
+    assert "opened with `--force`: to discuss the Hausa slice" in details.events[0].content
+    assert publish(hub, run, "--merge").code == 3
+    forced = publish(hub, run, "--merge", "--force", "accepted by the ML lead")
+    assert forced.code == 0, forced.stderr

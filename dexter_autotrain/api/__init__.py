@@ -11,8 +11,9 @@ imports torch.
 - `runs`: `submit`, `resume`, `find_run`, `list_runs`, `describe_runs`, `runner_status`,
   `install_runner`.
 - `actions` (on one run): `status`, `training_job`, `logs`, `cancel`, `evaluate`,
-  `evaluate_published`, `is_published_model`, `card`, `publish`, `deploy`,
-  `change_deployment`, `start_server`, `serve`, `compare_runs`.
+  `evaluate_published`, `is_published_model`, `card`, `publish`, `merge_published`,
+  `close_published`, `deploy`, `change_deployment`, `start_server`, `serve`,
+  `compare_runs`.
 - `sweeps`: `sweep`, `resume_sweep`.
 - `planning`: `plan`, `post_plan_comment`.
 
@@ -78,6 +79,8 @@ _MODULES = {
         "is_published_model",
         "card",
         "publish",
+        "merge_published",
+        "close_published",
         "deploy",
         "change_deployment",
         "start_server",

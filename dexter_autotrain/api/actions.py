@@ -247,24 +247,59 @@ def card(run: Run, cards_dir: Path | None = None) -> list[Path]:
 
 
 def publish(
-    run: Run, force: str | None = None, report: Report = _quiet, tracked: Report = _quiet
+    run: Run,
+    force: str | None = None,
+    report: Report = _quiet,
+    tracked: Report = _quiet,
+    review: bool | None = None,
 ) -> PublishResult:
-    """Publish the carded run to its spec's `hub.repo_id` (see `hub.publish.publish_run`),
-    record the stage, and log the published commit to the run's tracking (its outcome, one
-    line, goes to `tracked`).
+    """Publish the carded run to its spec's `hub.repo_id` (see `hub.publish.publish_run`):
+    a tagged commit on `hub.branch`, or with `review` (default: the spec's `hub.review`) a
+    Hub pull request against it. Record the stage, and log the published commit to the run's
+    tracking (its outcome, one line, goes to `tracked`).
 
     Raises:
         [`UserError`] / [`PublishRefused`] / [`HubAccessError`] / [`HubUnavailable`]: see
             `publish_run`.
+
+    Example:
+        ```python
+        >>> publish(find_run("narrative"), review=True).published.review.url
+        'https://huggingface.co/dexter-ng/narrative/discussions/4'
+        ```
     """
     from dexter_autotrain.experiments.tracking import log_run
     from dexter_autotrain.hub.publish import publish_run
     from dexter_autotrain.pipeline import mark_stage
 
-    result = publish_run(run, force=force, report=report)
+    result = publish_run(run, force=force, review=review, report=report)
     mark_stage(run, "publish")
     tracked(f"track: {log_run(run, run.spec())}")
     return result
+
+
+def merge_published(run: Run, force: str | None = None, report: Report = _quiet) -> PublishResult:
+    """Merge the run's review pull request on the Hub and tag the merged commit (see
+    `hub.publish.merge_published`); merging a merged one only checks the tag.
+
+    Raises:
+        [`UserError`]: not published for review, closed, or the branch moved since.
+        [`PublishRefused`]: the run failed its gates and no `force` reason was given.
+    """
+    from dexter_autotrain.hub.publish import merge_published as merge
+
+    return merge(run, force=force, report=report)
+
+
+def close_published(run: Run, reason: str, report: Report = _quiet) -> PublishResult:
+    """Close the run's review pull request on the Hub, saying why (recorded in the run).
+
+    Raises:
+        [`UserError`]: no reason, not published for review, or merged already.
+    """
+    from dexter_autotrain.hub.publish import close_published as close
+
+    return close(run, reason, report)
 
 
 def deploy(run: Run, report: Report = _quiet) -> Deployment:

@@ -17,15 +17,16 @@ from dexter_autotrain.hub.release import Source, holds_exactly, remote_files
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
 
 if TYPE_CHECKING:
-    from huggingface_hub import HfApi
+    from huggingface_hub import CommitInfo, HfApi
 
 
 @dataclass(frozen=True)
 class Target:
-    """Where a release goes."""
+    """Where a release goes: a commit on `branch`, or a pull request against it."""
 
     repo_id: str
     branch: str
+    pull_request: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def commit_release(
     stale = sorted(path for path in remote if path not in files)
     try:
         info = with_retries(
-            lambda: _create_commit(api, target, files, stale, message, head),
+            lambda: create_release_commit(api, target, files, stale, message, head),
             f"commit to {target.repo_id}@{target.branch}",
             report,
             policy,
@@ -112,15 +113,17 @@ def commit_release(
     return Committed(info.oid, info.oid != head)
 
 
-def _create_commit(
+def create_release_commit(
     api: HfApi,
     target: Target,
     files: dict[str, Source],
     stale: list[str],
     message: tuple[str, str],
     parent: str,
-):
-    """One try: fresh operations each time (the client marks the ones it used)."""
+) -> CommitInfo:
+    """One try: `files` added and `stale` deleted on top of `parent`, as a commit on the
+    branch or a pull request against it (fresh operations each time: the client marks the
+    ones it used)."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
     operations: list = [
@@ -135,6 +138,7 @@ def _create_commit(
         commit_description=message[1],
         revision=target.branch,
         parent_commit=parent,
+        create_pr=target.pull_request,
     )
 
 

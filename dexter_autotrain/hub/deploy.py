@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dexter_autotrain.errors import HubUnavailable, ToolError
+from dexter_autotrain.errors import HubUnavailable, ToolError, UserError
 from dexter_autotrain.hub.auth import require_token
 from dexter_autotrain.hub.deployment import (
     Deployment,
@@ -74,6 +74,12 @@ def deploy_run(
     """
     state = run.state()
     spec = run.spec(state)
+    review = state.published.review if state.published else None
+    if review is not None and review.status != "merged":
+        raise UserError(
+            f"{run.path}: published for review and not merged yet ({review.url}, "
+            f"{review.status}); deploy after `dexter-auto publish {run.path} --merge`"
+        )
     if spec.deploy.target == "local":
         deployment = deploy_local(run, spec, report)
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dexter_autotrain.cards.tags import release_tag
@@ -37,7 +37,8 @@ from dexter_autotrain.hub.retry import (
     reported_retries,
     with_retries,
 )
-from dexter_autotrain.record import RunState
+from dexter_autotrain.hub.review import close_review, merge_review, open_review
+from dexter_autotrain.record import Published, RunState
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
 
@@ -50,22 +51,34 @@ class PublishResult:
     """Where a run was published.
 
     Attributes:
-        repo_id: the model repo.
-        commit: the commit holding the run's files.
-        tag: the tag pointing at it (None when `hub.tag` is null).
-        url: the commit's page on the Hub.
-        new_commit: False when the run was already there (nothing uploaded).
+        published: what the run's state keeps under `published`: the repo, the commit
+            holding the run's files, its tag (None when `hub.tag` is null, or while a review
+            pull request is open), its page on the Hub, and the review pull request if any.
+        new_commit: False when the run was already there (nothing uploaded or changed).
     """
 
-    repo_id: str
-    commit: str
-    tag: str | None
-    url: str
+    published: Published
     new_commit: bool
 
+    @property
+    def repo_id(self) -> str:
+        return self.published.repo_id
+
+    @property
+    def commit(self) -> str:
+        return self.published.commit
+
+    @property
+    def tag(self) -> str | None:
+        return self.published.tag
+
+    @property
+    def url(self) -> str:
+        return self.published.url
+
     def record(self) -> dict[str, Any]:
-        """What the run's state keeps under `published`."""
-        return {k: v for k, v in asdict(self).items() if k != "new_commit"}
+        """What the run's state keeps under `published`, as JSON."""
+        return self.published.to_json()
 
 
 def check_publishable(run: Run, state: RunState, spec: JobSpec, force: str | None) -> None:
@@ -104,17 +117,21 @@ def publish_run(
     run: Run,
     *,
     force: str | None = None,
+    review: bool | None = None,
     report: Report = lambda line: None,
     policy: RetryPolicy = DEFAULT_POLICY,
 ) -> PublishResult:
-    """Publish a carded run to `hub.repo_id` as one commit on `hub.branch`, tagged `hub.tag`.
+    """Publish a carded run to `hub.repo_id` as one commit on `hub.branch`, tagged `hub.tag`,
+    or for review: as a pull request against the branch (`merge_published` merges and tags).
 
     Args:
         run (`Run`):
             The run; its stages up to `card` must be complete.
         force (`str`, *optional*):
             Publish although the gates failed; the reason goes into the card and the
-            commit message.
+            commit message (or the pull request's description).
+        review (`bool`, *optional*):
+            Open a Hub pull request instead of committing; default: the spec's `hub.review`.
         report (`Callable[[str], None]`, *optional*):
             Receives progress and one line per retry.
         policy (`RetryPolicy`, *optional*):
@@ -153,14 +170,76 @@ def publish_run(
         if force is not None:
             _card_with_reason(run, state, spec, " ".join(force.split()))
         files = release_files(run.path, run.model_folder(state).name)
-        committed = _already_tagged(api, repo_id, tag, files, report, policy)
-        if committed is None:
-            message = commit_message(run.state(), spec)
-            committed = _commit_and_tag(api, spec, files, message, tag, report, policy)
-    url = f"{api.endpoint}/{repo_id}/commit/{committed.oid}"
-    result = PublishResult(repo_id, committed.oid, tag, url, committed.new)
+        if review if review is not None else spec.hub.review == "pull-request":
+            published, new = open_review(api, run, spec, files, report, policy)
+        else:
+            published, new = _publish_on_branch(api, run, spec, files, tag, report, policy)
+    result = PublishResult(published, new)
     run.update(published=result.record())
     return result
+
+
+def merge_published(
+    run: Run, *, force: str | None = None, report: Report = lambda line: None
+) -> PublishResult:
+    """Merge the run's review pull request (the Hub's merge) and tag the merged commit.
+
+    Raises:
+        [`UserError`]: not published for review, the pull request was closed, or the branch
+            moved since it was opened.
+        [`PublishRefused`]: failed gates without a `--force` reason.
+        [`HubAccessError`] / [`HubUnavailable`]: as `publish_run`.
+    """
+    from huggingface_hub import HfApi
+
+    state = run.state()
+    spec = run.spec(state)
+    token = require_token()
+    repo_id = str(spec.hub.repo_id)
+    with reported_retries(report), hub_failures(token, repo_id, "nothing was merged"):
+        api = HfApi(token=token)
+        published, merged = merge_review(api, state, release_tag(spec, state), force, report)
+    result = PublishResult(published, merged)
+    run.update(published=result.record())
+    return result
+
+
+def close_published(run: Run, reason: str, report: Report = lambda line: None) -> PublishResult:
+    """Close the run's review pull request with `reason` (recorded in the run).
+
+    Raises:
+        [`UserError`]: no reason, not published for review, or already merged.
+    """
+    from huggingface_hub import HfApi
+
+    state = run.state()
+    token = require_token()
+    repo_id = str(run.spec(state).hub.repo_id)
+    with reported_retries(report), hub_failures(token, repo_id, "nothing was closed"):
+        published = close_review(HfApi(token=token), state, reason)
+    result = PublishResult(published, True)
+    run.update(published=result.record())
+    return result
+
+
+def _publish_on_branch(
+    api: HfApi,
+    run: Run,
+    spec: JobSpec,
+    files: dict[str, Source],
+    tag: str | None,
+    report: Report,
+    policy: RetryPolicy,
+) -> tuple[Published, bool]:
+    """One tagged commit on `hub.branch`, or the one the run's tag already names."""
+    repo_id = str(spec.hub.repo_id)
+    committed = _already_tagged(api, repo_id, tag, files, report, policy)
+    if committed is None:
+        message = commit_message(run.state(), spec)
+        committed = _commit_and_tag(api, spec, files, message, tag, report, policy)
+    url = f"{api.endpoint}/{repo_id}/commit/{committed.oid}"
+    published = Published(repo_id=repo_id, commit=committed.oid, tag=tag, url=url)
+    return published, committed.new
 
 
 def commit_message(state: RunState, spec: JobSpec) -> tuple[str, str]:

@@ -268,6 +268,11 @@ class Hub(_Section):
     tag: NonEmptyText | None = Field(
         "{name}-{run_id}", description="tag per publish; placeholders {name} {run_id} {date}"
     )
+    review: Literal["none", "pull-request"] = Field(
+        "none",
+        description="pull-request: publish as a Hub pull request on the branch, merged after "
+        "review with `dexter-auto publish RUN --merge` (tagged then); none: commit directly",
+    )
 
 
 class Deploy(_Section):
