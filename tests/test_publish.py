@@ -557,3 +557,67 @@ def test_a_failed_gate_run_opens_for_discussion_but_merges_only_forced(
     assert publish(hub, run, "--merge").code == 3
     forced = publish(hub, run, "--merge", "--force", "accepted by the ML lead")
     assert forced.code == 0, forced.stderr
+
+
+def _a_passing_release_deployed_locally(run: Path) -> None:
+    """The run's evaluation (and so its card) records passed gates, and the job deploys
+    with `dexter-auto serve` on this machine (no endpoint to start)."""
+    from dexter_autotrain.cards.write import write_card
+    from dexter_autotrain.runs import Run
+
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    spec["deploy"] = {"enabled": True, "target": "local"}
+    (run / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    report = json.loads((run / "evaluation.json").read_text())
+    report["gates"]["passed"] = True
+    (run / "evaluation.json").write_text(json.dumps(report))
+    write_card(run, Run(run).spec(), JOBS, None, False)
+
+
+def test_rollback_puts_the_branch_back_to_a_release_and_redeploys_it(
+    hub, smoke_run, tmp_path
+) -> None:
+    from huggingface_hub import HfApi, snapshot_download
+
+    api, repo = HfApi(), "dexter-ng/narrative-rollback"
+    first = carded_run(smoke_run, tmp_path, "narrative-rollback", run_id="20261201-000000-aaaa")
+    second = carded_run(smoke_run, tmp_path, "narrative-rollback", run_id="20261202-000000-bbbb")
+    for run in (first, second):
+        _a_passing_release_deployed_locally(run)
+        assert publish(hub, run).code == 0
+    released = f"narrative-{first.name}"
+    rolled = publish(hub, second, "--rollback", released, "--json")
+    assert rolled.code == 0, rolled.stderr
+    done = json.loads(rolled.stdout)
+    assert done["new_commit"] is True and done["tag"].startswith(f"{released}-rollback-")
+    head = api.list_repo_refs(repo).branches[0].target_commit
+    assert head == done["commit"] and api.list_repo_commits(repo)[0].title.startswith("Roll back")
+    on_branch = files_under(Path(snapshot_download(repo, revision=head)))
+    assert on_branch == files_under(Path(snapshot_download(repo, revision=released)))
+    assert done["redeployed"]["target"] == "local" and done["redeployed"]["status"] == "running"
+    try:
+        again = publish(hub, second, "--rollback", released, "--json")
+        assert json.loads(again.stdout)["new_commit"] is False  # already there: no commit
+    finally:
+        stopped = run_cli("deploy", first, "--delete", "--runs-dir", first.parent.parent)
+        assert stopped.code == 0, stopped.stderr
+
+
+def test_a_rollback_to_a_release_that_failed_its_gates_needs_a_reason(
+    hub, smoke_run, tmp_path
+) -> None:
+    failed = carded_run(smoke_run, tmp_path, "narrative-badtag", gates_passed=False)
+    assert publish(hub, failed, "--force", "a hotfix the lead accepted").code == 0
+    later = carded_run(smoke_run, tmp_path, "narrative-badtag", run_id="20261203-000000-cccc")
+    assert publish(hub, later).code == 0
+    tag = f"narrative-{failed.name}"
+    refused = publish(hub, later, "--rollback", tag)
+    assert refused.code == 3 and "failed the gates" in one_line(refused)
+    missing = publish(hub, later, "--rollback", "no-such-tag")
+    assert missing.code == 2 and "no tag `no-such-tag`" in one_line(missing)
+    forced = publish(hub, later, "--rollback", tag, "--force", "the new model misroutes Hausa")
+    assert forced.code == 0, forced.stderr
+    from huggingface_hub import HfApi
+
+    title = HfApi().list_repo_commits("dexter-ng/narrative-badtag")[0].title
+    assert "forced: the new model misroutes Hausa" in title

@@ -12,7 +12,7 @@ imports torch.
   `install_runner`.
 - `actions` (on one run): `status`, `training_job`, `logs`, `cancel`, `evaluate`,
   `evaluate_published`, `is_published_model`, `card`, `publish`, `merge_published`,
-  `close_published`, `deploy`, `change_deployment`, `start_server`, `serve`,
+  `close_published`, `rollback`, `deploy`, `change_deployment`, `start_server`, `serve`,
   `compare_runs`.
 - `sweeps`: `sweep`, `resume_sweep`.
 - `planning`: `plan`, `post_plan_comment`.
@@ -81,6 +81,8 @@ _MODULES = {
         "publish",
         "merge_published",
         "close_published",
+        "rollback",
+        "Rollback",
         "deploy",
         "change_deployment",
         "start_server",

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.record import RunState, ServeProcess
-from dexter_autotrain.runs import BUSY_STATES, RUNS_ROOT, Run, RunStatus
+from dexter_autotrain.runs import BUSY_STATES, RUNS_ROOT, Run, RunStatus, list_runs
 
 if TYPE_CHECKING:
     from dexter_autotrain.backends.cancel import Cancelled
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from dexter_autotrain.hub.deployment import Deployment
     from dexter_autotrain.hub.publish import PublishResult
     from dexter_autotrain.hub.retry import Report
+    from dexter_autotrain.hub.rollback import RolledBack
     from dexter_autotrain.report_record import EvaluationReport
 
 CANCEL_REASON = "cancelled with `dexter-auto cancel`"
@@ -300,6 +301,57 @@ def close_published(run: Run, reason: str, report: Report = _quiet) -> PublishRe
     from dexter_autotrain.hub.publish import close_published as close
 
     return close(run, reason, report)
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """A rollback and its redeployment.
+
+    Attributes:
+        rolled_back: the branch put back to the tag's files (`hub.rollback.RolledBack`).
+        redeployed: the deployment serving it again (None: the job does not deploy, or no
+            run here was published as that tag; `note` says which).
+        note: why it was not redeployed, or "".
+    """
+
+    rolled_back: RolledBack
+    redeployed: Deployment | None
+    note: str = ""
+
+
+def rollback(run: Run, tag: str, force: str | None = None, report: Report = _quiet) -> Rollback:
+    """Put the job's `hub.branch` back to the files of its released `tag` in one commit (see
+    `hub.rollback.rollback`), then deploy the run published as that tag again where the job
+    deploys.
+
+    Args:
+        run: a run of the job (its spec names the repo, branch and deployment).
+        tag: a tag the job published.
+        force: the reason to roll back to a tag whose gates failed.
+
+    Raises:
+        [`UserError`]: no such tag. [`PublishRefused`]: failed gates without `force`.
+
+    Example:
+        ```python
+        >>> rollback(find_run("narrative"), "narrative-20261125-001830-fc69").rolled_back.tag
+        'narrative-20261125-001830-fc69-rollback-20261207-101500'
+        ```
+    """
+    from dexter_autotrain.hub.rollback import rollback as roll_back
+
+    spec = run.spec()
+    rolled_back = roll_back(spec, tag, force, report)
+    if not spec.deploy.enabled:
+        return Rollback(rolled_back, None, "the job does not deploy (deploy.enabled is false)")
+    released = [
+        other
+        for other in list_runs(run.path.parent.parent, run.job)
+        if (state := other.describe().record) and state.published and state.published.tag == tag
+    ]
+    if not released:
+        return Rollback(rolled_back, None, f"no run here was published as {tag}: deploy it")
+    return Rollback(rolled_back, deploy(released[0], report))
 
 
 def deploy(run: Run, report: Report = _quiet) -> Deployment:

@@ -14,6 +14,7 @@ from dexter_autotrain.cli.options import json_option, runs_dir_option
 from dexter_autotrain.errors import UserError
 
 if TYPE_CHECKING:
+    from dexter_autotrain.api.actions import Rollback
     from dexter_autotrain.hub.publish import PublishResult
 
 
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
 )
 @click.option("--merge", is_flag=True, help="Merge the run's reviewed pull request, then tag it.")
 @click.option("--close", "close_reason", metavar="REASON", help="Close the run's pull request.")
+@click.option(
+    "--rollback",
+    "rollback_tag",
+    metavar="TAG",
+    help="Put the job's branch back to the files of this released tag in one commit, tag it, "
+    "and deploy that release again where the job deploys (RUN: any run of the job).",
+)
 @runs_dir_option
 @json_option("Print where the run was published as JSON (errors too).")
 def publish(
@@ -43,6 +51,7 @@ def publish(
     review: bool | None,
     merge: bool,
     close_reason: str | None,
+    rollback_tag: str | None,
     runs_dir: Path,
     as_json: bool,
 ) -> None:
@@ -64,11 +73,15 @@ def publish(
       dexter-auto publish narrative --review
       dexter-auto publish narrative --merge
       dexter-auto publish narrative --close "superseded by the next run"
+      dexter-auto publish narrative --rollback narrative-20261125-001830-fc69
       dexter-auto publish runs/narrative/20261125-001830-fc69 --force "reviewed by the ML lead"
     """
-    if sum((bool(review), merge, close_reason is not None)) > 1:
-        raise UserError("give one of --review, --merge and --close")
+    if sum((bool(review), merge, close_reason is not None, rollback_tag is not None)) > 1:
+        raise UserError("give one of --review, --merge, --close and --rollback")
     found = api.find_run(run, runs_dir)
+    if rollback_tag is not None:
+        _print_rollback(api.rollback(found, rollback_tag, force, report=hub_line), as_json)
+        return
     if merge:
         result = api.merge_published(found, force=force, report=hub_line)
     elif close_reason is not None:
@@ -80,6 +93,26 @@ def publish(
         print_json({"ok": True, **result.record(), "new_commit": result.new_commit})
         return
     _print_result(result)
+
+
+def _print_rollback(done: Rollback, as_json: bool) -> None:
+    rolled = done.rolled_back
+    deployed = done.redeployed
+    if as_json:
+        shown = {k: getattr(rolled, k) for k in ("repo_id", "branch", "restored", "commit", "tag")}
+        redeployed = deployed.to_json() if deployed else None
+        print_json(
+            {"ok": True, **shown, "new_commit": rolled.new_commit}
+            | {"redeployed": redeployed, "note": done.note}
+        )
+        return
+    verb = "rolled back" if rolled.new_commit else "already at the files of"
+    tag = f" (tag {rolled.tag})" if rolled.tag else ""
+    out.print(
+        f"[green]✓[/green] {verb} {rolled.repo_id}@{rolled.branch} to {rolled.restored}: "
+        f"{rolled.commit[:12]}{tag}"
+    )
+    out.print(f"  redeployed: {deployed.name} at {deployed.url}" if deployed else f"  {done.note}")
 
 
 def _print_result(result: PublishResult) -> None:
