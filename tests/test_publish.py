@@ -621,3 +621,36 @@ def test_a_rollback_to_a_release_that_failed_its_gates_needs_a_reason(
 
     title = HfApi().list_repo_commits("dexter-ng/narrative-badtag")[0].title
     assert "forced: the new model misroutes Hausa" in title
+
+
+def test_a_model_of_data_whose_licence_forbids_it_is_published_only_forced(
+    hub, smoke_run, tmp_path
+) -> None:
+    """Research-only data: publishing refuses (exit 3, nothing on the Hub) and names the
+    source; a non-commercial source beside an Apache-2.0 card is a conflict too; forced with
+    a reason, the card says what it was published past and why."""
+    from huggingface_hub import HfApi, ModelCard
+
+    from dexter_autotrain.cards.write import write_card
+    from dexter_autotrain.runs import Run
+
+    run = carded_run(smoke_run, tmp_path, "narrative-licensed")
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    spec["data"]["sources"][0]["license"] = "research-only"
+    (run / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    write_card(run, Run(run).spec(), JOBS, None, False)
+    assert "**Licence conflict:**" in (run / "README.md").read_text()
+    refused = publish(hub, run)
+    assert refused.code == 3 and "`research-only` forbids redistributing" in one_line(refused)
+    assert not HfApi().repo_exists("dexter-ng/narrative-licensed")
+    spec["data"]["sources"][0]["license"] = "cc-by-nc-4.0"
+    (run / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    conflict = publish(hub, run)
+    assert (
+        conflict.code == 3 and "non-commercial but card.license is `cc-by-4.0`" in conflict.stderr
+    )
+    forced = publish(hub, run, "--force", "the data owners granted Dexter a licence")
+    assert forced.code == 0, forced.stderr
+    card = ModelCard.load("dexter-ng/narrative-licensed").content
+    assert "a data licence** (`dexter-auto publish --force`)" in card  # (and failed gates)
+    assert "the data owners granted Dexter a licence" in card

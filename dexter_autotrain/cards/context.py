@@ -15,6 +15,7 @@ from dexter_autotrain.cards.metadata import lower_is_better, metric_names
 from dexter_autotrain.cards.provenance import eval_results_status, provenance
 from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
+from dexter_autotrain.policy.licenses import license_conflicts
 from dexter_autotrain.record import GitRecord, plain
 from dexter_autotrain.report_record import EvaluationReport
 from dexter_autotrain.runs import Run
@@ -128,6 +129,13 @@ def spec_source(git: GitRecord | None) -> str:
     return f"job spec at commit {commit}"
 
 
+def _forced_past(spec: JobSpec, report: EvaluationReport) -> str:
+    """What a `--force` reason published the model past: failed gates, a data licence."""
+    past = ["failed gates"] if report.gates.passed is False else []
+    past += ["a data licence"] if license_conflicts(spec) else []
+    return " and ".join(past) or "nothing"
+
+
 def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
     run = Run(run_path)
     state, report = run.state(), run.evaluation()
@@ -144,6 +152,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "run_id": state.run_id,
         "hub_tag": None if state.smoke else release_tag(spec, state),  # never published
         "forced_reason": state.forced.reason if state.forced else None,
+        "forced_past": _forced_past(spec, report),
         "deployed": plain(state.deployed),  # where `deploy` serves it (endpoint or local)
         "smoke": state.smoke,
         "git_commit": state.git.commit if state.git else None,
@@ -164,6 +173,11 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
                 for i in data_report["inputs"]
             ],
             "outputs": data_report["outputs"],
+            "licenses": [
+                {"source": source.hub or public_path(source.path or ""), "license": source.license}
+                for source in spec.data.sources
+            ],
+            "license_conflicts": license_conflicts(spec),
         },
         "training": {
             "params": _training_params(spec, data_report.get("token_lengths")),

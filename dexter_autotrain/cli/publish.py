@@ -124,6 +124,7 @@ def _print_result(result: PublishResult) -> None:
         out.print(f"[green]✓[/green] {verb} {result.repo_id} pull request #{review.num}")
     else:
         verb = "merged" if review is not None else "published"
-        verb = verb if result.new_commit else f"already {verb}, nothing changed:"
+        unchanged = "nothing changed" if review is not None else "nothing uploaded"
+        verb = verb if result.new_commit else f"already {verb}, {unchanged}:"
         out.print(f"[green]✓[/green] {verb} {result.repo_id}@{result.commit[:12]}{tag}")
     out.print(f"  {result.url}")

@@ -38,6 +38,7 @@ from dexter_autotrain.hub.retry import (
     with_retries,
 )
 from dexter_autotrain.hub.review import close_review, merge_review, open_review
+from dexter_autotrain.policy.licenses import license_conflicts
 from dexter_autotrain.record import Published, RunState
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
@@ -86,8 +87,10 @@ def check_publishable(run: Run, state: RunState, spec: JobSpec, force: str | Non
 
     Raises:
         [`UserError`]: the run has no card yet, is a smoke run, its spec has no
-            `hub.repo_id`, or `--force` was given to a run whose gates passed (exit code 2).
-        [`PublishRefused`]: its gates failed and no `--force` reason was given (exit code 3).
+            `hub.repo_id`, or `--force` was given with nothing to force (exit code 2).
+        [`PublishRefused`]: its gates failed, or a data source's licence does not allow
+            publishing the model (`policy.licenses`), and no `--force` reason was given
+            (exit code 3).
     """
     where = f"{run.path}: "
     if "card" not in state.completed:
@@ -100,16 +103,27 @@ def check_publishable(run: Run, state: RunState, spec: JobSpec, force: str | Non
     if spec.hub.repo_id is None:
         raise UserError(where + "spec.yaml: hub.repo_id is not set; nowhere to publish")
     passed = state.verdict().gates_passed
-    if force is not None and (passed or not force.strip()):
+    conflicts = license_conflicts(spec)
+    if force is not None and (not force.strip() or (passed and not conflicts)):
         raise UserError(
-            "--force: the gates passed, there is nothing to force"
-            if passed
-            else "--force: give the reason for publishing past failed gates"
+            "--force: give the reason for publishing past failed gates or a data licence"
+            if not force.strip()
+            else "--force: the gates passed and the data licences allow publishing; "
+            "there is nothing to force"
         )
-    if not passed and force is None:
+    if force is not None:
+        return
+    if not passed:
         raise PublishRefused(
             where + "the run failed its gates (see evaluation.md); publish it anyway only with "
             '--force "reason", which goes into the card and the commit message'
+        )
+    if conflicts:
+        raise PublishRefused(
+            where
+            + "the data's licence does not allow publishing this model: "
+            + "; ".join(conflicts)
+            + '; publish it anyway only with --force "reason", which goes into the card'
         )
 
 

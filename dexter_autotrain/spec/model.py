@@ -85,6 +85,11 @@ class Source(_Section):
         description="the split this source is; unset: a directory holding "
         "train/dev/test files, or data to split by ratio",
     )
+    license: NonEmptyText | None = Field(
+        None,
+        description="the data's licence (a Hub licence id: cc-by-4.0, cc-by-nc-4.0, ...; or "
+        "research-only): listed in the card, and checked against card.license at publish",
+    )
 
 
 class SplitRatios(_Section):
