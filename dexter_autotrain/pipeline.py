@@ -195,6 +195,7 @@ def _train(context: Context) -> None:
     _keep_trainer_state(model_dir)
     run.update(
         training={
+            "hardware": _hardware(context),
             "seconds": round(time.time() - (run.state().training_since or time.time()), 1),
             "steps": final.step,
             "epoch": final.epoch,
@@ -205,6 +206,16 @@ def _train(context: Context) -> None:
             },
         }
     )
+
+
+def _hardware(context: Context) -> str:
+    """What the training ran on: this machine, or the remote backend's hardware."""
+    from dexter_autotrain.system.machine import describe_machine
+
+    compute = context.spec.compute
+    if compute.backend == "local":
+        return describe_machine()
+    return f"{compute.backend} {compute.hardware or 'cpu-basic'}"
 
 
 def _fit_baseline(context: Context) -> None:

@@ -36,8 +36,6 @@ StateName = Literal[
     "cancelled",
 ]
 StageName = Literal["prepare", "train", "evaluate", "card", "gates", "publish", "deploy"]
-Backend = Literal["local", "hf-jobs", "autotrain-spaces"]
-"""Where a run trains (a spec's `compute.backend`)."""
 Scalar = str | int | float | bool | None
 
 
@@ -139,12 +137,14 @@ class RemoteJob(Record):
 
 
 class TrainingSummary(Record):
-    """The training's length and its last validation metrics."""
+    """The training's length, its last validation metrics, and what it ran on (a local
+    machine's processor and GPU, or the remote flavor; runs written before lack it)."""
 
     seconds: float
     steps: int
     epoch: float
     validation: dict[str, float]
+    hardware: str | None = None
 
 
 class EvaluationVerdict(Record):
@@ -299,7 +299,7 @@ class SweepState(Record):
     spec_path: str | None = None
     spec_sha256: str | None = None
     smoke: bool = False
-    backend: Backend | None = None
+    backend: str | None = None
     n_trials: int | None = None
     study: bool = False
     trials: list[TrialRow] = Field(default_factory=list)

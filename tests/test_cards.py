@@ -440,3 +440,15 @@ def test_eval_results_are_skipped_with_the_reason_in_the_card(cli, tmp_path, nam
     card = _card_of(cli, run, tmp_path)
     assert not (run / ".eval_results").exists()
     assert f"{NOT_WRITTEN} (the Hub's benchmark results): {reason}\n" in card.text
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_card_renders_as_written(task):
+    """The golden cards through a CommonMark + GFM-tables renderer: every table keeps its
+    rows (a blank line or a stray pipe in a template would cut one short)."""
+    from card_rendering import rendering_problems
+
+    card = (GOLDEN / f"{task}.md").read_text()
+    assert rendering_problems(card) == []
+    cut = card.replace("|---|---|---|---|\n", "|---|---|---|---|\n\n", 1)  # a blank line
+    assert rendering_problems(cut) != []  # inside a table orphans its rows: the check sees it

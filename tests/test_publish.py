@@ -147,6 +147,10 @@ def test_publish_reads_back_with_the_card_files_and_tag(hub, smoke_run, tmp_path
     card = ModelCard.load("dexter-ng/narrative-readback")
     assert card.content == (run / "README.md").read_text()
     assert f'revision="{tag}"' in card.content  # the usage snippet pins the tag
+    from card_rendering import rendering_problems
+
+    committed = {e.path for e in api.list_repo_tree("dexter-ng/narrative-readback", recursive=True)}
+    assert rendering_problems(card.content, committed) == []  # its images are committed too
     snapshot = Path(snapshot_download("dexter-ng/narrative-readback", revision=tag))
     got = files_under(snapshot)
     assert got.pop(".gitattributes")

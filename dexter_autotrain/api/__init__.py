@@ -6,7 +6,8 @@ package. A notebook or Dexter's backend calls the same functions. They load thei
 on first use (`dexter_autotrain.api` itself imports nothing heavy), so `validate` never
 imports torch.
 
-- `specs`: `validate`, `render`, `job_spec_schema`, `init_spec`, `task_names`.
+- `specs`: `validate`, `render`, `job_spec_schema`, `init_spec`, `task_names`,
+  `backend_names`.
 - `data`: `check_data`, `import_feedback`, `spec_of_job`.
 - `runs`: `submit`, `resume`, `find_run`, `list_runs`, `describe_runs`, `runner_status`,
   `install_runner`.
@@ -50,6 +51,7 @@ _MODULES = {
         "job_spec_schema",
         "init_spec",
         "task_names",
+        "backend_names",
     ),
     "data": ("check_data", "import_feedback", "spec_of_job"),
     "runs": (

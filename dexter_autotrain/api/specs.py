@@ -25,6 +25,7 @@ from dexter_autotrain.system.files import write_atomically
 __all__ = [
     "RenderedSpec",
     "SpecCheck",
+    "backend_names",
     "init_spec",
     "job_spec_schema",
     "render",
@@ -210,6 +211,15 @@ def init_spec(
         job_spec_schema(schema_file)
         written.append(schema_file)
     return written
+
+
+def backend_names() -> list[str]:
+    """Where a run may train (`compute.backend`): `local`, `hf-jobs`, `autotrain-spaces`."""
+    from typing import get_args
+
+    from dexter_autotrain.spec.model import Backend
+
+    return list(get_args(Backend))
 
 
 def task_names() -> list[str]:

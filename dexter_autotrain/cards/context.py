@@ -43,6 +43,8 @@ def base_model_name(spec: JobSpec) -> str:
 
 
 SMALL_SLICE = 100
+SMALL_SAMPLE = 30
+"""Fewer cases than this and a rate says nothing: the card says so instead of stressing it."""
 
 
 def caveats(report: EvaluationReport, data_report: dict[str, Any]) -> list[str]:
@@ -153,6 +155,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "hub_tag": None if state.smoke else release_tag(spec, state),  # never published
         "forced_reason": state.forced.reason if state.forced else None,
         "forced_past": _forced_past(spec, report),
+        "small_sample": SMALL_SAMPLE,
         "deployed": plain(state.deployed),  # where `deploy` serves it (endpoint or local)
         "smoke": state.smoke,
         "git_commit": state.git.commit if state.git else None,
@@ -183,7 +186,9 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "params": _training_params(spec, data_report.get("token_lengths")),
             "checkpoint": _checkpoint_choice(run_path, spec),
             "backend": spec.compute.backend,
-            "hardware": spec.compute.hardware or "local CPU/GPU",
+            "hardware": (training.hardware if training else None)
+            or spec.compute.hardware
+            or "hardware not recorded",
             "seconds": training.seconds if training else None,
             "epochs_run": training.epoch if training else None,
             "steps": training.steps if training else None,

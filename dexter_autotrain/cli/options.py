@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar
 
 import click
 
+from dexter_autotrain import api
 from dexter_autotrain.cli.console import json_option
-from dexter_autotrain.record import Backend
 
 __all__ = [
     "backend_option",
@@ -41,11 +41,12 @@ cards_dir_option = click.option(
 
 
 def backend_option(what: str) -> Callable[[Command], Command]:
-    """`--backend` for a new `what` (a run, a sweep); a resumed one keeps its own."""
+    """`--backend` for a new `what` (a run, a sweep); a resumed one keeps its own (the
+    choices load the spec model: only the commands that take it pay for that)."""
     return click.option(
         "--backend",
         "backend_name",
-        type=click.Choice(get_args(Backend)),
+        type=click.Choice(api.backend_names()),
         help=f"Train on this backend instead of the spec's compute.backend (recorded; not "
         f"with --resume, which keeps the {what}'s). A remote backend gets compute.hardware, "
         "or cpu-basic.",

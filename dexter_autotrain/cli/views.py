@@ -9,11 +9,11 @@ from rich.table import Table
 
 from dexter_autotrain.api import STATE_FILE
 from dexter_autotrain.cli.console import out
-from dexter_autotrain.report_record import EvaluationReport, GateRow
 
 if TYPE_CHECKING:
     from dexter_autotrain.api import Run
     from dexter_autotrain.record import RunState
+    from dexter_autotrain.report_record import EvaluationReport, GateRow
 
 
 def print_summary(run: Run, state: RunState, seconds: float) -> None:

@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from dexter_autotrain.record import Backend
 from dexter_autotrain.tasks import TASKS
 
 Task = Literal["text-classification", "token-classification", "image-classification"]
@@ -67,6 +66,10 @@ class Columns(_Section):
     language: NonEmptyText | None = Field(
         None, description="column holding a language code; else the source's `language`"
     )
+
+
+Backend = Literal["local", "hf-jobs", "autotrain-spaces"]
+"""Where a run trains (`compute.backend`; `api.backend_names()`)."""
 
 
 class Source(_Section):
