@@ -193,6 +193,8 @@ class Published(Record):
     tag: str | None
     url: str
     review: Review | None = None
+    card_commit: str | None = None
+    """The commit a later `deploy` made of the card alone (where the model is served)."""
 
 
 class Parity(Record):

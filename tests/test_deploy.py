@@ -118,6 +118,10 @@ def test_deploy_updates_and_rolls_back(hub, smoke_run, tmp_path) -> None:
     state = json.loads((first / "state.json").read_text())
     assert state["state"] == "deployed" and state["deployed"]["url"] == created["url"]
     assert "narrative-e2e" in (first / "README.md").read_text()
+    from huggingface_hub import ModelCard
+
+    on_hub = ModelCard.load("dexter-ng/narrative-deploy").content  # the branch's card too
+    assert on_hub == (first / "README.md").read_text() and "### Where it is served" in on_hub
     shown = cli(hub, first.parent, "status", first, "--runs-dir", first.parent.parent)
     assert f"deployed: narrative-e2e at {created['url']} (running)" in shown.stdout
     test_text = json.loads((first / "data/test.jsonl").read_text().splitlines()[0])["text"]

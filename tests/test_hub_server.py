@@ -104,9 +104,12 @@ def test_missing_and_invalid_tokens_get_401(hub: HubServer, api) -> None:
     with pytest.raises(urllib.error.HTTPError) as raw:
         urllib.request.urlopen(f"{hub.url}/api/whoami-v2")
     assert raw.value.code == 401
-    api.create_repo("dexter-test/auth-probe", exist_ok=True)
-    # On https the client would call this RepositoryNotFoundError; its regex wants https.
-    with pytest.raises(HfHubHTTPError) as missing:
+    api.create_repo("dexter-test/auth-probe", private=True, exist_ok=True)
+    # As on the Hub: a private repo without a token is 401 with X-Error-Code RepoNotFound,
+    # which the client raises as RepositoryNotFoundError (a public one reads: conformance).
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    with pytest.raises(RepositoryNotFoundError) as missing:
         api.list_repo_files("dexter-test/auth-probe", token=False)
     assert missing.value.response.status_code == 401
     with pytest.raises(HfHubHTTPError) as invalid:

@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from dexter_autotrain.plan import Plan
@@ -29,24 +29,33 @@ __all__ = ["PlanOutcome", "plan", "post_plan_comment"]
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    """A plan and its three renderings, each with every secret the environment holds (the
-    Hub token, `GITHUB_TOKEN`) replaced by `***`: a token pasted into a spec stays hidden.
+    """A plan, rendered on demand with every secret the environment holds (the Hub token,
+    `GITHUB_TOKEN`) replaced by `***`: a token pasted into a spec stays hidden.
 
     Attributes:
         plan: each job added, changed, removed, unchanged or invalid, and what it would do.
-        text / markdown / json: the plan for a terminal, a pull request comment, a script
-            (the names of `plan --format`).
     """
 
     plan: Plan
-    text: str
-    markdown: str
-    json: str
 
     @property
     def valid(self) -> bool:
         """False when a spec is invalid (its problems are in every rendering)."""
         return self.plan.valid
+
+    def render(self, output_format: Literal["text", "markdown", "json"]) -> str:
+        """The plan for a terminal, a pull request comment, or a script (`plan --format`)."""
+        from dexter_autotrain.hub.auth import find_token
+        from dexter_autotrain.plan.github_comment import SECRET_VARIABLES, redact
+        from dexter_autotrain.plan.markdown import to_markdown
+        from dexter_autotrain.plan.text_view import to_text
+
+        if output_format == "json":
+            text = json.dumps(self.plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        else:
+            text = (to_markdown if output_format == "markdown" else to_text)(self.plan)
+        secrets = [find_token() or "", *(os.environ.get(name, "") for name in SECRET_VARIABLES)]
+        return redact(text, secrets)
 
 
 def plan(base_ref: str | None = None, directory: str | Path | None = None) -> PlanOutcome:
@@ -64,17 +73,10 @@ def plan(base_ref: str | None = None, directory: str | Path | None = None) -> Pl
     """
     from dexter_autotrain.hub.auth import find_token
     from dexter_autotrain.plan import base_side, make_plan, repository
-    from dexter_autotrain.plan.github_comment import SECRET_VARIABLES, redact
-    from dexter_autotrain.plan.markdown import to_markdown
-    from dexter_autotrain.plan.text_view import to_text
 
-    repo, token = repository(Path(directory or Path.cwd())), find_token()
+    repo = repository(Path(directory or Path.cwd()))
     with base_side(repo, base_ref) as base:
-        result = make_plan(repo, base, token)
-    secrets = [token or "", *(os.environ.get(name, "") for name in SECRET_VARIABLES)]
-    as_json = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    shown = [redact(text, secrets) for text in (to_text(result), to_markdown(result), as_json)]
-    return PlanOutcome(result, *shown)
+        return PlanOutcome(make_plan(repo, base, find_token()))
 
 
 def post_plan_comment(outcome: PlanOutcome, environ: Mapping[str, str] = os.environ) -> Posted:
@@ -93,4 +95,4 @@ def post_plan_comment(outcome: PlanOutcome, environ: Mapping[str, str] = os.envi
     from dexter_autotrain.plan.markdown import MARKER
 
     pull = pull_request_from_env(environ)
-    return post_sticky(outcome.markdown, pull, MARKER, environ)
+    return post_sticky(outcome.render("markdown"), pull, MARKER, environ)

@@ -45,7 +45,7 @@ def plan(base_ref: str | None, output_format: str, comment: bool) -> None:
       dexter-auto plan --format markdown --comment   # in a pull_request workflow
     """
     outcome = api.plan(base_ref)
-    click.echo(getattr(outcome, output_format), nl=False)  # secrets already replaced
+    click.echo(outcome.render(output_format), nl=False)  # secrets replaced
     if comment:
         posted = api.post_plan_comment(outcome)
         err.print(f"{posted.action} the plan comment on {posted.target}")

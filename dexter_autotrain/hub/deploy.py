@@ -91,7 +91,7 @@ def deploy_run(
     if not deployment.changed and recorded and recorded.url == deployment.url:
         deployment = deployment.model_copy(update={"parity": recorded.parity})  # the last test's
     if deployment.changed or recorded != deployment.record():
-        record_deployment(run, deployment)
+        record_deployment(run, deployment, report)
     return deployment
 
 

@@ -57,7 +57,7 @@ def change_deployment(
         changed = _change_local(run, deployment, action, report)
     else:
         changed = _change_endpoint(run, deployment, action, report)
-    record_deployment(run, changed)
+    record_deployment(run, changed, report)
     return changed
 
 

@@ -83,11 +83,15 @@ def parity_shortfall(parity: Parity, spec: JobSpec) -> str:
     )
 
 
-def record_deployment(run: Run, deployment: Deployment | None) -> None:
+def record_deployment(
+    run: Run, deployment: Deployment | None, report: Report = lambda line: None
+) -> None:
     """Keep `deployment` in the run's state (None: it was deleted) and write the card again,
-    so it says where the model is served."""
+    so it says where the model is served, here and on the Hub (`card_update.push_card`)."""
     from dexter_autotrain.cards.write import write_card
+    from dexter_autotrain.hub.card_update import push_card
 
     recorded = deployment.model_dump(mode="json") if deployment else None
     state = run.update(deployed=recorded)
     write_card(run.path, run.spec(state), run.spec_folder(state), None, state.smoke)
+    push_card(run, report)

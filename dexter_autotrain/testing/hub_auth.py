@@ -24,17 +24,26 @@ class TokenGrant:
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated identity of one request."""
+    """The identity of one request: a token's user, or anonymous (no token: public reads)."""
 
     user: str
     role: Role
     orgs: tuple[str, ...]
 
     @property
+    def anonymous(self) -> bool:
+        return not self.user
+
+    @property
     def namespaces(self) -> tuple[str, ...]:
-        return (self.user, *self.orgs)
+        return (self.user, *self.orgs) if self.user else ()
+
+    def require_token(self) -> None:
+        if self.anonymous:
+            raise HubError(401, "Authorization header is required")
 
     def require_write(self, namespace: str) -> None:
+        self.require_token()
         if self.role != "write":
             raise HubError(
                 403, "You have read access but not the required permissions for this operation."
@@ -43,6 +52,9 @@ class Caller:
             raise HubError(
                 403, f'You don\'t have the rights to write under the namespace "{namespace}".'
             )
+
+
+ANONYMOUS = Caller("", "read", ())
 
 
 def object_id(name: str) -> str:
@@ -86,9 +98,13 @@ class Accounts:
             members[org] = frozenset(u for u in users.split(",") if u)
         return cls(grants, members)
 
-    def caller(self, request: Request) -> Caller:
+    def caller(self, request: Request, anonymous_ok: bool = False) -> Caller:
+        """The token's identity; without a token, anonymous where `anonymous_ok` (the Hub's
+        public reads), else 401."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if not token or scheme.lower() != "bearer":
+            if anonymous_ok:
+                return ANONYMOUS
             raise HubError(401, "Authorization header is required")
         grant = self.tokens.get(token.strip())
         if grant is None:
@@ -134,6 +150,7 @@ class Accounts:
 
 def auth_routes(accounts: Accounts) -> list[Route]:
     def whoami(request: Request) -> Reply:
+        request.caller.require_token()
         return Reply.json(accounts.whoami(request.caller))
 
     return [route("GET", "/api/whoami-v2", "whoami", whoami)]

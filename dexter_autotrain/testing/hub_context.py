@@ -62,20 +62,36 @@ class HubContext:
     discussions: DiscussionBoard | None = None  # set by the discussion routes (pull requests)
 
     def visible(self, repo: Repo, caller: Caller) -> Repo:
-        """`repo`, unless it is private to a namespace the caller is not in (then: not found)."""
+        """`repo`, unless it is private to a namespace the caller is not in (then: not found;
+        401 for an anonymous caller, as the Hub answers, so the client asks for a token)."""
         if repo.private and repo.namespace not in caller.namespaces:
-            raise repo_not_found(repo.id)
+            raise _not_found(repo.id, caller)
         return repo
 
     def readable_repo(self, request: Request) -> Repo:
         """The repo the route names (`type` plural and `repo` groups)."""
-        repo = self.store.get(REPO_TYPES[request.params["type"]], request.params["repo"])
+        try:
+            repo = self.store.get(REPO_TYPES[request.params["type"]], request.params["repo"])
+        except HubError as missing:
+            if missing.code == "RepoNotFound":
+                raise _not_found(request.params["repo"], request.caller) from None
+            raise
         return self.visible(repo, request.caller)
 
     def writable_repo(self, request: Request) -> Repo:
         repo = self.readable_repo(request)
         request.caller.require_write(repo.namespace)
         return repo
+
+
+def _not_found(repo_id: str, caller: Caller) -> HubError:
+    """The Hub's answer for a repo the caller may not see: 404, or 401 without a token (both
+    with `X-Error-Code: RepoNotFound`)."""
+    missing = repo_not_found(repo_id)
+    if caller.anonymous:
+        missing.status = 401
+        missing.message = "Invalid username or password."
+    return missing
 
 
 def page_reply(request: Request, items: Sequence[Any], page_size: int) -> Reply:

@@ -117,7 +117,7 @@ def repo_info(hub: HubContext, request: Request) -> Reply:
         "createdAt": repo.created_at,
         "private": repo.private,
         "disabled": False,
-        "gated": False,
+        "gated": repo.gated,
         "downloads": 0,
         "likes": 0,
         "tags": [],
@@ -149,7 +149,23 @@ def tree(hub: HubContext, request: Request) -> Reply:
     entries = tree_entries(commit, base, flag(request, "recursive"))
     if base and not entries:
         raise entry_not_found(base)
+    if flag(request, "expand"):  # each entry's last commit (hf_api.py: RepoFile.last_commit)
+        for entry in entries:
+            entry["lastCommit"] = _last_commit(repo, commit, entry["path"])
     return page_reply(request, entries, hub.config.page_size)
+
+
+def _last_commit(repo: Repo, commit: Commit, path: str) -> dict[str, str]:
+    """The newest commit (first-parent history) that changed `path` or anything under it."""
+
+    def under(files: dict[str, FileEntry]) -> dict[str, str]:
+        return {p: e.oid for p, e in files.items() if p == path or p.startswith(path + "/")}
+
+    history = repo.history(commit.oid)
+    for newer, older in zip(history, [*history[1:], None], strict=True):
+        if older is None or under(newer.files) != under(older.files):
+            return {"id": newer.oid, "title": newer.title, "date": newer.date}
+    return {"id": commit.oid, "title": commit.title, "date": commit.date}
 
 
 def tree_entries(commit: Commit, base: str, recursive: bool) -> list[dict[str, Any]]:

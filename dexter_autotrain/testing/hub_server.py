@@ -61,6 +61,7 @@ from .hub_errors import HubError
 from .hub_http import HubHTTPServer, Reply, Request, Route, Router
 from .hub_jobs import job_routes
 from .hub_repos import repo_routes
+from .hub_settings import settings_routes
 from .hub_spaces import space_routes
 from .hub_store import HubStore
 from .hub_upload import upload_routes
@@ -68,6 +69,7 @@ from .hub_upload import upload_routes
 AREAS: tuple[Callable[[HubContext], list[Route]], ...] = (
     lambda hub: auth_routes(hub.accounts),
     repo_routes,
+    settings_routes,
     upload_routes,
     download_routes,
     job_routes,
@@ -121,9 +123,19 @@ class HubApp:
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
         if not found.public:
-            request.caller = self.context.accounts.caller(request)
+            anonymous_ok = found.name in ANONYMOUS_READS and request.method in ("GET", "HEAD")
+            request.caller = self.context.accounts.caller(request, anonymous_ok)
         reply = found.handler(request)
         return fault.cut(reply) if fault is not None and fault.kind == "drop" else reply
+
+
+ANONYMOUS_READS = frozenset(
+    {"repo_info", "tree", "refs", "commits", "resolve", "discussion_list", "discussion_info"}
+    | {"whoami", "models_list", "auth_check"}
+)
+"""What the Hub answers without a token: reads of public repositories (a private or missing
+one is 401 RepoNotFound, so the client raises `RepositoryNotFoundError`); `whoami` and
+`auth-check` answer 401 themselves."""
 
 
 def error_reply(err: HubError) -> Reply:

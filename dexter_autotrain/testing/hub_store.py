@@ -129,6 +129,7 @@ class Repo:
     tags: dict[str, str] = field(default_factory=dict)
     lfs_objects: dict[str, int] = field(default_factory=dict)  # sha256 -> size
     pulls: dict[str, str] = field(default_factory=dict)  # "refs/pr/N" -> head oid
+    gated: str | bool = False  # False, "auto" or "manual"
 
     @property
     def namespace(self) -> str:
@@ -225,6 +226,32 @@ class HubStore:
             initial = [Change(".gitattributes", DEFAULT_GITATTRIBUTES.encode())]
             self.commit(repo, "main", initial, "initial commit", "", author, create_branch=True)
             return repo
+
+    def listed(self, repo_type: str) -> list[Repo]:
+        with self.lock:
+            return [repo for (kind, _), repo in sorted(self._repos.items()) if kind == repo_type]
+
+    def move(self, repo: Repo, new_id: str) -> Repo:
+        """`repo` under `new_id` (its history, refs and objects kept); the old id is gone."""
+        with self.lock:
+            if (repo.type, new_id) in self._repos:
+                raise HubError(409, f"You already created this {repo.type} repo")
+            del self._repos[(repo.type, repo.id)]
+            self._repo_file(repo.type, repo.id).unlink(missing_ok=True)
+            repo.id = new_id
+            self._repos[(repo.type, new_id)] = repo
+            self.save(repo)
+            return repo
+
+    def squash(self, repo: Repo, branch: str, message: str, author: str) -> Commit:
+        """The branch as one commit holding its head's files (no parent): its history gone."""
+        with self.lock:
+            head = repo.commits[repo.branches[branch]]
+            commit = _new_commit([], message, "", author, dict(head.files))
+            repo.commits[commit.oid] = commit
+            repo.branches[branch] = commit.oid
+            self.save(repo)
+            return commit
 
     def delete(self, repo_type: str, repo_id: str) -> None:
         with self.lock:

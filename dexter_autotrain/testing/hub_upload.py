@@ -65,7 +65,7 @@ class LfsUploads:
 def upload_routes(hub: HubContext) -> list[Route]:
     uploads = LfsUploads()
     return [
-        route("POST", "/api/validate-yaml", "validate_yaml", validate_yaml),
+        route("POST", "/api/validate-yaml", "validate_yaml", validate_yaml, public=True),
         route(
             "POST",
             API_REPO + r"/preupload/(?P<rev>[^/]+)",
