@@ -37,6 +37,18 @@ class Committed:
     new: bool
 
 
+def ensure_repo(
+    api: HfApi, repo_id: str, private: bool, report: Report, policy: RetryPolicy
+) -> None:
+    """Create the repo unless it exists (retried: the client does not retry this call)."""
+    with_retries(
+        lambda: api.create_repo(repo_id, private=private, exist_ok=True),
+        f"create {repo_id}",
+        report,
+        policy,
+    )
+
+
 def branch_head(api: HfApi, target: Target, report: Report, policy: RetryPolicy) -> str:
     """The commit at the head of `target.branch`, creating the branch (from the default
     branch) when it does not exist yet."""

@@ -21,7 +21,7 @@ from dexter_autotrain.errors import (
     UserError,
 )
 from dexter_autotrain.hub.auth import check_write_access, require_token
-from dexter_autotrain.hub.commit import Committed, Target, commit_release
+from dexter_autotrain.hub.commit import Committed, Target, commit_release, ensure_repo
 from dexter_autotrain.hub.failures import hub_failures
 from dexter_autotrain.hub.release import (
     CARD,
@@ -327,12 +327,7 @@ def _commit_and_tag(
 ) -> Committed:
     """Create the repo if needed, commit, then (only then) tag the commit."""
     repo_id = str(spec.hub.repo_id)
-    with_retries(
-        lambda: api.create_repo(repo_id, private=spec.hub.private, exist_ok=True),
-        f"create {repo_id}",
-        report,
-        policy,
-    )
+    ensure_repo(api, repo_id, spec.hub.private, report, policy)
     committed = commit_release(
         api, Target(repo_id, spec.hub.branch), files, message, report, policy
     )

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dexter_autotrain.errors import PublishRefused, UserError
-from dexter_autotrain.hub.commit import Target, branch_head, create_release_commit
+from dexter_autotrain.hub.commit import Target, branch_head, create_release_commit, ensure_repo
 from dexter_autotrain.hub.release import Source, remote_files
-from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
+from dexter_autotrain.hub.retry import Report, RetryPolicy
 from dexter_autotrain.hub.review_text import review_description, review_title
 from dexter_autotrain.record import Published, Review, RunState
 from dexter_autotrain.runs import Run
@@ -45,12 +45,7 @@ def open_review(
     if published is not None and published.review and published.review.status != "closed":
         return published, False  # open: being reviewed; merged: published
     repo_id = str(spec.hub.repo_id)
-    with_retries(
-        lambda: api.create_repo(repo_id, private=spec.hub.private, exist_ok=True),
-        f"create {repo_id}",
-        report,
-        policy,
-    )
+    ensure_repo(api, repo_id, spec.hub.private, report, policy)
     target = Target(repo_id, spec.hub.branch, pull_request=True)
     head = branch_head(api, target, report, policy)
     stale = sorted(path for path in remote_files(api, repo_id, head) if path not in files)

@@ -154,14 +154,20 @@ def commit(hub: HubContext, request: Request) -> Reply:
     )
     for committed in hub.hooks.committed:
         committed(repo, request.params["rev"])
+    return _committed(request, repo, done, None)
+
+
+def _committed(request: Request, repo: Repo, done: Commit, pull: int | None) -> Reply:
+    """The commit route's answer (`_commit_api.py` reads `commitOid` and `pullRequestUrl`)."""
+    url = repo.url(request.base_url)
     return Reply.json(
         {
             "success": True,
             "commitOid": done.oid,
-            "commitUrl": f"{repo.url(request.base_url)}/commit/{done.oid}",
+            "commitUrl": f"{url}/commit/{done.oid}",
             "commitMessage": done.title,
             "hookOutput": "",
-            "pullRequestUrl": None,
+            "pullRequestUrl": None if pull is None else f"{url}/discussions/{pull}",
         }
     )
 
@@ -173,16 +179,7 @@ def _open_pull(hub: HubContext, board: DiscussionBoard, request: Request) -> Rep
     header, changes = _parse_ndjson(request.body.read_all())
     about = (header.get("summary") or "", header.get("description") or "")
     num, done = board.open_pull(request, repo, changes, about)
-    return Reply.json(
-        {
-            "success": True,
-            "commitOid": done.oid,
-            "commitUrl": f"{repo.url(request.base_url)}/commit/{done.oid}",
-            "commitMessage": done.title,
-            "hookOutput": "",
-            "pullRequestUrl": f"{repo.url(request.base_url)}/discussions/{num}",
-        }
-    )
+    return _committed(request, repo, done, num)
 
 
 def _parse_ndjson(raw: bytes) -> tuple[dict[str, Any], list[Change]]:
