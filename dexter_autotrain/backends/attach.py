@@ -87,20 +87,31 @@ def follow_training(
     Example:
         >>> follow_training(get_backend("local"), run, print)  # doctest: +SKIP
     """
-    handle = _reattach(backend, run, options) or _start(backend, run, options)
-    if options.detach:
-        raise TrainingDetached(detached_message(handle, run), str(run.path))
-    try:
+    handle: Handle | None = None
+    try:  # one block from the start: a Ctrl-C just after the handle was recorded stops it too
+        handle = _reattach(backend, run, options) or _start(backend, run, options)
+        if options.detach:
+            raise TrainingDetached(detached_message(handle, run), str(run.path))
         progress, poll = _follow(backend, handle, run, on_progress)
     except KeyboardInterrupt as interrupt:
-        _interrupted(backend, handle, run, options, interrupt)
-        raise  # not reached: _interrupted raises
+        handle = handle or _recorded(backend, run)
+        if handle is not None:  # None: interrupted before the training started
+            _interrupted(backend, handle, run, options, interrupt)
+        raise
+    except TrainingDetached:
+        raise
     except BaseException:
-        if backend.name == LOCAL:  # never leave a local training behind
+        if backend.name == LOCAL and handle is not None:  # never leave a local training behind
             backend.cancel(handle)
         raise
     _judge(backend, handle, run, poll)
     return progress
+
+
+def _recorded(backend: Backend, run: Run) -> Handle | None:
+    """The training this backend started for the run, as its state records it."""
+    recorded = run.state().training_handle
+    return Handle.from_record(recorded) if recorded and recorded.kind == backend.name else None
 
 
 def detached_message(handle: Handle, run: Run) -> str:
