@@ -470,6 +470,9 @@ def test_published_models_are_named_hub_org_name_at_revision(hub, smoke_run, tmp
 
 
 # -- publishing for review: a Hub pull request, merged or closed ------------------------------
+# One command-line call per behaviour (exit code and output); the other steps go through the
+# Python API in this process (the same functions the commands call), to spare the suite a
+# process start each.
 
 
 def test_a_run_opened_for_review_is_merged_then_tagged(hub, smoke_run, tmp_path) -> None:
@@ -477,6 +480,10 @@ def test_a_run_opened_for_review_is_merged_then_tagged(hub, smoke_run, tmp_path)
     branch untouched; `status` shows it; `deploy` waits; `--merge` merges it with the Hub's
     own merge and tags the merged commit; merging again changes nothing."""
     from huggingface_hub import HfApi, snapshot_download
+
+    from dexter_autotrain import api as dx
+    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.runs import Run
 
     run = carded_run(smoke_run, tmp_path, "narrative-review")
     opened = publish(hub, run, "--review", "--json")
@@ -495,26 +502,21 @@ def test_a_run_opened_for_review_is_merged_then_tagged(hub, smoke_run, tmp_path)
     assert "| gate | value | rule | result |" in description and "## Data" in description
     assert "f1_macro" in description and "--merge" in description
 
-    status = run_cli("status", run, "--runs-dir", run.parent.parent)
-    assert "review: pull request #1 open" in status.stdout
-    env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
-    deploy = run_cli("deploy", run, "--runs-dir", run.parent.parent, env=env)
-    assert deploy.code == 2 and "not merged yet" in deploy.stderr
+    from dexter_autotrain.cli.views import outcome_lines
 
-    merged = publish(hub, run, "--merge", "--json")
-    assert merged.code == 0, merged.stderr
-    after = json.loads(merged.stdout)
+    assert any("review: pull request #1 open" in line for line in outcome_lines(Run(run).state()))
+    with pytest.raises(UserError, match="not merged yet"):
+        dx.deploy(Run(run))
+
+    merged = dx.merge_published(Run(run))
     tag = f"narrative-{smoke_run.name}"
-    assert (after["tag"], after["review"]["status"], after["new_commit"]) == (tag, "merged", True)
+    assert (merged.tag, merged.published.review.status, merged.new_commit) == (tag, "merged", True)
     refs = api.list_repo_refs(repo)
-    assert refs.branches[0].target_commit == after["commit"]
-    assert {t.name: t.target_commit for t in refs.tags} == {tag: after["commit"]}
+    assert refs.branches[0].target_commit == merged.commit
+    assert {t.name: t.target_commit for t in refs.tags} == {tag: merged.commit}
     assert api.get_discussion_details(repo, 1).status == "merged"
-    again = publish(hub, run, "--merge", "--json")
-    assert again.code == 0 and json.loads(again.stdout)["new_commit"] is False
-    assert json.loads((run / "state.json").read_text())["published"] == {
-        k: after[k] for k in ("repo_id", "commit", "tag", "url", "review")
-    }
+    assert dx.merge_published(Run(run)).new_commit is False  # merged once
+    assert Run(run).state().published == merged.published
 
 
 def test_a_review_after_the_branch_moved_is_refused_at_merge_then_closed(
@@ -524,43 +526,46 @@ def test_a_review_after_the_branch_moved_is_refused_at_merge_then_closed(
     so `--merge` refuses (nothing merged); `--close` closes it with the reason."""
     from huggingface_hub import HfApi
 
+    from dexter_autotrain import api as dx
+    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.runs import Run
+
     api, repo = HfApi(), "dexter-ng/narrative-stale"
     first = carded_run(smoke_run, tmp_path, "narrative-stale", run_id="20261201-000000-aaaa")
-    assert publish(hub, first).code == 0  # a model on the branch
-    second = carded_run(smoke_run, tmp_path, "narrative-stale", run_id="20261202-000000-bbbb")
-    assert publish(hub, second, "--review").code == 0
+    dx.publish(Run(first))  # a model on the branch
+    second = Run(carded_run(smoke_run, tmp_path, "narrative-stale", run_id="20261202-000000-bbbb"))
+    dx.publish(second, review=True)
     api.upload_file(path_or_fileobj=b"moved", path_in_repo="NOTES.md", repo_id=repo)
-    refused = publish(hub, second, "--merge")
+    refused = publish(hub, second.path, "--merge")
     assert refused.code == 2 and "moved since the pull request was opened" in one_line(refused)
     assert api.get_discussion_details(repo, 1).status == "open"
-    closed = publish(hub, second, "--close", "stale: the branch moved", "--json")
-    assert closed.code == 0, closed.stderr
-    assert json.loads(closed.stdout)["review"] == json.loads(closed.stdout)["review"] | {
-        "status": "closed",
-        "reason": "stale: the branch moved",
-    }
+    closed = dx.close_published(second, "stale: the branch moved").published.review
+    assert (closed.status, closed.reason) == ("closed", "stale: the branch moved")
     details = api.get_discussion_details(repo, 1)
     assert details.status == "closed" and details.events[-2].content == "stale: the branch moved"
-    reopened = publish(hub, second, "--merge")
-    assert reopened.code == 2 and "was closed" in one_line(reopened)
+    with pytest.raises(UserError, match="was closed"):
+        dx.merge_published(second)
 
 
 def test_a_failed_gate_run_opens_for_discussion_but_merges_only_forced(
     hub, smoke_run, tmp_path
 ) -> None:
-    run = carded_run(smoke_run, tmp_path, "narrative-disputed", gates_passed=False)
-    refused = publish(hub, run, "--review")
-    assert refused.code == 3  # as a direct publish: a reason first
-    opened = publish(hub, run, "--review", "--force", "to discuss the Hausa slice")
-    assert opened.code == 0, opened.stderr
     from huggingface_hub import HfApi
 
+    from dexter_autotrain import api as dx
+    from dexter_autotrain.errors import PublishRefused
+    from dexter_autotrain.runs import Run
+
+    run = Run(carded_run(smoke_run, tmp_path, "narrative-disputed", gates_passed=False))
+    with pytest.raises(PublishRefused):  # as a direct publish: a reason first
+        dx.publish(run, review=True)
+    dx.publish(run, force="to discuss the Hausa slice", review=True)
     details = HfApi().get_discussion_details("dexter-ng/narrative-disputed", 1)
     assert "gates FAILED" in details.title
     assert "opened with `--force`: to discuss the Hausa slice" in details.events[0].content
-    assert publish(hub, run, "--merge").code == 3
-    forced = publish(hub, run, "--merge", "--force", "accepted by the ML lead")
-    assert forced.code == 0, forced.stderr
+    with pytest.raises(PublishRefused):
+        dx.merge_published(run)
+    assert dx.merge_published(run, force="accepted by the ML lead").published.tag
 
 
 def _a_passing_release_deployed_locally(run: Path) -> None:
@@ -583,46 +588,51 @@ def test_rollback_puts_the_branch_back_to_a_release_and_redeploys_it(
 ) -> None:
     from huggingface_hub import HfApi, snapshot_download
 
+    from dexter_autotrain import api as dx
+    from dexter_autotrain.runs import Run
+
     api, repo = HfApi(), "dexter-ng/narrative-rollback"
     first = carded_run(smoke_run, tmp_path, "narrative-rollback", run_id="20261201-000000-aaaa")
     second = carded_run(smoke_run, tmp_path, "narrative-rollback", run_id="20261202-000000-bbbb")
     for run in (first, second):
         _a_passing_release_deployed_locally(run)
-        assert publish(hub, run).code == 0
+        dx.publish(Run(run))
     released = f"narrative-{first.name}"
-    rolled = publish(hub, second, "--rollback", released, "--json")
-    assert rolled.code == 0, rolled.stderr
-    done = json.loads(rolled.stdout)
-    assert done["new_commit"] is True and done["tag"].startswith(f"{released}-rollback-")
-    head = api.list_repo_refs(repo).branches[0].target_commit
-    assert head == done["commit"] and api.list_repo_commits(repo)[0].title.startswith("Roll back")
-    on_branch = files_under(Path(snapshot_download(repo, revision=head)))
-    assert on_branch == files_under(Path(snapshot_download(repo, revision=released)))
-    assert done["redeployed"]["target"] == "local" and done["redeployed"]["status"] == "running"
     try:
-        again = publish(hub, second, "--rollback", released, "--json")
-        assert json.loads(again.stdout)["new_commit"] is False  # already there: no commit
+        rolled = publish(hub, second, "--rollback", released, "--json")
+        assert rolled.code == 0, rolled.stderr
+        done = json.loads(rolled.stdout)
+        assert done["new_commit"] is True and done["tag"].startswith(f"{released}-rollback-")
+        head = api.list_repo_refs(repo).branches[0].target_commit
+        assert head == done["commit"]
+        assert api.list_repo_commits(repo)[0].title.startswith("Roll back")
+        on_branch = files_under(Path(snapshot_download(repo, revision=head)))
+        assert on_branch == files_under(Path(snapshot_download(repo, revision=released)))
+        assert done["redeployed"]["target"] == "local" and done["redeployed"]["status"] == "running"
+        assert dx.rollback(Run(second), released).rolled_back.new_commit is False  # no commit
     finally:
-        stopped = run_cli("deploy", first, "--delete", "--runs-dir", first.parent.parent)
-        assert stopped.code == 0, stopped.stderr
+        dx.change_deployment(Run(first), "delete")
 
 
 def test_a_rollback_to_a_release_that_failed_its_gates_needs_a_reason(
     hub, smoke_run, tmp_path
 ) -> None:
+    from huggingface_hub import HfApi
+
+    from dexter_autotrain import api as dx
+    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.runs import Run
+
     failed = carded_run(smoke_run, tmp_path, "narrative-badtag", gates_passed=False)
-    assert publish(hub, failed, "--force", "a hotfix the lead accepted").code == 0
+    dx.publish(Run(failed), force="a hotfix the lead accepted")
     later = carded_run(smoke_run, tmp_path, "narrative-badtag", run_id="20261203-000000-cccc")
-    assert publish(hub, later).code == 0
+    dx.publish(Run(later))
     tag = f"narrative-{failed.name}"
     refused = publish(hub, later, "--rollback", tag)
     assert refused.code == 3 and "failed the gates" in one_line(refused)
-    missing = publish(hub, later, "--rollback", "no-such-tag")
-    assert missing.code == 2 and "no tag `no-such-tag`" in one_line(missing)
-    forced = publish(hub, later, "--rollback", tag, "--force", "the new model misroutes Hausa")
-    assert forced.code == 0, forced.stderr
-    from huggingface_hub import HfApi
-
+    with pytest.raises(UserError, match="no tag `no-such-tag`"):
+        dx.rollback(Run(later), "no-such-tag")
+    dx.rollback(Run(later), tag, force="the new model misroutes Hausa")
     title = HfApi().list_repo_commits("dexter-ng/narrative-badtag")[0].title
     assert "forced: the new model misroutes Hausa" in title
 
@@ -631,11 +641,13 @@ def test_a_model_of_data_whose_licence_forbids_it_is_published_only_forced(
     hub, smoke_run, tmp_path
 ) -> None:
     """Research-only data: publishing refuses (exit 3, nothing on the Hub) and names the
-    source; a non-commercial source beside an Apache-2.0 card is a conflict too; forced with
-    a reason, the card says what it was published past and why."""
+    source; a non-commercial source beside a CC BY card is a conflict too; forced with a
+    reason, the card says what it was published past and why."""
     from huggingface_hub import HfApi, ModelCard
 
+    from dexter_autotrain import api as dx
     from dexter_autotrain.cards.write import write_card
+    from dexter_autotrain.errors import PublishRefused
     from dexter_autotrain.runs import Run
 
     run = carded_run(smoke_run, tmp_path, "narrative-licensed")
@@ -649,12 +661,9 @@ def test_a_model_of_data_whose_licence_forbids_it_is_published_only_forced(
     assert not HfApi().repo_exists("dexter-ng/narrative-licensed")
     spec["data"]["sources"][0]["license"] = "cc-by-nc-4.0"
     (run / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
-    conflict = publish(hub, run)
-    assert (
-        conflict.code == 3 and "non-commercial but card.license is `cc-by-4.0`" in conflict.stderr
-    )
-    forced = publish(hub, run, "--force", "the data owners granted Dexter a licence")
-    assert forced.code == 0, forced.stderr
+    with pytest.raises(PublishRefused, match=r"non-commercial but card\.license is `cc-by-4\.0`"):
+        dx.publish(Run(run))
+    dx.publish(Run(run), force="the data owners granted Dexter a licence")
     card = ModelCard.load("dexter-ng/narrative-licensed").content
     assert "a data licence** (`dexter-auto publish --force`)" in card  # (and failed gates)
     assert "the data owners granted Dexter a licence" in card
