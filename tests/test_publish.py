@@ -486,7 +486,15 @@ def test_a_run_opened_for_review_is_merged_then_tagged(hub, smoke_run, tmp_path)
     from dexter_autotrain.runs import Run
 
     run = carded_run(smoke_run, tmp_path, "narrative-review")
-    opened = publish(hub, run, "--review", "--json")
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    spec["hub"]["review"] = "pull-request"  # the spec asks for review: no flag needed
+    (run / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    from dexter_autotrain.cards.write import write_card
+
+    write_card(run, Run(run).spec(), JOBS, None, False)
+    tag = f"narrative-{smoke_run.name}"
+    assert f'revision="{tag}"' not in (run / "README.md").read_text()  # no tag before a merge
+    opened = publish(hub, run, "--json")
     assert opened.code == 0, opened.stderr
     record = json.loads(opened.stdout)
     review = record["review"]
@@ -509,14 +517,17 @@ def test_a_run_opened_for_review_is_merged_then_tagged(hub, smoke_run, tmp_path)
         dx.deploy(Run(run))
 
     merged = dx.merge_published(Run(run))
-    tag = f"narrative-{smoke_run.name}"
     assert (merged.tag, merged.published.review.status, merged.new_commit) == (tag, "merged", True)
     refs = api.list_repo_refs(repo)
-    assert refs.branches[0].target_commit == merged.commit
+    card_commit = Run(run).state().published.card_commit  # the card, now pinning the tag
+    assert refs.branches[0].target_commit == card_commit != merged.commit
+    assert api.list_repo_commits(repo)[1].commit_id == merged.commit  # on top of the merge
     assert {t.name: t.target_commit for t in refs.tags} == {tag: merged.commit}
     assert api.get_discussion_details(repo, 1).status == "merged"
+    from huggingface_hub import ModelCard
+
+    assert f'revision="{tag}"' in ModelCard.load(repo).content  # pinned once it exists
     assert dx.merge_published(Run(run)).new_commit is False  # merged once
-    assert Run(run).state().published == merged.published
 
 
 def test_a_review_after_the_branch_moved_is_refused_at_merge_then_closed(

@@ -16,7 +16,7 @@ from dexter_autotrain.cards.provenance import eval_results_status, provenance
 from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
 from dexter_autotrain.policy.licenses import license_conflicts
-from dexter_autotrain.record import GitRecord, plain
+from dexter_autotrain.record import GitRecord, RunState, plain
 from dexter_autotrain.report_record import EvaluationReport
 from dexter_autotrain.runs import Run
 from dexter_autotrain.spec import JobSpec
@@ -131,6 +131,16 @@ def spec_source(git: GitRecord | None) -> str:
     return f"job spec at commit {commit}"
 
 
+def _pinned_tag(spec: JobSpec, state: RunState) -> str | None:
+    """The tag the usage snippet pins: none for a smoke run (never published), nor for a
+    run in review until its pull request is merged (the tag is made then)."""
+    review = state.published.review if state.published else None
+    in_review = spec.hub.review == "pull-request" or review is not None
+    if state.smoke or (in_review and not (review and review.status == "merged")):
+        return None
+    return release_tag(spec, state)
+
+
 def _forced_past(spec: JobSpec, report: EvaluationReport) -> str:
     """What a `--force` reason published the model past: failed gates, a data licence."""
     past = ["failed gates"] if report.gates.passed is False else []
@@ -152,7 +162,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "auto_class": get_task(spec.task).model_class,
         "repo_id": repo_id,
         "run_id": state.run_id,
-        "hub_tag": None if state.smoke else release_tag(spec, state),  # never published
+        "hub_tag": _pinned_tag(spec, state),
         "forced_reason": state.forced.reason if state.forced else None,
         "forced_past": _forced_past(spec, report),
         "small_sample": SMALL_SAMPLE,

@@ -215,7 +215,18 @@ def merge_published(
         published, merged = merge_review(api, state, release_tag(spec, state), force, report)
     result = PublishResult(published, merged)
     run.update(published=result.record())
+    _card_after_merge(run, report)
     return result
+
+
+def _card_after_merge(run: Run, report: Report) -> None:
+    """The card again, its usage snippet now pinning the tag, onto the merged branch."""
+    from dexter_autotrain.cards.write import write_card
+    from dexter_autotrain.hub.card_update import push_card
+
+    state = run.state()
+    write_card(run.path, run.spec(state), run.spec_folder(state), None, state.smoke)
+    push_card(run, report)
 
 
 def close_published(run: Run, reason: str, report: Report = lambda line: None) -> PublishResult:
