@@ -326,7 +326,7 @@ def _deploy_skipped(context: Context) -> str | None:
     if context.smoke:
         return "skipped: smoke runs are never deployed"
     published = context.run.state().published
-    if published is not None and published.review and published.review.status != "merged":
+    if published is not None and published.review and published.awaiting_merge:
         return (
             f"skipped: waiting for the review pull request ({published.review.url}); "
             f"`dexter-auto publish {context.run.path} --merge`, then `dexter-auto deploy`"

@@ -196,6 +196,12 @@ class Published(Record):
     card_commit: str | None = None
     """The commit a later `deploy` made of the card alone (where the model is served)."""
 
+    @property
+    def awaiting_merge(self) -> bool:
+        """Published for review and the pull request not merged (open or closed): the branch
+        does not hold this run, so nothing may be tagged, deployed or pinned yet."""
+        return self.review is not None and self.review.status != "merged"
+
 
 class Parity(Record):
     """A deployment's smoke and parity test: answers equal to the run's predictions."""

@@ -137,7 +137,8 @@ def test_deploy_updates_and_rolls_back(hub, smoke_run, tmp_path) -> None:
     assert republished.code == 0, republished.stderr  # its card now names the endpoint
     assert "the tag keeps the card it was published with" in republished.stderr
     assert hub.stats.calls["commit"] == 0
-    assert json.loads((first / "state.json").read_text())["state"] == "deployed"
+    after = json.loads((first / "state.json").read_text())
+    assert after["state"] == "deployed" and after["published"]["card_commit"]  # still known
 
     second = endpoint_run(smoke_run, tmp_path / "b", "20261126-000002-bbbb", "narrative-e2e")
     second_commit = published(hub, second)

@@ -134,9 +134,9 @@ def spec_source(git: GitRecord | None) -> str:
 def _pinned_tag(spec: JobSpec, state: RunState) -> str | None:
     """The tag the usage snippet pins: none for a smoke run (never published), nor for a
     run in review until its pull request is merged (the tag is made then)."""
-    review = state.published.review if state.published else None
-    in_review = spec.hub.review == "pull-request" or review is not None
-    if state.smoke or (in_review and not (review and review.status == "merged")):
+    published = state.published
+    not_merged = published.awaiting_merge if published else spec.hub.review == "pull-request"
+    if state.smoke or not_merged:
         return None
     return release_tag(spec, state)
 

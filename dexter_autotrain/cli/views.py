@@ -62,7 +62,7 @@ def outcome_lines(state: RunState) -> list[str]:
     if (published := state.published) and (review := published.review):
         reason = f": {review.reason}" if review.reason else ""
         lines.append(f"review: pull request #{review.num} {review.status}{reason} {review.url}")
-    if published and not (published.review and published.review.status != "merged"):
+    if published and not published.awaiting_merge:
         lines.append(f"published: {published.url} (tag {published.tag or 'none'})")
     if deployed := state.deployed:
         lines.append(f"deployed: {deployed.name} at {deployed.url} ({deployed.status})")

@@ -23,9 +23,7 @@ def push_card(run: Run, report: Report = lambda line: None) -> str | None:
 
     state = run.state()
     published = state.published
-    if published is None or state.smoke:
-        return None
-    if published.review is not None and published.review.status != "merged":
+    if published is None or state.smoke or published.awaiting_merge:
         return None
     token = find_token()
     if token is None:

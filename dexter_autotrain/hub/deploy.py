@@ -74,8 +74,8 @@ def deploy_run(
     """
     state = run.state()
     spec = run.spec(state)
-    review = state.published.review if state.published else None
-    if review is not None and review.status != "merged":
+    published = state.published
+    if published is not None and (review := published.review) and published.awaiting_merge:
         raise UserError(
             f"{run.path}: published for review and not merged yet ({review.url}, "
             f"{review.status}); deploy after `dexter-auto publish {run.path} --merge`"

@@ -182,12 +182,14 @@ def publish_run(
     ):
         check_write_access(api, repo_id.split("/")[0], report, policy)
         if force is not None:
-            _card_with_reason(run, state, spec, " ".join(force.split()))
+            state = _card_with_reason(run, state, spec, " ".join(force.split()))
         files = release_files(run.path, run.model_folder(state).name)
         if review if review is not None else spec.hub.review == "pull-request":
-            published, new = open_review(api, run, spec, files, report, policy)
+            published, new = open_review(api, run, state, files, report, policy)
         else:
-            published, new = _publish_on_branch(api, run, spec, files, tag, report, policy)
+            published, new = _publish_on_branch(api, state, spec, files, tag, report, policy)
+    if state.published and state.published.commit == published.commit:  # published again
+        published = published.model_copy(update={"card_commit": state.published.card_commit})
     result = PublishResult(published, new)
     run.update(published=result.record())
     return result
@@ -249,7 +251,7 @@ def close_published(run: Run, reason: str, report: Report = lambda line: None) -
 
 def _publish_on_branch(
     api: HfApi,
-    run: Run,
+    state: RunState,
     spec: JobSpec,
     files: dict[str, Source],
     tag: str | None,
@@ -260,7 +262,7 @@ def _publish_on_branch(
     repo_id = str(spec.hub.repo_id)
     committed = _already_tagged(api, repo_id, tag, files, report, policy)
     if committed is None:
-        message = commit_message(run.state(), spec)
+        message = commit_message(state, spec)
         committed = _commit_and_tag(api, spec, files, message, tag, report, policy)
     url = f"{api.endpoint}/{repo_id}/commit/{committed.oid}"
     published = Published(repo_id=repo_id, commit=committed.oid, tag=tag, url=url)
@@ -281,12 +283,14 @@ def commit_message(state: RunState, spec: JobSpec) -> tuple[str, str]:
     return summary, f"Published by dexter-auto from run {state.run_id}; gates {gates}."
 
 
-def _card_with_reason(run: Run, state: RunState, spec: JobSpec, reason: str) -> None:
-    """Record the `--force` reason and write the card again, so the card states it."""
+def _card_with_reason(run: Run, state: RunState, spec: JobSpec, reason: str) -> RunState:
+    """Record the `--force` reason and write the card again, so the card states it; the run's
+    state with the reason."""
     from dexter_autotrain.cards.write import write_card
 
-    run.update(forced={"reason": reason})
+    forced = run.update(forced={"reason": reason})
     write_card(run.path, spec, run.spec_folder(state), None, False)
+    return forced
 
 
 def _already_tagged(

@@ -19,7 +19,6 @@ from dexter_autotrain.hub.retry import Report, RetryPolicy
 from dexter_autotrain.hub.review_text import review_description, review_title
 from dexter_autotrain.record import Published, Review, RunState
 from dexter_autotrain.runs import Run
-from dexter_autotrain.spec import JobSpec
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
 def open_review(
     api: HfApi,
     run: Run,
-    spec: JobSpec,
+    state: RunState,
     files: dict[str, Source],
     report: Report,
     policy: RetryPolicy,
@@ -40,10 +39,10 @@ def open_review(
         The `published` record (the pull request's commit, no tag yet) and whether a pull
         request was opened now.
     """
-    state = run.state()
     published = state.published
     if published is not None and published.review and published.review.status != "closed":
         return published, False  # open: being reviewed; merged: published
+    spec = run.spec(state)
     repo_id = str(spec.hub.repo_id)
     ensure_repo(api, repo_id, spec.hub.private, report, policy)
     target = Target(repo_id, spec.hub.branch, pull_request=True)
@@ -79,7 +78,7 @@ def merge_review(
             "publish the run again to open a new one"
         )
     if merged_now:
-        _check_mergeable(api, state, published, force)
+        _check_mergeable(api, published.repo_id, review, state.verdict().gates_passed, force)
         comment = "Merged by dexter-auto" + (f" past failed gates: {force}" if force else "")
         api.merge_pull_request(published.repo_id, review.num, comment=comment)
         details = api.get_discussion_details(published.repo_id, review.num)
@@ -122,15 +121,15 @@ def _reviewed(state: RunState) -> tuple[Published, Review]:
     return published, published.review
 
 
-def _check_mergeable(api: HfApi, state: RunState, published: Published, force: str | None) -> None:
+def _check_mergeable(
+    api: HfApi, repo_id: str, review: Review, gates_passed: bool, force: str | None
+) -> None:
     """Refuse a merge past failed gates without a reason, or after the branch moved."""
-    review = published.review
-    assert review is not None
-    if not state.verdict().gates_passed and not (force and force.strip()):
+    if not gates_passed and not (force and force.strip()):
         raise PublishRefused(
             f'{review.url}: the run failed its gates; merge it only with --force "reason"'
         )
-    refs = api.list_repo_refs(published.repo_id)
+    refs = api.list_repo_refs(repo_id)
     head = {branch.name: branch.target_commit for branch in refs.branches}.get(review.branch)
     if head != review.base:
         raise UserError(
