@@ -54,6 +54,12 @@ def test_metadata_round_trips_through_huggingface_hub(cli, tmp_path, task):
     assert data.pipeline_tag == task and data.library_name == "transformers"
     assert (data.language or []) == spec["languages"]
     assert "dexter-autotrain" in data.tags
+    assert data.datasets == (spec["card"]["datasets"] or None)
+    if not data.datasets:  # a model-index dataset must be a Hub dataset: none is invented
+        assert data.eval_results is None and "The metadata has no model-index" in card.text
+        assert not (run / ".eval_results").exists()
+        return
+    assert {r.dataset_type for r in data.eval_results} == {data.datasets[0]}
     assert [r.metric_value for r in data.eval_results] == [
         round(v, 4) for v in evaluation["overall"]["metrics"].values()
     ]
@@ -62,7 +68,7 @@ def test_metadata_round_trips_through_huggingface_hub(cli, tmp_path, task):
     entries_file = run / ".eval_results" / f"{spec['name']}.yaml"
     if NOT_WRITTEN not in card.text:
         entries = parse_eval_result_entries(yaml.safe_load(entries_file.read_text()))
-        assert {e.dataset_id for e in entries} == {spec["card"]["datasets"][0]}
+        assert {e.dataset_id for e in entries} == {spec["card"]["benchmark"]}
         assert len(entries) == len(evaluation["overall"]["metrics"])
     else:
         assert not entries_file.exists()
@@ -262,9 +268,8 @@ def _edit(run: Path, name: str, change) -> None:
     path.write_text(yaml.safe_dump(data) if name.endswith(".yaml") else json.dumps(data))
 
 
-@pytest.mark.parametrize("task", ["text-classification", "image-classification"])
-def test_model_index_uses_the_hubs_metric_types_with_the_average_in_args(cli, tmp_path, task):
-    run = _run_dir(tmp_path, task)
+def test_model_index_uses_the_hubs_metric_types_with_the_average_in_args(cli, tmp_path):
+    run = _run_dir(tmp_path, "text-classification")
     _card_of(cli, run, tmp_path)
     metrics = metadata_load(run / "README.md")["model-index"][0]["results"][0]["metrics"]
     by_name = {metric["name"]: metric for metric in metrics}
@@ -308,6 +313,20 @@ def test_card_lists_framework_versions_and_the_dataset_revision(cli, tmp_path):
     assert f"- Dataset `masakhane/masakhaner2`: revision `{revision}`\n" in card.text
     assert "Local data" not in card.text
     assert {result.dataset_revision for result in card.data.eval_results} == {revision}
+
+
+def test_hub_sources_are_named_in_the_metadata_with_their_revision(cli, tmp_path):
+    """A Hub dataset read as a source joins `datasets:` (before the local copies the spec
+    names) and is what the model-index reports on, at the revision it was read at."""
+    run = _run_dir(tmp_path, "text-classification")
+    revision = "89abcdef0123456789abcdef0123456789abcdef"
+    source = {"hub": "shmuhammad/AfriSenti-twitter-sentiment", "revision": revision}
+    _edit(run, "spec.yaml", lambda spec: spec["data"].update(sources=[source]))
+    card = _card_of(cli, run, tmp_path)
+    assert card.data.datasets == [source["hub"], "HausaNLP/NaijaSenti-Twitter"]
+    assert {(r.dataset_type, r.dataset_revision) for r in card.data.eval_results} == {
+        (source["hub"], revision)
+    }
 
 
 def test_a_run_without_recorded_versions_says_so(cli, tmp_path):
@@ -428,8 +447,8 @@ def test_eval_results_are_written_for_the_datasets_own_unchanged_test_split(cli,
         ),
         (
             "spec.yaml",
-            lambda spec: spec["card"].update(datasets=[]),
-            "the job names no Hub benchmark dataset (`card.datasets`) to report them on.",
+            lambda spec: spec["card"].update(benchmark=None),
+            "the job names no Hub benchmark dataset (`card.benchmark`) to report them on.",
         ),
     ],
     ids=["row-limit", "label-map", "repaired-tags", "ratio-split", "validation", "smoke", "no-id"],

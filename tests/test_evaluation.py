@@ -475,3 +475,32 @@ def test_plot_titles_name_what_was_scored(tmp_path, monkeypatch):
         [[1, 0], [0, 1]], ["a", "b"], "Confusion matrix (x)", tmp_path / "c.png"
     )
     assert titles == ["Confusion matrix (x)"] and (tmp_path / "c.png").is_file()
+
+
+def test_the_per_language_plot_keeps_every_language_of_the_job(tmp_path, monkeypatch):
+    """A language with no test examples (Yorùbá in the shared data) or no score keeps its
+    bar's place with that written on it, rather than vanishing from the plot."""
+    from dexter_autotrain.evaluation import plots
+    from dexter_autotrain.report_record import Scored
+
+    drawn, pyplot = [], plots._pyplot()
+    real_text = pyplot.Axes.text
+    monkeypatch.setattr(
+        pyplot.Axes,
+        "text",
+        lambda axes, x, y, s, **k: drawn.append(s) or real_text(axes, x, y, s, **k),
+    )
+    groups = {
+        "ha": Scored(count=40, metrics={"f1_macro": 0.6}, ci95={"f1_macro": (0.5, 0.7)}),
+        "ig": Scored(count=3, metrics={"f1_macro": None}),
+    }
+    said = plots.group_scores_plot(
+        groups,
+        "f1_macro",
+        {"all": 0.55, "baseline": None},
+        ["ha", "ig", "yo"],
+        "t",
+        tmp_path / "p.png",
+    )
+    assert said == {"ha": "0.60 (n=40)", "ig": "no score (n=3)", "yo": "no examples"}
+    assert drawn == list(said.values()) and (tmp_path / "p.png").is_file()

@@ -12,7 +12,7 @@ from typing import Any
 
 from dexter_autotrain.cards.languages import LANGUAGE_NAMES
 from dexter_autotrain.cards.metadata import lower_is_better, metric_names
-from dexter_autotrain.cards.provenance import eval_results_status, provenance
+from dexter_autotrain.cards.provenance import eval_results_status, hub_datasets, provenance
 from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
 from dexter_autotrain.policy.licenses import license_conflicts
@@ -210,6 +210,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "evaluation": report.to_json(),  # as evaluation.json holds it, for the templates
         "eval_results": eval_results_status(spec, data_report, report.split, state.smoke),
         "provenance": provenance(spec, state, report),
+        "hub_datasets": hub_datasets(spec),
         "metric_names": metric_names(spec.task, report.overall.metrics),
         "lower_is_better": lower_is_better(spec.task, report.overall.metrics),
         "usage_example": usage_example(spec.task, spec.languages),

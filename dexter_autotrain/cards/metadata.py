@@ -41,15 +41,39 @@ def _report(context: dict[str, Any]) -> EvaluationReport:
 
 
 def card_data(context: dict[str, Any]) -> ModelCardData:
-    spec, report = context["spec"], _report(context)
-    dataset_id = spec["card"]["datasets"][0] if spec["card"]["datasets"] else None
-    results = [
+    """The card's front matter; no model-index where the data is no Hub dataset."""
+    spec, datasets = context["spec"], context["hub_datasets"]
+    base_model = None if context["smoke"] else spec["base_model"]["id"]
+    results = _model_index(context, datasets["model_index"])
+    return ModelCardData(
+        model_name=context["repo_id"].split("/")[-1] if results else None,
+        license=spec["card"]["license"],
+        license_name=spec["card"]["license_name"],
+        license_link=spec["card"]["license_link"],
+        language=[language["code"] for language in context["languages"]] or None,
+        tags=sorted({"dexter-autotrain", "autotrain", context["task"], *spec["card"]["tags"]}),
+        datasets=datasets["ids"] or None,
+        base_model=base_model,
+        pipeline_tag=context["pipeline_tag"],
+        library_name="transformers",
+        eval_results=results,
+    )
+
+
+def _model_index(
+    context: dict[str, Any], dataset: dict[str, Any] | None
+) -> list[EvalResult] | None:
+    """The overall metrics as model-index results on `dataset` (None: no Hub dataset)."""
+    if dataset is None:
+        return None
+    report = _report(context)
+    return [
         EvalResult(
             task_type=context["pipeline_tag"],
-            dataset_type=dataset_id or f"dexter/{context['name']}",
-            dataset_name=f"{context['name']} ({report.split} split)",
+            dataset_type=dataset["id"],
+            dataset_name=f"{context['name']} ({report.split} split, {report.examples} examples)",
             dataset_split=report.split,
-            dataset_revision=context["eval_results"]["dataset_revision"],
+            dataset_revision=dataset["revision"],
             metric_type=metric.type,
             metric_name=metric.name,
             metric_args=dict(metric.args) or None,
@@ -57,20 +81,6 @@ def card_data(context: dict[str, Any]) -> ModelCardData:
         )
         for _, metric, value in _metrics(context["task"], report)
     ]
-    base_model = None if context["smoke"] else spec["base_model"]["id"]
-    return ModelCardData(
-        model_name=context["repo_id"].split("/")[-1],
-        license=spec["card"]["license"],
-        license_name=spec["card"]["license_name"],
-        license_link=spec["card"]["license_link"],
-        language=[language["code"] for language in context["languages"]] or None,
-        tags=sorted({"dexter-autotrain", "autotrain", context["task"], *spec["card"]["tags"]}),
-        datasets=spec["card"]["datasets"] or None,
-        base_model=base_model,
-        pipeline_tag=context["pipeline_tag"],
-        library_name="transformers",
-        eval_results=results,
-    )
 
 
 def _metrics(task: str, report: EvaluationReport) -> list[tuple[str, HubMetric, float]]:

@@ -5,7 +5,7 @@ model, the data's revision, and whether the results may go to `.eval_results/`.
 when the test set is that dataset's own test split, unchanged. Precisely, from the spec and
 the data report:
 
-1. not a smoke run, and `card.datasets` names the dataset (each entry needs its id);
+1. not a smoke run, and `card.benchmark` names the dataset;
 2. the card's numbers come from the `test` split;
 3. every test row was given as test: no source is cut by `data.split` ratios, no other
    Hub dataset gives test rows, and a local test file or the dataset's test split exists;
@@ -36,14 +36,12 @@ def eval_results_status(
 ) -> dict[str, Any]:
     """`{dataset_id, dataset_revision, reason}`: `reason` (one clause for the card) is None
     when the results may be written to `.eval_results/`."""
-    dataset_id = spec.card.datasets[0] if spec.card.datasets else None
-    revision = next(
-        (s.revision for s in spec.data.sources if s.hub is not None and s.hub == dataset_id), None
-    )
+    dataset_id = spec.card.benchmark
+    revision = _revision(spec, dataset_id)
     if smoke:
         reason = "this is a smoke run, whose numbers say nothing about a real model"
     elif dataset_id is None:
-        reason = "the job names no Hub benchmark dataset (`card.datasets`) to report them on"
+        reason = "the job names no Hub benchmark dataset (`card.benchmark`) to report them on"
     elif split != "test":
         reason = f"they come from the `{split}` split, not the dataset's test split"
     else:
@@ -81,6 +79,26 @@ def _test_split_change(spec: JobSpec, data_report: dict[str, Any], dataset_id: s
     if spec.data.label_map:
         return "`data.label_map` renames labels in the test split"
     return changed[0] if changed else None
+
+
+def hub_datasets(spec: JobSpec) -> dict[str, Any]:
+    """The Hub datasets the card's metadata names: `ids`, its `datasets:` list (the Hub
+    sources, `card.benchmark`, then `card.datasets`), and `model_index`, the one the
+    model-index reports the numbers on with its revision: the benchmark, else the first
+    Hub source, else the first of `card.datasets`. None when the data is no Hub dataset:
+    the Hub takes a model-index dataset `type` to be a dataset id, so none is invented."""
+    sources = [s.hub for s in spec.data.sources if s.hub is not None]
+    ids = list(dict.fromkeys([*sources, *filter(None, [spec.card.benchmark]), *spec.card.datasets]))
+    reported = spec.card.benchmark or (sources or spec.card.datasets or [None])[0]
+    model_index = reported and {"id": reported, "revision": _revision(spec, reported)}
+    return {"ids": ids, "model_index": model_index}
+
+
+def _revision(spec: JobSpec, dataset_id: str | None) -> str | None:
+    """The revision a Hub source of `dataset_id` is read at (None: local, or not pinned)."""
+    return next(
+        (s.revision for s in spec.data.sources if s.hub is not None and s.hub == dataset_id), None
+    )
 
 
 def provenance(spec: JobSpec, state: RunState, report: EvaluationReport) -> dict[str, Any]:

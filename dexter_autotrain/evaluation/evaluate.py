@@ -167,7 +167,7 @@ def evaluate_model(
         frameworks=installed_versions(EVALUATION_PACKAGES),
         misclassified=_misclassified(task, data, predicted, out_dir / "plots"),
     )
-    _write(report, out_dir, baseline.metrics.get(primary) if baseline else None)
+    _write(report, out_dir, baseline.metrics.get(primary) if baseline else None, spec.languages)
     _write_predictions(out_dir, data, predicted.labels)
     return report
 
@@ -222,8 +222,14 @@ def _baseline_confidence(model: Baseline, inputs: list[Any]) -> np.ndarray | Non
     return None if probabilities is None else np.asarray(probabilities(inputs)).max(axis=1)
 
 
-def _write(report: EvaluationReport, out_dir: Path, baseline_primary: float | None) -> None:
-    """Draw the plots (listed in `report.plots`), then write evaluation.json and .md."""
+def _write(
+    report: EvaluationReport,
+    out_dir: Path,
+    baseline_primary: float | None,
+    languages: list[str],
+) -> None:
+    """Draw the plots (listed in `report.plots`), then write evaluation.json and .md;
+    `languages`: the job's, each kept on the per-language plot even with no examples."""
     plot_dir = out_dir / "plots"
     plot_dir.mkdir(parents=True, exist_ok=True)
     primary, what = report.primary_metric, scored(report.split)
@@ -239,8 +245,8 @@ def _write(report: EvaluationReport, out_dir: Path, baseline_primary: float | No
         plots.group_scores_plot(
             report.slices["language"],
             primary,
-            report.primary_value(),
-            baseline_primary,
+            {"all": report.primary_value(), "baseline": baseline_primary},
+            languages,
             f"{primary} by language, {what} (95% CI)",
             plot_dir / "per_language.png",
         )

@@ -49,35 +49,38 @@ def confusion_matrix_plot(
 def group_scores_plot(
     groups: dict[str, Scored],
     metric: str,
-    overall: float | None,
-    baseline: float | None,
+    lines: dict[str, float | None],
+    expected: list[str],
     title: str,
     path: Path,
-) -> None:
+) -> dict[str, str]:
+    """Bars of `metric` per group with their intervals and counts. A group in `expected`
+    with no examples, or with no score, keeps its place with that said on it: a plot that
+    leaves a language out reads as if every language were there. `lines`: the overall and
+    baseline values ("all", "baseline") drawn across. Returns what each bar says."""
     plt = _pyplot()
-    names = list(groups)
-    values = [groups[n].metrics.get(metric) or 0.0 for n in names]
-    lows = [v - groups[n].ci95.get(metric, (v, v))[0] for n, v in zip(names, values, strict=True)]
-    highs = [groups[n].ci95.get(metric, (v, v))[1] - v for n, v in zip(names, values, strict=True)]
+    names = list(groups) + [name for name in expected if name not in groups]
+    scores = [groups[n].metrics.get(metric) if n in groups else None for n in names]
+    values = [score or 0.0 for score in scores]
+    lows = [v - _interval(groups, n, metric, v)[0] for n, v in zip(names, values, strict=True)]
+    highs = [_interval(groups, n, metric, v)[1] - v for n, v in zip(names, values, strict=True)]
     figure, axes = plt.subplots(figsize=(max(4.5, 1.2 * len(names) + 2), 3.8))
     axes.bar(names, values, yerr=[lows, highs], capsize=6, color="#4C72B0")
-    if overall is not None:
-        axes.axhline(
-            overall, color="black", linestyle="--", linewidth=1, label=f"all: {overall:.3f}"
-        )
-    if baseline is not None:
-        axes.axhline(
-            baseline,
-            color="#C44E52",
-            linestyle=":",
-            linewidth=1.5,
-            label=f"baseline: {baseline:.3f}",
-        )
-    for x, (value, high, name) in enumerate(zip(values, highs, names, strict=True)):
+    styles = {"all": ("black", "--", 1.0), "baseline": ("#C44E52", ":", 1.5)}
+    for name, value in lines.items():
+        if value is not None:
+            color, style, width = styles[name]
+            axes.axhline(
+                value, color=color, linestyle=style, linewidth=width, label=f"{name}: {value:.3f}"
+            )
+    labels = {
+        name: _bar_label(groups.get(name), score) for name, score in zip(names, scores, strict=True)
+    }
+    for x, (score, high, name) in enumerate(zip(scores, highs, names, strict=True)):
         axes.text(
             x,
-            value + high + 0.02,
-            f"{value:.2f} (n={groups[name].count})",
+            (score or 0.0) + high + 0.02,
+            labels[name],
             ha="center",
             va="bottom",
             fontsize=8,
@@ -90,6 +93,21 @@ def group_scores_plot(
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+    return labels
+
+
+def _interval(
+    groups: dict[str, Scored], name: str, metric: str, value: float
+) -> tuple[float, float]:
+    return groups[name].ci95.get(metric, (value, value)) if name in groups else (value, value)
+
+
+def _bar_label(group: Scored | None, score: float | None) -> str:
+    if group is None:
+        return "no examples"
+    if score is None:
+        return f"no score (n={group.count})"
+    return f"{score:.2f} (n={group.count})"
 
 
 def calibration_plot(curve: list[CalibrationBin], error: float, path: Path) -> None:

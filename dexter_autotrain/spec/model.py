@@ -265,7 +265,16 @@ class Card(_Section):
     limitations: str = ""
     ethical_considerations: str = ""
     citation: str = ""
-    datasets: list[HubRepoId] = Field(default_factory=list)
+    datasets: list[HubRepoId] = Field(
+        default_factory=list,
+        description="Hub datasets the data comes from, where it is read from local copies "
+        "(Hub sources are listed by themselves): the card's `datasets:` metadata",
+    )
+    benchmark: HubRepoId | None = Field(
+        None,
+        description="the Hub dataset whose own, unchanged test split is this job's test "
+        "split: the card writes `.eval_results/` as scores on it (where the run shows it is)",
+    )
     tags: list[NonEmptyText] = Field(default_factory=list)
 
 
