@@ -5,12 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-# The development profile (dexter-operator.development.yaml): the data roots the example
-# jobs, the tests and the benchmarks read (the shared data beside this repository).
-# Production never sets it.
-export DEXTER_PROFILE ?= development
-
-.PHONY: setup demo test quick fuzz lint lint-workflows bench
+.PHONY: setup demo test quick fuzz lint lint-workflows bench docs docs-serve
 
 # constraints-cpu.txt pins torch to the CPU build on this project's machines, so pip never
 # pulls CUDA packages; drop `-c` on a GPU machine to get the CUDA build instead.
@@ -72,3 +67,16 @@ bench: setup
 	$(BIN)/python bench/bench_plan.py
 	$(BIN)/python bench/bench_serve.py
 	$(BIN)/python bench/bench_sweep.py
+
+# The documentation site: docs/ with MkDocs and the Material theme, the spec and command
+# reference generated from the code (docs/hooks.py), built strictly (a broken link, a stale
+# anchor or a docstring that does not match its signature fails) into site/.
+$(BIN)/mkdocs: $(BIN)/dexter-auto
+	$(PIP_INSTALL) -e '.[dev,docs]'
+	touch $@
+
+docs: $(BIN)/mkdocs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs-serve: $(BIN)/mkdocs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve

@@ -25,6 +25,7 @@ import yaml
 from dexter_autotrain.backends import get_backend
 from dexter_autotrain.backends.attach import DEFAULT_FOLLOW, FollowOptions, follow_training
 from dexter_autotrain.data import prepare_data
+from dexter_autotrain.data.sources import source_problems
 from dexter_autotrain.data.token_lengths import TokenLengths, measure_token_lengths
 from dexter_autotrain.errors import (
     GatesFailed,
@@ -376,6 +377,8 @@ def submit(
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     spec = loaded.spec
     base_model = None if smoke else resolve_base_model(spec, loaded.path.parent)  # fail early
+    if problems := source_problems(loaded):  # before a run exists: none is left behind
+        raise UserError(problems)
     get_backend(spec.compute.backend)
     try:
         with job_lock(spec.name, runs_root):

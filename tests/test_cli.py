@@ -90,9 +90,13 @@ def test_init_scaffolds_a_spec_that_validates(cli, tmp_path, task):
     result = cli("init", task, "my-model", "--dir", tmp_path / "jobs")
     assert result.code == 0, result.stderr
     assert (tmp_path / "jobs" / "job-spec.schema.json").is_file()
-    check = cli("validate", tmp_path / "jobs" / "my-model.yaml", "--json")
+    check = cli("validate", tmp_path / "jobs" / "my-model.yaml", "--json", "--no-data")
     assert check.code == 0, check.stderr
     assert json.loads(check.stdout)["specs"][0]["task"] == task
+    no_data_yet = cli("validate", tmp_path / "jobs" / "my-model.yaml", "--json")
+    [problem] = json.loads(no_data_yet.stdout)["specs"][0]["problems"]
+    assert no_data_yet.code == 2 and problem["field"] == "data.sources[0].path"
+    assert problem["message"].endswith("not found") and problem["line"] is not None
 
 
 def test_init_refuses_to_overwrite(cli, tmp_path):

@@ -21,8 +21,10 @@ imports torch.
 Each is importable from here (`from dexter_autotrain.api import submit`); the most used are
 also on the package (`dexter_autotrain.submit`).
 
-`printable(text)` escapes control and bidi characters in user-supplied text before it is
-shown (a hostile spec cannot move a terminal's cursor or rewrite a CI log).
+`project_path(name)` is `runs/` or `model_cards/` at the project's top (the nearest folder
+with `jobs/`), so commands work from any subdirectory. `printable(text)` escapes control
+and bidi characters in user-supplied text before it is shown (a hostile spec cannot move a
+terminal's cursor or rewrite a CI log).
 
 Example:
     ```python
@@ -41,6 +43,7 @@ from importlib import import_module
 from typing import Any
 
 from dexter_autotrain.policy.spec_paths import printable as printable  # user text, safe to show
+from dexter_autotrain.system.repository import project_path as project_path  # runs/ from anywhere
 
 _MODULES = {
     "specs": (

@@ -207,8 +207,11 @@ def evaluate_published(
         reference: `hub:ORG/NAME@REV` (a branch, tag or commit).
         on: the run whose data and evaluation settings to use (default: the latest run of
             the job named like the repository).
-        split, data, language, report: as for `evaluate`.
+        split: as for `evaluate`.
+        data: as for `evaluate`.
+        language: as for `evaluate`.
         runs_dir: where to find that latest run.
+        report: as for `evaluate`.
 
     Raises:
         [`UserError`]: a bad reference, no such run, or the run is not prepared.
@@ -475,11 +478,16 @@ def serve(
     Args:
         model: a run (path, JOB/RUN-ID, run id or job name), a model folder, or
             `hub:ORG/NAME@REV` (downloaded into `runs_dir/.hub-models/`, pinned).
-        host / port: where to listen (port 0: a free one).
-        workers / max_batch_size / batch_timeout / batching: inference workers, each with
-            its own model, and how requests are batched.
-        max_queue / body_timeout: requests in flight before 503; seconds a body may take.
+        host: the address to listen on.
+        port: the port (0: a free one).
+        workers: inference workers, each with its own model.
+        max_batch_size: the most requests batched together.
+        batch_timeout: seconds a request waits for others to batch with.
+        batching: False answers each request alone.
+        max_queue: requests in flight before 503.
+        body_timeout: seconds a request body may take to arrive.
         log_dir: log each input and its prediction as JSONL here.
+        runs_dir: where runs (and downloaded Hub models) live.
         report: progress lines (a download, what is served).
 
     Raises:

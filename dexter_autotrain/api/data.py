@@ -60,9 +60,11 @@ def check_data(
 
 
 def spec_of_job(job: str | Path) -> Path:
-    """A job's spec file: `job` itself when it is a `.yaml` path, else `jobs/<job>.yaml`."""
-    text = str(job)
-    return Path(text) if text.endswith((".yaml", ".yml")) else Path("jobs") / f"{text}.yaml"
+    """A job's spec file: `job` itself when it is a path, else `jobs/<job>.yaml` at the
+    project's top (found from any subdirectory)."""
+    from dexter_autotrain.spec.job_names import job_spec_path
+
+    return job_spec_path(job)
 
 
 def import_feedback(

@@ -139,13 +139,18 @@ def resume(
 
     Args:
         run (`Run` or `str`): the run, or a reference `find_run` understands.
-        detach, runs_dir, cards_dir, reporter, keep_running: as for `submit`.
+        detach: as for `submit`.
+        runs_dir: as for `submit`.
+        cards_dir: as for `submit`.
+        reporter: as for `submit`.
+        keep_running: as for `submit`.
 
     Returns:
         `Run`: the same run, further along.
 
     Raises:
-        As `submit`; [`UserError`] also when there is nothing left to do.
+        UserError: as for `submit`, and when there is nothing left to do.
+        ToolError: as for `submit`.
 
     Example:
         ```python

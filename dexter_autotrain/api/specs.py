@@ -64,12 +64,15 @@ class SpecCheck:
         }
 
 
-def validate(patterns: Iterable[str | Path]) -> list[SpecCheck]:
+def validate(patterns: Iterable[str | Path], *, data: bool = True) -> list[SpecCheck]:
     """Check job specs, every one reported whether valid or not.
 
     Args:
-        patterns: spec files or globs (`jobs/*.yaml`); a glob that matches nothing is a
-            problem of its own.
+        patterns: spec files, globs (`jobs/*.yaml`) or job names (`narrative`); a glob
+            that matches nothing is a problem of its own.
+        data: also check that every local data source resolves to readable files (named
+            at the source's line, with a did-you-mean); False where the data is out of
+            reach (a pull request's runner). Nothing is read either way.
 
     Returns:
         `list[SpecCheck]`: one per file, in the order given (a glob's files sorted).
@@ -80,7 +83,7 @@ def validate(patterns: Iterable[str | Path]) -> list[SpecCheck]:
         [('jobs/actors.yaml', True), ('jobs/narrative.yaml', True), ...]
         ```
     """
-    return [_check(path) for path in _expand([str(pattern) for pattern in patterns])]
+    return [_check(path, data) for path in _expand([str(pattern) for pattern in patterns])]
 
 
 def _expand(patterns: list[str]) -> list[Path | Problem]:
@@ -94,7 +97,8 @@ def _expand(patterns: list[str]) -> list[Path | Problem]:
     return paths
 
 
-def _check(path: Path | Problem) -> SpecCheck:
+def _check(path: Path | Problem, data: bool) -> SpecCheck:
+    from dexter_autotrain.data.sources import source_problems
     from dexter_autotrain.spec import check_partial, is_partial, load_spec
 
     if isinstance(path, Problem):
@@ -107,6 +111,8 @@ def _check(path: Path | Problem) -> SpecCheck:
         loaded = load_spec(path)
     except UserError as error:
         return SpecCheck(str(path), partial, valid=False, problems=list(error.problems))
+    if data and (problems := source_problems(loaded)):
+        return SpecCheck(str(path), False, valid=False, problems=problems)
     spec = loaded.spec
     return SpecCheck(
         str(path), False, True, [], spec.name, spec.task, spec.compute.backend, loaded.sha256

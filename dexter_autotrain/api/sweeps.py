@@ -47,7 +47,11 @@ def sweep(
         spec_path: a job spec with a `sweep:` section.
         smoke: a tiny model, few rows and at most 3 trials (CI).
         promote: go on with the best trial; False stops after the trials.
-        backend, runs_dir, cards_dir, reporter, keep_running: as for `submit`.
+        backend: as for `submit`.
+        runs_dir: as for `submit`.
+        cards_dir: as for `submit`.
+        reporter: as for `submit`.
+        keep_running: as for `submit`.
 
     Returns:
         `SweepResult`: its folder, every trial (`rows`), `best()` and the promoted run.

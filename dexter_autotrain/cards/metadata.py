@@ -56,7 +56,7 @@ def card_data(context: dict[str, Any]) -> ModelCardData:
         base_model=base_model,
         pipeline_tag=context["pipeline_tag"],
         library_name="transformers",
-        eval_results=results,
+        eval_results=results or None,
     )
 
 

@@ -25,17 +25,17 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 runs_dir_option = click.option(
     "--runs-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("runs"),
+    default=lambda: api.project_path("runs"),
     envvar="DEXTER_RUNS_DIR",
-    show_default=True,
-    help="Where run directories live.",
+    show_default="runs/ at the project's top (the nearest folder with jobs/)",
+    help="Where run directories live [env var: DEXTER_RUNS_DIR].",
 )
 
 cards_dir_option = click.option(
     "--cards-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("model_cards"),
-    show_default=True,
+    default=lambda: api.project_path("model_cards"),
+    show_default="model_cards/ at the project's top",
     help="Where the reviewed copy of each job's card is written (not for smoke runs).",
 )
 

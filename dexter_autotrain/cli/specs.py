@@ -14,20 +14,29 @@ from dexter_autotrain.cli.options import json_option, spec_and_output
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--no-data",
+    is_flag=True,
+    help="Skip checking that each local data source resolves to files (for a machine "
+    "that cannot reach the data, such as a pull request's runner).",
+)
 @json_option()
-def validate(paths: tuple[str, ...], as_json: bool) -> None:
+def validate(paths: tuple[str, ...], no_data: bool, as_json: bool) -> None:
     """Check job specs and report every problem with its file and line.
 
-    PATHS are spec files or globs; each is reported, valid or not. Files named _*.yaml are
-    shared defaults: their keys and values are checked, but they may leave out required
-    fields. Exit code 2 if any spec is invalid.
+    PATHS are spec files, globs or job names (narrative: jobs/narrative.yaml at the
+    project's top); each is reported, valid or not. Every local data source must resolve
+    to readable files (nothing is read; a missing one gets a did-you-mean). Files named
+    _*.yaml are shared defaults: their keys and values are checked, but they may leave out
+    required fields. Exit code 2 if any spec is invalid.
 
     \b
     Examples:
       dexter-auto validate jobs/narrative.yaml
       dexter-auto validate 'jobs/*.yaml' --json
+      dexter-auto validate narrative --no-data
     """
-    checks = api.validate(paths)
+    checks = api.validate(paths, data=not no_data)
     valid = all(check.valid for check in checks)
     if as_json:
         print_json({"ok": valid, "valid": valid, "specs": [c.to_json() for c in checks]})

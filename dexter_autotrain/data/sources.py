@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 from dexter_autotrain.errors import Problem, UserError
 from dexter_autotrain.policy.spec_paths import confine, printable
-from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.spec import JobSpec, LoadedSpec
 from dexter_autotrain.system.files import display_path
 
 SPLIT_STEMS = {
@@ -44,8 +45,45 @@ class ResolvedSource:
 
 
 def resolve_sources(spec: JobSpec, spec_dir: Path) -> list[ResolvedSource]:
+    """The files, folders and Hub datasets `data.sources` names, or UserError naming each
+    path that does not resolve."""
+    resolved, problems = _resolved(spec, spec_dir)
+    if problems:
+        raise UserError([problem for _, problem in problems])
+    return resolved
+
+
+def source_problems(loaded: LoadedSpec) -> list[Problem]:
+    """What `validate` checks of the data without reading it: every local source resolves
+    to readable files, each problem at its source's line in the spec (Hub datasets are
+    not checked: that needs the Hub).
+
+    Example:
+        ```python
+        >>> [p.message for p in source_problems(load_spec("jobs/demo.yaml"))]
+        ['data/demo/hau: not found']
+        ```
+    """
+    _, problems = _resolved(loaded.spec, loaded.path.parent)
+    alike: dict[tuple[int, str], list[Problem]] = {}  # `{language}` paths missing one folder
+    for index, problem in problems:
+        alike.setdefault((index, problem.hint), []).append(problem)
+    return [
+        loaded.located(
+            ("data", "sources", index, "path"),
+            f"{same[0].file}{f' and {len(same) - 1} more' * (len(same) > 1)}: {same[0].message}",
+            hint,
+        )
+        for (index, hint), same in alike.items()
+    ]
+
+
+def _resolved(
+    spec: JobSpec, spec_dir: Path
+) -> tuple[list[ResolvedSource], list[tuple[int, Problem]]]:
+    """The sources that resolve, and the problems of those that do not, with their index."""
     resolved: list[ResolvedSource] = []
-    problems: list[Problem] = []
+    problems: list[tuple[int, Problem]] = []
     for index, source in enumerate(spec.data.sources):
         field = f"data.sources[{index}]"
         if source.hub is not None:
@@ -75,18 +113,19 @@ def resolve_sources(spec: JobSpec, spec_dir: Path) -> list[ResolvedSource]:
                     confined, source.format, language, source.split, (spec_dir, f"{field}.path")
                 )
             except UserError as error:
-                problems += error.problems
+                problems += [(index, problem) for problem in error.problems]
             except _SourceProblem as problem:
-                problems.append(_located(path, field, problem))
-    if problems:
-        raise UserError(problems)
-    return resolved
+                if problem.missing and not Path(relative).is_absolute():
+                    end = " " if problem.hint.endswith("?") else ". "
+                    problem.hint += f"{end}Relative paths start at {display_path(spec_dir)}/"
+                problems.append((index, _located(path, field, problem)))
+    return resolved, problems
 
 
 class _SourceProblem(Exception):
-    def __init__(self, message: str, hint: str):
+    def __init__(self, message: str, hint: str, *, missing: bool = False):
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.hint, self.missing = message, hint, missing
 
 
 def _located(path: Path, field: str, problem: _SourceProblem) -> Problem:
@@ -112,7 +151,7 @@ def _resolve_path(
     to `bound`: (the folder whose repository holds them, the field to blame)."""
     root, field = bound
     if not path.exists():
-        raise _SourceProblem("not found", "check the path; it is relative to the spec file")
+        raise _SourceProblem("not found", _missing_hint(path), missing=True)
     if path.is_file():
         fmt = fmt or _format_from_extension(path)
         return [ResolvedSource(display_path(path), path, fmt, language, split, root=root)]
@@ -148,6 +187,17 @@ def _resolve_path(
         ResolvedSource(display_path(p), confine(p, root, field), fmt, language, s, root=root)
         for s, p in files
     ]
+
+
+def _missing_hint(path: Path) -> str:
+    """A did-you-mean for the first part of `path` that does not exist, among what its
+    folder holds; else which folder lacks it."""
+    absolute = path.absolute()
+    existing = next(folder for folder in absolute.parents if folder.is_dir())
+    missing = absolute.relative_to(existing).parts[0]
+    close = difflib.get_close_matches(missing, [p.name for p in existing.iterdir()], n=1)
+    folder = display_path(existing).rstrip("/") + "/"
+    return f"did you mean {folder}{close[0]}?" if close else f"{folder} has no `{missing}`"
 
 
 def _split_entries(directory: Path, accept, extensions: tuple[str, ...]) -> list[tuple[str, Path]]:

@@ -9,7 +9,7 @@ import os
 import re
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from dexter_autotrain.policy.cost_caps import cap_breaches, shipped_flavor_price
 from dexter_autotrain.policy.operator import OperatorPolicy
 from dexter_autotrain.policy.spec_paths import confine, printable
 from dexter_autotrain.spec.interpolation import interpolate
+from dexter_autotrain.spec.job_names import job_spec_path
 from dexter_autotrain.spec.model import JobSpec
 from dexter_autotrain.spec.rules import check_rules, did_you_mean
 from dexter_autotrain.spec.yaml_source import (
@@ -69,6 +70,13 @@ class LoadedSpec:
     path: Path
     data: dict[str, Any]
     files: tuple[Path, ...]
+    marks: dict[FieldPath, Mark] = field(default_factory=dict, repr=False, compare=False)
+
+    def located(self, where: FieldPath, message: str, hint: str) -> Problem:
+        """A problem found later (in the data a field names, say) at that field's line."""
+        return _located(self.marks, where, message, hint) if self.marks else Problem(
+            printable(display_path(self.path)), None, None, dotted(where), message, hint
+        )
 
     @property
     def sha256(self) -> str:
@@ -93,15 +101,15 @@ def is_partial(path: Path) -> bool:
 
 def load_spec(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedSpec:
     """Load and validate the spec at `path`, or raise UserError with every problem in it."""
-    path = Path(path)
+    path = job_spec_path(path)
     spec, document, files = _load(path, os.environ if environ is None else environ, False)
     assert spec is not None
-    return LoadedSpec(spec=spec, path=path, data=document.data, files=files)
+    return LoadedSpec(spec=spec, path=path, data=document.data, files=files, marks=document.marks)
 
 
 def check_partial(path: str | Path, environ: Mapping[str, str] | None = None) -> None:
     """Validate a shared-defaults file: everything but the fields it may leave out."""
-    _load(Path(path), os.environ if environ is None else environ, True)
+    _load(job_spec_path(path), os.environ if environ is None else environ, True)
 
 
 def _load(
