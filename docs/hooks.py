@@ -31,8 +31,12 @@ def on_files(files: Files, config: Any) -> Files:
     """Add the generated reference pages."""
     from dexter_autotrain.spec.reference import spec_reference_markdown
 
-    files.append(File.generated(config, "reference/spec.md", content=SPEC_INTRO + spec_reference_markdown()))
-    files.append(File.generated(config, "reference/cli.md", content=CLI_INTRO + cli_reference_markdown()))
+    pages = {
+        "reference/spec.md": SPEC_INTRO + spec_reference_markdown(),
+        "reference/cli.md": CLI_INTRO + cli_reference_markdown(),
+    }
+    for path, content in pages.items():
+        files.append(File.generated(config, path, content=content))
     return files
 
 

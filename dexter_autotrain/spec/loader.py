@@ -74,8 +74,12 @@ class LoadedSpec:
 
     def located(self, where: FieldPath, message: str, hint: str) -> Problem:
         """A problem found later (in the data a field names, say) at that field's line."""
-        return _located(self.marks, where, message, hint) if self.marks else Problem(
-            printable(display_path(self.path)), None, None, dotted(where), message, hint
+        return (
+            _located(self.marks, where, message, hint)
+            if self.marks
+            else Problem(
+                printable(display_path(self.path)), None, None, dotted(where), message, hint
+            )
         )
 
     @property
