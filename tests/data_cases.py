@@ -167,7 +167,8 @@ case(
     "source-not-found",
     {},
     TEXT_SPEC.format(path="nowhere.tsv", extra=""),
-    "nowhere.tsv: data.sources[0]: not found (check the path; it is relative to the spec file)",
+    "nowhere.tsv: data.sources[0]: not found (./ has no `nowhere.tsv`. Relative paths start at"
+    " the spec's folder, ./)",
 )
 case(
     "directory-without-splits",

@@ -77,6 +77,9 @@ def test_plan_json_reports_each_job(tmp_path):
     added = jobs["jobs/narrative-v2.yaml"]
     assert added["card"]["numbers"].startswith("not yet evaluated")
     assert "# dexter-ng/narrative-v2" in added["card"]["text"]
+    endpoint = added["run"].pop("endpoint")  # narrative.yaml's endpoint, priced
+    assert endpoint["instance"] == "aws/intel-icl/x2" and endpoint["min_replicas"] == 0
+    assert endpoint["first_day_usd"] == 24 * endpoint["usd_per_hour"] * endpoint["max_replicas"]
     assert added["run"] | {"deploy": None} == {
         "backend": "local",
         "hardware": "local",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,36 @@ NOWHERE = "http://127.0.0.1:9"
 """The Hub endpoint recipes see: nothing listens there, so any Hub call would fail loudly."""
 
 
-Recipe = Path | Callable[[Path], Path]
+@dataclass(frozen=True)
+class Submission:
+    """A submit as a newcomer types it: `JOB` (a job name) from a folder of a project, with
+    no `--runs-dir` (runs land at the project's top)."""
+
+    job: str
+    cwd: Path
+
+
+Recipe = Path | Callable[[Path], Path | Submission]
 """How a shared run is made: the spec submitted with `--smoke`, a file or a function that
-writes one into the recipe's folder."""
+writes one into the recipe's folder (or makes a project and says how it is submitted)."""
+
+CLONED = ("jobs", "templates", "data/samples/naijasenti", "dexter-operator.yaml")
+"""What a clone of the repository needs for the quickstart's job (and `plan` on it)."""
+
+
+def _newcomer_clone(folder: Path) -> Submission:
+    """A clone of the repository (its committed jobs, templates, sample and operator file,
+    one git commit on `main`), the quickstart's job submitted by name from `data/`."""
+    clone = folder / "clone"
+    for part in CLONED:
+        source, target = REPO / part, clone / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy = shutil.copytree if source.is_dir() else shutil.copy
+        copy(source, target)
+    git = ["git", "-c", "user.name=newcomer", "-c", "user.email=n@example.org"]
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "clone"]):
+        subprocess.run([*git, *command], cwd=clone, check=True, capture_output=True)
+    return Submission("narrative", clone / "data")
 
 
 def _spec_text(name: str, text: str) -> Callable[[Path], Path]:
@@ -69,8 +97,8 @@ NER = (
     "  label_map: {B-DATE: O, I-DATE: O}\n  fix_iob2: true\n"
 )
 RECIPES: dict[str, Recipe] = {
-    # the quickstart's job, as `make demo` runs it
-    "narrative": JOBS / "narrative.yaml",
+    # the quickstart's job, as a newcomer runs it: by name, from a folder of a fresh clone
+    "narrative": _newcomer_clone,
     # the same job on two languages, another seed and weight decay (runs compare)
     "narrative-variant": _narrative_variant,
     # AfriSenti hau + pcm, f1_macro primary, lenient gates, a bootstrap of 200
@@ -149,10 +177,18 @@ class TrainedRuns:
         (folder / "hf-home").mkdir(parents=True, exist_ok=True)
         (folder / "hf-home" / "token").write_text(TOKEN)  # what `hf auth login` leaves
         spec = recipe if isinstance(recipe, Path) else recipe(folder)
+        places: tuple[str | Path, ...] = (
+            "--runs-dir",
+            folder / "runs",
+            "--cards-dir",
+            folder / "cards",
+        )
+        cwd = folder
+        if isinstance(spec, Submission):
+            spec, cwd, places = spec.job, spec.cwd, ()
         tokens = dict.fromkeys(TOKEN_VARIABLES, TOKEN)
         result = run_cli(
-            "submit", "--smoke", spec, "--runs-dir",
-            folder / "runs", "--cards-dir", folder / "cards", "--json", cwd=folder,
+            "submit", "--smoke", spec, *places, "--json", cwd=cwd,
             env=tokens | {"HF_HOME": str(folder / "hf-home"), "HF_ENDPOINT": NOWHERE},
         )  # fmt: skip
         return {"code": result.code, "stdout": result.stdout, "stderr": result.stderr}

@@ -99,13 +99,21 @@ def cli() -> None:
     prepared, AutoTrain trains, the model is evaluated against its gates, carded, published
     to the Hub and deployed, as the spec says.
 
+    JOB is a job name (narrative: jobs/narrative.yaml at the project's top, the nearest
+    folder above that holds jobs/) or a spec file; runs/ is found the same way, so every
+    command works from any folder of the project. Settings come from the environment
+    (HF_TOKEN, DEXTER_RUNS_DIR, ...: docs/environment.md) and, for where credentials may
+    go and what a run may cost, from dexter-operator.yaml.
+
     \b
     Examples:
-      dexter-auto init text-classification narrative
-      dexter-auto validate jobs/*.yaml
-      dexter-auto submit --smoke jobs/narrative.yaml
+      dexter-auto init text-classification rumours
+      dexter-auto validate 'jobs/*.yaml'
+      dexter-auto submit --smoke narrative
+      dexter-auto runs
       dexter-auto status narrative
-      dexter-auto publish narrative
+      dexter-auto plan
+      dexter-auto publish narrative --review
     """
 
 

@@ -8,10 +8,9 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from dexter_autotrain import api
-from dexter_autotrain.cli.console import out, print_json
+from dexter_autotrain.cli.console import new_table, out, print_json
 from dexter_autotrain.cli.options import json_option, runs_dir_option
 
 
@@ -52,7 +51,7 @@ def list_runs(job: str | None, runs_dir: Path, as_json: bool) -> None:
     if as_json:
         print_json([{"run": str(status.run.path), **status.to_json()} for status in described])
         return
-    table = Table("run", "job", "state", "created", "note")
+    table = new_table("run", "job", "state", "created", "note")
     for status in described:
         record = status.record
         flags = [flag for flag in ("interrupted", "detached") if getattr(status, flag)]
@@ -113,7 +112,7 @@ def _table(title: str, heads: list[str], rows: dict[str, list[Any]], cell) -> An
     def shown(text: str) -> str:
         return escape(api.printable(text))
 
-    table = Table("", *(shown(h) for h in heads), title=title, title_justify="left")
+    table = new_table("", *(shown(h) for h in heads), title=title, title_justify="left")
     for name, values in rows.items():
         table.add_row(shown(name), *(shown(cell(v)) for v in values))
     if not rows:

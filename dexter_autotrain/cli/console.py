@@ -14,12 +14,24 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from dexter_autotrain.api import printable
 from dexter_autotrain.errors import Problem
 
-out = Console(highlight=False, soft_wrap=True)
+PIPED_WIDTH = 10_000
+"""Piped output is as wide as its content: a run id or a path is never cut to 80 columns."""
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def new_table(*headers: str, **options: Any) -> Table:
+    """A table: boxed on a terminal; piped, plain columns with no box drawing (for grep, CI
+    logs and copying ids)."""
+    if not out.is_terminal:
+        options.setdefault("box", None)
+        options.setdefault("pad_edge", False)
+    return Table(*headers, **options)
 
 
 class _Mode:

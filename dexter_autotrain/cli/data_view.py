@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dexter_autotrain.api import printable
+from dexter_autotrain.cli.console import new_table
 from dexter_autotrain.tasks import get_task
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def _shown(text: object) -> str:
 
 def report_tables(report: DataReport) -> list[Table]:
     tables = [_counts_table(report)]
-    overlap = Table(
+    overlap = new_table(
         title="Overlap between splits (rows of the later split found in the earlier)",
         title_justify="left",
     )
@@ -41,7 +42,7 @@ def report_tables(report: DataReport) -> list[Table]:
         f"{report.removed_leaked_from_train} leaked rows removed from train"
     )
     tables.append(overlap)
-    lengths = Table(title="Length in words", title_justify="left")
+    lengths = new_table(title="Length in words", title_justify="left")
     for column in ("split", "min", "median", "p95", "max", "mean"):
         lengths.add_column(column, justify="right")
     for split, record in report.splits.items():
@@ -52,7 +53,7 @@ def report_tables(report: DataReport) -> list[Table]:
             )
     if lengths.row_count:
         tables.append(lengths)
-    prints = Table(title="Fingerprints (sha256)", title_justify="left")
+    prints = new_table(title="Fingerprints (sha256)", title_justify="left")
     prints.add_column("file")
     prints.add_column("sha256")
     prints.add_column("rows", justify="right")
@@ -64,7 +65,7 @@ def report_tables(report: DataReport) -> list[Table]:
         )
     tables.append(prints)
     if report.upsampled:
-        upsampled = Table(title="Upsampled train rows", title_justify="left")
+        upsampled = new_table(title="Upsampled train rows", title_justify="left")
         for column in ("language", "before", "after"):
             upsampled.add_column(column)
         for language, (before, after) in report.upsampled.items():
@@ -75,7 +76,9 @@ def report_tables(report: DataReport) -> list[Table]:
 
 def _counts_table(report: DataReport) -> Table:
     label_title = "entity mentions" if get_task(report.task).per_token else "labels"
-    counts = Table(title=f"Data for `{_shown(report.job)}` ({report.task})", title_justify="left")
+    counts = new_table(
+        title=f"Data for `{_shown(report.job)}` ({report.task})", title_justify="left"
+    )
     for column in ("split", "language", "rows", label_title):
         counts.add_column(column, justify="right" if column == "rows" else "left")
     for split, record in report.splits.items():

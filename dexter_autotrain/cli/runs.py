@@ -29,7 +29,9 @@ from dexter_autotrain.errors import UserError
 
 
 @click.command()
-@click.argument("spec", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "spec", metavar="[JOB]", required=False, type=click.Path(dir_okay=False, path_type=Path)
+)
 @click.option(
     "--smoke",
     is_flag=True,
@@ -65,7 +67,8 @@ def submit(
 ) -> None:
     """Run a job: prepare data, train with AutoTrain, evaluate, write the model card.
 
-    Everything lands in runs/<job>/<run-id>/. Ctrl-C stops a local training cleanly and
+    JOB is a job name (narrative: jobs/narrative.yaml at the project's top) or a spec
+    file. Everything lands in runs/<job>/<run-id>/. Ctrl-C stops a local training cleanly and
     marks the run cancelled (SIGTERM and SIGHUP too); if submit is killed outright,
     AutoTrain's processes end with it. A remote training (hf-jobs, autotrain-spaces) goes on
     without submit: Ctrl-C on a terminal asks whether to cancel it or leave it running
@@ -75,13 +78,13 @@ def submit(
 
     \b
     Examples:
-      dexter-auto submit --smoke jobs/narrative.yaml
+      dexter-auto submit --smoke narrative
       dexter-auto submit jobs/actors.yaml
       dexter-auto submit --smoke --backend hf-jobs --detach jobs/narrative.yaml
       dexter-auto submit --resume runs/actors/20261124-101500-ab12
     """
     if (spec is None) == (resume_run is None):
-        raise UserError("give a SPEC to start a run, or --resume RUN to continue one")
+        raise UserError("give a JOB to start a run, or --resume RUN to continue one")
     if resume_run and backend_name is not None:
         raise UserError("--backend: only for a new run; a resumed run keeps its backend")
     reporter = progress_reporter()

@@ -122,8 +122,8 @@ def schema(output: Path | None, as_json: bool) -> None:
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("jobs"),
-    show_default=True,
+    default=lambda: api.project_path("jobs"),
+    show_default="jobs/ at the project's top (the nearest folder with jobs/)",
     help="Where to write the spec.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing spec.")

@@ -12,7 +12,7 @@ import click
 from rich.table import Table
 
 from dexter_autotrain import api
-from dexter_autotrain.cli.console import out, print_json
+from dexter_autotrain.cli.console import new_table, out, print_json
 from dexter_autotrain.cli.following import (
     ask_keep_running,
     progress_reporter,
@@ -126,7 +126,7 @@ def _report(result: api.SweepResult, seconds: float) -> None:
 
 def trial_table(rows: list[Any], metric: str, best: int | None) -> Table:
     """The trials side by side: state, score, epochs reported, parameters, run."""
-    table = Table(title="Sweep trials", title_justify="left")
+    table = new_table(title="Sweep trials", title_justify="left")
     names = sorted({name for row in rows for name in row.params})
     for column in ("trial", "state", f"val {metric}", "epochs", *names, "seconds", "run"):
         table.add_column(column)

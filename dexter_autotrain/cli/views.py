@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dexter_autotrain.api import STATE_FILE
-from dexter_autotrain.cli.console import out
+from dexter_autotrain.cli.console import new_table, out
 
 if TYPE_CHECKING:
     from dexter_autotrain.api import Run
@@ -95,7 +95,7 @@ def print_gates(run: Run) -> None:
 
 def gates_table(rows: list[GateRow]) -> Table:
     """Each gate: its value, its rule and whether it passed."""
-    table = Table("gate", "value", "rule", "result", title="Gates", title_justify="left")
+    table = new_table("gate", "value", "rule", "result", title="Gates", title_justify="left")
     for row in rows:
         value = "-" if row.value is None else f"{row.value:.3f}"
         result = "[green]pass[/green]" if row.passed else "[red]FAIL[/red]"

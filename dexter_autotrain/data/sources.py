@@ -117,7 +117,8 @@ def _resolved(
             except _SourceProblem as problem:
                 if problem.missing and not Path(relative).is_absolute():
                     end = " " if problem.hint.endswith("?") else ". "
-                    problem.hint += f"{end}Relative paths start at {display_path(spec_dir)}/"
+                    folder = display_path(spec_dir).rstrip("/") + "/"
+                    problem.hint += f"{end}Relative paths start at the spec's folder, {folder}"
                 problems.append((index, _located(path, field, problem)))
     return resolved, problems
 

@@ -14,7 +14,7 @@ from dexter_autotrain.backends.job_cost import (
 )
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.hub.retry import RetryPolicy
-from dexter_autotrain.policy.cost_caps import REMOTE_BACKENDS
+from dexter_autotrain.policy.cost_caps import REMOTE_BACKENDS, endpoint_usd_per_day
 from dexter_autotrain.policy.prices import shipped_table
 from dexter_autotrain.spec import JobSpec
 
@@ -42,6 +42,7 @@ class RunEstimate:
         note: why a price is missing, or what it covers.
         publish: `repo_id@branch` a passing run is published to (None: not published).
         deploy: where it is then deployed (`endpoint`, `local`; None: not deployed).
+        endpoint: the Inference Endpoint's instance and price (None: no endpoint).
     """
 
     backend: str
@@ -52,6 +53,72 @@ class RunEstimate:
     note: str
     publish: str | None = None
     deploy: str | None = None
+    endpoint: EndpointCost | None = None
+
+    def release_text(self) -> str:
+        """Where a passing run goes and what its endpoint costs, in words ("" when nowhere)."""
+        if not self.publish:
+            return ""
+        text = f"if its gates pass, published to {self.publish}"
+        if self.endpoint:
+            return f"{text} and served on {self.endpoint.text()}"
+        return f"{text} and deployed ({self.deploy})" if self.deploy else text
+
+
+@dataclass(frozen=True)
+class EndpointCost:
+    """An Inference Endpoint's price, from the dated table shipped with the toolkit.
+
+    Attributes:
+        instance: `vendor/instance_type/instance_size`.
+        usd_per_hour: one replica's hourly price (None: not in the table).
+        first_day_usd: the most its first day can cost, at `max_replicas` all day.
+        min_replicas / max_replicas: its scaling range (0: it scales to zero when idle).
+        prices: where the price comes from, dated.
+    """
+
+    instance: str
+    usd_per_hour: float | None
+    first_day_usd: float | None
+    min_replicas: int
+    max_replicas: int
+    prices: str
+
+    def text(self) -> str:
+        """`an Inference Endpoint (aws/intel-icl/x2, $0.13/h a replica, ...)`."""
+        if self.usd_per_hour is None:
+            return (
+                f"an Inference Endpoint ({self.instance}, not in the {self.prices}: cost unknown)"
+            )
+        idle = (
+            "scales to zero when idle"
+            if self.min_replicas == 0
+            else f"never below {self.min_replicas} replicas"
+        )
+        return (
+            f"an Inference Endpoint ({self.instance}, ${self.usd_per_hour:.2f}/h a replica, "
+            f"at most ${self.first_day_usd:.2f} its first day at {self.max_replicas} "
+            f"replica{'s' * (self.max_replicas != 1)}; {idle}; {self.prices})"
+        )
+
+
+def endpoint_cost(spec: JobSpec) -> EndpointCost | None:
+    """The price of the endpoint `spec` deploys (None when it deploys none)."""
+    deploy = spec.deploy
+    if not (spec.hub.repo_id and deploy.enabled and deploy.target == "endpoint"):
+        return None
+    table = shipped_table()
+    per_hour = table.endpoint_usd_per_hour(
+        deploy.vendor, deploy.instance_type, deploy.instance_size
+    )
+    return EndpointCost(
+        instance=f"{deploy.vendor}/{deploy.instance_type}/{deploy.instance_size}",
+        usd_per_hour=per_hour,
+        first_day_usd=endpoint_usd_per_day(spec),
+        min_replicas=deploy.min_replicas,
+        max_replicas=deploy.max_replicas,
+        prices=f"price table of {table.as_of}",
+    )
 
 
 def price_list(specs: list[JobSpec]) -> PriceList:
@@ -96,6 +163,7 @@ def estimate(spec: JobSpec, prices: PriceList) -> RunEstimate:
     release = {
         "publish": publish,
         "deploy": spec.deploy.target if publish and spec.deploy.enabled else None,
+        "endpoint": endpoint_cost(spec),
     }
     if compute.backend not in REMOTE_BACKENDS:
         return RunEstimate(

@@ -99,10 +99,8 @@ def _run(run: RunEstimate) -> str:
     if run.usd_per_hour is not None:
         text += f" (${run.usd_per_hour:.2f}/h for the whole budget)"
     text = f"{text}; {run.note}" if run.note else text
-    if run.publish:
-        text += f"; if its gates pass, published to `{run.publish}`"
-        text += f" and deployed ({run.deploy})" if run.deploy else ""
-    return text
+    release = run.release_text()
+    return f"{text}; {release}" if release else text
 
 
 def _cost(run: RunEstimate) -> str:
