@@ -36,6 +36,7 @@ from dexter_autotrain.errors import (
 )
 from dexter_autotrain.runs import Run, create_run, job_lock, now, owner, with_resolved
 from dexter_autotrain.spec import JobSpec, LoadedSpec, load_spec
+from dexter_autotrain.spec.smoke import SMOKE_MAX_SEQ_LENGTH, smoke_overrides, smoke_spec
 from dexter_autotrain.system.files import write_atomically
 from dexter_autotrain.tasks import get_task
 from dexter_autotrain.training.base_models import build_tiny_model, resolve_base_model
@@ -43,10 +44,6 @@ from dexter_autotrain.training.log import Progress, checkpoint_trainer_states
 from dexter_autotrain.training.render import write_training_files
 from dexter_autotrain.training.runner_env import default_runner
 
-SMOKE_MAX_ROWS = 200
-SMOKE_MAX_SEQ_LENGTH = 64
-SMOKE_EPOCHS = 3
-SMOKE_LEARNING_RATE = 1e-3  # a tiny random model needs big steps to learn anything quickly
 REMOTE_DEFAULT_HARDWARE = "cpu-basic"
 """The hardware of a run moved to a remote backend by `submit --backend` when its spec
 names none: the smallest of both HF Jobs and Spaces."""
@@ -82,26 +79,6 @@ class Stage:
     skip: Callable[[Context], str | None] = _never_skipped  # why the stage does not apply
 
 
-def smoke_spec(spec: JobSpec) -> JobSpec:
-    """The same job, shrunk to run in about a minute on a CPU: few rows, short epochs.
-    `compute` is kept: where a smoke run trains is `smoke_backend`'s choice."""
-    limit = min(spec.data.max_rows_per_split or SMOKE_MAX_ROWS, SMOKE_MAX_ROWS)
-    return spec.model_copy(
-        update={
-            "data": spec.data.model_copy(update={"max_rows_per_split": limit}),
-            "training": spec.training.model_copy(
-                update={
-                    "epochs": SMOKE_EPOCHS,
-                    "learning_rate": SMOKE_LEARNING_RATE,
-                    "batch_size": 16,
-                    "mixed_precision": "none",
-                    "max_seq_length": _smoke_length(spec.training.max_seq_length),
-                }
-            ),
-        }
-    )
-
-
 def smoke_backend(smoke: bool, backend: str | None) -> str | None:
     """The backend override of a submit: a smoke run trains locally unless `--backend`
     names where (so every job smoke-tests offline from a fresh clone, and CI can still try
@@ -117,10 +94,6 @@ def with_backend(spec: JobSpec, backend: str | None) -> JobSpec:
     hardware = None if backend == "local" else spec.compute.hardware or REMOTE_DEFAULT_HARDWARE
     compute = spec.compute.model_copy(update={"backend": backend, "hardware": hardware})
     return spec.model_copy(update={"compute": compute})
-
-
-def _smoke_length(length: int | str) -> int | str:
-    return length if length == "auto" else min(int(length), SMOKE_MAX_SEQ_LENGTH)
 
 
 def _prepare(context: Context) -> None:
@@ -372,6 +345,7 @@ def submit(
     spec.yaml and state). With `follow.detach`, it returns once a remote training started,
     raising TrainingDetached."""
     spec_sha256 = loaded.sha256
+    overrides = smoke_overrides(loaded.spec) if smoke else {}
     loaded = replace(loaded, spec=with_backend(loaded.spec, smoke_backend(smoke, backend)))
     if smoke:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
@@ -384,7 +358,12 @@ def submit(
         with job_lock(spec.name, runs_root):
             run = create_run(spec.name, runs_root)
             # before the spec: a run killed between the two cannot resume as a full run
-            run.update(smoke=smoke, model_dir=spec.name, backend=spec.compute.backend)
+            run.update(
+                smoke=smoke,
+                smoke_overrides=overrides,
+                model_dir=spec.name,
+                backend=spec.compute.backend,
+            )
             record_spec(run, loaded, spec_sha256)
             context = Context(run, loaded, spec, smoke, reporter, base_model, cards_dir, follow)
             run_stages(context)

@@ -106,6 +106,13 @@ class GitRecord(Record):
     spec: str | None = None
 
 
+class Override(Record):
+    """A setting a smoke run replaced: what the spec asks, and what the run used."""
+
+    asked: Scalar
+    used: Scalar
+
+
 class DataOutput(Record):
     """One prepared data file: its path in the run, rows and hash."""
 
@@ -343,6 +350,9 @@ class RunState(Record):
     spec_sha256: str | None = None
     git: GitRecord | None = None
     smoke: bool = False
+    smoke_overrides: dict[str, Override] = Field(
+        {}, description="the spec's settings a smoke run replaced (`training.epochs`, ...)"
+    )
     model_dir: str | None = None
     backend: str | None = None
     resolved: dict[str, Scalar] = Field(

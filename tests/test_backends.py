@@ -198,7 +198,8 @@ def test_a_killed_submit_reattaches_to_its_remote_job(tmp_path, standin, trained
     assert status["detached"] is True and "interrupted" not in status
     assert status["training_job"]["phase"] == "running"
     assert "`dexter-auto submit --resume" in status["explanation"]
-    assert " detached " in run_cli("runs", "--runs-dir", runs, env=env).stdout
+    listed = run_cli("runs", "--runs-dir", runs, env=env).stdout.splitlines()
+    assert any(line.split()[-1] == "detached" for line in listed[1:])
 
     resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]

@@ -26,7 +26,9 @@ COMMANDS = [
 
 def test_version(cli):
     result = cli("--version")
-    assert result.code == 0 and result.stdout.strip() == f"dexter-auto, version {__version__}"
+    first, runner = result.stdout.splitlines()
+    assert result.code == 0 and first == f"dexter-auto, version {__version__}"
+    assert runner.startswith("runner: autotrain-advanced 0.8.36, transformers ")
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -44,6 +46,7 @@ def test_validate_all_example_jobs_with_a_glob(cli):
         "✓ jobs/actors.yaml: actors (token-classification, local)",
         "✓ jobs/memes.yaml: memes (image-classification, hf-jobs)",
         "✓ jobs/narrative.yaml: narrative (text-classification, local)",
+        "✓ jobs/news.yaml: news (text-classification, local)",
     ]
 
 
@@ -99,6 +102,14 @@ def test_init_scaffolds_a_spec_that_validates(cli, tmp_path, task):
     assert problem["message"].endswith("not found") and problem["line"] is not None
 
 
+def test_init_names_a_misspelt_task_with_a_did_you_mean(cli, tmp_path):
+    result = cli("init", "text-clasification", "x", "--dir", tmp_path)
+    assert result.code == 2 and not list(tmp_path.iterdir())
+    assert result.stderr.strip() == (
+        "text-clasification: TASK: no such task (did you mean `text-classification`?)"
+    )
+
+
 def test_init_refuses_to_overwrite(cli, tmp_path):
     assert cli("init", "text-classification", "x", "--dir", tmp_path).code == 0
     again = cli("init", "text-classification", "x", "--dir", tmp_path)
@@ -128,3 +139,57 @@ def test_spec_commands_import_no_ml_libraries():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert done.stdout.splitlines()[-1] == "HEAVY []"
+
+
+def test_piped_progress_prints_each_tenth_or_at_least_every_interval():
+    """Without a terminal, a training prints a line each tenth of its steps, and also when
+    `every` seconds passed since the last (30 by default: a long training is never silent)."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from dexter_autotrain.cli.progress import PlainReporter
+    from dexter_autotrain.training.log import Progress
+
+    def lines(every: float) -> list[str]:
+        console = Console(file=StringIO(), width=200)
+        reporter = PlainReporter(console, every=every)
+        for step in range(1, 101):
+            reporter.progress(Progress(step=step, total_steps=100, loss=1.0))
+        return console.file.getvalue().splitlines()
+
+    tenths = lines(every=3600.0)
+    assert len(tenths) == 10 and tenths[1] == "train: step 11/100 epoch 0.00 loss 1.0000"
+    assert len(lines(every=0.0)) == 100  # the interval passed before every step
+
+
+def test_every_command_takes_json():
+    import click
+
+    from dexter_autotrain.cli import cli as group
+
+    def leaves(command: click.Command, context: click.Context):
+        if not isinstance(command, click.Group):
+            yield context.command_path, command
+            return
+        for name in command.list_commands(context):
+            inner = command.get_command(context, name)
+            yield from leaves(inner, click.Context(inner, info_name=name, parent=context))
+
+    found = dict(leaves(group, click.Context(group, info_name="dexter-auto")))
+    assert {"dexter-auto serve", "dexter-auto plan", "dexter-auto runs prune"} <= set(found)
+    without = [
+        path
+        for path, command in found.items()
+        if not any(p.name == "as_json" for p in command.params)
+    ]
+    assert without == []
+
+
+def test_quiet_silences_notes_never_errors(cli):
+    noted = cli("data", "check", "jobs/narrative.yaml")
+    assert noted.code == 0 and "language `yor` has no test examples" in noted.stderr
+    quiet = cli("-q", "data", "check", "jobs/narrative.yaml")
+    assert quiet.code == 0 and quiet.stderr == "" and quiet.stdout == noted.stdout
+    failed = cli("-q", "validate", "narative")
+    assert failed.code == 2 and "did you mean `narrative`?" in failed.stderr

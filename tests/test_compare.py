@@ -45,6 +45,10 @@ def test_compare_as_json(two_runs, cli):
     assert params["values"]["training.seed"] == ["42", "7"]
     assert params["values"]["backend"] == ["local", "local"]  # a key parameter, same in both
     assert "training.optimizer" not in params["values"]  # the same, and not a key one
+    smoke_rate = "0.001 (smoke; the spec asks 2e-05)"  # what trained, and what the spec asks
+    assert params["values"]["training.learning_rate"] == [smoke_rate, smoke_rate]
+    commit, no_git = params["values"]["commit"]  # the first was submitted from a git clone
+    assert len(commit) == 12 and int(commit, 16) >= 0 and no_git is None
     data = compared["data"]
     assert data["same"] is False
     assert any("ibo" in name and values[1] is None for name, values in data["differing"].items())

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from conftest import REPO, SHARED_DATA
 from inprocess import Outcome, invoke
 from seqeval.metrics import f1_score as seqeval_f1
@@ -202,10 +204,6 @@ def evaluate():
 
 def _copy_run(run: Path, folder: Path, **evaluation) -> Path:
     """A copy of `run` whose spec sits in `folder` (job.yaml) with `evaluation` changed."""
-    import shutil
-
-    import yaml
-
     copy = folder / "runs" / run.parent.name / run.name
     shutil.copytree(run, copy)
     spec = yaml.safe_load((copy / "spec.yaml").read_text())
@@ -504,3 +502,22 @@ def test_the_per_language_plot_keeps_every_language_of_the_job(tmp_path, monkeyp
     )
     assert said == {"ha": "0.60 (n=40)", "ig": "no score (n=3)", "yo": "no examples"}
     assert drawn == list(said.values()) and (tmp_path / "p.png").is_file()
+
+
+@needs_shared
+def test_a_smoke_runs_gates_are_reported_not_enforced(cli, evaluated_run, tmp_path):
+    """`evaluate` judges a smoke run as `submit --smoke` does: failed gates are shown and
+    exit 0 (its tiny model is never published); the same run, not smoke, exits 3."""
+    run = tmp_path / "runs" / "sentiment" / evaluated_run.name
+    shutil.copytree(evaluated_run, run)
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    spec["evaluation"]["gates"] = {"overall": {"f1_macro": 0.99}}
+    (run / "spec.yaml").write_text(yaml.safe_dump(spec))
+    smoke = cli("evaluate", run, "--runs-dir", tmp_path / "runs")
+    assert smoke.code == 0, smoke.stderr
+    assert "gates failed; ignored in a smoke run" in smoke.stderr and "FAIL" in smoke.stdout
+    status = cli("status", run, "--runs-dir", tmp_path / "runs")
+    assert "gates FAILED (ignored: a smoke run is never published)" in status.stdout
+    state = json.loads((run / "state.json").read_text())
+    (run / "state.json").write_text(json.dumps(state | {"smoke": False}))
+    assert cli("evaluate", run, "--runs-dir", tmp_path / "runs").code == 3

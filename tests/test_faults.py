@@ -297,9 +297,11 @@ def test_a_run_directory_deleted_mid_training(tmp_path, standin):
 
 
 def test_resume_takes_the_fix_status_asked_for(tmp_path, standin, trained):
-    """A missing data folder, fixed through the environment variable the spec reads. (The
-    training is the stand-in, ending with the suite's narrative model: the labels are the
-    same, and what is tested is how resume takes the fix, not the training.)"""
+    """A missing data folder is refused before a run is made; a data file without the
+    text column fails the run's prepare stage; both are fixed through the environment
+    variable the spec reads, and resume takes the fix. (The training is the stand-in,
+    ending with the suite's narrative model: the labels are the same, and what is tested is
+    how resume takes the fix, not the training.)"""
     (tmp_path / "job.yaml").write_text(
         "task: text-classification\nbase_model: {path: nowhere}\nlanguages: [pcm]\n"
         "data:\n  sources:\n    - path: ${DEXTER_SAMPLES}/{language}\n      format: tsv\n"
@@ -307,10 +309,18 @@ def test_resume_takes_the_fix_status_asked_for(tmp_path, standin, trained):
     )
     roots = {"DEXTER_DATA_ROOTS": f"{REPO / 'data'}:{tmp_path}"}
     submit = ("submit", "--smoke", "job.yaml", "--runs-dir", tmp_path / "runs")
-    failed = run_cli(
+    missing = run_cli(
         *submit, cwd=tmp_path, env=roots | {"DEXTER_SAMPLES": str(tmp_path / "nowhere")}
     )
-    assert failed.code == 2 and "not found" in failed.stderr
+    assert missing.code == 2 and "not found" in missing.stderr
+    assert not (tmp_path / "runs").exists()  # refused before a run was made
+    broken = tmp_path / "broken" / "pcm"
+    broken.mkdir(parents=True)
+    (broken / "train.tsv").write_text("words\tlabel\nNa wa\tneutral\n")
+    failed = run_cli(
+        *submit, cwd=tmp_path, env=roots | {"DEXTER_SAMPLES": str(tmp_path / "broken")}
+    )
+    assert failed.code == 2 and "column `text` not found" in failed.stderr
     status = run_cli("status", "job", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
     assert "reason: prepare: " in status.stdout and "submit --resume" in status.stdout
     samples = str(REPO / "data" / "samples" / "naijasenti")

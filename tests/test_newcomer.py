@@ -48,12 +48,18 @@ def test_the_newcomer_path_from_a_subdirectory(trained, tmp_path, monkeypatch):
 
     listed = cli("runs")
     assert listed.code == 0 and run_id in listed.stdout  # the whole id, never cut
+    as_json = json.loads(cli("runs", "--json").stdout)
+    assert [(r["job"], r["state"]) for r in as_json] == [("narrative", "carded")]
+    log = cli("logs", "narrative")
+    assert log.code == 0 and "Finished training, saving model" in log.stdout
     assert "│" not in listed.stdout and "─" not in listed.stdout  # plain when piped
     status = cli("status", "narrative")
     assert status.code == 0 and "carded" in status.stdout
     card = cli("card", "narrative")
     assert card.code == 0 and (clone / "runs" / "narrative" / run_id / "README.md").is_file()
 
+    for scratch in ("typo.yaml", "rumours.yaml"):  # their data is missing: the plan would refuse
+        (clone / "jobs" / scratch).unlink()
     spec = clone / "jobs" / "narrative.yaml"
     spec.write_text(spec.read_text().replace("learning_rate: 2e-5", "learning_rate: 3e-5"))
     subprocess.run(["git", "checkout", "-qb", "change"], cwd=clone, check=True)
@@ -62,11 +68,18 @@ def test_the_newcomer_path_from_a_subdirectory(trained, tmp_path, monkeypatch):
     assert "changed   jobs/narrative.yaml" in plan.stdout
     assert "served on an Inference Endpoint (aws/intel-icl/x2, $" in plan.stdout
     assert "scales to zero when idle; price table of" in plan.stdout
+    assert "only a full run shows training.learning_rate: 3e-05 (a smoke run trains" in plan.stdout
 
     monkeypatch.chdir(inside)
-    served = start_serve("narrative")
+    served = start_serve("narrative", "--json")  # the ready line as JSON
+    ready = json.loads(served.url)
+    assert (ready["name"], ready["task"], ready["revision"]) == (
+        "narrative",
+        "text-classification",
+        run_id,
+    )
     try:
-        answer = InferenceClient(base_url=served.url).text_classification("Na wa o")
+        answer = InferenceClient(base_url=ready["url"]).text_classification("Na wa o")
         assert {a.label for a in answer} == {"negative", "neutral", "positive"}
     finally:
         assert served.stop() == 0

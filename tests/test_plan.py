@@ -177,3 +177,20 @@ def test_plan_imports_no_torch_or_transformers(tmp_path):
     assert json.loads(done.stdout)["counts"]["changed"] == 2
     assert "HEAVY \n" in done.stderr
     assert git(repo, "status", "--porcelain") == ""  # nothing written into the repository
+
+
+def test_a_changed_jobs_missing_data_makes_it_invalid_unless_unchecked(tmp_path):
+    repo = make_repo(tmp_path)
+    edit(repo / "jobs" / "narrative.yaml", "samples/naijasenti/", "samples/naijasenty/")
+    commit(repo, "a typo in the data path")
+    checked = _plan(repo, "--json")
+    plan = json.loads(checked.stdout)
+    [narrative] = [job for job in plan["jobs"] if job["path"] == "jobs/narrative.yaml"]
+    assert checked.code == 2 and narrative["status"] == "invalid" and plan["to_run"] == []
+    [problem] = narrative["problems"]
+    assert (problem["file"], problem["field"]) == ("jobs/narrative.yaml", "data.sources[0].path")
+    assert problem["hint"].startswith("did you mean ") and "naijasenti?" in problem["hint"]
+    unchecked = _plan(repo, "--no-data")
+    assert unchecked.code == 0, unchecked.stderr
+    assert "data not checked (--no-data): jobs/narrative.yaml" in unchecked.stdout
+    assert "changed   jobs/narrative.yaml" in unchecked.stdout

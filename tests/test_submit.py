@@ -187,20 +187,6 @@ def test_kill_then_resume(cli, tmp_path, standin):
     assert again.code == 2 and "already carded; nothing to resume" in again.stderr
 
 
-@pytest.mark.training
-def test_the_quickstart_with_the_default_runs_dir(cli, tmp_path):
-    """`make demo`: a smoke submit from a folder, runs/ relative to it; then the run commands."""
-    result = cli("submit", "--smoke", JOBS / "narrative.yaml", cwd=tmp_path)
-    assert result.code == 0, result.stderr[-3000:]
-    assert "✓ run " in result.stdout and "carded" in result.stdout
-    listed = json.loads(cli("runs", "--json", cwd=tmp_path).stdout)
-    assert [(r["job"], r["state"]) for r in listed] == [("narrative", "carded")]
-    log = cli("logs", "narrative", cwd=tmp_path)
-    assert log.code == 0 and "Finished training, saving model" in log.stdout
-    text = cli("status", "narrative", cwd=tmp_path)
-    assert text.code == 0 and "carded" in text.stdout
-
-
 def test_sigterm_cancels_training_and_stops_every_child(tmp_path, standin):
     """On the stand-in training, whose worker ignores SIGTERM as accelerate's may."""
     runs = tmp_path / "runs"

@@ -469,6 +469,7 @@ def serve(
     log_dir: Path | None = None,
     runs_dir: Path = RUNS_ROOT,
     report: Report = _quiet,
+    ready_json: bool = False,
 ) -> None:
     """Serve a model over HTTP as an Inference Endpoint does, in this process, until SIGTERM
     or SIGINT (`start_server` runs one in the background instead). Its URL is the first line
@@ -489,6 +490,7 @@ def serve(
         log_dir: log each input and its prediction as JSONL here.
         runs_dir: where runs (and downloaded Hub models) live.
         report: progress lines (a download, what is served).
+        ready_json: the ready line as JSON (url, name, revision, task, path) for scripts.
 
     Raises:
         [`UserError`]: no such model, a privileged port, or every interface without a token.
@@ -518,7 +520,7 @@ def serve(
         token=token,
     )
     report(f"serving {served.name} ({served.task}) from {served.path}")
-    run_server(build_server(served, options), served, options.host, options.port)
+    run_server(build_server(served, options), served, options.host, options.port, ready_json)
 
 
 def compare_runs(*runs: Run | str, root: Path = RUNS_ROOT) -> Comparison:

@@ -58,7 +58,9 @@ class PlanOutcome:
         return redact(text, secrets)
 
 
-def plan(base_ref: str | None = None, directory: str | Path | None = None) -> PlanOutcome:
+def plan(
+    base_ref: str | None = None, directory: str | Path | None = None, *, data: bool = True
+) -> PlanOutcome:
     """Compare the repository's jobs/ and templates/ with a git base and say what would
     change: the effective spec diff, the AutoTrain config diff, data sources added, removed
     or changed, what would run and the most it can cost, and a preview of the card.
@@ -67,6 +69,8 @@ def plan(base_ref: str | None = None, directory: str | Path | None = None) -> Pl
         base_ref: the git ref to compare with (default: the merge base with origin/main,
             else main).
         directory: inside the repository (default: the current directory).
+        data: check that the local data of added and changed jobs resolves to files (a
+            job whose data does not is invalid); False lists those jobs as unchecked.
 
     Raises:
         [`UserError`]: not a git repository, or no such ref.
@@ -76,7 +80,7 @@ def plan(base_ref: str | None = None, directory: str | Path | None = None) -> Pl
 
     repo = repository(Path(directory or Path.cwd()))
     with base_side(repo, base_ref) as base:
-        return PlanOutcome(make_plan(repo, base, find_token()))
+        return PlanOutcome(make_plan(repo, base, find_token(), data))
 
 
 def post_plan_comment(outcome: PlanOutcome, environ: Mapping[str, str] = os.environ) -> Posted:

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -228,15 +228,19 @@ class RunnerStatus:
         installed: whether it is complete.
         installed_with: what the install recorded (`autotrain`, `torch`, `removed`,
             `python`); empty when not installed.
+        versions: the training packages' versions there (empty when not installed).
     """
 
     path: Path
     installed: bool
     installed_with: dict[str, str]
+    versions: dict[str, str] = field(default_factory=dict)
+    """autotrain-advanced, transformers and torch as installed there: what trains."""
 
     def to_json(self) -> dict[str, object]:
         """What `runner status --json` prints."""
-        return {"path": str(self.path), "installed": self.installed, **self.installed_with}
+        shown = {"path": str(self.path), "installed": self.installed, **self.installed_with}
+        return shown | {"versions": self.versions}
 
 
 def runner_status() -> RunnerStatus:
@@ -244,7 +248,10 @@ def runner_status() -> RunnerStatus:
     from dexter_autotrain.training.runner_env import default_runner
 
     runner = default_runner()
-    return RunnerStatus(runner.root, runner.is_installed(), runner.describe())
+    installed = runner.is_installed()
+    return RunnerStatus(
+        runner.root, installed, runner.describe(), runner.versions() if installed else {}
+    )
 
 
 def install_runner(progress: Callable[[str], None] = lambda _: None) -> RunnerStatus:

@@ -91,9 +91,16 @@ def caveats(report: EvaluationReport, data_report: dict[str, Any]) -> list[str]:
     return found
 
 
-def _training_params(spec: JobSpec, lengths: dict[str, int] | None) -> dict[str, Any]:
-    """The hyperparameters as trained; `max_seq_length: auto` says what it chose and why."""
+def _training_params(
+    spec: JobSpec, lengths: dict[str, int] | None, state: RunState
+) -> dict[str, Any]:
+    """The hyperparameters as trained; `max_seq_length: auto` says what it chose and why,
+    and a smoke run what the spec asked instead."""
     params = spec.training.model_dump(mode="json")
+    for key, override in state.smoke_overrides.items():
+        name = key.removeprefix("training.")
+        if name in params:
+            params[name] = f"{override.used} (smoke run; the spec asks {override.asked})"
     if lengths:
         params["max_seq_length"] = (
             f"{lengths['chosen']} (auto: the 99th percentile of the training examples' token "
@@ -193,7 +200,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
             "license_conflicts": license_conflicts(spec),
         },
         "training": {
-            "params": _training_params(spec, data_report.get("token_lengths")),
+            "params": _training_params(spec, data_report.get("token_lengths"), state),
             "checkpoint": _checkpoint_choice(run_path, spec),
             "backend": spec.compute.backend,
             "hardware": (training.hardware if training else None)

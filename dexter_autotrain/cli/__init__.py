@@ -17,8 +17,8 @@ import click
 
 from dexter_autotrain import __version__
 from dexter_autotrain.api import printable
+from dexter_autotrain.cli.console import err, print_error, print_problems
 from dexter_autotrain.cli.console import mode as console_mode
-from dexter_autotrain.cli.console import print_error, print_problems
 from dexter_autotrain.errors import Problem, ToolError, UserError
 
 MODULE_COMMANDS = {
@@ -90,8 +90,40 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
+def _print_version(context: click.Context, _param: click.Parameter, value: bool) -> None:
+    """The toolkit's version, then what trains: the AutoTrain runner's packages."""
+    if not value or context.resilient_parsing:
+        return
+    from dexter_autotrain import api
+
+    click.echo(f"dexter-auto, version {__version__}")
+    runner = api.runner_status()
+    if runner.installed:
+        packages = ", ".join(f"{name} {version}" for name, version in runner.versions.items())
+        click.echo(f"runner: {packages} ({runner.path})")
+    else:
+        click.echo("runner: not installed (`dexter-auto runner install`, or the first submit)")
+    context.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="dexter-auto")
+@click.option(
+    "--version",
+    "-V",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version, and the AutoTrain runner's packages (what trains).",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    expose_value=False,
+    callback=lambda _context, _param, quiet: setattr(err, "quiet", quiet),
+    help="No progress or notes on stderr: only results, and errors.",
+)
 def cli() -> None:
     """Declarative fine-tuning for Dexter on Hugging Face.
 

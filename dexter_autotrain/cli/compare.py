@@ -25,11 +25,12 @@ class _RunsGroup(click.Group):
 
 @click.group("runs", cls=_RunsGroup)
 def runs() -> None:
-    """List runs (the default: `runs [JOB]` is `runs list [JOB]`) or compare them.
+    """List runs (the default: `runs [JOB]` is `runs list [JOB]`), compare or prune them.
 
     \b
     Examples:
       dexter-auto runs narrative
+      dexter-auto runs prune --keep-last 3
       dexter-auto runs compare narrative/20261126-101500-ab12 narrative
       dexter-auto runs compare RUN_A RUN_B --json
     """
@@ -61,6 +62,75 @@ def list_runs(job: str | None, runs_dir: Path, as_json: bool) -> None:
         cells = (run.run_id, run.job, status.state, created, flags[0] if flags else reason)
         table.add_row(*(escape(api.printable(cell)) for cell in cells))
     out.print(table if described else f"no runs under {runs_dir}")
+
+
+@runs.command("prune")
+@click.argument("job", required=False)
+@click.option(
+    "--keep-last",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Keep each job's newest N runs.",
+)
+@click.option(
+    "--newer-than",
+    "newer_than_days",
+    type=click.FloatRange(0),
+    metavar="DAYS",
+    help="Also keep runs created within DAYS days.",
+)
+@click.option(
+    "--delete",
+    is_flag=True,
+    help="Delete the runs that go (without it: a dry run that only lists them).",
+)
+@runs_dir_option
+@json_option()
+def prune(
+    job: str | None,
+    keep_last: int,
+    newer_than_days: float | None,
+    delete: bool,
+    runs_dir: Path,
+    as_json: bool,
+) -> None:
+    """Delete old runs: a dry run by default, listing each run, its size and why it is kept.
+
+    Published (or in review) and deployed runs, and runs a live process works on, are
+    always kept; then each job's newest --keep-last runs and any newer than --newer-than.
+
+    \b
+    Examples:
+      dexter-auto runs prune
+      dexter-auto runs prune narrative --keep-last 2 --newer-than 7 --delete
+    """
+    pruning = api.prune_runs(
+        runs_dir, job, keep_last=keep_last, newer_than_days=newer_than_days, delete=delete
+    )
+    if as_json:
+        print_json(
+            {
+                "deleted": pruning.deleted,
+                "freed_bytes": pruning.freed,
+                "runs": [run.to_json() for run in pruning.runs],
+            }
+        )
+        return
+    table = new_table("run", "state", "size", "verdict")
+    for run in pruning.runs:
+        verdict = f"kept: {run.kept}" if run.kept else ("deleted" if delete else "would go")
+        table.add_row(
+            escape(api.printable(str(run.path))), run.state, _megabytes(run.bytes), verdict
+        )
+    out.print(table if pruning.runs else f"no runs under {runs_dir}")
+    going = sum(run.kept is None for run in pruning.runs)
+    done = "deleted" if delete else "would delete (dry run; --delete to do it)"
+    out.print(f"{done}: {going} run{'s' * (going != 1)}, {_megabytes(pruning.freed)}")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
 
 
 @runs.command("compare")

@@ -23,6 +23,9 @@ PIPED_WIDTH = 10_000
 """Piped output is as wide as its content: a run id or a path is never cut to 80 columns."""
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Progress and notes on stderr: silenced by `-q`."""
+failures = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Errors and problems on stderr: never silenced."""
 
 
 def new_table(*headers: str, **options: Any) -> Table:
@@ -73,7 +76,7 @@ def print_problems(problems: list[Problem]) -> None:
         print_json({"ok": False, "problems": [p.to_dict() for p in problems]})
         return
     for problem in problems:
-        err.print(f"[red]{escape(printable(str(problem)))}[/red]")
+        failures.print(f"[red]{escape(printable(str(problem)))}[/red]")
 
 
 def print_error(kind: str, message: str) -> None:
@@ -82,4 +85,4 @@ def print_error(kind: str, message: str) -> None:
         print_json({"ok": False, "error": kind, "message": message})
         return
     shown = "\n".join(escape(printable(line)) for line in message.splitlines())
-    err.print(f"[red]{kind}[/red]: {shown}")
+    failures.print(f"[red]{kind}[/red]: {shown}")

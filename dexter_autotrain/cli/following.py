@@ -14,7 +14,7 @@ import click
 from rich.markup import escape
 
 from dexter_autotrain.api import Run
-from dexter_autotrain.cli.console import err, out, print_error, print_json
+from dexter_autotrain.cli.console import err, failures, out, print_error, print_json
 from dexter_autotrain.cli.progress import PlainReporter, RichReporter
 from dexter_autotrain.cli.views import gates_table
 from dexter_autotrain.errors import (
@@ -102,4 +102,4 @@ def _report_failed_gates(failed: GatesFailed, as_json: bool) -> None:
         print_json({"ok": False, "error": "gates failed", "message": message, "gates": failed.rows})
         return
     out.print(gates_table([GateRow.model_validate(row) for row in failed.rows]))
-    err.print(f"[red]gates failed[/red]: {message}")
+    failures.print(f"[red]gates failed[/red]: {message}")

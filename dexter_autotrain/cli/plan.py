@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from dexter_autotrain import api
-from dexter_autotrain.cli.console import err
+from dexter_autotrain.cli.console import err, json_option
 
 
 @click.command()
@@ -28,7 +28,16 @@ from dexter_autotrain.cli.console import err
     help="Also post the Markdown as the pull request's sticky comment (GitHub Actions: "
     "GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH; GITHUB_API_URL honoured).",
 )
-def plan(base_ref: str | None, output_format: str, comment: bool) -> None:
+@click.option(
+    "--no-data",
+    is_flag=True,
+    help="Do not check that changed jobs' local data resolves to files (a runner that "
+    "cannot reach it); the plan names those jobs as unchecked.",
+)
+@json_option("The plan as JSON (the same as --format json; errors as JSON too).")
+def plan(
+    base_ref: str | None, output_format: str, comment: bool, no_data: bool, as_json: bool
+) -> None:
     """Compare jobs/ and templates/ with a git base, and show what would change.
 
     Each job is added, changed, removed, unchanged or invalid. For added and changed jobs:
@@ -44,7 +53,8 @@ def plan(base_ref: str | None, output_format: str, comment: bool) -> None:
       dexter-auto plan --format json | jq -c .to_run
       dexter-auto plan --format markdown --comment   # in a pull_request workflow
     """
-    outcome = api.plan(base_ref)
+    output_format = "json" if as_json else output_format
+    outcome = api.plan(base_ref, data=not no_data)
     click.echo(outcome.render(output_format), nl=False)  # secrets replaced
     if comment:
         posted = api.post_plan_comment(outcome)

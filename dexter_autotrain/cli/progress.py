@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -49,11 +50,14 @@ class RichReporter:
 
 
 class PlainReporter:
-    """A line per stage, per tenth of training and per evaluation, for logs and CI."""
+    """A line per stage, per evaluation, and per tenth of training or `every` seconds,
+    whichever comes first (a three-hour training logs at least twice a minute), for logs
+    and CI."""
 
-    def __init__(self, console: Console):
-        self.console = console
+    def __init__(self, console: Console, every: float = 30.0):
+        self.console, self.every = console, every
         self.next_step = 0
+        self.next_time = time.monotonic() + every
         self.last_eval: dict[str, float] = {}
 
     def stage(self, name: str, detail: str) -> None:
@@ -61,9 +65,11 @@ class PlainReporter:
 
     def progress(self, progress: TrainingProgress) -> None:
         new_eval = progress.eval_metrics != self.last_eval
-        if progress.step < self.next_step and not new_eval:
+        due = time.monotonic() >= self.next_time
+        if progress.step < self.next_step and not new_eval and not due:
             return
         self.next_step = progress.step + max(1, progress.total_steps // 10)
+        self.next_time = time.monotonic() + self.every
         self.last_eval = progress.eval_metrics
         line = f"train: step {progress.step}/{progress.total_steps} epoch {progress.epoch:.2f}"
         if progress.loss is not None:

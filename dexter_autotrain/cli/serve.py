@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from dexter_autotrain import api
-from dexter_autotrain.cli.console import err
+from dexter_autotrain.cli.console import err, json_option
 from dexter_autotrain.cli.options import runs_dir_option
 
 
@@ -69,6 +69,7 @@ from dexter_autotrain.cli.options import runs_dir_option
     help="Write each input and its prediction as JSONL into this folder.",
 )
 @runs_dir_option
+@json_option("The ready line as JSON: url, name, revision, task and path (errors too).")
 def serve(
     model: str,
     host: str,
@@ -81,6 +82,7 @@ def serve(
     body_timeout: float,
     log_dir: Path | None,
     runs_dir: Path,
+    as_json: bool,
 ) -> None:  # fmt: skip
     """Serve MODEL over HTTP as an Inference Endpoint does, until SIGTERM or Ctrl-C.
 
@@ -113,4 +115,5 @@ def serve(
         log_dir=log_dir,
         runs_dir=runs_dir,
         report=err.print,
+        ready_json=as_json,
     )

@@ -116,7 +116,7 @@ def schema(output: Path | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("task", type=click.Choice(api.task_names()))
+@click.argument("task")
 @click.argument("name")
 @click.option(
     "--dir",
@@ -130,6 +130,8 @@ def schema(output: Path | None, as_json: bool) -> None:
 @json_option("Print what was written as JSON (errors too).")
 def init(task: str, name: str, directory: Path, force: bool, as_json: bool) -> None:
     """Write a commented job spec for TASK to DIR/NAME.yaml.
+
+    TASK is text-classification, token-classification or image-classification.
 
     \b
     Example:

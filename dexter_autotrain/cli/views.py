@@ -53,6 +53,9 @@ def outcome_lines(state: RunState) -> list[str]:
         lines += [f"validation: {metrics}"] if metrics else []
     if evaluation := state.evaluation:
         verdict = "passed" if evaluation.gates_passed else "FAILED"
+        verdict += " (ignored: a smoke run is never published)" * (
+            state.smoke and verdict != "passed"
+        )
         lift = evaluation.baseline_lift
         lift_text = "no baseline" if lift is None else f"lift over baseline {lift:+.3f}"
         lines.append(

@@ -15,6 +15,7 @@ from dexter_autotrain.client.tasks import (
     ImageInput,
     Settings,
     Task,
+    TextInput,
     batches,
 )
 from dexter_autotrain.client.types import Actor, MemePrediction, NarrativePrediction
@@ -50,7 +51,7 @@ class AsyncDexterClient(Settings):
             await client.close()
         self._clients.clear()
 
-    async def classify_narratives(self, texts: Sequence[str]) -> list[NarrativePrediction]:
+    async def classify_narratives(self, texts: Sequence[TextInput]) -> list[NarrativePrediction]:
         """The narrative of each text; see `DexterClient.classify_narratives`."""
         return await self._run(NARRATIVES, texts)
 

@@ -15,6 +15,7 @@ from dexter_autotrain.client.tasks import (
     ImageInput,
     Settings,
     Task,
+    TextInput,
     batches,
 )
 from dexter_autotrain.client.types import Actor, MemePrediction, NarrativePrediction
@@ -41,11 +42,13 @@ class DexterClient(Settings):
         ```
     """
 
-    def classify_narratives(self, texts: Sequence[str]) -> list[NarrativePrediction]:
+    def classify_narratives(self, texts: Sequence[TextInput]) -> list[NarrativePrediction]:
         """The narrative of each text.
 
         Args:
-            texts: the texts, in any of the model's languages.
+            texts: the texts, in any of the model's languages; for a model trained on
+                several text columns, each the joined text or a mapping of the columns
+                (`{"headline": ..., "text": ...}`), which the server joins.
 
         Returns:
             One prediction per text, in order.

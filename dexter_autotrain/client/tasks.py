@@ -3,7 +3,7 @@ typed method makes, and how a list of inputs is cut into batches."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,8 @@ from dexter_autotrain.client.types import NotConfigured, actors, meme, narrative
 
 ImageInput = bytes | Path | str
 """Image bytes, a local file, or a URL the endpoint can fetch."""
+TextInput = str | Mapping[str, str]
+"""A text, or the text columns of a model trained on several (`{"headline", "text"}`)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dexter_autotrain.errors import Problem, UserError
 from dexter_autotrain.policy.spec_paths import confine, printable, snippet
 from dexter_autotrain.spec import JobSpec
 from dexter_autotrain.tasks import get_task
+from dexter_autotrain.tasks.text_join import join_text
 
 UNDETERMINED_LANGUAGE = "und"
 MAX_PROBLEMS_PER_FILE = 20
@@ -31,7 +32,8 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 class Roles:
     """Which source columns feed the example input, its label and its language."""
 
-    input: str
+    inputs: tuple[str, ...]
+    """The input column, or the text columns joined into one text (`tasks.text_join`)."""
     label: str
     language: str | None
     input_field: str
@@ -43,7 +45,7 @@ class Roles:
     def for_spec(cls, spec: JobSpec) -> Roles:
         input_role, label_role = get_task(spec.task).columns
         return cls(
-            spec.column(input_role),
+            spec.input_columns(),
             spec.column(label_role),
             spec.data.columns.language,
             f"data.columns.{input_role}",
@@ -53,7 +55,8 @@ class Roles:
 
     def columns(self) -> list[tuple[str, str]]:
         """(column, spec field that names it) for every column a record must have."""
-        named = [(self.input, self.input_field), (self.label, self.label_field)]
+        named = [(name, self.input_field) for name in self.inputs]
+        named.append((self.label, self.label_field))
         if self.language:
             named.append((self.language, "data.columns.language"))
         return named + [(extra, "evaluation.slices") for extra in self.extras]
@@ -270,7 +273,8 @@ def _add_record(
         )
     if missing:
         return
-    value = row[roles.input]
+    joined = len(roles.inputs) > 1
+    value = join_text(row[name] for name in roles.inputs) if joined else row[roles.inputs[0]]
     if base is not None:
         value = _image_path(base / value, line, out)
         if value is None:

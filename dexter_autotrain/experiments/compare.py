@@ -18,6 +18,7 @@ from dexter_autotrain.runs import RUNS_ROOT, Run, find_run
 from dexter_autotrain.system.files import display_path
 
 KEY_PARAMS = (
+    "commit",
     "base_model",
     "backend",
     "smoke",

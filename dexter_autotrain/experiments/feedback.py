@@ -275,11 +275,11 @@ def _drop_duplicates(
 def _write(rows: list[FeedbackRow], loaded: LoadedSpec, out_root: Path) -> list[Path]:
     """One JSONL per language, in the job's column names, named by date and content hash."""
     spec = loaded.spec
-    text_column, label_column = spec.column("text"), spec.column("label")
-    language_column = spec.data.columns.language
+    first, *others = spec.input_columns()  # joined text goes whole into the first column
+    label_column, language_column = spec.column("label"), spec.data.columns.language
     lines: dict[str, list[str]] = {}
     for row in rows:
-        record = {text_column: row.text, label_column: row.label}
+        record = {first: row.text, **dict.fromkeys(others, ""), label_column: row.label}
         if language_column:
             record[language_column] = row.language
         record["provenance"] = row.provenance

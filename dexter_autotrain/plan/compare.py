@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from dexter_autotrain.data.sources import source_problems
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.plan.card_preview import card_text
 from dexter_autotrain.plan.cost import estimate, price_list
@@ -18,6 +19,7 @@ from dexter_autotrain.plan.published import card_numbers
 from dexter_autotrain.plan.report import CardPreview, JobPlan, Plan
 from dexter_autotrain.plan.sides import JobVersion, load_side
 from dexter_autotrain.spec.loader import LoadedSpec
+from dexter_autotrain.spec.smoke import smoke_overrides, smoked_settings
 from dexter_autotrain.training.render import render_config
 
 TEMPLATES_FOLDER = "templates"
@@ -34,13 +36,16 @@ class Sides:
     token: str | None
 
 
-def make_plan(repo: Path, base: BaseSide, token: str | None) -> Plan:
+def make_plan(repo: Path, base: BaseSide, token: str | None, check_data: bool = True) -> Plan:
     """Compare `repo`'s working tree with `base`.
 
     Args:
         repo: the repository's top level.
         base: the base side (see `git_tree.base_side`).
         token: a Hugging Face token to read published evaluations with, or None.
+        check_data: whether the local data sources of added and changed jobs must resolve
+            to files (a job whose data does not is invalid); False lists those jobs as
+            unchecked (a runner that cannot reach the data).
 
     Returns:
         The plan, one entry per job file on either side, sorted by path.
@@ -54,14 +59,32 @@ def make_plan(repo: Path, base: BaseSide, token: str | None) -> Plan:
     changed = bool(changed_files(repo, base.commit, TEMPLATES_FOLDER))
     sides = Sides(repo, base, changed, token)
     jobs = [compare_job(key, old.get(key), new.get(key), sides) for key in sorted(old | new)]
-    specs = {key: version.loaded.spec for key, version in new.items() if version.loaded}
+    loaded = {key: version.loaded for key, version in new.items() if version.loaded}
+    specs = {key: spec.spec for key, spec in loaded.items()}
+    jobs, unchecked = _data_checked(jobs, loaded, check_data)
     to_run = [job for job in jobs if job.status in ("added", "changed")]
     prices = price_list([specs[job.path] for job in to_run])  # the Hub only when it matters
     jobs = [
         replace(job, run=estimate(specs[job.path], prices)) if job in to_run else job
         for job in jobs
     ]
-    return Plan(base.ref, base.commit, prices.source, jobs)
+    return Plan(base.ref, base.commit, prices.source, jobs, unchecked)
+
+
+def _data_checked(
+    jobs: list[JobPlan], loaded: dict[str, LoadedSpec], check: bool
+) -> tuple[list[JobPlan], list[str]]:
+    """`jobs` with those to run whose local data does not resolve made invalid (each source
+    at its line); or, unchecked, the jobs to run that read local data."""
+    to_run = [job for job in jobs if job.status in ("added", "changed")]
+    if not check:
+        local = [j.path for j in to_run if any(s.path for s in loaded[j.path].spec.data.sources)]
+        return jobs, local
+    checked = []
+    for job in jobs:
+        problems = source_problems(loaded[job.path]) if job in to_run else []
+        checked.append(replace(job, status="invalid", problems=problems) if problems else job)
+    return checked, []
 
 
 def compare_job(key: str, old: JobVersion | None, new: JobVersion | None, sides: Sides) -> JobPlan:
@@ -100,7 +123,19 @@ def compare_job(key: str, old: JobVersion | None, new: JobVersion | None, sides:
         config_diff,
         data,
         card=card,
+        smoke_hidden=_smoke_hidden(before, new.loaded),
     )
+
+
+def _smoke_hidden(before: LoadedSpec | None, new: LoadedSpec) -> list[str]:
+    """The settings this change sets that a smoke run replaces (its smoke run cannot show
+    them): each as `field: value (a smoke run trains with X)`."""
+    old = smoked_settings(before.spec) if before else {}
+    return [
+        f"{key}: {values['asked']} (a smoke run trains with {values['used']})"
+        for key, values in smoke_overrides(new.spec).items()
+        if key not in old or old[key] != values["asked"]
+    ]
 
 
 def _card(before: LoadedSpec | None, new: LoadedSpec, sides: Sides) -> CardPreview:

@@ -35,6 +35,9 @@ def _render(plan: Plan, with_cards: bool) -> str:
         f"Prices: {plan.prices}.",
         _summary(plan.jobs),
     ]
+    if plan.data_unchecked:
+        unchecked = ", ".join(f"`{path}`" for path in plan.data_unchecked)
+        parts.insert(4, f"Data not checked (this runner cannot reach it): {unchecked}.")
     if not plan.valid:
         parts.insert(2, "**Invalid job specs: fix them before merging** (see below).")
     for job in plan.jobs:
@@ -68,6 +71,9 @@ def _job(job: JobPlan, with_cards: bool) -> list[str]:
     ]
     if job.run:
         parts.append(f"**Would run:** {_run(job.run)}.")
+    if job.smoke_hidden:
+        hidden = "; ".join(f"`{setting}`" for setting in job.smoke_hidden)
+        parts.append(f"**Only a full run shows:** {hidden}.")
     if job.card:
         parts.append(f"**Card numbers:** {job.card.numbers}.")
         if job.card.diff:

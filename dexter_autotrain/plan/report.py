@@ -55,6 +55,9 @@ class JobPlan:
         run: what would run and the most it can cost (added and changed jobs).
         card: the card preview (added and changed jobs).
         problems: why the spec is invalid.
+        smoke_hidden: settings this change sets that a smoke run (CI's) replaces, so
+            only a full run shows them: `training.learning_rate: 3e-05 (a smoke run trains
+            with 0.001)`.
     """
 
     path: str
@@ -67,6 +70,7 @@ class JobPlan:
     run: RunEstimate | None = None
     card: CardPreview | None = None
     problems: list[Problem] = field(default_factory=list)
+    smoke_hidden: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,14 @@ class Plan:
         base_commit: the base commit.
         prices: where the prices came from.
         jobs: every job file on either side, by path.
+        data_unchecked: jobs to run whose local data was not checked (`--no-data`).
     """
 
     base_ref: str
     base_commit: str
     prices: str
     jobs: list[JobPlan]
+    data_unchecked: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -104,5 +110,6 @@ class Plan:
             "prices": self.prices,
             "counts": counts,
             "to_run": self.to_run,
+            "data_unchecked": self.data_unchecked,
             "jobs": [asdict(job) for job in self.jobs],
         }

@@ -8,6 +8,8 @@ from dexter_autotrain.plan.report import JobPlan, Plan
 def to_text(plan: Plan) -> str:
     """Plain text: the base, the prices, each job's status line, problems and diffs."""
     lines = [f"base: {plan.base_ref} ({plan.base_commit[:12]})", f"prices: {plan.prices}"]
+    if plan.data_unchecked:
+        lines.append(f"data not checked (--no-data): {', '.join(plan.data_unchecked)}")
     for job in plan.jobs:
         lines.append(_status_line(job))
         lines += [f"  {problem}" for problem in job.problems]
@@ -19,6 +21,7 @@ def to_text(plan: Plan) -> str:
                 f"    {f.path}: {f.base_sha256 or 'absent'} -> {f.new_sha256 or 'absent'}"
                 for f in change.files
             ]
+        lines += [f"  only a full run shows {hidden}" for hidden in job.smoke_hidden]
         if job.card:
             lines.append(f"  card numbers: {job.card.numbers}")
         for diff in (job.spec_diff, job.config_diff, job.card.diff if job.card else ""):

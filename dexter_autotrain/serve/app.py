@@ -162,7 +162,8 @@ def _route_predictions(server: ls.LitServer, api: ModelAPI, model: ServedModel) 
     async def predict(request: Request) -> JSONResponse:
         content_type = request.headers.get("content-type", "")
         try:
-            query = parse_request(model.task, await request.body(), content_type)
+            body = await request.body()
+            query = parse_request(model.task, body, content_type, model.text_columns)
         except BadRequest as error:
             return JSONResponse({"error": str(error)}, status_code=error.status)
         answer = await handler.handle_request(query, Query)

@@ -40,6 +40,8 @@ class ServedModel:
         task: `text-classification`, `token-classification` or `image-classification`.
         labels: the classes (or tags), in the model's own order.
         max_length: the token limit the run was evaluated with.
+        text_columns: the columns a text is joined from (`data.columns.text: [headline,
+            text]`), so a request may send an object with them; empty: one text column.
     """
 
     path: Path
@@ -48,6 +50,7 @@ class ServedModel:
     task: str
     labels: list[str]
     max_length: int = DEFAULT_MAX_LENGTH
+    text_columns: tuple[str, ...] = ()
 
 
 def resolve_model(reference: str, runs_dir: Path, report: Report) -> ServedModel:
@@ -86,7 +89,10 @@ def from_folder(folder: Path, name: str, revision: str | None) -> ServedModel:
     task = spec.get("task") or _task_of(config, folder)
     length = (spec.get("training") or {}).get("max_seq_length")
     max_length = length if isinstance(length, int) else DEFAULT_MAX_LENGTH
-    return ServedModel(folder, name, revision, task, _labels(config, folder), max_length)
+    named = ((spec.get("data") or {}).get("columns") or {}).get("text")
+    joined = tuple(map(str, named)) if isinstance(named, list) else ()
+    labels = _labels(config, folder)
+    return ServedModel(folder, name, revision, task, labels, max_length, joined)
 
 
 def _from_run(reference: str, runs_dir: Path) -> ServedModel:
@@ -101,7 +107,16 @@ def _from_run(reference: str, runs_dir: Path) -> ServedModel:
     config = _read_json(folder / "config.json")
     revision = state.published.commit if state.published else run.run_id
     labels = _labels(config, folder)
-    return ServedModel(folder, spec.name, revision, spec.task, labels, spec.training.max_seq_length)
+    columns = spec.input_columns()
+    return ServedModel(
+        folder,
+        spec.name,
+        revision,
+        spec.task,
+        labels,
+        spec.training.max_seq_length,
+        columns if len(columns) > 1 else (),
+    )
 
 
 def _published(ref: HubModelRef, runs_dir: Path, report: Report) -> ServedModel:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -69,8 +70,11 @@ def url_of(host: str, port: int) -> str:
     return f"http://{'[::1]' if ':' in host else '127.0.0.1'}:{port}"
 
 
-def run_server(server: Any, model: ServedModel, host: str, port: int) -> None:
-    """Run `server` (a built LitServer) until SIGTERM or SIGINT; the URL goes to stdout.
+def run_server(
+    server: Any, model: ServedModel, host: str, port: int, as_json: bool = False
+) -> None:
+    """Run `server` (a built LitServer) until SIGTERM or SIGINT; the URL goes to stdout
+    (with `as_json`, one JSON line: url, model name, revision, task, path).
 
     LitServer.run() runs in a thread, so that this process's main thread is free to take the
     signals. Ctrl-C in a terminal signals the whole process group: the workers ignore it
@@ -83,7 +87,11 @@ def run_server(server: Any, model: ServedModel, host: str, port: int) -> None:
     stdout = os.dup(1)
     os.dup2(2, 1)  # from here on, stdout carries the URL line only
     url = url_of(host, port)
-    threading.Thread(target=_announce, args=(url, stdout), daemon=True).start()
+    ready = url
+    if as_json:
+        shown = {"name": model.name, "revision": model.revision, "task": model.task}
+        ready = json.dumps({"url": url, **shown, "path": str(model.path)})
+    threading.Thread(target=_announce, args=(url, ready, stdout), daemon=True).start()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -119,13 +127,13 @@ def _run(server: Any, host: str, port: int, failed: list[BaseException]) -> None
         failed.append(error)
 
 
-def _announce(url: str, stdout: int) -> None:
-    """Write `url` to stdout once `/health` answers 200."""
+def _announce(url: str, ready: str, stdout: int) -> None:
+    """Write the `ready` line to stdout once `url`'s `/health` answers 200."""
     while True:
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:
                 if reply.status == 200:
-                    os.write(stdout, f"{url}\n".encode())
+                    os.write(stdout, f"{ready}\n".encode())
                     return
         except (urllib.error.URLError, OSError):
             pass

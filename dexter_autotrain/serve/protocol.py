@@ -23,6 +23,7 @@ import numpy as np
 
 from dexter_autotrain.serve.images import MAX_REQUEST_PIXELS, ImageRefused, checked_image
 from dexter_autotrain.tasks import get_task
+from dexter_autotrain.tasks.text_join import join_text
 
 MAX_INPUTS = 256
 """Inputs one request may carry (a longer list is split by the client)."""
@@ -81,8 +82,12 @@ class Refused:
     message: str
 
 
-def parse_request(task: str, body: bytes, content_type: str) -> Query:
-    """The query a request body holds.
+def parse_request(
+    task: str, body: bytes, content_type: str, text_columns: tuple[str, ...] = ()
+) -> Query:
+    """The query a request body holds. A model whose text is joined from `text_columns`
+    (`data.columns.text: [headline, text]`) also takes each input as an object with those
+    columns, joined as training joined them (`tasks.text_join`).
 
     Raises:
         [`BadRequest`]: the body is empty, of another content type, not JSON, or not a valid
@@ -101,7 +106,7 @@ def parse_request(task: str, body: bytes, content_type: str) -> Query:
         return Query([_checked_images([body], ["body"])[0]])
     if media != JSON:
         raise BadRequest(415, f"body: send it as {JSON} (got {media or 'no content type'})")
-    return _json_query(task, body)
+    return _json_query(task, body, text_columns)
 
 
 def _is_raw_image(media: str, body: bytes) -> bool:
@@ -110,7 +115,7 @@ def _is_raw_image(media: str, body: bytes) -> bool:
     return not media and body.lstrip()[:1] != b"{"
 
 
-def _json_query(task: str, body: bytes) -> Query:
+def _json_query(task: str, body: bytes, text_columns: tuple[str, ...]) -> Query:
     if _depth(body) > MAX_JSON_DEPTH:
         raise BadRequest(400, f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
@@ -119,7 +124,7 @@ def _json_query(task: str, body: bytes) -> Query:
         raise BadRequest(400, f"body: not valid JSON ({error})") from None
     if not isinstance(payload, dict) or "inputs" not in payload:
         raise BadRequest(422, "body: must be a JSON object with `inputs`")
-    single, inputs = _inputs(task, payload["inputs"])
+    single, inputs = _inputs(task, payload["inputs"], text_columns)
     return _with_parameters(task, Query(inputs, single), payload.get("parameters"))
 
 
@@ -131,12 +136,16 @@ def _depth(body: bytes) -> int:
     return int(steps.cumsum().max(initial=0))
 
 
-def _inputs(task: str, value: Any) -> tuple[bool, list[Any]]:
+def _inputs(task: str, value: Any, text_columns: tuple[str, ...]) -> tuple[bool, list[Any]]:
     single = not isinstance(value, list)
     values = [value] if single else value
     if not values or len(values) > MAX_INPUTS:
         raise BadRequest(422, f"inputs: give 1 to {MAX_INPUTS} inputs (got {len(values)})")
     places = ["inputs"] if single else [f"inputs[{i}]" for i in range(len(values))]
+    if text_columns:
+        values = [
+            _joined(item, where, text_columns) for item, where in zip(values, places, strict=True)
+        ]
     for where, item in zip(places, values, strict=True):
         if not isinstance(item, str):
             kind = "a base64 image" if get_task(task).reads_images else "a string"
@@ -145,6 +154,21 @@ def _inputs(task: str, value: Any) -> tuple[bool, list[Any]]:
         images = [_decoded_image(item, where) for item, where in zip(values, places, strict=True)]
         return single, _checked_images(images, places)
     return single, _checked_texts(values, places)
+
+
+def _joined(item: Any, where: str, columns: tuple[str, ...]) -> Any:
+    """An object with the model's text columns, joined as training joined them; anything
+    else as sent (a string is the joined text already)."""
+    if not isinstance(item, dict):
+        return item
+    unknown = sorted(set(item) - set(columns))
+    if unknown:
+        raise BadRequest(
+            422, f"{where}: unknown field `{unknown[0]}` (this model reads {', '.join(columns)})"
+        )
+    if not all(isinstance(item.get(name, ""), str) for name in columns):
+        raise BadRequest(422, f"{where}: every field must be a string")
+    return join_text(item.get(name, "") for name in columns)
 
 
 def _checked_texts(texts: list[str], places: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from dexter_autotrain.tasks import TASKS
+from dexter_autotrain.tasks import TASKS, get_task
 
 Task = Literal["text-classification", "token-classification", "image-classification"]
 SplitName = Literal["train", "validation", "test"]
@@ -58,7 +58,13 @@ class BaseModelRef(_Section):
 class Columns(_Section):
     """Which source column plays which role. Unset roles default to the role's own name."""
 
-    text: NonEmptyText | None = None
+    text: NonEmptyText | Annotated[list[NonEmptyText], Field(min_length=2, max_length=8)] | None = (
+        Field(
+            None,
+            description="the text column; or several, [headline, text], joined in that order "
+            "with a blank line (tasks.text_join) into the one text the model reads",
+        )
+    )
     label: NonEmptyText | None = None
     tokens: NonEmptyText | None = None
     tags: NonEmptyText | None = None
@@ -468,5 +474,14 @@ class JobSpec(_Section):
         return self.evaluation.primary_metric or PRIMARY_METRIC[self.task]
 
     def column(self, role: str) -> str:
-        """The source column that plays `role` (text, label, tokens, ...)."""
-        return getattr(self.data.columns, role) or role
+        """The source column that plays `role` (text, label, tokens, ...); for text joined
+        from several columns, see `input_columns`."""
+        named = getattr(self.data.columns, role) or role
+        return named if isinstance(named, str) else named[0]
+
+    def input_columns(self) -> tuple[str, ...]:
+        """The source columns the model's input comes from: one, or several text columns
+        joined (`data.columns.text: [headline, text]`)."""
+        role = get_task(self.task).columns[0]
+        named = getattr(self.data.columns, role) or role
+        return (named,) if isinstance(named, str) else tuple(named)

@@ -6,8 +6,10 @@ from importlib import resources
 
 from pydantic import TypeAdapter, ValidationError
 
-from dexter_autotrain.errors import UserError
+from dexter_autotrain.errors import Problem, UserError
+from dexter_autotrain.policy.spec_paths import printable
 from dexter_autotrain.spec.model import JobName
+from dexter_autotrain.spec.rules import did_you_mean
 
 
 def scaffold_spec(task: str, name: str) -> str:
@@ -19,5 +21,18 @@ def scaffold_spec(task: str, name: str) -> str:
             f"{name!r}: not a valid job name (use lowercase letters, digits and "
             "hyphens, at most 48 characters)"
         ) from None
-    template = resources.files("dexter_autotrain.spec.scaffolds").joinpath(f"{task}.yaml")
-    return template.read_text(encoding="utf-8").replace("__NAME__", name)
+    scaffolds = resources.files("dexter_autotrain.spec.scaffolds")
+    tasks = sorted(
+        item.name.removesuffix(".yaml")
+        for item in scaffolds.iterdir()
+        if item.name.endswith(".yaml")
+    )
+    if task not in tasks:
+        raise UserError(
+            [
+                Problem(
+                    printable(task), None, None, "TASK", "no such task", did_you_mean(task, tasks)
+                )
+            ]
+        )
+    return scaffolds.joinpath(f"{task}.yaml").read_text(encoding="utf-8").replace("__NAME__", name)

@@ -19,7 +19,6 @@ from dexter_autotrain.pipeline import (
     record_stop,
     run_stages,
     smoke_backend,
-    smoke_spec,
     with_backend,
 )
 from dexter_autotrain.policy.cost_caps import require_within, shipped_flavor_price, sweep_breaches
@@ -28,6 +27,7 @@ from dexter_autotrain.record import SweepRecord, TrialRow, plain
 from dexter_autotrain.runs import Run, job_lock, owner
 from dexter_autotrain.spec import LoadedSpec, load_spec
 from dexter_autotrain.spec.model import Sweep
+from dexter_autotrain.spec.smoke import smoke_spec
 from dexter_autotrain.sweeps.folder import SweepDir, create_sweep_dir, find_sweep
 from dexter_autotrain.sweeps.promote import best_row, promote, summary
 from dexter_autotrain.sweeps.space import suggest
