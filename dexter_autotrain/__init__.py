@@ -12,6 +12,8 @@ for the spec-only commands):
   `start_server(run)`, `compare_runs(run, other, ...)` (the `Run` methods `evaluate`,
   `card`, `publish` are deprecated).
 - `validate(patterns)`, `check_data(spec)`, `sweep(spec)`.
+- `predict(model, source, output, ...)`: a corpus scored into Parquet, resumably;
+  `iter_predictions(model, source, ...)` yields them instead.
 - Every other verb of the CLI is in `dexter_autotrain.api` (its docstring lists them).
 - `get_task(name) -> TaskKind`; errors: `DexterError` and its family in `errors`.
 
@@ -51,6 +53,8 @@ _EXPORTS = {
     "logs": "dexter_autotrain.api",
     "start_server": "dexter_autotrain.api",
     "compare_runs": "dexter_autotrain.api",
+    "predict": "dexter_autotrain.api",
+    "iter_predictions": "dexter_autotrain.api",
     "Run": "dexter_autotrain.runs",
     "find_run": "dexter_autotrain.runs",
     "list_runs": "dexter_autotrain.runs",

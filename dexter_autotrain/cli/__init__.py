@@ -38,6 +38,7 @@ MODULE_COMMANDS = {
     "publish": "publish",
     "deploy": "deploy",
     "serve": "serve",
+    "predict": "predict",
     "sweep": "sweep",
     "plan": "plan",
     "feedback": "feedback",

@@ -123,6 +123,9 @@ def _facts(run: Run) -> RunFacts:
         for k, v in run_params(run.spec(state), state, None).items()
         if not k.startswith("data.")
     }
+    for key, override in state.smoke_overrides.items():  # what trained, and what was asked
+        if key in params:
+            params[key] = f"{override.used} (smoke; the spec asks {override.asked})"
     fingerprints = {
         f"input {display_path(Path(i['path']))}": i["sha256"] for i in data_report.get("inputs", [])
     }

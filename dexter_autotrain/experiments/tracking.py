@@ -160,8 +160,6 @@ def run_params(
         "data.max_rows_per_split": str(spec.data.max_rows_per_split),
     }
     params |= _flat("training", spec.training.model_dump(mode="json"))
-    for key, override in state.smoke_overrides.items():  # what the spec asked, beside it
-        params[key] = f"{override.used} (smoke; the spec asks {override.asked})"
     if state.git is not None:
         params["commit"] = state.git.commit[:12] + (" (spec modified)" * state.git.dirty)
     for output in (data_report or {}).get("outputs", []):

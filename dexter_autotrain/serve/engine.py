@@ -20,11 +20,13 @@ from dexter_autotrain.tasks import get_task
 class Engine:
     """Loads the model once; `answer` turns queries into Inference Endpoints answers."""
 
-    def __init__(self, model: ServedModel):
+    def __init__(self, model: ServedModel, precision: str = "float32"):
+        """`precision`: float32 for serving; `predict` may ask `auto` (bfloat16 where the
+        hardware computes it, close calls re-scored in float32: the same labels)."""
         from dexter_autotrain.evaluation.predict import Predictor
 
         self.model = model
-        self.predictor = Predictor(model.path, model.task, model.max_length, precision="float32")
+        self.predictor = Predictor(model.path, model.task, model.max_length, precision=precision)
 
     def answer(self, queries: list[Query]) -> list[list[Any]]:
         """For each query, in order, the answer to each of its inputs."""

@@ -1,0 +1,116 @@
+"""`predict`: score a corpus into Parquet part files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dexter_autotrain import api
+from dexter_autotrain.cli.console import err, out, print_json
+from dexter_autotrain.cli.options import json_option, runs_dir_option
+
+
+@click.command()
+@click.argument("model")
+@click.option(
+    "--input",
+    "source",
+    required=True,
+    metavar="SRC",
+    help="CSV, TSV, JSONL or Parquet: a file, a folder or a glob.",
+)
+@click.option(
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DEST",
+    help="Folder for the Parquet part files (one a shard), their rejects and the manifest.",
+)
+@click.option(
+    "--text-column",
+    "text_columns",
+    multiple=True,
+    metavar="NAME",
+    help="The text column; repeat to join several as the model was trained "
+    "(default: the model's own, else `text`).",
+)
+@click.option(
+    "--id-column",
+    "id_columns",
+    multiple=True,
+    metavar="NAME",
+    help="A column to pass through beside each prediction; repeatable.",
+)
+@click.option(
+    "--top-k",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Classes to keep per row (1: the label and its score).",
+)
+@click.option(
+    "--shard-rows",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Rows a shard (a part file, the unit of resume) holds.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["float32", "auto"]),
+    default="float32",
+    show_default=True,
+    help="auto: bfloat16 where the hardware has it, close calls re-scored in float32 "
+    "(the same labels).",
+)
+@runs_dir_option
+@json_option("Print the summary as JSON (errors too).")
+def predict(
+    model: str,
+    source: str,
+    output: Path,
+    text_columns: tuple[str, ...],
+    id_columns: tuple[str, ...],
+    top_k: int,
+    shard_rows: int,
+    precision: str,
+    runs_dir: Path,
+    as_json: bool,
+) -> None:
+    """Score a corpus with MODEL into Parquet: the id columns, then each row's label and
+    score (and --top-k classes), or its entities with character offsets.
+
+    MODEL is a run (path, job/run-id, run id or job name), a model folder, or
+    hub:ORG/NAME@REV. The corpus is read as a stream and cut into shards recorded in
+    DEST/_manifest.json: run the same command again after a kill and it goes on from the
+    first unfinished shard. Rows with no text go to DEST/rejects-*.jsonl with the reason.
+    Each part file's metadata holds the provenance (model, revision, toolkit, input, time).
+
+    \b
+    Examples:
+      dexter-auto predict narrative --input crawl/ --output scored/ --id-column id
+      dexter-auto predict hub:dexter-ng/actors@main --input articles.parquet --output actors/ --json
+    """
+    summary = api.predict(
+        model,
+        source,
+        output,
+        text_columns=text_columns,
+        id_columns=id_columns,
+        top_k=top_k,
+        shard_rows=shard_rows,
+        precision=precision,
+        runs_dir=runs_dir,
+        report=err.print,
+    )
+    if as_json:
+        print_json(summary.to_json())
+        return
+    resumed = f", {summary.resumed} resumed" if summary.resumed else ""
+    out.print(
+        f"scored {summary.scored:,} of {summary.rows:,} rows into {summary.output} "
+        f"({summary.shards} part files{resumed}; {summary.rejected:,} rejected; "
+        f"{summary.rows_per_second:,.0f} rows/s)"
+    )

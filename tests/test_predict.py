@@ -1,0 +1,152 @@
+"""`dexter-auto predict`: a corpus scored into Parquet part files with the labels `evaluate`
+gives, resumed after a real kill with no id lost or doubled, rejects with their reasons,
+NER entities at their character offsets, Parquet and globs as input, provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import DEXTER_AUTO, run_cli
+
+from dexter_autotrain import iter_predictions
+from dexter_autotrain.corpus.parts import read_provenance
+
+COPIES = 4
+"""The test split written this many times over (with new ids): enough shards to kill in."""
+
+
+@pytest.fixture(scope="module")
+def sentiment(trained, tmp_path_factory):
+    return trained.copy("sentiment", tmp_path_factory.mktemp("predict"))
+
+
+def _jsonl(run: Path, folder: Path) -> tuple[Path, list[str]]:
+    """The run's test split `COPIES` times with an `id` each, and an empty text every 50th
+    row; the labels `evaluate` gave each row."""
+    rows = [json.loads(line) for line in (run / "data" / "test.jsonl").open()]
+    labels = [json.loads(line)["prediction"] for line in (run / "predictions.jsonl").open()]
+    path = folder / "corpus.jsonl"
+    with path.open("w") as file:
+        for index in range(len(rows) * COPIES):
+            text = "" if index % 50 == 49 else rows[index % len(rows)]["text"]
+            file.write(json.dumps({"id": f"t{index}", "text": text}) + "\n")
+    return path, labels
+
+
+def _parts(folder: Path) -> list[dict]:
+    return [
+        row
+        for part in sorted(folder.glob("part-*.parquet"))
+        for row in pq.read_table(part).to_pylist()
+    ]
+
+
+def test_predict_resumes_after_a_kill_with_evaluates_labels(sentiment, tmp_path):
+    corpus, labels = _jsonl(sentiment, tmp_path)
+    out = tmp_path / "scored"
+    command = [str(DEXTER_AUTO), "predict", str(sentiment), "--input", str(corpus),
+               "--output", str(out), "--id-column", "id", "--shard-rows", "40"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = out / "_manifest.json"
+    while process.poll() is None and not (
+        manifest.is_file() and len(json.loads(manifest.read_text())["shards"]) >= 2
+    ):
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = len(json.loads(manifest.read_text())["shards"])
+    total = -(-len(labels) * COPIES // 40)
+    assert 2 <= done_before < total, "the kill landed after the run finished"
+    again = subprocess.run([*command, "--json"], capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert summary["resumed"] == done_before and summary["shards"] == total
+    assert summary["rows"] == len(labels) * COPIES and summary["rejected"] == summary["rows"] // 50
+    rows = _parts(out)
+    ids = [row["id"] for row in rows]
+    expected = [f"t{i}" for i in range(len(labels) * COPIES) if i % 50 != 49]
+    assert ids == expected  # every id once, in input order: nothing lost, nothing doubled
+    assert [row["label"] for row in rows] == [labels[int(i[1:]) % len(labels)] for i in ids]
+    rejects = [
+        json.loads(line) for path in sorted(out.glob("rejects-*.jsonl")) for line in path.open()
+    ]
+    assert {r["reason"] for r in rejects} == {"empty text"} and rejects[0]["id"] == "t49"
+    assert rejects[0]["row"] == 49
+    provenance = read_provenance(out / "part-00000.parquet")
+    assert provenance["model"] == "sentiment" and provenance["toolkit"].startswith(
+        "dexter-autotrain"
+    )
+    changed = subprocess.run([*command[:-2], "--shard-rows", "41"], capture_output=True, text=True)
+    assert (
+        changed.returncode == 2 and "holds a prediction with another shard_rows" in changed.stderr
+    )
+
+
+def test_parquet_globs_top_k_and_the_iterator(sentiment, tmp_path):
+    rows = [json.loads(line) for line in (sentiment / "data" / "test.jsonl").open()][:30]
+    for half in (0, 1):
+        part = rows[half * 15 : half * 15 + 15]
+        pq.write_table(
+            pa.Table.from_pylist([{"n": i, "body": r["text"]} for i, r in enumerate(part)]),
+            tmp_path / f"in-{half}.parquet",
+        )
+    out = tmp_path / "out"
+    result = run_cli(
+        "predict", sentiment, "--input", tmp_path / "in-*.parquet", "--output", out,
+        "--text-column", "body", "--id-column", "n", "--top-k", "3", "--json",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    scored = _parts(out)
+    assert len(scored) == 30 and all(len(row["top_k"]) == 3 for row in scored)
+    assert all(row["top_k"][0]["label"] == row["label"] for row in scored)
+    streamed = list(
+        iter_predictions(
+            str(sentiment), tmp_path / "in-*.parquet", text_columns=["body"], id_columns=["n"]
+        )
+    )
+    assert [(r["n"], r["label"]) for r in streamed] == [(r["n"], r["label"]) for r in scored]
+
+
+def test_ner_entities_carry_character_offsets(trained, tmp_path):
+    """The smoke NER model tags every word O, so its classifier is biased here to tag
+    every word B-PER: each word it reads is then an entity, at its own offsets."""
+    from safetensors.torch import load_file, save_file
+
+    run = trained.copy("ner", tmp_path)
+    model = run / "ner"
+    tensors = load_file(model / "model.safetensors")
+    person = json.loads((model / "config.json").read_text())["label2id"]["B-PER"]
+    tensors["classifier.bias"][person] += 100.0
+    save_file(tensors, model / "model.safetensors", metadata={"format": "pt"})
+    sentences = [json.loads(line)["tokens"] for line in (run / "data" / "test.jsonl").open()][:20]
+    corpus = tmp_path / "news.jsonl"
+    lines = (json.dumps({"id": i, "text": " ".join(t)}) for i, t in enumerate(sentences))
+    corpus.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    result = run_cli("predict", run, "--input", corpus, "--output", out, "--id-column", "id")
+    assert result.code == 0, result.stderr
+    texts = {i: " ".join(t) for i, t in enumerate(sentences)}
+    rows = _parts(out)
+    assert [row["id"] for row in rows] == list(range(20))
+    for row in rows:
+        words = [(e["word"], texts[row["id"]][e["start"] : e["end"]]) for e in row["entities"]]
+        tagged = [word for word, _ in words]  # every word the model reads (64 tokens), in order
+        assert tagged and tagged == sentences[row["id"]][: len(tagged)]
+        assert all(word == at_offsets for word, at_offsets in words)
+        assert {e["entity_group"] for e in row["entities"]} == {"PER"}
+
+
+def test_bad_input_is_one_line_and_exit_2(sentiment, tmp_path):
+    missing = run_cli(
+        "predict", sentiment, "--input", tmp_path / "nope.tsv", "--output", tmp_path / "o"
+    )
+    assert missing.code == 2 and "no such file" in missing.stderr
+    assert not (tmp_path / "o").exists()
