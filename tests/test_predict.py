@@ -16,10 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import DEXTER_AUTO, run_cli
 
-from dexter_autotrain import iter_predictions
+from dexter_autotrain import iter_predictions, predict
 from dexter_autotrain.corpus.parts import read_provenance
 
-COPIES = 4
+COPIES = 2
 """The test split written this many times over (with new ids): enough shards to kill in."""
 
 
@@ -53,7 +53,7 @@ def test_predict_resumes_after_a_kill_with_evaluates_labels(sentiment, tmp_path)
     corpus, labels = _jsonl(sentiment, tmp_path)
     out = tmp_path / "scored"
     command = [str(DEXTER_AUTO), "predict", str(sentiment), "--input", str(corpus),
-               "--output", str(out), "--id-column", "id", "--shard-rows", "40"]  # fmt: skip
+               "--output", str(out), "--id-column", "id", "--shard-rows", "20"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = out / "_manifest.json"
     while process.poll() is None and not (
@@ -63,7 +63,7 @@ def test_predict_resumes_after_a_kill_with_evaluates_labels(sentiment, tmp_path)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     done_before = len(json.loads(manifest.read_text())["shards"])
-    total = -(-len(labels) * COPIES // 40)
+    total = -(-len(labels) * COPIES // 20)
     assert 2 <= done_before < total, "the kill landed after the run finished"
     again = subprocess.run([*command, "--json"], capture_output=True, text=True, check=False)
     assert again.returncode == 0, again.stderr
@@ -84,7 +84,7 @@ def test_predict_resumes_after_a_kill_with_evaluates_labels(sentiment, tmp_path)
     assert provenance["model"] == "sentiment" and provenance["toolkit"].startswith(
         "dexter-autotrain"
     )
-    changed = subprocess.run([*command[:-2], "--shard-rows", "41"], capture_output=True, text=True)
+    changed = subprocess.run([*command[:-2], "--shard-rows", "21"], capture_output=True, text=True)
     assert (
         changed.returncode == 2 and "holds a prediction with another shard_rows" in changed.stderr
     )
@@ -99,11 +99,11 @@ def test_parquet_globs_top_k_and_the_iterator(sentiment, tmp_path):
             tmp_path / f"in-{half}.parquet",
         )
     out = tmp_path / "out"
-    result = run_cli(
-        "predict", sentiment, "--input", tmp_path / "in-*.parquet", "--output", out,
-        "--text-column", "body", "--id-column", "n", "--top-k", "3", "--json",
+    summary = predict(
+        str(sentiment), tmp_path / "in-*.parquet", out, text_columns=["body"],
+        id_columns=["n"], top_k=3,
     )  # fmt: skip
-    assert result.code == 0, result.stderr
+    assert (summary.rows, summary.scored, summary.shards) == (30, 30, 1)
     scored = _parts(out)
     assert len(scored) == 30 and all(len(row["top_k"]) == 3 for row in scored)
     assert all(row["top_k"][0]["label"] == row["label"] for row in scored)
@@ -131,8 +131,7 @@ def test_ner_entities_carry_character_offsets(trained, tmp_path):
     lines = (json.dumps({"id": i, "text": " ".join(t)}) for i, t in enumerate(sentences))
     corpus.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out"
-    result = run_cli("predict", run, "--input", corpus, "--output", out, "--id-column", "id")
-    assert result.code == 0, result.stderr
+    assert predict(str(run), corpus, out, id_columns=["id"]).scored == 20
     texts = {i: " ".join(t) for i, t in enumerate(sentences)}
     rows = _parts(out)
     assert [row["id"] for row in rows] == list(range(20))

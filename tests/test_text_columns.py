@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import json
 
-import requests
+import pytest
 import yaml
 from conftest import SHARED_DATA
 
-from dexter_autotrain.client import DexterClient, Endpoints
-from dexter_autotrain.serve.launch import start_serve
+from dexter_autotrain.serve.model import resolve_model
+from dexter_autotrain.serve.protocol import JSON, BadRequest, parse_request
 from dexter_autotrain.tasks.text_join import TEXT_SEPARATOR
 
 
@@ -47,9 +47,7 @@ def test_a_text_list_is_checked(cli, tmp_path):
     )
 
 
-def test_serve_joins_an_object_with_the_models_columns(cli, trained, tmp_path):
-    from huggingface_hub import InferenceClient
-
+def test_a_carded_run_says_how_its_text_is_joined(cli, trained, tmp_path):
     run = trained.copy("narrative", tmp_path)
     spec = yaml.safe_load((run / "spec.yaml").read_text())
     spec["data"]["columns"]["text"] = ["headline", "text"]
@@ -57,18 +55,21 @@ def test_serve_joins_an_object_with_the_models_columns(cli, trained, tmp_path):
     carded = cli("card", run, "--runs-dir", tmp_path / "runs", "--cards-dir", tmp_path / "cards")
     assert carded.code == 0, carded.stderr
     assert "reads `headline`, `text` joined, in that order" in (run / "README.md").read_text()
-    served = start_serve(run)
-    try:
-        client = InferenceClient(base_url=served.url)
-        joined = client.text_classification(f"Na wa{TEXT_SEPARATOR}Wetin dey happen for Lagos")
-        parts = {"headline": " Na wa ", "text": "Wetin dey happen for Lagos"}
-        reply = requests.post(served.url, json={"inputs": parts}, timeout=30)
-        assert reply.status_code == 200, reply.text
-        as_object = {answer["label"]: answer["score"] for answer in reply.json()[0]}  # nested
-        assert as_object == {answer.label: answer.score for answer in joined}
-        client_says = DexterClient(Endpoints(narratives=served.url)).classify_narratives([parts])
-        assert client_says[0].label == max(joined, key=lambda answer: answer.score).label
-        bad = requests.post(served.url, json={"inputs": {"title": "Na wa"}}, timeout=30)
-        assert bad.status_code == 422 and "unknown field `title`" in bad.text
-    finally:
-        assert served.stop() == 0
+    served = resolve_model(str(run), tmp_path / "runs", lambda line: None)
+    assert served.text_columns == ("headline", "text")  # what `serve` joins requests by
+
+
+def test_serve_joins_an_object_with_the_models_columns():
+    """A request may send the joined string, or an object with the model's text columns,
+    joined as training joined them (stripped, empty ones left out)."""
+    columns = ("headline", "text")
+    joined = parse_request(
+        "text-classification", json.dumps({"inputs": f"Na wa{TEXT_SEPARATOR}o"}).encode(), JSON
+    )
+    parts = {"inputs": [{"headline": " Na wa ", "text": "o"}, {"text": "o"}]}
+    as_objects = parse_request("text-classification", json.dumps(parts).encode(), JSON, columns)
+    assert as_objects.inputs == [joined.inputs[0], "o"] and not as_objects.single
+    with pytest.raises(BadRequest, match=r"inputs: unknown field `title` \(this model reads"):
+        parse_request("text-classification", b'{"inputs": {"title": "x"}}', JSON, columns)
+    with pytest.raises(BadRequest, match="must be a string, not dict"):  # a one-column model
+        parse_request("text-classification", b'{"inputs": {"text": "x"}}', JSON)
