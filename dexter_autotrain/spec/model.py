@@ -65,10 +65,14 @@ class Columns(_Section):
             "with a blank line (tasks.text_join) into the one text the model reads",
         )
     )
-    label: NonEmptyText | None = None
-    tokens: NonEmptyText | None = None
-    tags: NonEmptyText | None = None
-    image: NonEmptyText | None = None
+    label: NonEmptyText | None = Field(None, description="the label column")
+    tokens: NonEmptyText | None = Field(
+        None, description="the column holding each sentence's tokens (a list)"
+    )
+    tags: NonEmptyText | None = Field(
+        None, description="the column holding each sentence's IOB2 tags (a list)"
+    )
+    image: NonEmptyText | None = Field(None, description="the image path column (image-csv)")
     language: NonEmptyText | None = Field(
         None, description="column holding a language code; else the source's `language`"
     )
@@ -85,10 +89,14 @@ class Source(_Section):
         None, description="file or directory, relative to the spec file"
     )
     hub: HubRepoId | None = Field(None, description="Hub dataset id (needs `revision`)")
-    revision: CommitSha | None = None
+    revision: CommitSha | None = Field(
+        None, description="the Hub dataset's commit sha (required with `hub`)"
+    )
     subset: NonEmptyText | None = Field(None, description="Hub dataset configuration name")
     format: SourceFormat | None = Field(None, description="default: from the file extension")
-    language: LanguageCode | None = None
+    language: LanguageCode | None = Field(
+        None, description="the language of every row of this source"
+    )
     split: SplitName | None = Field(
         None,
         description="the split this source is; unset: a directory holding "
@@ -104,10 +112,17 @@ class Source(_Section):
 class SplitRatios(_Section):
     """How to carve validation and test sets when the sources do not give them."""
 
-    validation: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1
-    test: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1
-    seed: Seed = 42
-    stratify_by: list[Literal["label", "language"]] = ["label", "language"]
+    validation: Annotated[float, Field(ge=0.0, lt=0.5)] = Field(
+        0.1,
+        description="share of train carved out for validation when no validation split is given",
+    )
+    test: Annotated[float, Field(ge=0.0, lt=0.5)] = Field(
+        0.1, description="share carved out for test when no test split is given"
+    )
+    seed: Seed = Field(42, description="the seed of those cuts")
+    stratify_by: list[Literal["label", "language"]] = Field(
+        ["label", "language"], description="what the cuts keep proportional"
+    )
 
 
 class Upsampling(_Section):
@@ -116,7 +131,9 @@ class Upsampling(_Section):
     target: Annotated[int, Field(ge=1)] | None = Field(
         None, description="examples per language to reach; default: the largest language's"
     )
-    cap: Annotated[float, Field(ge=1.0, le=100.0)] = 3.0
+    cap: Annotated[float, Field(ge=1.0, le=100.0)] = Field(
+        3.0, description="the most times one train row is repeated"
+    )
 
 
 class Data(_Section):
@@ -129,8 +146,12 @@ class Data(_Section):
     label_map: dict[str, str] = Field(
         default_factory=dict, description="rename labels, e.g. {B-DATE: O, I-DATE: O}"
     )
-    min_examples_per_label: Annotated[int, Field(ge=1)] = 10
-    min_examples_per_language: Annotated[int, Field(ge=1)] = 10
+    min_examples_per_label: Annotated[int, Field(ge=1)] = Field(
+        10, description="fewest training examples a label may have (fewer: an error)"
+    )
+    min_examples_per_language: Annotated[int, Field(ge=1)] = Field(
+        10, description="fewest training examples a language may have (fewer: an error)"
+    )
     fix_iob2: bool = Field(
         False, description="turn a stray I-X (not after B-X or I-X) into B-X instead of failing"
     )
@@ -138,31 +159,51 @@ class Data(_Section):
         False, description="drop train rows that also occur in validation or test"
     )
     upsample: Upsampling | None = None
-    max_rows_per_split: Annotated[int, Field(ge=1)] | None = None
+    max_rows_per_split: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="rows kept per split, sampled with the split seed (unset: all)"
+    )
 
 
 class EarlyStopping(_Section):
-    patience: Annotated[int, Field(ge=1, le=100)] = 5
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    patience: Annotated[int, Field(ge=1, le=100)] = Field(
+        5, description="evaluations without improvement before training stops"
+    )
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.01, description="the least improvement that counts"
+    )
 
 
 class Training(_Section):
     """AutoTrain's training parameters, under names that say what they are."""
 
-    epochs: Annotated[int, Field(ge=1, le=100)] = 3
-    learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 5e-5
-    batch_size: Annotated[int, Field(ge=1, le=4096)] = 8
+    epochs: Annotated[int, Field(ge=1, le=100)] = Field(
+        3, description="passes over the training data"
+    )
+    learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        5e-5, description="the optimizer's peak learning rate"
+    )
+    batch_size: Annotated[int, Field(ge=1, le=4096)] = Field(
+        8, description="examples per device per step"
+    )
     max_seq_length: Annotated[int, Field(ge=8, le=8192)] | Literal["auto"] = Field(
         "auto",
         description="tokens per example; `auto`: the 99th percentile of the training data's "
         "token lengths, rounded up to a multiple of 8, capped by the model's maximum",
     )
-    seed: Seed = 42
-    mixed_precision: Literal["none", "fp16", "bf16"] = "none"
-    gradient_accumulation: Annotated[int, Field(ge=1, le=1024)] = 1
-    warmup_ratio: Fraction = 0.1
-    weight_decay: Fraction = 0.0
-    max_grad_norm: Annotated[float, Field(gt=0.0)] = 1.0
+    seed: Seed = Field(42, description="the seed of training (and of its data order)")
+    mixed_precision: Literal["none", "fp16", "bf16"] = Field(
+        "none", description="mixed precision on a GPU (`none` on a CPU)"
+    )
+    gradient_accumulation: Annotated[int, Field(ge=1, le=1024)] = Field(
+        1, description="steps whose gradients add up before an update"
+    )
+    warmup_ratio: Fraction = Field(
+        0.1, description="share of training spent warming the learning rate up"
+    )
+    weight_decay: Fraction = Field(0.0, description="AdamW's weight decay")
+    max_grad_norm: Annotated[float, Field(gt=0.0)] = Field(
+        1.0, description="gradient clipping norm"
+    )
     optimizer: Literal[
         "adamw_torch", "adamw_torch_fused", "adafactor", "sgd", "adagrad", "rmsprop"
     ] = "adamw_torch"
@@ -176,15 +217,23 @@ class Training(_Section):
         "inverse_sqrt",
     ] = "linear"
     early_stopping: EarlyStopping = EarlyStopping()
-    eval_strategy: Literal["epoch", "steps"] = "epoch"
-    logging_steps: Annotated[int, Field(ge=-1)] = -1
-    save_total_limit: Annotated[int, Field(ge=1)] = 1
+    eval_strategy: Literal["epoch", "steps"] = Field(
+        "epoch", description="when validation runs: each epoch, or every `logging_steps`"
+    )
+    logging_steps: Annotated[int, Field(ge=-1)] = Field(
+        -1, description="steps between log lines (-1: AutoTrain's default)"
+    )
+    save_total_limit: Annotated[int, Field(ge=1)] = Field(1, description="checkpoints kept on disk")
     auto_find_batch_size: bool = False
-    log: Literal["none", "tensorboard"] = "none"
+    log: Literal["none", "tensorboard"] = Field(
+        "none", description="`tensorboard`: also write TensorBoard logs"
+    )
 
 
 class Compute(_Section):
-    backend: Backend = "local"
+    backend: Backend = Field(
+        "local", description="where training runs: here, on HF Jobs, or on AutoTrain Spaces"
+    )
     hardware: NonEmptyText | None = Field(
         None, description="HF Jobs flavor or Spaces hardware, e.g. t4-small; unset for local"
     )
@@ -204,7 +253,9 @@ class Compute(_Section):
 
 
 class Fairness(_Section):
-    group_by: NonEmptyText = "language"
+    group_by: NonEmptyText = Field(
+        "language", description="the column whose groups fairness compares"
+    )
     metric: NonEmptyText | None = Field(None, description="default: the primary metric")
     max_gap: Fraction | None = Field(None, description="largest allowed best-minus-worst gap")
     min_ratio: Fraction | None = Field(None, description="smallest allowed worst/best ratio")
@@ -221,8 +272,12 @@ class Gates(_Section):
         default_factory=dict,
         description="metric: minimum in every slice (a maximum for calibration_error)",
     )
-    max_fairness_gap: Fraction | None = None
-    min_lift_over_baseline: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    max_fairness_gap: Fraction | None = Field(
+        None, description="the largest gap allowed between groups on the primary metric"
+    )
+    min_lift_over_baseline: Annotated[float, Field(ge=-1.0, le=1.0)] | None = Field(
+        None, description="the least the model must beat the baseline by on the primary metric"
+    )
     min_lift_over_published: Annotated[float, Field(ge=-1.0, le=1.0)] | None = Field(
         None,
         description="the primary metric must beat the model now at hub.branch by this much "
@@ -231,19 +286,29 @@ class Gates(_Section):
 
 
 class Evaluation(_Section):
-    split: Literal["test", "validation"] = "test"
+    split: Literal["test", "validation"] = Field(
+        "test", description="the split the model is judged on"
+    )
     metrics: Annotated[list[str], Field(min_length=1)] | None = Field(
         None, description="default: every metric the task reports"
     )
-    primary_metric: NonEmptyText | None = None
-    slices: list[NonEmptyText] = ["language"]
+    primary_metric: NonEmptyText | None = Field(
+        None, description="the metric gates and comparisons use (default per task)"
+    )
+    slices: list[NonEmptyText] = Field(
+        ["language"], description="columns to report every metric by"
+    )
     fairness: Fairness | None = None
-    baseline: bool = True
+    baseline: bool = Field(
+        True, description="train a simple baseline beside the model (TF-IDF, majority class)"
+    )
     counterfactual: bool = Field(True, description="identity-term swap probe (text tasks)")
     identity_terms: NonEmptyText | None = Field(
         None, description="extra identity terms file, relative to the spec file"
     )
-    bootstrap_samples: Annotated[int, Field(ge=0, le=100_000)] = 1000
+    bootstrap_samples: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        1000, description="bootstrap resamples for the 95% intervals (0: none)"
+    )
     precision: Precision = Field(
         "auto",
         description="auto: bfloat16 where the hardware runs it natively, close calls "
@@ -266,11 +331,11 @@ class Card(_Section):
     license_link: NonEmptyText | None = Field(
         None, description="with `license: other`: its URL, or a LICENSE file in the model repo"
     )
-    intended_uses: str = ""
-    out_of_scope_uses: str = ""
-    limitations: str = ""
-    ethical_considerations: str = ""
-    citation: str = ""
+    intended_uses: str = Field("", description="what the model is for")
+    out_of_scope_uses: str = Field("", description="what it must not be used for")
+    limitations: str = Field("", description="what it does badly")
+    ethical_considerations: str = Field("", description="risks and how they are handled")
+    citation: str = Field("", description="how to cite the model or its data (BibTeX welcome)")
     datasets: list[HubRepoId] = Field(
         default_factory=list,
         description="Hub datasets the data comes from, where it is read from local copies "
@@ -286,8 +351,10 @@ class Card(_Section):
 
 class Hub(_Section):
     repo_id: HubRepoId | None = Field(None, description="owner/name; unset: do not publish")
-    private: bool = True
-    branch: NonEmptyText = "main"
+    private: bool = Field(
+        True, description="a private model repository (the card says it needs a token)"
+    )
+    branch: NonEmptyText = Field("main", description="the branch a run is published to")
     tag: NonEmptyText | None = Field(
         "{name}-{run_id}", description="tag per publish; placeholders {name} {run_id} {date}"
     )
@@ -310,7 +377,7 @@ class Deploy(_Section):
         "authenticated",
         description="who may call the endpoint (the API's word for `protected` is authenticated)",
     )
-    framework: NonEmptyText = "pytorch"
+    framework: NonEmptyText = Field("pytorch", description="the endpoint's framework")
     task: Task | None = Field(None, description="the endpoint's task; default: the job's task")
     parity_examples: Annotated[int, Field(ge=1, le=1000)] = Field(
         32, description="evaluation-split examples sent to the deployed model after it starts"
@@ -321,14 +388,22 @@ class Deploy(_Section):
     wait_minutes: Annotated[int, Field(ge=1, le=240)] = Field(
         30, description="how long to wait for the endpoint to run before rolling back"
     )
-    vendor: Literal["aws", "azure", "gcp"] = "aws"
-    region: NonEmptyText = "us-east-1"
-    accelerator: Literal["cpu", "gpu"] = "cpu"
-    instance_type: NonEmptyText = "intel-icl"
-    instance_size: NonEmptyText = "x2"
-    min_replicas: Annotated[int, Field(ge=0, le=20)] = 0
-    max_replicas: Annotated[int, Field(ge=1, le=20)] = 1
-    scale_to_zero_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    vendor: Literal["aws", "azure", "gcp"] = Field("aws", description="the endpoint's cloud")
+    region: NonEmptyText = Field("us-east-1", description="the endpoint's region")
+    accelerator: Literal["cpu", "gpu"] = Field("cpu", description="CPU or GPU")
+    instance_type: NonEmptyText = Field(
+        "intel-icl", description="the instance type (priced in the plan)"
+    )
+    instance_size: NonEmptyText = Field("x2", description="the instance size")
+    min_replicas: Annotated[int, Field(ge=0, le=20)] = Field(
+        0, description="replicas kept up (0: scales to zero when idle)"
+    )
+    max_replicas: Annotated[int, Field(ge=1, le=20)] = Field(
+        1, description="the most replicas (the plan prices a day at this)"
+    )
+    scale_to_zero_minutes: Annotated[int, Field(ge=1, le=1440)] = Field(
+        15, description="idle minutes before scaling to zero"
+    )
 
 
 class Tracking(_Section):
@@ -373,11 +448,15 @@ class SearchRange(_Section):
     """How a sweep picks one training parameter: `log_uniform` or `uniform` between `low`
     and `high`, `int` from `low` to `high` (every `step`), or `choice` among `values`."""
 
-    type: Literal["log_uniform", "uniform", "int", "choice"]
-    low: int | float | None = None
-    high: int | float | None = None
+    type: Literal["log_uniform", "uniform", "int", "choice"] = Field(
+        description="how the value is drawn"
+    )
+    low: int | float | None = Field(None, description="the lowest value (ranges)")
+    high: int | float | None = Field(None, description="the highest value (ranges)")
     step: Annotated[int, Field(ge=1)] | None = Field(None, description="`int` only; default 1")
-    values: Annotated[list[int | float | str], Field(min_length=1)] | None = None
+    values: Annotated[list[int | float | str], Field(min_length=1)] | None = Field(
+        None, description="the values to choose from (`choice`)"
+    )
 
 
 class SearchSpace(_Section):
@@ -398,7 +477,7 @@ class Sweep(_Section):
     only the best one goes on to the test split, the gates, the card and publishing."""
 
     space: SearchSpace
-    n_trials: Annotated[int, Field(ge=1, le=1000)] = 20
+    n_trials: Annotated[int, Field(ge=1, le=1000)] = Field(20, description="trials to run")
     metric: NonEmptyText | None = Field(
         None,
         description="validation metric to optimise (or `loss`); default: the primary metric, "
@@ -411,8 +490,8 @@ class Sweep(_Section):
         "validation",
         description="always `validation` (`test` is refused: it is kept for the promoted model)",
     )
-    sampler: Literal["tpe", "random"] = "tpe"
-    seed: Seed = 42
+    sampler: Literal["tpe", "random"] = Field("tpe", description="how Optuna proposes trials")
+    seed: Seed = Field(42, description="the sampler's seed")
     pruner: Literal["median", "none"] = Field(
         "median", description="median: stop a trial whose validation score falls below the median"
     )
@@ -447,8 +526,10 @@ class JobSpec(_Section):
         None, description="a spec to start from (deep-merged), relative to this file"
     )
     name: JobName = Field(description="job name; default: the file name")
-    description: str = ""
-    task: Task
+    description: str = Field(
+        "", description="what the model does, for whom, on which data (the card's first paragraph)"
+    )
+    task: Task = Field(description="what the model does (one of the toolkit's tasks)")
     base_model: BaseModelRef
     languages: list[LanguageCode] = Field(default_factory=list)
     data: Data
