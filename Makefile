@@ -67,6 +67,7 @@ bench: setup
 	$(BIN)/python bench/bench_plan.py
 	$(BIN)/python bench/bench_serve.py
 	$(BIN)/python bench/bench_sweep.py
+	$(BIN)/python bench/bench_predict.py
 
 # The documentation site: docs/ with MkDocs and the Material theme, the spec and command
 # reference generated from the code (docs/hooks.py), built strictly (a broken link, a stale
