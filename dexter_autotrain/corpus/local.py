@@ -96,7 +96,7 @@ def predict_corpus(
     """Score every row of `files` into `output`, resuming what a killed run left there."""
     from dexter_autotrain.serve.engine import Engine
 
-    texts = list(options.text_columns or served.text_columns or _default_input(served.task))
+    texts = _text_columns(served, options)
     asked = Asked(
         model=served.name,
         revision=served.revision,
@@ -136,7 +136,7 @@ def predictions(
     window of rows at a time; nothing written."""
     from dexter_autotrain.serve.engine import Engine
 
-    texts = list(options.text_columns or served.text_columns or _default_input(served.task))
+    texts = _text_columns(served, options)
     ids = list(options.id_columns)
     engine = Engine(served, options.precision)
     for window in _shards(read_rows(files, [*ids, *texts], texts), options.window_rows):
@@ -151,10 +151,11 @@ def predictions(
                 yield shown | prediction_fields(next(answers), served.task, options.top_k)
 
 
-def _default_input(task: str) -> tuple[str, ...]:
-    if get_task(task).reads_images:
+def _text_columns(served: ServedModel, options: PredictOptions) -> list[str]:
+    """The columns a row's text comes from: those asked, else the model's own, else `text`."""
+    if get_task(served.task).reads_images:
         raise UserError("predict: image models are not scored by `predict` yet; use `serve`")
-    return ("text",)
+    return list(options.text_columns or served.text_columns or ("text",))
 
 
 def _shards(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
