@@ -149,3 +149,118 @@ def test_bad_input_is_one_line_and_exit_2(sentiment, tmp_path):
     )
     assert missing.code == 2 and "no such file" in missing.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_images_from_a_folder_and_an_image_csv_get_evaluates_labels(trained, tmp_path):
+    run = trained.copy("memes", tmp_path)
+    data = run / "data"
+    rows = [json.loads(line) for line in (data / "test.jsonl").open()]
+    labels = {
+        r["image"]: json.loads(p)["prediction"]
+        for r, p in zip(rows, (run / "predictions.jsonl").open(), strict=True)
+    }
+    (data / "test" / "broken.png").write_text("not an image")
+    by_folder = predict(str(run), data / "test", tmp_path / "folder")
+    assert (by_folder.scored, by_folder.rejected) == (len(rows), 1)
+    scored = _parts(tmp_path / "folder")
+    assert {r["image"]: r["label"] for r in scored} == {
+        image.removeprefix("test/"): label for image, label in labels.items()
+    }
+    csv = data / "images.csv"
+    lines = [f"m{i},{r['image']}" for i, r in enumerate(rows)]
+    csv.write_text("\n".join(["id,image", *lines, "x1,../state.json", "x2,test/gone.png"]) + "\n")
+    result = run_cli(
+        "predict", run, "--input", csv, "--output", tmp_path / "csv", "--id-column", "id", "--json"
+    )
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["rejected"] == 2
+    assert [(r["id"], r["label"]) for r in _parts(tmp_path / "csv")] == [
+        (f"m{i}", labels[r["image"]]) for i, r in enumerate(rows)
+    ]
+    rejects = [json.loads(line) for line in (tmp_path / "csv" / "rejects-00000.jsonl").open()]
+    assert [(r["id"], r["reason"]) for r in rejects] == [
+        ("x1", "the image path leaves the input's folder"),
+        ("x2", "cannot read the image (No such file or directory)"),
+    ]
+
+
+def test_progress_lines_give_rows_per_second_and_eta():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from dexter_autotrain.cli.progress import RowsLines
+
+    text = StringIO()
+    lines = RowsLines(Console(file=text, width=200), every=0.0)
+    lines.start(total=1000, done=200)
+    time.sleep(0.05)
+    lines.advance(400)
+    shown = text.getvalue()
+    assert shown.startswith("predict: 600 of 1,000 rows, ") and " rows/s, eta 0m0" in shown
+
+
+def test_a_hub_dataset_in_and_a_private_hub_dataset_out(sentiment, hub, tmp_path, monkeypatch):
+    from huggingface_hub import HfApi, hf_hub_download
+
+    api = HfApi()
+    rows = [json.loads(line) for line in (sentiment / "data" / "test.jsonl").open()][:25]
+    crawl = tmp_path / "day1.jsonl"
+    crawl.write_text(
+        "".join(json.dumps({"id": i, "text": r["text"]}) + "\n" for i, r in enumerate(rows))
+    )
+    api.create_repo("dexter-ng/crawl", repo_type="dataset")
+    api.upload_file(
+        path_or_fileobj=crawl,
+        path_in_repo="2026/day1.jsonl",
+        repo_id="dexter-ng/crawl",
+        repo_type="dataset",
+    )
+    first = api.dataset_info("dexter-ng/crawl").sha
+    api.upload_file(
+        path_or_fileobj=b"{}\n",
+        path_in_repo="2026/day2.jsonl",
+        repo_id="dexter-ng/crawl",
+        repo_type="dataset",
+    )
+    source = f"hf://datasets/dexter-ng/crawl@{first}/2026/*.jsonl"
+    refused = run_cli(
+        "predict",
+        sentiment,
+        "--input",
+        source,
+        "--output",
+        "hf://datasets/elsewhere/scored",
+        "--runs-dir",
+        tmp_path / "runs",
+    )
+    assert (
+        refused.code == 2
+        and "outside the namespaces the operator allows for predictions" in refused.stderr
+    )
+    assert not (tmp_path / "runs").exists()
+    monkeypatch.setenv("DEXTER_ALLOWED_NAMESPACES", "dexter-ng")
+    summary = predict(
+        str(sentiment),
+        source,
+        "hf://datasets/dexter-ng/scored/day1",
+        id_columns=["id"],
+        runs_dir=tmp_path / "runs",
+    )
+    assert (summary.rows, summary.scored) == (25, 25)  # day2 came after the pinned commit
+    assert api.dataset_info("dexter-ng/scored").private
+    files = api.list_repo_files("dexter-ng/scored", repo_type="dataset", revision=summary.commit)
+    assert {"day1/part-00000.parquet", "day1/_manifest.json"} <= set(files)
+    part = Path(
+        hf_hub_download(
+            "dexter-ng/scored",
+            "day1/part-00000.parquet",
+            repo_type="dataset",
+            revision=summary.commit,
+        )
+    )
+    local = list(iter_predictions(str(sentiment), crawl, id_columns=["id"]))
+    assert pq.read_table(part).to_pylist() == [
+        {"id": r["id"], "label": r["label"], "score": pytest.approx(r["score"])} for r in local
+    ]
+    assert read_provenance(part)["input"] == f"hf://datasets/dexter-ng/crawl@{first}/2026/*.jsonl"

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dexter_autotrain.api.actions import _quiet
 from dexter_autotrain.runs import RUNS_ROOT
 
-Report = Callable[[str], None]
-
-
-def _quiet(_line: str) -> None:
-    return None
+if TYPE_CHECKING:
+    from dexter_autotrain.corpus.local import PredictSummary, RowsProgress
+    from dexter_autotrain.corpus.reading import Corpus
+    from dexter_autotrain.hub.retry import Report
+    from dexter_autotrain.serve.model import ServedModel
 
 
 def predict(
@@ -27,7 +28,8 @@ def predict(
     precision: str = "float32",
     runs_dir: str | Path = RUNS_ROOT,
     report: Report = _quiet,
-) -> Any:
+    progress: RowsProgress | None = None,
+) -> PredictSummary:
     """Score every row of a corpus and write the predictions as Parquet part files, one a
     shard, in `output`; run again with the same arguments, it resumes where a killed run
     stopped (the done shards are skipped, at most the shard in flight is redone).
@@ -35,9 +37,13 @@ def predict(
     Args:
         model: a run (path, JOB/RUN-ID, run id or job name), a model folder, or
             `hub:ORG/NAME@REV` (pinned to the commit REV names).
-        source: the corpus (`--input`): CSV, TSV, JSONL or Parquet; a file, a folder or a
-            glob.
-        output: the folder for the part files, their rejects and the manifest.
+        source: the corpus (`--input`): CSV, TSV, JSONL or Parquet, as a file, a folder or
+            a glob, or a Hub dataset `hf://datasets/ORG/NAME[@REV][/PATH]` (read at the
+            commit REV names). For an image model: a folder of images, or an image-csv
+            whose `image` column holds paths relative to it.
+        output: the folder for the part files, their rejects and the manifest; or
+            `hf://datasets/ORG/NAME[/PATH]`: a private dataset (in a namespace the operator
+            allows) the finished folder is uploaded to in one commit.
         text_columns: the text column(s), joined as the model was trained (default: the
             model's own, else `text`).
         id_columns: columns passed through beside each prediction.
@@ -45,15 +51,17 @@ def predict(
         shard_rows: rows a shard holds (the unit of resume).
         precision: `float32`, or `auto` (bfloat16 where the hardware has it; close calls
             re-scored in float32, so the labels are float32's).
-        runs_dir: where runs live (and published models are cached).
-        report: a line after each shard (rows, rejects, rows/s).
+        runs_dir: where runs live (and published models and Hub datasets are cached).
+        report: lines about downloads, uploads and retries.
+        progress: told the rows in all, then each window's rows (the CLI's progress bar).
 
     Returns:
-        `PredictSummary`: rows read, scored and rejected, the part files, rows/s.
+        `PredictSummary`: rows read, scored and rejected, the part files, rows/s, and the
+        Hub commit when the output went to the Hub.
 
     Raises:
-        [`UserError`]: no such model or input, an unreadable file, or an output folder that
-            holds another prediction.
+        [`UserError`]: no such model or input, an unreadable file, an output folder that
+            holds another prediction, or a Hub output outside the allowed namespaces.
 
     Example:
         ```python
@@ -62,16 +70,27 @@ def predict(
         48211
         ```
     """
+    from dexter_autotrain.corpus import hub
     from dexter_autotrain.corpus.local import PredictOptions, predict_corpus
-    from dexter_autotrain.corpus.reading import input_files
-    from dexter_autotrain.serve.model import resolve_model
 
-    files = input_files(str(source))
-    served = resolve_model(model, Path(runs_dir), report)
+    runs = Path(runs_dir)
+    target = (
+        hub.HubDatasetRef.parse(str(output), "--output")
+        if hub.is_hub_dataset(str(output))
+        else None
+    )
+    if target is not None:
+        _check_namespace(target.repo_id)
+    served, corpus = _model_and_corpus(model, str(source), runs, report)
     options = PredictOptions(
         tuple(text_columns), tuple(id_columns), top_k, shard_rows, precision=precision
     )
-    return predict_corpus(served, files, Path(output), options, report)
+    folder = hub.output_folder(target, runs) if target else Path(output)
+    summary = predict_corpus(served, corpus, folder, options, progress)
+    if target is not None:
+        summary.commit = hub.push_predictions(target, folder, served.name, report)
+        summary.output = str(target)
+    return summary
 
 
 def iter_predictions(
@@ -85,7 +104,7 @@ def iter_predictions(
 ) -> Iterator[dict[str, Any]]:
     """The predictions one by one, for callers that want them in memory: each row's ids,
     then `label` and `score` (and `top_k`), or `entities`; a rejected row has `rejected`
-    (the reason) instead. Nothing is written.
+    (the reason) and `row` (its number) instead. Nothing is written.
 
     Example:
         ```python
@@ -94,10 +113,31 @@ def iter_predictions(
         ```
     """
     from dexter_autotrain.corpus.local import PredictOptions, predictions
-    from dexter_autotrain.corpus.reading import input_files
-    from dexter_autotrain.serve.model import resolve_model
 
-    files = input_files(str(source))
-    served = resolve_model(model, Path(runs_dir), _quiet)
+    served, corpus = _model_and_corpus(model, str(source), Path(runs_dir), _quiet)
     options = PredictOptions(tuple(text_columns), tuple(id_columns), top_k)
-    yield from predictions(served, files, options)
+    yield from predictions(served, corpus, options)
+
+
+def _model_and_corpus(
+    model: str, source: str, runs_dir: Path, report: Report
+) -> tuple[ServedModel, Corpus]:
+    """The model (its task says what the input holds: texts or images) and the input."""
+    from dexter_autotrain.corpus import hub
+    from dexter_autotrain.corpus.reading import open_corpus
+    from dexter_autotrain.serve.model import resolve_model
+    from dexter_autotrain.tasks import get_task
+
+    source_ref = hub.HubDatasetRef.parse(source, "--input") if hub.is_hub_dataset(source) else None
+    served = resolve_model(model, runs_dir, report)
+    images = get_task(served.task).reads_images
+    if source_ref is not None:
+        return served, hub.pull_corpus(source_ref, runs_dir, images, report)
+    return served, open_corpus(source, images)
+
+
+def _check_namespace(repo_id: str) -> None:
+    from dexter_autotrain.policy.operator import OperatorPolicy, require
+
+    policy = OperatorPolicy.load()
+    require("--output", policy.staging_problem(repo_id, None, "predictions"))

@@ -9,6 +9,7 @@ import click
 from dexter_autotrain import api
 from dexter_autotrain.cli.console import err, out, print_json
 from dexter_autotrain.cli.options import json_option, runs_dir_option
+from dexter_autotrain.cli.progress import RowsBar, RowsLines
 
 
 @click.command()
@@ -18,15 +19,18 @@ from dexter_autotrain.cli.options import json_option, runs_dir_option
     "source",
     required=True,
     metavar="SRC",
-    help="CSV, TSV, JSONL or Parquet: a file, a folder or a glob.",
+    help="CSV, TSV, JSONL or Parquet (a file, a folder or a glob), or "
+    "hf://datasets/ORG/NAME[@REV][/PATH]; for an image model, a folder of images or an "
+    "image-csv (an `image` column of paths relative to it).",
 )
 @click.option(
     "--output",
     "output",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
     metavar="DEST",
-    help="Folder for the Parquet part files (one a shard), their rejects and the manifest.",
+    help="Folder for the Parquet part files (one a shard), their rejects and the manifest; "
+    "or hf://datasets/ORG/NAME[/PATH]: a private dataset they are uploaded to, in one commit, "
+    "when all shards are done.",
 )
 @click.option(
     "--text-column",
@@ -70,7 +74,7 @@ from dexter_autotrain.cli.options import json_option, runs_dir_option
 def predict(
     model: str,
     source: str,
-    output: Path,
+    output: str,
     text_columns: tuple[str, ...],
     id_columns: tuple[str, ...],
     top_k: int,
@@ -87,30 +91,38 @@ def predict(
     DEST/_manifest.json: run the same command again after a kill and it goes on from the
     first unfinished shard. Rows with no text go to DEST/rejects-*.jsonl with the reason.
     Each part file's metadata holds the provenance (model, revision, toolkit, input, time).
+    A progress bar shows rows/s and the ETA (a line every 30 s when not on a terminal).
 
     \b
     Examples:
       dexter-auto predict narrative --input crawl/ --output scored/ --id-column id
       dexter-auto predict hub:dexter-ng/actors@main --input articles.parquet --output actors/ --json
+      dexter-auto predict memes --input media/ --output hf://datasets/dexter-ng/scored/memes
     """
-    summary = api.predict(
-        model,
-        source,
-        output,
-        text_columns=text_columns,
-        id_columns=id_columns,
-        top_k=top_k,
-        shard_rows=shard_rows,
-        precision=precision,
-        runs_dir=runs_dir,
-        report=err.print,
-    )
+    progress = RowsBar(err) if err.is_terminal else RowsLines(err)
+    try:
+        summary = api.predict(
+            model,
+            source,
+            output,
+            text_columns=text_columns,
+            id_columns=id_columns,
+            top_k=top_k,
+            shard_rows=shard_rows,
+            precision=precision,
+            runs_dir=runs_dir,
+            report=err.print,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     if as_json:
         print_json(summary.to_json())
         return
     resumed = f", {summary.resumed} resumed" if summary.resumed else ""
+    commit = f" at commit {summary.commit[:12]}" if summary.commit else ""
     out.print(
-        f"scored {summary.scored:,} of {summary.rows:,} rows into {summary.output} "
+        f"scored {summary.scored:,} of {summary.rows:,} rows into {summary.output}{commit} "
         f"({summary.shards} part files{resumed}; {summary.rejected:,} rejected; "
         f"{summary.rows_per_second:,.0f} rows/s)"
     )

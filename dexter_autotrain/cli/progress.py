@@ -6,7 +6,14 @@ import time
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 if TYPE_CHECKING:
     from dexter_autotrain.training.log import Progress as TrainingProgress
@@ -84,3 +91,70 @@ class PlainReporter:
 
     def close(self) -> None:
         return None
+
+
+class RowsBar:
+    """`predict`'s progress on a terminal: a bar with rows done of all, rows/s and ETA."""
+
+    def __init__(self, console: Console):
+        self.bar = Progress(
+            TextColumn("predict"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[speed]} rows/s"),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.bar.add_task("", total=None, speed="-")
+
+    def start(self, total: int | None, done: int) -> None:
+        self.bar.update(self.task, total=total, completed=done)
+        self.bar.start()
+
+    def advance(self, rows: int) -> None:
+        self.bar.advance(self.task, rows)
+        speed = self.bar.tasks[0].speed
+        self.bar.update(self.task, speed=f"{speed:,.0f}" if speed else "-")
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+class RowsLines:
+    """`predict`'s progress for logs and CI: a line every `every` seconds."""
+
+    def __init__(self, console: Console, every: float = 30.0):
+        self.console, self.every = console, every
+        self.total: int | None = None
+        self.done = self.new = 0
+        self.started = self.next_time = time.monotonic()
+
+    def start(self, total: int | None, done: int) -> None:
+        self.total, self.done = total, done
+        self.started = time.monotonic()
+        self.next_time = self.started + self.every
+
+    def advance(self, rows: int) -> None:
+        self.done += rows
+        self.new += rows
+        now = time.monotonic()
+        if now < self.next_time:
+            return
+        self.next_time = now + self.every
+        speed = self.new / (now - self.started)
+        of = f" of {self.total:,}" if self.total else ""
+        left = (
+            f", eta {_duration((self.total - self.done) / speed)}" if self.total and speed else ""
+        )
+        self.console.print(f"predict: {self.done:,}{of} rows, {speed:,.0f} rows/s{left}")
+
+    def close(self) -> None:
+        return None
+
+
+def _duration(seconds: float) -> str:
+    minutes, second = divmod(int(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}h{minute:02d}m" if hours else f"{minute}m{second:02d}s"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dexter_autotrain import __version__
 from dexter_autotrain.corpus.manifest import Asked, Manifest, ShardDone
@@ -22,8 +22,7 @@ from dexter_autotrain.corpus.parts import (
     write_part,
     write_rejects,
 )
-from dexter_autotrain.corpus.reading import Row, fingerprint, read_rows
-from dexter_autotrain.errors import UserError
+from dexter_autotrain.corpus.reading import IMAGE_COLUMN, IMAGE_FILE, Corpus, Row
 from dexter_autotrain.serve.model import ServedModel
 from dexter_autotrain.serve.protocol import Query
 from dexter_autotrain.tasks import get_task
@@ -32,17 +31,38 @@ from dexter_autotrain.tasks.text_join import join_text
 Report = Callable[[str], None]
 
 
+class RowsProgress(Protocol):
+    """What shows a prediction's progress (the CLI's bar, or a line every 30 s)."""
+
+    def start(self, total: int | None, done: int) -> None:
+        """`total` rows in all (None: unknown), `done` of them by a previous run."""
+
+    def advance(self, rows: int) -> None:
+        """`rows` more rows scored or rejected."""
+
+
+class NoProgress:
+    """Progress shown nowhere."""
+
+    def start(self, total: int | None, done: int) -> None:
+        return None
+
+    def advance(self, rows: int) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class PredictOptions:
     """How to read and score a corpus.
 
     Attributes:
         text_columns: the input's text column(s), joined as the model was trained (default:
-            the model's own, else `text`).
+            the model's own, else `text`). An image model reads the `image` column.
         id_columns: columns passed through to the output beside each prediction.
         top_k: classes kept per row (1: the label and its score only).
         shard_rows: rows a shard (a part file, the unit of resume) holds.
-        window_rows: rows sorted by length and batched together.
+        window_rows: rows sorted by length and batched together (images are read a window
+            at a time, so this bounds the memory they take).
         precision: `float32`, or `auto` (bfloat16 where the hardware has it, close calls
             re-scored in float32, so the labels are float32's).
     """
@@ -60,14 +80,15 @@ class PredictSummary:
     """What a prediction did (`predict --json` prints it).
 
     Attributes:
-        output: the folder of part files.
+        output: the folder of part files (or the Hub dataset they were uploaded to).
         rows / scored / rejected: rows read, scored, and rejected (each with its reason in
             a `rejects-*.jsonl`).
         shards: part files in all; resumed: those a previous run had finished.
         seconds: this run's time; model / revision: what scored.
+        commit: the Hub commit holding the output, when it went to the Hub.
     """
 
-    output: Path
+    output: Path | str
     model: str
     revision: str | None
     rows: int = 0
@@ -78,6 +99,7 @@ class PredictSummary:
     resumed_rows: int = 0
     seconds: float = 0.0
     parts: list[str] = field(default_factory=list)
+    commit: str | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -90,152 +112,183 @@ class PredictSummary:
         return {"output": str(self.output), **shown, "rows_per_second": self.rows_per_second}
 
 
-def predict_corpus(
-    served: ServedModel, files: list[Path], output: Path, options: PredictOptions, report: Report
-) -> PredictSummary:
-    """Score every row of `files` into `output`, resuming what a killed run left there."""
-    from dexter_autotrain.serve.engine import Engine
+@dataclass(frozen=True)
+class Scoring:
+    """A prediction's model, its inputs' columns and how rows become model inputs."""
 
-    texts = _text_columns(served, options)
+    engine: Any
+    task: str
+    texts: list[str]
+    ids: list[str]
+    options: PredictOptions
+
+    @classmethod
+    def load(cls, served: ServedModel, options: PredictOptions) -> Scoring:
+        from dexter_autotrain.serve.engine import Engine
+
+        images = get_task(served.task).reads_images
+        texts = (
+            [IMAGE_COLUMN]
+            if images
+            else list(options.text_columns or served.text_columns or ("text",))
+        )
+        ids = [
+            *options.id_columns,
+            *([IMAGE_COLUMN] if images and IMAGE_COLUMN not in options.id_columns else []),
+        ]
+        return cls(Engine(served, options.precision), served.task, texts, ids, options)
+
+    def windows(self, rows: Iterator[Row], first: int = 0) -> Iterator[list[dict[str, Any]]]:
+        """Each window of `rows` as output records in input order: the ids and the
+        prediction, or (for a reject) the ids, the row's number from `first` and `rejected`."""
+        for start, window in enumerate(_chunks(rows, self.options.window_rows)):
+            offset = first + start * self.options.window_rows
+            inputs = [model_input(row, problem, self.texts) for row, problem in window]
+            kept = [value for value, reason in inputs if not reason]
+            answers = iter(self._answer(kept) if kept else [])
+            records = []
+            for position, ((row, _), (_, reason)) in enumerate(zip(window, inputs, strict=True)):
+                shown = {column: row.get(column) for column in self.ids}
+                if reason:
+                    records.append(shown | {"row": offset + position, "rejected": reason})
+                else:
+                    fields = prediction_fields(next(answers), self.task, self.options.top_k)
+                    records.append(shown | fields)
+            yield records
+
+    def _answer(self, inputs: list[Any]) -> list[Any]:
+        query = Query(inputs, single=False, top_k=self.options.top_k)
+        return self.engine.answer([query])[0]
+
+
+def model_input(row: dict[str, Any], problem: str | None, texts: list[str]) -> tuple[Any, str]:
+    """What the model reads of `row` (its text, joined, or its image's bytes), or why it
+    cannot be scored (the second item; empty when it can)."""
+    if problem:
+        return None, problem
+    if texts == [IMAGE_COLUMN] and IMAGE_FILE in row:
+        return _image(row)
+    missing = [column for column in texts if row.get(column) is None]
+    if len(missing) == len(texts):
+        return None, f"no `{missing[0]}` value (missing column, or null)"
+    text = join_text(row[c] for c in texts if row.get(c) is not None)
+    return (text, "") if text else (None, "empty text")
+
+
+def _image(row: dict[str, Any]) -> tuple[bytes | None, str]:
+    from dexter_autotrain.serve.images import ImageRefused, checked_image
+
+    if not row.get(IMAGE_COLUMN):
+        return None, f"no `{IMAGE_COLUMN}` value (missing column, or null)"
+    file = row[IMAGE_FILE]
+    if file is None:
+        return None, "the image path leaves the input's folder"
+    try:
+        data = file.read_bytes()
+        checked_image(data)
+    except OSError as error:
+        return None, f"cannot read the image ({error.strerror or error})"
+    except ImageRefused as error:
+        return None, str(error)
+    return data, ""
+
+
+def predict_corpus(
+    served: ServedModel,
+    corpus: Corpus,
+    output: Path,
+    options: PredictOptions,
+    progress: RowsProgress | None = None,
+) -> PredictSummary:
+    """Score every row of `corpus` into `output`, resuming what a killed run left there."""
+    scoring = Scoring.load(served, options)
     asked = Asked(
         model=served.name,
         revision=served.revision,
         task=served.task,
-        input=fingerprint(files),
-        text_columns=texts,
-        id_columns=list(options.id_columns),
+        input=corpus.fingerprint,
+        text_columns=scoring.texts,
+        id_columns=scoring.ids,
         top_k=options.top_k,
         shard_rows=options.shard_rows,
     )
     manifest = Manifest.open(output, asked)
     output.mkdir(parents=True, exist_ok=True)
     summary = PredictSummary(output, served.name, served.revision)
-    engine = Engine(served, options.precision)
-    provenance = _provenance(asked)
+    progress = progress or NoProgress()
+    progress.start(corpus.count(), sum(done.rows for done in manifest.shards.values()))
+    provenance = _provenance(asked, corpus)
     started = time.monotonic()
-    rows = read_rows(files, [*options.id_columns, *texts], texts)
-    for index, shard in enumerate(_shards(rows, options.shard_rows)):
+    rows = corpus.rows([*scoring.ids, *scoring.texts], scoring.texts)
+    for index, shard in enumerate(_chunks(rows, options.shard_rows)):
         done = manifest.shards.get(index)
         if done is None:
-            done = _score(engine, shard, index, output, asked, options, provenance)
+            done = _score(scoring, shard, index, output, provenance, progress)
             manifest.shards[index] = done
             manifest.save(output)
         else:
             summary.resumed += 1
             summary.resumed_rows += done.rows
         _add(summary, done, time.monotonic() - started)
-        report(_progress_line(summary, index))
     manifest.save(output)
     return summary
 
 
 def predictions(
-    served: ServedModel, files: list[Path], options: PredictOptions
+    served: ServedModel, corpus: Corpus, options: PredictOptions
 ) -> Iterator[dict[str, Any]]:
-    """Each row's ids and prediction (or `rejected`: why not), in input order, scored a
-    window of rows at a time; nothing written."""
-    from dexter_autotrain.serve.engine import Engine
-
-    texts = _text_columns(served, options)
-    ids = list(options.id_columns)
-    engine = Engine(served, options.precision)
-    for window in _shards(read_rows(files, [*ids, *texts], texts), options.window_rows):
-        kept, rejects = checked_rows(window, texts, ids)
-        answers = iter(score_texts(engine, [text for _, text in kept], options))
-        reasons = {reject["row"]: reject["reason"] for reject in rejects}
-        for position, (row, _) in enumerate(window):
-            shown = {column: row[column] for column in ids}
-            if position in reasons:
-                yield shown | {"rejected": reasons[position]}
-            else:
-                yield shown | prediction_fields(next(answers), served.task, options.top_k)
+    """Each row's ids and prediction (or `rejected`: why not, and `row`: its number), in
+    input order, scored a window of rows at a time; nothing written."""
+    scoring = Scoring.load(served, options)
+    for records in scoring.windows(corpus.rows([*scoring.ids, *scoring.texts], scoring.texts)):
+        yield from records
 
 
-def _text_columns(served: ServedModel, options: PredictOptions) -> list[str]:
-    """The columns a row's text comes from: those asked, else the model's own, else `text`."""
-    if get_task(served.task).reads_images:
-        raise UserError("predict: image models are not scored by `predict` yet; use `serve`")
-    return list(options.text_columns or served.text_columns or ("text",))
-
-
-def _shards(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
-    while shard := list(itertools.islice(rows, size)):
-        yield shard
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
 
 
 def _score(
-    engine: Any,
+    scoring: Scoring,
     shard: list[Row],
     index: int,
     output: Path,
-    asked: Asked,
-    options: PredictOptions,
     provenance: dict[str, Any],
+    progress: RowsProgress,
 ) -> ShardDone:
-    """One shard: its rows checked, the good ones scored window by window, written."""
-    kept, rejects = checked_rows(shard, asked.text_columns, asked.id_columns)
-    for reject in rejects:
-        reject["row"] += index * asked.shard_rows
-    answers = score_texts(engine, [text for _, text in kept], options)
-    records = [
-        {
-            **{c: row[c] for c in asked.id_columns},
-            **prediction_fields(answer, asked.task, asked.top_k),
-        }
-        for (row, _), answer in zip(kept, answers, strict=True)
-    ]
+    """One shard, scored window by window and written as a part file and its rejects."""
+    records, rejects = [], []
+    for window in scoring.windows(iter(shard), first=index * scoring.options.shard_rows):
+        for record in window:
+            (rejects if "rejected" in record else records).append(record)
+        progress.advance(len(window))
     part = rejected = None
-    if kept:
+    if records:
         write_part(output / part_name(index), records, provenance)
         part = part_name(index)
     if rejects:
-        write_rejects(output / rejects_name(index), rejects)
+        write_rejects(output / rejects_name(index), [_with_reason(r) for r in rejects])
         rejected = rejects_name(index)
     return ShardDone(
-        rows=len(shard), scored=len(kept), rejected=len(rejects), part=part, rejects=rejected
+        rows=len(shard), scored=len(records), rejected=len(rejects), part=part, rejects=rejected
     )
 
 
-def checked_rows(
-    rows: list[Row], text_columns: list[str], id_columns: list[str]
-) -> tuple[list[tuple[dict[str, Any], str]], list[dict[str, Any]]]:
-    """The rows that can be scored, each with its text (joined when several columns), and
-    the others as rejects: their ids, their position in `rows` and the reason."""
-    kept, rejects = [], []
-    for position, (row, problem) in enumerate(rows):
-        text = join_text(row[c] for c in text_columns if row[c] is not None)
-        reason = problem or _missing(row, text_columns) or ("" if text else "empty text")
-        if reason:
-            ids = {column: row[column] for column in id_columns}
-            rejects.append({**ids, "row": position, "reason": reason})
-        else:
-            kept.append((row, text))
-    return kept, rejects
+def _with_reason(reject: dict[str, Any]) -> dict[str, Any]:
+    """A reject as its rejects file holds it: the ids, `row`, then `reason`."""
+    kept = {key: value for key, value in reject.items() if key != "rejected"}
+    return kept | {"reason": reject["rejected"]}
 
 
-def score_texts(engine: Any, texts: list[str], options: PredictOptions) -> list[Any]:
-    """Each text's answer (classes best first, or entities), a window of rows at a time."""
-    answers: list[Any] = []
-    for start in range(0, len(texts), options.window_rows):
-        window = texts[start : start + options.window_rows]
-        answers += engine.answer([Query(window, single=False, top_k=options.top_k)])[0]
-    return answers
-
-
-def _missing(row: dict[str, Any], columns: list[str]) -> str:
-    absent = [column for column in columns if row[column] is None]
-    return (
-        f"no `{absent[0]}` value (missing column, or null)" if len(absent) == len(columns) else ""
-    )
-
-
-def _provenance(asked: Asked) -> dict[str, Any]:
+def _provenance(asked: Asked, corpus: Corpus) -> dict[str, Any]:
     return {
         "model": asked.model,
         "revision": asked.revision,
         "task": asked.task,
         "toolkit": f"dexter-autotrain {__version__}",
-        "input": asked.input,
+        "input": corpus.shown,
+        "input_fingerprint": asked.input,
         "text_columns": asked.text_columns,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -248,10 +301,3 @@ def _add(summary: PredictSummary, done: ShardDone, seconds: float) -> None:
     summary.shards += 1
     summary.seconds = seconds
     summary.parts += [done.part] if done.part else []
-
-
-def _progress_line(summary: PredictSummary, index: int) -> str:
-    return (
-        f"predict: shard {index} done: {summary.rows:,} rows ({summary.rejected:,} rejected), "
-        f"{summary.rows_per_second:,.0f} rows/s"
-    )

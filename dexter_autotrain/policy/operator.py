@@ -192,14 +192,16 @@ class OperatorPolicy:
             return None
         return f"{image} is not an image the operator allows ({_where('images')})"
 
-    def staging_problem(self, staging_repo: str, repo_id: str | None) -> str | None:
-        """Why the job's inputs may not be staged in `staging_repo`."""
+    def staging_problem(
+        self, staging_repo: str, repo_id: str | None, what: str = "staging"
+    ) -> str | None:
+        """Why the job's inputs (or `what` else) may not be written to `staging_repo`."""
         namespace = staging_repo.split("/")[0]
         own = repo_id.split("/")[0] if repo_id else None
         if namespace == own or namespace in self.namespaces:
             return None
         return (
-            f"{staging_repo} is outside the namespaces the operator allows for staging "
+            f"{staging_repo} is outside the namespaces the operator allows for {what} "
             f"({', '.join(sorted({*self.namespaces, *([own] if own else [])})) or 'none'}; "
             f"{_where('namespaces')})"
         )
