@@ -10,7 +10,7 @@ from dexter_autotrain.api.actions import _quiet
 from dexter_autotrain.runs import RUNS_ROOT
 
 if TYPE_CHECKING:
-    from dexter_autotrain.corpus.local import PredictSummary, RowsProgress
+    from dexter_autotrain.corpus.local import PredictOptions, PredictSummary, RowsProgress
     from dexter_autotrain.corpus.reading import Corpus
     from dexter_autotrain.hub.retry import Report
     from dexter_autotrain.serve.model import ServedModel
@@ -26,6 +26,8 @@ def predict(
     top_k: int = 1,
     shard_rows: int = 10_000,
     precision: str = "float32",
+    engine: str = "local",
+    replicas: int = 1,
     runs_dir: str | Path = RUNS_ROOT,
     report: Report = _quiet,
     progress: RowsProgress | None = None,
@@ -51,6 +53,9 @@ def predict(
         shard_rows: rows a shard holds (the unit of resume).
         precision: `float32`, or `auto` (bfloat16 where the hardware has it; close calls
             re-scored in float32, so the labels are float32's).
+        engine: `local` (this process), or `ray`: a Ray Data pipeline on the cluster the
+            operator names (`ray_address`), else on a local Ray instance; the same files.
+        replicas: model replicas of the Ray engine's actor pool.
         runs_dir: where runs live (and published models and Hub datasets are cached).
         report: lines about downloads, uploads and retries.
         progress: told the rows in all, then each window's rows (the CLI's progress bar).
@@ -86,7 +91,10 @@ def predict(
         tuple(text_columns), tuple(id_columns), top_k, shard_rows, precision=precision
     )
     folder = hub.output_folder(target, runs) if target else Path(output)
-    summary = predict_corpus(served, corpus, folder, options, progress)
+    if engine == "ray":
+        summary = _on_ray(served, corpus, folder, options, replicas)
+    else:
+        summary = predict_corpus(served, corpus, folder, options, progress)
     if target is not None:
         summary.commit = hub.push_predictions(target, folder, served.name, report)
         summary.output = str(target)
@@ -134,6 +142,22 @@ def _model_and_corpus(
     if source_ref is not None:
         return served, hub.pull_corpus(source_ref, runs_dir, images, report)
     return served, open_corpus(source, images)
+
+
+def _on_ray(
+    served: ServedModel, corpus: Corpus, folder: Path, options: PredictOptions, replicas: int
+) -> PredictSummary:
+    from dexter_autotrain.errors import UserError
+    from dexter_autotrain.policy.operator import OperatorPolicy
+
+    try:
+        from dexter_autotrain.corpus.ray_engine import predict_with_ray
+    except ImportError:
+        raise UserError(
+            "--engine ray: Ray is not installed; pip install 'dexter-autotrain[ray]'"
+        ) from None
+    address = OperatorPolicy.load().ray_address
+    return predict_with_ray(served, corpus, folder, options, address, replicas)
 
 
 def _check_namespace(repo_id: str) -> None:

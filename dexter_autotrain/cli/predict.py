@@ -69,6 +69,21 @@ from dexter_autotrain.cli.progress import RowsBar, RowsLines
     help="auto: bfloat16 where the hardware has it, close calls re-scored in float32 "
     "(the same labels).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="ray: a Ray Data pipeline (an actor pool of model replicas) on the cluster the "
+    "operator names (ray_address), else on a local Ray instance.",
+)
+@click.option(
+    "--replicas",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Model replicas of the Ray engine's actor pool (a GPU each where the cluster has them).",
+)
 @runs_dir_option
 @json_option("Print the summary as JSON (errors too).")
 def predict(
@@ -80,6 +95,8 @@ def predict(
     top_k: int,
     shard_rows: int,
     precision: str,
+    engine: str,
+    replicas: int,
     runs_dir: Path,
     as_json: bool,
 ) -> None:
@@ -110,6 +127,8 @@ def predict(
             top_k=top_k,
             shard_rows=shard_rows,
             precision=precision,
+            engine=engine,
+            replicas=replicas,
             runs_dir=runs_dir,
             report=err.print,
             progress=progress,

@@ -124,25 +124,18 @@ class Scoring:
 
     @classmethod
     def load(cls, served: ServedModel, options: PredictOptions) -> Scoring:
+        """The model loaded (once: a Ray replica calls this in its actor), its columns."""
         from dexter_autotrain.serve.engine import Engine
 
-        images = get_task(served.task).reads_images
-        texts = (
-            [IMAGE_COLUMN]
-            if images
-            else list(options.text_columns or served.text_columns or ("text",))
-        )
-        ids = [
-            *options.id_columns,
-            *([IMAGE_COLUMN] if images and IMAGE_COLUMN not in options.id_columns else []),
-        ]
+        texts, ids = input_columns(served, options)
         return cls(Engine(served, options.precision), served.task, texts, ids, options)
 
-    def windows(self, rows: Iterator[Row], first: int = 0) -> Iterator[list[dict[str, Any]]]:
+    def windows(self, rows: Iterator[Row], first: int | None = 0) -> Iterator[list[dict[str, Any]]]:
         """Each window of `rows` as output records in input order: the ids and the
-        prediction, or (for a reject) the ids, the row's number from `first` and `rejected`."""
+        prediction, or (for a reject) the ids, `rejected` and the row's number counted from
+        `first` (None: no number; a Ray batch does not know where it starts)."""
         for start, window in enumerate(_chunks(rows, self.options.window_rows)):
-            offset = first + start * self.options.window_rows
+            offset = None if first is None else first + start * self.options.window_rows
             inputs = [model_input(row, problem, self.texts) for row, problem in window]
             kept = [value for value, reason in inputs if not reason]
             answers = iter(self._answer(kept) if kept else [])
@@ -150,7 +143,8 @@ class Scoring:
             for position, ((row, _), (_, reason)) in enumerate(zip(window, inputs, strict=True)):
                 shown = {column: row.get(column) for column in self.ids}
                 if reason:
-                    records.append(shown | {"row": offset + position, "rejected": reason})
+                    number = {} if offset is None else {"row": offset + position}
+                    records.append(shown | number | {"rejected": reason})
                 else:
                     fields = prediction_fields(next(answers), self.task, self.options.top_k)
                     records.append(shown | fields)
@@ -159,6 +153,16 @@ class Scoring:
     def _answer(self, inputs: list[Any]) -> list[Any]:
         query = Query(inputs, single=False, top_k=self.options.top_k)
         return self.engine.answer([query])[0]
+
+
+def input_columns(served: ServedModel, options: PredictOptions) -> tuple[list[str], list[str]]:
+    """The columns a row's model input comes from (the text columns asked, else the model's
+    own, else `text`; `image` for an image model), and those passed through (an image
+    row's path among them)."""
+    if get_task(served.task).reads_images:
+        extra = [] if IMAGE_COLUMN in options.id_columns else [IMAGE_COLUMN]
+        return [IMAGE_COLUMN], [*options.id_columns, *extra]
+    return list(options.text_columns or served.text_columns or ("text",)), list(options.id_columns)
 
 
 def model_input(row: dict[str, Any], problem: str | None, texts: list[str]) -> tuple[Any, str]:
@@ -217,7 +221,7 @@ def predict_corpus(
     summary = PredictSummary(output, served.name, served.revision)
     progress = progress or NoProgress()
     progress.start(corpus.count(), sum(done.rows for done in manifest.shards.values()))
-    provenance = _provenance(asked, corpus)
+    provenance = prediction_provenance(asked, corpus)
     started = time.monotonic()
     rows = corpus.rows([*scoring.ids, *scoring.texts], scoring.texts)
     for index, shard in enumerate(_chunks(rows, options.shard_rows)):
@@ -268,20 +272,20 @@ def _score(
         write_part(output / part_name(index), records, provenance)
         part = part_name(index)
     if rejects:
-        write_rejects(output / rejects_name(index), [_with_reason(r) for r in rejects])
+        write_rejects(output / rejects_name(index), [with_reason(r) for r in rejects])
         rejected = rejects_name(index)
     return ShardDone(
         rows=len(shard), scored=len(records), rejected=len(rejects), part=part, rejects=rejected
     )
 
 
-def _with_reason(reject: dict[str, Any]) -> dict[str, Any]:
+def with_reason(reject: dict[str, Any]) -> dict[str, Any]:
     """A reject as its rejects file holds it: the ids, `row`, then `reason`."""
     kept = {key: value for key, value in reject.items() if key != "rejected"}
     return kept | {"reason": reject["rejected"]}
 
 
-def _provenance(asked: Asked, corpus: Corpus) -> dict[str, Any]:
+def prediction_provenance(asked: Asked, corpus: Corpus) -> dict[str, Any]:
     return {
         "model": asked.model,
         "revision": asked.revision,

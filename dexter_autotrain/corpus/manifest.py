@@ -29,6 +29,8 @@ class Asked(BaseModel):
     id_columns: list[str]
     top_k: int
     shard_rows: int
+    engine: str = "local"
+    """`local`, or `ray` (whose shards are its write tasks)."""
 
 
 class ShardDone(BaseModel):

@@ -145,10 +145,13 @@ def _folder_images(files: list[Path], folder: Path) -> Iterator[Row]:
 def _with_image_files(rows: Iterator[Row], base: Path) -> Iterator[Row]:
     """Each row's image path resolved against `base`; a path that leaves it is no file."""
     for row, problem in rows:
-        written = row.get(IMAGE_COLUMN)
-        resolved = (base / written).resolve() if written else None
-        inside = resolved is not None and base in resolved.parents
-        yield {**row, IMAGE_FILE: resolved if inside else None}, problem
+        yield {**row, IMAGE_FILE: image_file(row.get(IMAGE_COLUMN), base)}, problem
+
+
+def image_file(written: str | None, base: Path) -> Path | None:
+    """The image `written` names, resolved against `base`; None when it leaves `base`."""
+    resolved = (base / written).resolve() if written else None
+    return resolved if resolved is not None and base in resolved.parents else None
 
 
 def _batches(file: Path, kind: str, texts: list[str]) -> Iterator[Any]:
@@ -197,13 +200,16 @@ def _count(file: Path, kind: str) -> int:
 def _jsonl_rows(file: Path, columns: list[str]) -> Iterator[Row]:
     with file.open(encoding="utf-8", errors="replace") as lines:
         for number, text in enumerate(lines, start=1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except ValueError:
-                row = None
-            if not isinstance(row, dict):
-                yield dict.fromkeys(columns), f"{file.name} line {number}: not a JSON object"
-                continue
-            yield {c: row.get(c) for c in columns}, None
+            if text.strip():
+                yield jsonl_row(text, columns, f"{file.name} line {number}")
+
+
+def jsonl_row(text: str, columns: list[str], where: str) -> Row:
+    """One JSONL line's `columns`, or (`where` named) why it is not a JSON object."""
+    try:
+        row = json.loads(text)
+    except ValueError:
+        row = None
+    if not isinstance(row, dict):
+        return dict.fromkeys(columns), f"{where}: not a JSON object"
+    return {c: row.get(c) for c in columns}, None

@@ -14,6 +14,8 @@ environment (in GitHub Actions: variables of the protected environment); the two
   `MLFLOW_TRACKING_TOKEN`; by default none (the local store), and a smoke run logs locally.
 - `sweep_storage` / `DEXTER_SWEEP_STORAGE`: Optuna storage URLs beyond the sweep's folder.
 - `data_roots` / `DEXTER_DATA_ROOTS`: folders outside the repository specs may read data from.
+- `ray_address` / `DEXTER_RAY_ADDRESS`: the Ray cluster `predict --engine ray` runs on
+  (`ray://head:10001`, or `auto`); unset: a local Ray instance on this machine.
 - `caps:` / `DEXTER_MAX_RUN_USD` and the others of `CAP_VARIABLES`: cost caps (`CostCaps`).
 
 In a pull-request run, `DEXTER_OPERATOR_BASE` names the base branch: the file is then read
@@ -50,6 +52,7 @@ DEVELOPMENT_PROFILE = "dexter-operator.development.yaml"
 BASE_VARIABLE = "DEXTER_OPERATOR_BASE"
 PROFILE_VARIABLE = "DEXTER_PROFILE"
 DATA_ROOTS_VARIABLE = "DEXTER_DATA_ROOTS"
+RAY_ADDRESS_VARIABLE = "DEXTER_RAY_ADDRESS"
 CAP_VARIABLES = {
     "run_usd": "DEXTER_MAX_RUN_USD",
     "sweep_usd": "DEXTER_MAX_SWEEP_USD",
@@ -115,6 +118,7 @@ class _OperatorFile(BaseModel):
     tracking_servers: list[str] = []
     sweep_storage: list[str] = []
     data_roots: list[str] = []
+    ray_address: str | None = None
     caps: _Caps = _Caps()
 
 
@@ -131,6 +135,7 @@ class OperatorPolicy:
     tracking_servers: frozenset[str] = frozenset()
     sweep_storage: frozenset[str] = frozenset()
     data_roots: tuple[Path, ...] = ()
+    ray_address: str | None = None
     caps: CostCaps = field(default_factory=CostCaps)
 
     @classmethod
@@ -172,6 +177,7 @@ class OperatorPolicy:
             tracking_servers=_listed(env, _LIST_VARIABLES["tracking_servers"]),
             sweep_storage=_listed(env, _LIST_VARIABLES["sweep_storage"]),
             data_roots=tuple(Path(p).expanduser().resolve() for p in roots if p.strip()),
+            ray_address=env.get(RAY_ADDRESS_VARIABLE, "").strip() or None,
             caps=CostCaps(**caps),
         )
 
@@ -183,6 +189,7 @@ class OperatorPolicy:
             tracking_servers=self.tracking_servers | other.tracking_servers,
             sweep_storage=self.sweep_storage | other.sweep_storage,
             data_roots=(*self.data_roots, *other.data_roots),
+            ray_address=self.ray_address or other.ray_address,
             caps=self.caps.tighter(other.caps),
         )
 
@@ -241,6 +248,7 @@ _VARIABLES = (
     *_LIST_VARIABLES.values(),
     BASE_VARIABLE,
     PROFILE_VARIABLE,
+    RAY_ADDRESS_VARIABLE,
     *CAP_VARIABLES.values(),
 )
 
@@ -341,5 +349,6 @@ def _parsed(name: str, text: str, root: Path) -> OperatorPolicy:
         tracking_servers=frozenset(content.tracking_servers),
         sweep_storage=frozenset(content.sweep_storage),
         data_roots=tuple((root / each).resolve() for each in content.data_roots),
+        ray_address=content.ray_address,
         caps=CostCaps(**content.caps.model_dump()),
     )
