@@ -15,7 +15,8 @@ imports torch.
   `evaluate_published`, `is_published_model`, `card`, `publish`, `merge_published`,
   `close_published`, `rollback`, `deploy`, `change_deployment`, `start_server`, `serve`,
   `compare_runs`.
-- `predicting`: `predict` (a corpus into Parquet, resumable), `iter_predictions`.
+- `predicting`: `predict` (a corpus into Parquet, resumable; locally, on Ray or on HF Jobs
+  with a `JobsPlan`), `iter_predictions`.
 - `pruning`: `prune_runs` (`runs prune`).
 - `sweeps`: `sweep`, `resume_sweep`.
 - `planning`: `plan`, `post_plan_comment`.
@@ -97,7 +98,7 @@ _MODULES = {
         "serve",
         "compare_runs",
     ),
-    "predicting": ("predict", "iter_predictions"),
+    "predicting": ("predict", "iter_predictions", "JobsPlan"),
     "pruning": ("prune_runs", "Pruning", "PrunedRun"),
     "sweeps": ("sweep", "resume_sweep", "SweepResult"),
     "planning": ("plan", "PlanOutcome", "post_plan_comment"),

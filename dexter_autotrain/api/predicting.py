@@ -1,4 +1,5 @@
-"""`predict`: score a corpus with a trained or published model, resumably, into Parquet."""
+"""`predict`: score a corpus with a trained or published model, resumably, into Parquet;
+`JobsPlan` says how to run it on HF Jobs instead."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dexter_autotrain.api.actions import _quiet
+from dexter_autotrain.corpus.hf_jobs import JobsPlan
+from dexter_autotrain.errors import UserError
 from dexter_autotrain.runs import RUNS_ROOT
 
 if TYPE_CHECKING:
@@ -28,6 +31,8 @@ def predict(
     precision: str = "float32",
     engine: str = "local",
     replicas: int = 1,
+    rows: tuple[int, int | None] | None = None,
+    jobs: JobsPlan | None = None,
     runs_dir: str | Path = RUNS_ROOT,
     report: Report = _quiet,
     progress: RowsProgress | None = None,
@@ -56,6 +61,10 @@ def predict(
         engine: `local` (this process), or `ray`: a Ray Data pipeline on the cluster the
             operator names (`ray_address`), else on a local Ray instance; the same files.
         replicas: model replicas of the Ray engine's actor pool.
+        rows: only the input's rows [first, end) (end None: to the last).
+        jobs: run on HF Jobs instead (`JobsPlan`: how many, which flavor and image, the
+            timeout); `output` must then be a Hub dataset. The cost is shown through
+            `report` and held to the operator's run cap before anything starts.
         runs_dir: where runs live (and published models and Hub datasets are cached).
         report: lines about downloads, uploads and retries.
         progress: told the rows in all, then each window's rows (the CLI's progress bar).
@@ -79,6 +88,8 @@ def predict(
     from dexter_autotrain.corpus.local import PredictOptions, predict_corpus
 
     runs = Path(runs_dir)
+    if jobs is not None and not hub.is_hub_dataset(str(output)):
+        raise UserError("--backend hf-jobs: --output must be hf://datasets/ORG/NAME[/PATH]")
     target = (
         hub.HubDatasetRef.parse(str(output), "--output")
         if hub.is_hub_dataset(str(output))
@@ -88,9 +99,13 @@ def predict(
         _check_namespace(target.repo_id)
     served, corpus = _model_and_corpus(model, str(source), runs, report)
     options = PredictOptions(
-        tuple(text_columns), tuple(id_columns), top_k, shard_rows, precision=precision
+        tuple(text_columns), tuple(id_columns), top_k, shard_rows, precision=precision, rows=rows
     )
     folder = hub.output_folder(target, runs) if target else Path(output)
+    if jobs is not None and target is not None:
+        from dexter_autotrain.corpus.hf_jobs import predict_on_jobs
+
+        return predict_on_jobs(served, corpus, target, options, jobs, folder, report)
     if engine == "ray":
         summary = _on_ray(served, corpus, folder, options, replicas)
     else:
@@ -147,7 +162,6 @@ def _model_and_corpus(
 def _on_ray(
     served: ServedModel, corpus: Corpus, folder: Path, options: PredictOptions, replicas: int
 ) -> PredictSummary:
-    from dexter_autotrain.errors import UserError
     from dexter_autotrain.policy.operator import OperatorPolicy
 
     try:

@@ -62,15 +62,16 @@ CAUSE_LINES = 15
 BOOTSTRAP = """\
 import os, sys, tempfile
 from huggingface_hub import snapshot_download
-repo, commit, prefix = sys.argv[1:4]
+repo, commit, prefix, script, *rest = sys.argv[1:]
 root = snapshot_download(repo, repo_type="dataset", revision=commit,
                          allow_patterns=[prefix + "/*"], local_dir=tempfile.mkdtemp())
 work = os.path.join(root, prefix)
-script = os.path.join(work, "scripts", "hf_job.py")
-os.execv(sys.executable, [sys.executable, script, repo, commit, prefix, work])
+script = os.path.join(work, "scripts", script)
+os.execv(sys.executable, [sys.executable, script, repo, commit, prefix, work, *rest])
 """
-"""The job's command (`python -c BOOTSTRAP REPO COMMIT PREFIX`): download the run's staged
-folder at its pinned commit, then hand over to the staged `hf_job.py`."""
+"""The job's command (`python -c BOOTSTRAP REPO COMMIT PREFIX SCRIPT [ARGS...]`): download
+the staged folder at its pinned commit, then hand over to the staged script (`hf_job.py`
+for a training, `predict_job.py` for a prediction)."""
 
 
 @dataclass
@@ -232,7 +233,15 @@ def _run_job(api: HfApi, run: Run, staging: Staging, ceiling: CostCeiling, token
     spec = run.spec()
     return api.run_job(
         image=spec.compute.image or DEFAULT_IMAGE,
-        command=["python", "-c", BOOTSTRAP, staging.repo_id, staging.commit, staging.prefix],
+        command=[
+            "python",
+            "-c",
+            BOOTSTRAP,
+            staging.repo_id,
+            staging.commit,
+            staging.prefix,
+            "hf_job.py",
+        ],
         env={"PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"},
         secrets={"HF_TOKEN": token},
         flavor=ceiling.flavor.name,

@@ -145,7 +145,18 @@ def stage(
         '5c1e...'
         ```
     """
-    prefix = f"{run.job}/{run.run_id}"
+    return stage_in(api, repo_id, f"{run.job}/{run.run_id}", files, report, policy)
+
+
+def stage_in(
+    api: HfApi,
+    repo_id: str,
+    prefix: str,
+    files: dict[str, Source],
+    report: Report,
+    policy: RetryPolicy,
+) -> Staging:
+    """`stage`, into any folder `prefix` of the repo (a prediction's, say)."""
     with_retries(
         lambda: api.create_repo(repo_id, repo_type=REPO_TYPE, private=True, exist_ok=True),
         f"create {repo_id}",

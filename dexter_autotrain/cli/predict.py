@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -84,6 +85,45 @@ from dexter_autotrain.cli.progress import RowsBar, RowsLines
     type=click.IntRange(1, 1024),
     help="Model replicas of the Ray engine's actor pool (a GPU each where the cluster has them).",
 )
+@click.option(
+    "--rows",
+    "row_range",
+    metavar="FIRST:END",
+    callback=lambda _ctx, _param, value: _row_range(value),
+    help="Score only the input's rows FIRST (counted from 0) up to END, not included "
+    "(`1000:`: from row 1000 on).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "hf-jobs"]),
+    default="local",
+    show_default=True,
+    help="hf-jobs: score on HF Jobs (--output must be a Hub dataset); the cost is shown and "
+    "held to the operator's run cap first.",
+)
+@click.option(
+    "--shards",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="hf-jobs: the number of jobs, each scoring its range of rows.",
+)
+@click.option(
+    "--flavor", default="cpu-upgrade", show_default=True, help="hf-jobs: the hardware flavor."
+)
+@click.option(
+    "--timeout",
+    default="1h",
+    show_default=True,
+    metavar="DURATION",
+    callback=lambda _ctx, _param, value: _duration(value),
+    help="hf-jobs: each job's limit (30m, 2h, 1d).",
+)
+@click.option(
+    "--image",
+    default=None,
+    help="hf-jobs: the container image (one the operator allows; default AutoTrain's).",
+)
 @runs_dir_option
 @json_option("Print the summary as JSON (errors too).")
 def predict(
@@ -97,6 +137,12 @@ def predict(
     precision: str,
     engine: str,
     replicas: int,
+    row_range: tuple[int, int | None] | None,
+    backend: str,
+    shards: int,
+    flavor: str,
+    timeout: str,
+    image: str | None,
     runs_dir: Path,
     as_json: bool,
 ) -> None:
@@ -115,6 +161,8 @@ def predict(
       dexter-auto predict narrative --input crawl/ --output scored/ --id-column id
       dexter-auto predict hub:dexter-ng/actors@main --input articles.parquet --output actors/ --json
       dexter-auto predict memes --input media/ --output hf://datasets/dexter-ng/scored/memes
+      dexter-auto predict narrative --input crawl.parquet --backend hf-jobs --shards 4 \\
+          --flavor t4-small --output hf://datasets/dexter-ng/scored/2026-12-07
     """
     progress = RowsBar(err) if err.is_terminal else RowsLines(err)
     try:
@@ -129,6 +177,8 @@ def predict(
             precision=precision,
             engine=engine,
             replicas=replicas,
+            rows=row_range,
+            jobs=api.JobsPlan(shards, flavor, timeout, image) if backend == "hf-jobs" else None,
             runs_dir=runs_dir,
             report=err.print,
             progress=progress,
@@ -145,3 +195,22 @@ def predict(
         f"({summary.shards} part files{resumed}; {summary.rejected:,} rejected; "
         f"{summary.rows_per_second:,.0f} rows/s)"
     )
+
+
+def _row_range(value: str | None) -> tuple[int, int | None] | None:
+    if value is None:
+        return None
+    first, sep, end = value.partition(":")
+    try:
+        numbers = (int(first or 0), int(end) if end else None)
+    except ValueError:
+        numbers = None
+    if not sep or numbers is None or numbers[0] < 0 or (numbers[1] or numbers[0]) < numbers[0]:
+        raise click.BadParameter(f"{value!r}: write FIRST:END, 0 <= FIRST <= END (`100:200`)")
+    return numbers
+
+
+def _duration(value: str) -> str:
+    if not re.fullmatch(r"[1-9][0-9]*[smhd]", value):
+        raise click.BadParameter(f"{value!r}: write a number and s, m, h or d (`90m`, `2h`)")
+    return value

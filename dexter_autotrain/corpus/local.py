@@ -65,6 +65,8 @@ class PredictOptions:
             at a time, so this bounds the memory they take).
         precision: `float32`, or `auto` (bfloat16 where the hardware has it, close calls
             re-scored in float32, so the labels are float32's).
+        rows: only the input's rows from the first number up to (not including) the second
+            (None: all); an HF Job of several scores its own range.
     """
 
     text_columns: tuple[str, ...] = ()
@@ -73,6 +75,7 @@ class PredictOptions:
     shard_rows: int = 10_000
     window_rows: int = 1_024
     precision: str = "float32"
+    rows: tuple[int, int | None] | None = None
 
 
 @dataclass
@@ -215,19 +218,22 @@ def predict_corpus(
         id_columns=scoring.ids,
         top_k=options.top_k,
         shard_rows=options.shard_rows,
+        rows=list(options.rows) if options.rows else None,
     )
     manifest = Manifest.open(output, asked)
     output.mkdir(parents=True, exist_ok=True)
     summary = PredictSummary(output, served.name, served.revision)
     progress = progress or NoProgress()
-    progress.start(corpus.count(), sum(done.rows for done in manifest.shards.values()))
+    first, last = options.rows or (0, None)
+    progress.start(_in_range(corpus.count(), first, last), manifest.done_rows)
     provenance = prediction_provenance(asked, corpus)
     started = time.monotonic()
     rows = corpus.rows([*scoring.ids, *scoring.texts], scoring.texts)
-    for index, shard in enumerate(_chunks(rows, options.shard_rows)):
+    for index, shard in enumerate(_chunks(itertools.islice(rows, first, last), options.shard_rows)):
         done = manifest.shards.get(index)
         if done is None:
-            done = _score(scoring, shard, index, output, provenance, progress)
+            start = first + index * options.shard_rows
+            done = _score(scoring, shard, (index, start), output, provenance, progress)
             manifest.shards[index] = done
             manifest.save(output)
         else:
@@ -253,17 +259,25 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
+def _in_range(count: int | None, first: int, last: int | None) -> int | None:
+    if count is None:
+        return None
+    return max(0, min(count, last if last is not None else count) - first)
+
+
 def _score(
     scoring: Scoring,
     shard: list[Row],
-    index: int,
+    at: tuple[int, int],
     output: Path,
     provenance: dict[str, Any],
     progress: RowsProgress,
 ) -> ShardDone:
-    """One shard, scored window by window and written as a part file and its rejects."""
+    """One shard (its index, and its first row's number in the input), scored window by
+    window and written as a part file and its rejects."""
+    index, first = at
     records, rejects = [], []
-    for window in scoring.windows(iter(shard), first=index * scoring.options.shard_rows):
+    for window in scoring.windows(iter(shard), first=first):
         for record in window:
             (rejects if "rejected" in record else records).append(record)
         progress.advance(len(window))

@@ -31,6 +31,8 @@ class Asked(BaseModel):
     shard_rows: int
     engine: str = "local"
     """`local`, or `ray` (whose shards are its write tasks)."""
+    rows: list[int | None] | None = None
+    """The input's rows scored, [first, end) (None: all)."""
 
 
 class ShardDone(BaseModel):
@@ -80,6 +82,11 @@ class Manifest(BaseModel):
                 "choose another folder, or delete it to start again"
             )
         return found
+
+    @property
+    def done_rows(self) -> int:
+        """Rows of the finished shards."""
+        return sum(done.rows for done in self.shards.values())
 
     def save(self, folder: Path) -> None:
         write_atomically(folder / MANIFEST, self.model_dump_json(indent=2) + "\n")
