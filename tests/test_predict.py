@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import DEXTER_AUTO, run_cli
+from conftest import DEXTER_AUTO, SHARED_DATA, run_cli
 
 from dexter_autotrain import iter_predictions, predict
 from dexter_autotrain.corpus.parts import read_provenance
@@ -184,12 +184,12 @@ def test_images_from_a_folder_and_an_image_csv_get_evaluates_labels(trained, tmp
     ]
 
 
-def test_progress_lines_give_rows_per_second_and_eta():
+def test_progress_gives_rows_per_second_and_eta_on_a_terminal_and_in_a_log():
     from io import StringIO
 
     from rich.console import Console
 
-    from dexter_autotrain.cli.progress import RowsLines
+    from dexter_autotrain.cli.progress import RowsBar, RowsLines
 
     text = StringIO()
     lines = RowsLines(Console(file=text, width=200), every=0.0)
@@ -198,6 +198,16 @@ def test_progress_lines_give_rows_per_second_and_eta():
     lines.advance(400)
     shown = text.getvalue()
     assert shown.startswith("predict: 600 of 1,000 rows, ") and " rows/s, eta 0m0" in shown
+    terminal = StringIO()
+    bar = RowsBar(Console(file=terminal, width=120, force_terminal=True))
+    bar.start(total=1000, done=0)
+    for _ in range(3):
+        time.sleep(0.05)
+        bar.advance(100)
+    bar.bar.refresh()
+    drawn = terminal.getvalue()
+    bar.close()
+    assert "300/1000" in drawn and " rows/s" in drawn and "eta" in drawn
 
 
 def test_a_hub_dataset_in_and_a_private_hub_dataset_out(sentiment, hub, tmp_path, monkeypatch):
@@ -264,3 +274,20 @@ def test_a_hub_dataset_in_and_a_private_hub_dataset_out(sentiment, hub, tmp_path
         {"id": r["id"], "label": r["label"], "score": pytest.approx(r["score"])} for r in local
     ]
     assert read_provenance(part)["input"] == f"hf://datasets/dexter-ng/crawl@{first}/2026/*.jsonl"
+
+
+def test_a_shared_tsv_and_a_row_range(sentiment, tmp_path):
+    """Real data as shipped beside the repository: the Hausa test split's TSV, rows 100 to
+    250 only, its `id` column passed through."""
+    tsv = SHARED_DATA / "sentiment" / "hau" / "test.tsv"
+    result = run_cli(
+        "predict", sentiment, "--input", tsv, "--output", tmp_path / "out", "--id-column", "id",
+        "--rows", "100:250", "--json",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["rows"] == 150
+    streamed = list(iter_predictions(str(sentiment), tsv, id_columns=["id"]))[100:250]
+    assert [(r["id"], r["label"]) for r in _parts(tmp_path / "out")] == [
+        (r["id"], r["label"]) for r in streamed
+    ]
+    assert streamed[0]["id"] == "ha_test_00101"

@@ -64,8 +64,11 @@ def predict_with_ray(
     """Score `corpus` into `output` on Ray (a local instance when `address` is None).
 
     Raises:
-        [`UserError`]: `output` holds another prediction, or an unfinished one.
+        [`UserError`]: `output` holds another prediction, or an unfinished one; or a row
+            range was asked.
     """
+    if options.rows is not None:
+        raise UserError("--rows: the local engine scores a range of rows; Ray scores them all")
     texts, ids = input_columns(served, options)
     asked = Asked(
         model=served.name,
