@@ -19,6 +19,9 @@ from dexter_autotrain import iter_predictions
 
 IMAGE = "dexter/predict:test"
 OUTPUT = "hf://datasets/dexter-ng/scored/day1"
+TOKEN = "hf_test_write"
+"""The token this module's client holds (conftest's default `HubSetup`): a job gets it as a
+secret, never in its environment, and no output shows it."""
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +81,11 @@ def test_two_hf_jobs_score_a_corpus_and_re_attach(
         r for r in iter_predictions(str(run), corpus, id_columns=["id"]) if "rejected" not in r
     ]
     assert [(r["id"], r["label"]) for r in scored] == [(r["id"], r["label"]) for r in local]
+    record = tmp_path / "runs" / ".hub-predictions" / "dexter-ng" / "scored" / "day1" / "_jobs.json"
+    for job in json.loads(record.read_text())["jobs"]:
+        info = HfApi().inspect_job(job_id=job["id"], namespace="dexter-ng")
+        assert TOKEN not in json.dumps(info.environment) and "HF_TOKEN" in info.secrets
+    assert TOKEN not in done.stdout + done.stderr + record.read_text()
     again = predict("cpu-basic")
     assert again.code == 0 and "re-attaching to the 2 HF Jobs" in again.stderr
     assert json.loads(again.stdout)["scored"] == 40
