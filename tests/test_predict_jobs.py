@@ -7,7 +7,6 @@ command re-attaches instead of starting new jobs, and a cost over the cap starts
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import sysconfig
 
@@ -26,14 +25,26 @@ secret, never in its environment, and no output shows it."""
 
 @pytest.fixture(scope="module")
 def predict_image(hub, tmp_path_factory) -> str:
-    """IMAGE on the test server: a new virtual environment of the base interpreter, with
+    """IMAGE on the test server: a `python` that gives each job its own new virtual
+    environment of the base interpreter (as each container has its own writable layer), with
     this environment's packages on its path (a .pth file) but not the toolkit's import hook,
     so a job can only run the toolkit its staged wheel installs."""
-    env = tmp_path_factory.mktemp("image") / "env"
-    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(env)], check=True)
-    site = next(env.glob("lib/python3*/site-packages"))
-    (site / "toolkit-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    hub.context.config.job_images[IMAGE] = env / "bin"
+    image = tmp_path_factory.mktemp("image")
+    pth = image / "toolkit-dependencies.pth"
+    pth.write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (image / "bin").mkdir()
+    python = image / "bin" / "python"
+    python.write_text(
+        "#!/bin/sh\n"
+        'env="$HOME/image-env"\n'
+        'if [ ! -x "$env/bin/python" ]; then\n'
+        f'  {sys._base_executable} -m venv --without-pip "$env" || exit 1\n'
+        f'  cp {pth} "$env"/lib/python3*/site-packages/\n'
+        "fi\n"
+        'exec "$env/bin/python" "$@"\n'
+    )
+    python.chmod(0o755)
+    hub.context.config.job_images[IMAGE] = image / "bin"
     return IMAGE
 
 

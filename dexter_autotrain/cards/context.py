@@ -155,10 +155,50 @@ def _forced_past(spec: JobSpec, report: EvaluationReport) -> str:
     return " and ".join(past) or "nothing"
 
 
+def _data_context(spec: JobSpec, data_report: dict[str, Any]) -> dict[str, Any]:
+    """The data as the card shows it: splits, overlaps, fingerprints, licences."""
+    return {
+        "splits": data_report["splits"],
+        "overlaps": data_report["overlaps"],
+        "removed_leaked_from_train": data_report["removed_leaked_from_train"],
+        "duplicates_in_train": data_report["duplicates_in_train"],
+        "languages_without_test": data_report["languages_without_test"],
+        "inputs": [
+            {"path": public_path(i["path"]), "sha256": i["sha256"]} for i in data_report["inputs"]
+        ],
+        "outputs": data_report["outputs"],
+        "licenses": [
+            {"source": source.hub or public_path(source.path or ""), "license": source.license}
+            for source in spec.data.sources
+        ],
+        "license_conflicts": license_conflicts(spec),
+    }
+
+
+def _training_context(
+    spec: JobSpec, run_path: Path, state: RunState, data_report: dict[str, Any]
+) -> dict[str, Any]:
+    """The training as the card shows it: parameters, the checkpoint kept, where and how long."""
+    training = state.training
+    return {
+        "params": _training_params(spec, data_report.get("token_lengths"), state),
+        "checkpoint": _checkpoint_choice(run_path, spec),
+        "backend": spec.compute.backend,
+        "hardware": (training.hardware if training else None)
+        or spec.compute.hardware
+        or "hardware not recorded",
+        "seconds": training.seconds if training else None,
+        "epochs_run": training.epoch if training else None,
+        "steps": training.steps if training else None,
+        "validation": training.validation if training else {},
+        "remote": plain(state.remote_job),  # hf-jobs: the job, its time and cost
+        "space": plain(state.autotrain_space),  # autotrain-spaces: where everything was
+    }
+
+
 def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
     run = Run(run_path)
     state, report = run.state(), run.evaluation()
-    training = state.training
     data_report = json.loads((run_path / "data-report.json").read_text())
     repo_id = spec.hub.repo_id or f"dexter-ng/{spec.name}"
     return {
@@ -182,37 +222,8 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "languages": [
             {"code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in spec.languages
         ],
-        "data": {
-            "splits": data_report["splits"],
-            "overlaps": data_report["overlaps"],
-            "removed_leaked_from_train": data_report["removed_leaked_from_train"],
-            "duplicates_in_train": data_report["duplicates_in_train"],
-            "languages_without_test": data_report["languages_without_test"],
-            "inputs": [
-                {"path": public_path(i["path"]), "sha256": i["sha256"]}
-                for i in data_report["inputs"]
-            ],
-            "outputs": data_report["outputs"],
-            "licenses": [
-                {"source": source.hub or public_path(source.path or ""), "license": source.license}
-                for source in spec.data.sources
-            ],
-            "license_conflicts": license_conflicts(spec),
-        },
-        "training": {
-            "params": _training_params(spec, data_report.get("token_lengths"), state),
-            "checkpoint": _checkpoint_choice(run_path, spec),
-            "backend": spec.compute.backend,
-            "hardware": (training.hardware if training else None)
-            or spec.compute.hardware
-            or "hardware not recorded",
-            "seconds": training.seconds if training else None,
-            "epochs_run": training.epoch if training else None,
-            "steps": training.steps if training else None,
-            "validation": training.validation if training else {},
-            "remote": plain(state.remote_job),  # hf-jobs: the job, its time and cost
-            "space": plain(state.autotrain_space),  # autotrain-spaces: where everything was
-        },
+        "data": _data_context(spec, data_report),
+        "training": _training_context(spec, run_path, state, data_report),
         "sweep": plain(state.sweep),  # how a sweep chose this model (sweeps/promote.py)
         "evaluation": report.to_json(),  # as evaluation.json holds it, for the templates
         "eval_results": eval_results_status(spec, data_report, report.split, state.smoke),

@@ -19,7 +19,8 @@ from dexter_autotrain.corpus.reading import Corpus, open_corpus
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.auth import find_token, require_token
 from dexter_autotrain.hub.failures import hub_failures
-from dexter_autotrain.hub.retry import DEFAULT_POLICY, Report, reported_retries, with_retries
+from dexter_autotrain.hub.pull import resolved_commit
+from dexter_autotrain.hub.retry import Report, reported_retries
 from dexter_autotrain.policy.spec_paths import printable
 
 HF_DATASETS = "hf://datasets/"
@@ -84,23 +85,14 @@ def pull_corpus(ref: HubDatasetRef, runs_dir: Path, images: bool, report: Report
         [`UserError`]: no such dataset or revision, or nothing readable under the path.
         [`HubAccessError`] / [`HubUnavailable`]: as the Hub's failures say.
     """
-    from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub import snapshot_download
 
+    commit = resolved_commit(ref.repo_id, ref.revision, "dataset", report)
+    if commit is None:
+        raise UserError(f"--input {ref}: no such dataset or revision on the Hub")
+    folder = runs_dir / HUB_INPUTS / f"{ref.repo_id.replace('/', '--')}-{commit[:12]}"
     token = find_token()
-    api = HfApi(token=token)
     with reported_retries(report), hub_failures(token, ref.repo_id, "nothing was scored"):
-        try:
-            info = with_retries(
-                lambda: api.dataset_info(ref.repo_id, revision=ref.revision),
-                f"read {ref}",
-                report,
-                DEFAULT_POLICY,
-            )
-        except (RepositoryNotFoundError, RevisionNotFoundError):
-            raise UserError(f"--input {ref}: no such dataset or revision on the Hub") from None
-        commit = str(info.sha)
-        folder = runs_dir / HUB_INPUTS / f"{ref.repo_id.replace('/', '--')}-{commit[:12]}"
         snapshot_download(
             ref.repo_id,
             repo_type="dataset",

@@ -98,16 +98,28 @@ def published_commit(
             the token may not read the repo (exit code 2).
         [`HubUnavailable`] / [`ToolError`]: the Hub kept failing.
     """
+    return resolved_commit(ref.repo_id, ref.revision, "model", report, policy)
+
+
+def resolved_commit(
+    repo_id: str,
+    revision: str | None,
+    repo_type: str,
+    report: Report,
+    policy: RetryPolicy = DEFAULT_POLICY,
+) -> str | None:
+    """The commit `revision` (None: the default branch) names in a model or dataset repo,
+    or None when the repo or revision does not exist; raises as `published_commit`."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     token = find_token()
     api = HfApi(token=token)
-    with reported_retries(report), hub_failures(token, ref.repo_id, "nothing was downloaded"):
+    with reported_retries(report), hub_failures(token, repo_id, "nothing was downloaded"):
         try:
             info = with_retries(
-                lambda: api.model_info(ref.repo_id, revision=ref.revision),
-                f"read {ref}",
+                lambda: api.repo_info(repo_id, revision=revision, repo_type=repo_type),
+                f"read {repo_id}@{revision or 'main'}",
                 report,
                 policy,
             )
@@ -116,7 +128,7 @@ def published_commit(
         except RepositoryNotFoundError:
             if token is None:  # the Hub answers a private repo's 401 the same way
                 raise HubAccessError(
-                    f"{ref.repo_id}: not found, or private and no token to read it ({LOGIN_HINT})"
+                    f"{repo_id}: not found, or private and no token to read it ({LOGIN_HINT})"
                 ) from None
             return None
     return info.sha
