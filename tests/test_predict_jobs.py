@@ -7,12 +7,14 @@ command re-attaches instead of starting new jobs, and a cost over the cap starts
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
 import sysconfig
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import run_cli
+from conftest import DEXTER_AUTO, run_cli
 
 from dexter_autotrain import iter_predictions
 
@@ -101,3 +103,31 @@ def test_two_hf_jobs_score_a_corpus_and_re_attach(
     assert again.code == 0 and "re-attaching to the 2 HF Jobs" in again.stderr
     assert json.loads(again.stdout)["scored"] == 40
     assert sum(hub.stats.jobs_started.values()) == 2
+
+
+def test_ctrl_c_cancels_every_job(trained, hub, predict_image, tmp_path, monkeypatch):
+    from huggingface_hub import HfApi
+
+    run = trained.copy("sentiment", tmp_path)
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"id": i, "text": f"text {i}"}) + "\n" for i in range(8)))
+    monkeypatch.setenv("DEXTER_ALLOWED_IMAGES", IMAGE)
+    monkeypatch.setenv("DEXTER_ALLOWED_NAMESPACES", "dexter-ng")
+    process = subprocess.Popen(
+        [DEXTER_AUTO, "predict", run, "--input", corpus, "--output", OUTPUT + "-cancelled",
+         "--backend", "hf-jobs", "--shards", "2", "--flavor", "cpu-basic", "--image", IMAGE,
+         "--runs-dir", tmp_path / "runs"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    running: list[str] = []
+    for line in process.stderr:
+        if line.startswith("job ") and line.rstrip().endswith(": RUNNING"):
+            running.append(line.split()[1].rstrip(":"))
+        if len(running) == 2:
+            break
+    process.send_signal(signal.SIGINT)
+    said = process.communicate(timeout=60)[1]
+    assert process.returncode != 0 and "cancelled 2 HF Jobs" in said, said
+    stages = {HfApi().inspect_job(job_id=j, namespace="dexter-ng").status.stage for j in running}
+    assert stages == {"CANCELED"}
+    assert not list((tmp_path / "runs").rglob("_jobs.json"))  # the same command starts anew

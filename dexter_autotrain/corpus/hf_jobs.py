@@ -8,7 +8,8 @@ operator allows); each job downloads them at that commit, installs the wheel, sc
 range of rows with `predict` (`runner_scripts/predict_job.py`) and uploads its part files to
 `PATH/job-NNN/` of the output dataset in one commit. The jobs are followed here (a line as
 each changes stage; Ctrl-C cancels them) and recorded in `_jobs.json`, so the same command
-run again re-attaches to them instead of starting new ones.
+run again after a kill re-attaches to them instead of starting new ones (after a cancel or
+a failed job, it starts new ones).
 """
 
 from __future__ import annotations
@@ -86,7 +87,11 @@ def predict_on_jobs(
             {"input": corpus.fingerprint, "jobs": [h.to_dict() for h in handles]}, indent=2
         ))  # fmt: skip
     started = time.monotonic()
-    commits = _followed(handles, report)
+    try:
+        commits = _followed(handles, report)
+    except (KeyboardInterrupt, ToolError):
+        record.unlink(missing_ok=True)  # the jobs ended: the same command starts new ones
+        raise
     summary = _summary(served, target, commits)
     summary.seconds = time.monotonic() - started
     return summary
@@ -283,7 +288,10 @@ def _results(backend: HfJobsBackend, handle: Handle) -> str:
     found = [line.split(RESULTS_MARKER, 1)[1].strip() for line in lines if RESULTS_MARKER in line]
     if not found:
         tail = "\n".join(lines[-15:]) or "(the job logged nothing)"
-        raise ToolError(f"HF Job {handle.id} uploaded no predictions; its last log lines:\n{tail}")
+        raise ToolError(
+            f"HF Job {handle.id} uploaded no predictions (the same command starts new jobs); "
+            f"its last log lines:\n{tail}"
+        )
     return found[-1]
 
 
