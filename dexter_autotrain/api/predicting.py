@@ -88,21 +88,17 @@ def predict(
     from dexter_autotrain.corpus.local import PredictOptions, predict_corpus
 
     runs = Path(runs_dir)
-    if jobs is not None and not hub.is_hub_dataset(str(output)):
+    target = hub.HubDatasetRef.named(str(output), "--output")
+    if jobs is not None and target is None:
         raise UserError("--backend hf-jobs: --output must be hf://datasets/ORG/NAME[/PATH]")
-    target = (
-        hub.HubDatasetRef.parse(str(output), "--output")
-        if hub.is_hub_dataset(str(output))
-        else None
-    )
     if target is not None:
         _check_namespace(target.repo_id)
+    folder = hub.output_folder(target, runs) if target else Path(output)
     served, corpus = _model_and_corpus(model, str(source), runs, report)
     options = PredictOptions(
         tuple(text_columns), tuple(id_columns), top_k, shard_rows, precision=precision, rows=rows
     )
-    folder = hub.output_folder(target, runs) if target else Path(output)
-    if jobs is not None and target is not None:
+    if jobs is not None and target is not None:  # (target is set where jobs are: see above)
         from dexter_autotrain.corpus.hf_jobs import predict_on_jobs
 
         return predict_on_jobs(served, corpus, target, options, jobs, folder, report)
@@ -151,7 +147,7 @@ def _model_and_corpus(
     from dexter_autotrain.serve.model import resolve_model
     from dexter_autotrain.tasks import get_task
 
-    source_ref = hub.HubDatasetRef.parse(source, "--input") if hub.is_hub_dataset(source) else None
+    source_ref = hub.HubDatasetRef.named(source, "--input")
     served = resolve_model(model, runs_dir, report)
     images = get_task(served.task).reads_images
     if source_ref is not None:

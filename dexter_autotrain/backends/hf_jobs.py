@@ -59,6 +59,8 @@ PHASES: dict[str, Phase] = {
     "CANCELED": "cancelled",
 }
 CAUSE_LINES = 15
+JOB_ENV = {"PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+"""The environment every job of the toolkit runs with (lines reach the log as printed)."""
 BOOTSTRAP = """\
 import os, sys, tempfile
 from huggingface_hub import snapshot_download
@@ -185,7 +187,7 @@ class HfJobsBackend:
         """
         job = self._inspect(handle)
         lines = list(self.logs(handle, follow=False))
-        results = _results_commit(lines)
+        results = results_commit(lines)
         if job.status.stage != "COMPLETED" or results is None:
             raise ToolError(_failure(handle, job.status, lines))
         _download_model(handle, results, run)
@@ -242,7 +244,7 @@ def _run_job(api: HfApi, run: Run, staging: Staging, ceiling: CostCeiling, token
             staging.prefix,
             "hf_job.py",
         ],
-        env={"PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"},
+        env=JOB_ENV,
         secrets={"HF_TOKEN": token},
         flavor=ceiling.flavor.name,
         timeout=timeout_seconds(ceiling.timeout),
@@ -264,7 +266,8 @@ def _tree_url(api: HfApi, staging: Staging) -> str:
     return f"{api.endpoint}/datasets/{staging.repo_id}/tree/{staging.commit}/{staging.prefix}"
 
 
-def _results_commit(lines: list[str]) -> str | None:
+def results_commit(lines: list[str]) -> str | None:
+    """The commit a job's script announced with `RESULTS_MARKER` (the last), or None."""
     found = [line.split(RESULTS_MARKER, 1)[1].strip() for line in lines if RESULTS_MARKER in line]
     return found[-1] if found else None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -116,7 +115,6 @@ from dexter_autotrain.cli.progress import RowsBar, RowsLines
     default="1h",
     show_default=True,
     metavar="DURATION",
-    callback=lambda _ctx, _param, value: _duration(value),
     help="hf-jobs: each job's limit (30m, 2h, 1d).",
 )
 @click.option(
@@ -208,9 +206,3 @@ def _row_range(value: str | None) -> tuple[int, int | None] | None:
     if not sep or numbers is None or numbers[0] < 0 or (numbers[1] or numbers[0]) < numbers[0]:
         raise click.BadParameter(f"{value!r}: write FIRST:END, 0 <= FIRST <= END (`100:200`)")
     return numbers
-
-
-def _duration(value: str) -> str:
-    if not re.fullmatch(r"[1-9][0-9]*[smhd]", value):
-        raise click.BadParameter(f"{value!r}: write a number and s, m, h or d (`90m`, `2h`)")
-    return value

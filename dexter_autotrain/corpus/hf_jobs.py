@@ -15,31 +15,40 @@ a failed job, it starts new ones).
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 
 from dexter_autotrain import __version__
 from dexter_autotrain.backends.base import Handle
-from dexter_autotrain.backends.hf_jobs import BOOTSTRAP, HfJobsBackend
+from dexter_autotrain.backends.hf_jobs import (
+    BOOTSTRAP,
+    CAUSE_LINES,
+    JOB_ENV,
+    HfJobsBackend,
+    results_commit,
+)
 from dexter_autotrain.backends.hub_calls import hub_calls, hub_client
 from dexter_autotrain.backends.job_cost import CostCeiling, choose_flavor, list_flavors
 from dexter_autotrain.backends.staging import RUNNER_SCRIPTS, STAGING_REPO_NAME, stage_in
 from dexter_autotrain.corpus.hub import HubDatasetRef
 from dexter_autotrain.corpus.local import PredictOptions, PredictSummary, input_columns
+from dexter_autotrain.corpus.manifest import Manifest
 from dexter_autotrain.corpus.reading import Corpus
 from dexter_autotrain.errors import ToolError, UserError
 from dexter_autotrain.hub.retry import Report, RetryPolicy, with_retries
 from dexter_autotrain.policy.operator import DEFAULT_IMAGE, OperatorPolicy, require
 from dexter_autotrain.policy.prices import timeout_seconds
-from dexter_autotrain.runner_scripts.predict_job import RESULTS_MARKER
 from dexter_autotrain.serve.model import ServedModel
+from dexter_autotrain.spec.model import DURATION_PATTERN
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -60,6 +69,13 @@ class JobsPlan:
     flavor: str = "cpu-upgrade"
     timeout: str = "1h"
     image: str | None = None
+
+    def __post_init__(self) -> None:
+        """Raises [`UserError`]: a timeout that is not a duration (as `compute.timeout`)."""
+        if not re.fullmatch(DURATION_PATTERN, self.timeout):
+            raise UserError(
+                f"--timeout {self.timeout!r}: write a number and s, m, h or d (`90m`, `2h`)"
+            )
 
 
 def predict_on_jobs(
@@ -120,9 +136,8 @@ def _started(
     image = plan.image or DEFAULT_IMAGE
     require("--image", operator.image_problem(image))
     api, token = hub_client()
-    backend = HfJobsBackend(report=report)
     with hub_calls(report, token, "the Jobs hardware list", "no job was started"):
-        flavor = choose_flavor(list_flavors(api, report, backend.policy), plan.flavor)
+        flavor = choose_flavor(list_flavors(api, report, RetryPolicy()), plan.flavor)
     ceiling = CostCeiling(flavor, plan.timeout)
     most = ceiling.max_usd * plan.shards
     cap = operator.caps.run_usd
@@ -201,29 +216,23 @@ def build_wheel(build: Path) -> Path:
     Raises:
         [`UserError`]: the toolkit is not installed from its source.
     """
-    import shutil
-
     source = Path(__file__).resolve().parents[2]
     if not (source / "pyproject.toml").is_file():
         raise UserError(
             "--backend hf-jobs stages this toolkit as a wheel built from its source; install "
             "it from a checkout (pip install -e .)"
         )
-    for name in ("pyproject.toml", "README.md", "dexter_autotrain"):
-        copy = shutil.copytree if (source / name).is_dir() else shutil.copy
-        copy(source / name, build / name, **_ignore(copy))
+    package = source / "dexter_autotrain"
+    ignored = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(package, build / package.name, ignore=ignored)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(source / name, build / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
          "--disable-pip-version-check", "-w", str(build / "dist"), str(build)],
         check=True, capture_output=True,
     )  # fmt: skip
     return next((build / "dist").glob(f"dexter_autotrain-{__version__}-*.whl"))
-
-
-def _ignore(copy: Any) -> dict[str, Any]:
-    import shutil
-
-    return {"ignore": shutil.ignore_patterns("__pycache__")} if copy is shutil.copytree else {}
 
 
 def _run_job(
@@ -241,7 +250,7 @@ def _run_job(
             image=image,
             command=["python", "-c", BOOTSTRAP, staging.repo_id, staging.commit,
                      staging.prefix, "predict_job.py", str(index)],
-            env={"PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"},
+            env=JOB_ENV,
             secrets={"HF_TOKEN": token},
             flavor=ceiling.flavor.name,
             timeout=timeout_seconds(ceiling.timeout),
@@ -285,14 +294,14 @@ def _followed(handles: list[Handle], report: Report) -> list[str]:
 
 def _results(backend: HfJobsBackend, handle: Handle) -> str:
     lines = list(backend.logs(handle, follow=False))
-    found = [line.split(RESULTS_MARKER, 1)[1].strip() for line in lines if RESULTS_MARKER in line]
-    if not found:
-        tail = "\n".join(lines[-15:]) or "(the job logged nothing)"
+    commit = results_commit(lines)
+    if commit is None:
+        tail = "\n".join(lines[-CAUSE_LINES:]) or "(the job logged nothing)"
         raise ToolError(
             f"HF Job {handle.id} uploaded no predictions (the same command starts new jobs); "
             f"its last log lines:\n{tail}"
         )
-    return found[-1]
+    return commit
 
 
 def _summary(served: ServedModel, target: HubDatasetRef, commits: list[str]) -> PredictSummary:
@@ -305,10 +314,6 @@ def _summary(served: ServedModel, target: HubDatasetRef, commits: list[str]) -> 
         path = hf_hub_download(
             target.repo_id, f"{folder}/_manifest.json", repo_type="dataset", revision=commit
         )
-        for done in json.loads(Path(path).read_text())["shards"].values():
-            summary.rows += done["rows"]
-            summary.scored += done["scored"]
-            summary.rejected += done["rejected"]
-            summary.shards += 1
-            summary.parts += [f"{folder}/{done['part']}"] if done["part"] else []
+        for done in Manifest.model_validate_json(Path(path).read_text()).shards.values():
+            summary.add(done, folder)
     return summary

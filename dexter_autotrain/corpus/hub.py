@@ -69,13 +69,18 @@ class HubDatasetRef:
             )
         return cls(match[1], match[2], path)
 
+    @classmethod
+    def named(cls, text: str, option: str) -> HubDatasetRef | None:
+        """The reference when `text` names a Hub dataset (`hf://datasets/...`), else None.
+
+        Raises:
+            [`UserError`]: it starts so but is not of that form (`parse`).
+        """
+        return cls.parse(text, option) if text.startswith(HF_DATASETS) else None
+
     def __str__(self) -> str:
         revision = f"@{self.revision}" if self.revision else ""
         return f"{HF_DATASETS}{self.repo_id}{revision}{'/' if self.path else ''}{self.path}"
-
-
-def is_hub_dataset(text: str) -> bool:
-    return str(text).startswith(HF_DATASETS)
 
 
 def pull_corpus(ref: HubDatasetRef, runs_dir: Path, images: bool, report: Report) -> Corpus:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,12 +22,11 @@ from dexter_autotrain.corpus.parts import (
     write_rejects,
 )
 from dexter_autotrain.corpus.reading import IMAGE_COLUMN, IMAGE_FILE, Corpus, Row
+from dexter_autotrain.runs import now
 from dexter_autotrain.serve.model import ServedModel
 from dexter_autotrain.serve.protocol import Query
 from dexter_autotrain.tasks import get_task
 from dexter_autotrain.tasks.text_join import join_text
-
-Report = Callable[[str], None]
 
 
 class RowsProgress(Protocol):
@@ -110,6 +108,14 @@ class PredictSummary:
         new_rows = self.rows - self.resumed_rows
         return new_rows / self.seconds if self.seconds else 0.0
 
+    def add(self, done: ShardDone, folder: str = "") -> None:
+        """Count a finished shard in (its part file named under `folder` when given)."""
+        self.rows += done.rows
+        self.scored += done.scored
+        self.rejected += done.rejected
+        self.shards += 1
+        self.parts += [f"{folder}/{done.part}" if folder else done.part] if done.part else []
+
     def to_json(self) -> dict[str, Any]:
         shown = {k: v for k, v in vars(self).items() if k != "output"}
         return {"output": str(self.output), **shown, "rows_per_second": self.rows_per_second}
@@ -132,6 +138,10 @@ class Scoring:
 
         texts, ids = input_columns(served, options)
         return cls(Engine(served, options.precision), served.task, texts, ids, options)
+
+    def read(self, corpus: Corpus) -> Iterator[Row]:
+        """The corpus's rows, as far as this prediction reads them (ids and inputs)."""
+        return corpus.rows([*self.ids, *self.texts], self.texts)
 
     def windows(self, rows: Iterator[Row], first: int | None = 0) -> Iterator[list[dict[str, Any]]]:
         """Each window of `rows` as output records in input order: the ids and the
@@ -166,6 +176,29 @@ def input_columns(served: ServedModel, options: PredictOptions) -> tuple[list[st
         extra = [] if IMAGE_COLUMN in options.id_columns else [IMAGE_COLUMN]
         return [IMAGE_COLUMN], [*options.id_columns, *extra]
     return list(options.text_columns or served.text_columns or ("text",)), list(options.id_columns)
+
+
+def asked_of(
+    served: ServedModel,
+    corpus: Corpus,
+    options: PredictOptions,
+    shard_rows: int,
+    engine: str = "local",
+) -> Asked:
+    """What a prediction is of, as its manifest records it (a resume must ask the same)."""
+    texts, ids = input_columns(served, options)
+    return Asked(
+        model=served.name,
+        revision=served.revision,
+        task=served.task,
+        input=corpus.fingerprint,
+        text_columns=texts,
+        id_columns=ids,
+        top_k=options.top_k,
+        shard_rows=shard_rows,
+        engine=engine,
+        rows=list(options.rows) if options.rows else None,
+    )
 
 
 def model_input(row: dict[str, Any], problem: str | None, texts: list[str]) -> tuple[Any, str]:
@@ -209,17 +242,7 @@ def predict_corpus(
 ) -> PredictSummary:
     """Score every row of `corpus` into `output`, resuming what a killed run left there."""
     scoring = Scoring.load(served, options)
-    asked = Asked(
-        model=served.name,
-        revision=served.revision,
-        task=served.task,
-        input=corpus.fingerprint,
-        text_columns=scoring.texts,
-        id_columns=scoring.ids,
-        top_k=options.top_k,
-        shard_rows=options.shard_rows,
-        rows=list(options.rows) if options.rows else None,
-    )
+    asked = asked_of(served, corpus, options, options.shard_rows)
     manifest = Manifest.open(output, asked)
     output.mkdir(parents=True, exist_ok=True)
     summary = PredictSummary(output, served.name, served.revision)
@@ -228,8 +251,8 @@ def predict_corpus(
     progress.start(_in_range(corpus.count(), first, last), manifest.done_rows)
     provenance = prediction_provenance(asked, corpus)
     started = time.monotonic()
-    rows = corpus.rows([*scoring.ids, *scoring.texts], scoring.texts)
-    for index, shard in enumerate(_chunks(itertools.islice(rows, first, last), options.shard_rows)):
+    rows = itertools.islice(scoring.read(corpus), first, last)
+    for index, shard in enumerate(_chunks(rows, options.shard_rows)):
         done = manifest.shards.get(index)
         if done is None:
             start = first + index * options.shard_rows
@@ -239,8 +262,9 @@ def predict_corpus(
         else:
             summary.resumed += 1
             summary.resumed_rows += done.rows
-        _add(summary, done, time.monotonic() - started)
+        summary.add(done)
     manifest.save(output)
+    summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -250,7 +274,7 @@ def predictions(
     """Each row's ids and prediction (or `rejected`: why not, and `row`: its number), in
     input order, scored a window of rows at a time; nothing written."""
     scoring = Scoring.load(served, options)
-    for records in scoring.windows(corpus.rows([*scoring.ids, *scoring.texts], scoring.texts)):
+    for records in scoring.windows(scoring.read(corpus)):
         yield from records
 
 
@@ -308,14 +332,5 @@ def prediction_provenance(asked: Asked, corpus: Corpus) -> dict[str, Any]:
         "input": corpus.shown,
         "input_fingerprint": asked.input,
         "text_columns": asked.text_columns,
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": now(),
     }
-
-
-def _add(summary: PredictSummary, done: ShardDone, seconds: float) -> None:
-    summary.rows += done.rows
-    summary.scored += done.scored
-    summary.rejected += done.rejected
-    summary.shards += 1
-    summary.seconds = seconds
-    summary.parts += [done.part] if done.part else []

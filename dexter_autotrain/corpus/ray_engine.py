@@ -31,11 +31,11 @@ from dexter_autotrain.corpus.local import (
     PredictOptions,
     PredictSummary,
     Scoring,
-    input_columns,
+    asked_of,
     prediction_provenance,
     with_reason,
 )
-from dexter_autotrain.corpus.manifest import Asked, Manifest, ShardDone
+from dexter_autotrain.corpus.manifest import Manifest, ShardDone
 from dexter_autotrain.corpus.parts import part_name, rejects_name, write_part, write_rejects
 from dexter_autotrain.corpus.reading import FORMATS, IMAGE_COLUMN, IMAGE_FILE, Corpus, Row
 from dexter_autotrain.errors import UserError
@@ -69,18 +69,7 @@ def predict_with_ray(
     """
     if options.rows is not None:
         raise UserError("--rows: the local engine scores a range of rows; Ray scores them all")
-    texts, ids = input_columns(served, options)
-    asked = Asked(
-        model=served.name,
-        revision=served.revision,
-        task=served.task,
-        input=corpus.fingerprint,
-        text_columns=texts,
-        id_columns=ids,
-        top_k=options.top_k,
-        shard_rows=options.window_rows,
-        engine="ray",
-    )
+    asked = asked_of(served, corpus, options, options.window_rows, engine="ray")
     manifest = Manifest.open(output, asked)
     summary = PredictSummary(output, served.name, served.revision)
     if manifest.shards:
@@ -89,7 +78,7 @@ def predict_with_ray(
     _connect(address)
     DataContext.get_current().execution_options.preserve_order = True  # parts in input order
     sink = _PartsSink(output, prediction_provenance(asked, corpus))
-    scored = _dataset(corpus, [*ids, *texts]).map_batches(
+    scored = _dataset(corpus, [*asked.id_columns, *asked.text_columns]).map_batches(
         _Replica,
         fn_constructor_kwargs={
             "served": served,
@@ -114,11 +103,7 @@ def predict_with_ray(
 
 def _summarised(summary: PredictSummary, manifest: Manifest, resumed: bool) -> PredictSummary:
     for done in manifest.shards.values():
-        summary.rows += done.rows
-        summary.scored += done.scored
-        summary.rejected += done.rejected
-        summary.parts += [done.part] if done.part else []
-    summary.shards = len(manifest.shards)
+        summary.add(done)
     if resumed:
         summary.resumed, summary.resumed_rows = summary.shards, summary.rows
     return summary

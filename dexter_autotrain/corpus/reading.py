@@ -74,7 +74,8 @@ def open_corpus(source: str, images: bool = False) -> Corpus:
         folder = path.resolve()
         files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
         if not files:
-            raise UserError(f"--input {source}: a folder with no images ({_image_kinds()})")
+            kinds = ", ".join(IMAGE_EXTENSIONS)
+            raise UserError(f"--input {source}: a folder with no images ({kinds})")
         return Corpus(files, folder, fingerprint(files), source)
     files = _named_files(source, path)
     known = (".csv",) if images else tuple(FORMATS)
@@ -97,14 +98,11 @@ def _named_files(source: str, path: Path) -> list[Path]:
     return files
 
 
-def _image_kinds() -> str:
-    return ", ".join(IMAGE_EXTENSIONS)
-
-
 def fingerprint(files: list[Path]) -> str:
     """What identifies the input for a resume: each file's path, size and modification
     time (a changed file is a new input), hashed."""
-    described = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    stats = [(file, file.stat()) for file in files]
+    described = [(str(f.resolve()), stat.st_size, stat.st_mtime_ns) for f, stat in stats]
     return hashlib.sha256(json.dumps(described).encode()).hexdigest()
 
 

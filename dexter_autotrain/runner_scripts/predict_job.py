@@ -24,6 +24,8 @@ import sys
 from pathlib import Path
 
 RESULTS_MARKER = "dexter job: results commit "
+"""hf_job.py's marker, which the client reads for both kinds of job (each script is staged
+and run alone, so neither imports the other)."""
 SECRET_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 
 

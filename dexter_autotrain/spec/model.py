@@ -25,7 +25,9 @@ HubRepoId = Annotated[
     str, StringConstraints(pattern=r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$", max_length=96)
 ]
 CommitSha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
-Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*[smhd]$")]
+DURATION_PATTERN = r"^[1-9][0-9]*[smhd]$"
+"""A duration: a number and s, m, h or d (`90m`, `2h`)."""
+Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
