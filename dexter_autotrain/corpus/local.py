@@ -241,9 +241,9 @@ def predict_corpus(
     progress: RowsProgress | None = None,
 ) -> PredictSummary:
     """Score every row of `corpus` into `output`, resuming what a killed run left there."""
-    scoring = Scoring.load(served, options)
     asked = asked_of(served, corpus, options, options.shard_rows)
-    manifest = Manifest.open(output, asked)
+    manifest = Manifest.open(output, asked)  # a refused folder costs no model load
+    scoring = Scoring.load(served, options)
     output.mkdir(parents=True, exist_ok=True)
     summary = PredictSummary(output, served.name, served.revision)
     progress = progress or NoProgress()
