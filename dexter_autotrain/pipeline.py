@@ -107,6 +107,11 @@ def _prepare(context: Context) -> None:
             f"add {split} files, set data.split.{split} above 0, or choose "
             "another evaluation.split"
         )
+    report_dict = report.to_dict()
+    if spec.model.family == "linear":  # no base model, no AutoTrain config
+        _write_data_report(run, report_dict)
+        run.update(data_outputs=report.outputs)
+        return
     if context.smoke:
         context.reporter.stage("prepare", "building a tiny model from scratch (smoke run)")
         base_model = build_tiny_model(
@@ -114,17 +119,19 @@ def _prepare(context: Context) -> None:
         )
     else:
         base_model = context.base_model or resolve_base_model(spec, context.loaded.path.parent)
-    report_dict = report.to_dict()
     if spec.training.max_seq_length == "auto" and get_task(spec.task).uses_tokenizer:
         lengths = _choose_length(context, base_model)
         report_dict["token_lengths"] = lengths.to_dict()
         run.update(resolved={"max_seq_length": lengths.chosen})
         context.spec = spec = with_resolved(spec, {"max_seq_length": lengths.chosen})
-    write_atomically(
-        run.path / "data-report.json", json.dumps(report_dict, indent=2, ensure_ascii=False) + "\n"
-    )
+    _write_data_report(run, report_dict)
     rendered = write_training_files(run.path, spec, context.loaded.path.parent, base_model)
     run.update(config_sha256=rendered.sha256, base_model=base_model, data_outputs=report.outputs)
+
+
+def _write_data_report(run: Run, report: dict) -> None:
+    text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    write_atomically(run.path / "data-report.json", text)
 
 
 def _choose_length(context: Context, base_model: str) -> TokenLengths:
@@ -144,6 +151,9 @@ def _choose_length(context: Context, base_model: str) -> TokenLengths:
 
 
 def _train(context: Context) -> None:
+    if context.spec.model.family == "linear":
+        _train_linear(context)
+        return
     run = context.run
     backend = get_backend(context.spec.compute.backend)
     model_dir = run.model_folder()
@@ -182,6 +192,50 @@ def _train(context: Context) -> None:
     )
 
 
+def _train_linear(context: Context) -> None:
+    """The linear family trains here, in this process: every setting of its grid on the
+    train split, the best on the validation split kept (`linear/`)."""
+    from dexter_autotrain.evaluation.examples import load_prepared
+    from dexter_autotrain.linear import fit_linear
+    from dexter_autotrain.linear.folder import KIND_NAMES
+
+    run, spec = context.run, context.spec
+    model_dir = run.model_folder()
+    shutil.rmtree(model_dir, ignore_errors=True)  # a resumed run trains afresh
+    began = time.time()
+    train = load_prepared(run.path / "data", "train", spec.task)
+    validation = load_prepared(run.path / "data", "validation", spec.task)
+    if not validation.inputs:
+        raise UserError(
+            "data.split.validation: the linear family chooses its setting on the validation "
+            "split, and it is empty; give validation files or set data.split.validation above 0"
+        )
+    if spec.evaluation.baseline:
+        _fit_baseline(context)
+    context.reporter.stage("train", "the linear family: tuning on the validation split")
+    config = fit_linear(
+        spec.task,
+        (train.inputs, train.labels),
+        (validation.inputs, validation.labels),
+        spec.training.seed,
+        model_dir,
+    )
+    context.reporter.stage(
+        "train",
+        f"{KIND_NAMES[config.kind]}: {config.chosen} won, validation {config.metric} "
+        f"{config.best_score:.3f} (best of {len(config.trials)} settings)",
+    )
+    run.update(
+        training={
+            "hardware": _hardware(context),
+            "seconds": round(time.time() - began, 1),
+            "steps": len(config.trials),
+            "epoch": 0.0,
+            "validation": {config.metric: config.best_score},
+        }
+    )
+
+
 def _hardware(context: Context) -> str:
     """What the training ran on: this machine, or the remote backend's hardware."""
     from dexter_autotrain.system.machine import describe_machine
@@ -195,7 +249,8 @@ def _hardware(context: Context) -> str:
 def _fit_baseline(context: Context) -> None:
     from dexter_autotrain.evaluation.baseline import run_baseline
 
-    run_baseline(context.run.path, context.spec.task, context.spec.data.split.seed)
+    spec = context.spec
+    run_baseline(context.run.path, spec.task, spec.data.split.seed, spec.model.family)
 
 
 def _keep_trainer_state(model_dir: Path) -> None:
@@ -350,7 +405,8 @@ def submit(
     if smoke:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     spec = loaded.spec
-    base_model = None if smoke else resolve_base_model(spec, loaded.path.parent)  # fail early
+    linear = spec.model.family == "linear"
+    base_model = None if smoke or linear else resolve_base_model(spec, loaded.path.parent)
     if problems := source_problems(loaded):  # before a run exists: none is left behind
         raise UserError(problems)
     get_backend(spec.compute.backend)

@@ -7,6 +7,7 @@ Paths outside the repository are shortened to their last parts.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -15,6 +16,8 @@ from dexter_autotrain.cards.metadata import lower_is_better, metric_names
 from dexter_autotrain.cards.provenance import eval_results_status, hub_datasets, provenance
 from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
+from dexter_autotrain.linear import read_linear_config
+from dexter_autotrain.linear.folder import KIND_NAMES
 from dexter_autotrain.policy.licenses import license_conflicts
 from dexter_autotrain.record import GitRecord, RunState, plain
 from dexter_autotrain.report_record import EvaluationReport
@@ -36,7 +39,12 @@ def public_path(path: str) -> str:
     return "/".join(kept[-3:])
 
 
+LINEAR_MODEL = "none: a linear model learns from the training data alone (`model.family: linear`)"
+
+
 def base_model_name(spec: JobSpec) -> str:
+    if spec.base_model is None:
+        return LINEAR_MODEL
     if spec.base_model.id is not None:
         return spec.base_model.id
     return f"local model `{'/'.join(PurePosixPath(spec.base_model.path or '').parts[-2:])}`"
@@ -196,6 +204,19 @@ def _training_context(
     }
 
 
+def _linear_context(run: Run, state: RunState) -> dict[str, Any] | None:
+    """A linear family model as the card shows it: what it is, the grid tried and the
+    setting that won (from its config.json); None for an AutoTrain model."""
+    config = read_linear_config(run.model_folder(state))
+    if config is None:
+        return None
+    return asdict(config) | {
+        "name": KIND_NAMES[config.kind],
+        "weights_file": config.weights_file,
+        "best_score": config.best_score,
+    }
+
+
 def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
     run = Run(run_path)
     state, report = run.state(), run.evaluation()
@@ -218,7 +239,10 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "git_commit": state.git.commit if state.git else None,
         "spec_source": spec_source(state.git),
         "base_model": SMOKE_MODEL if state.smoke else base_model_name(spec),
-        "base_model_revision": None if state.smoke else spec.base_model.revision,
+        "base_model_revision": None
+        if state.smoke or not spec.base_model
+        else spec.base_model.revision,
+        "linear": _linear_context(run, state),
         "languages": [
             {"code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in spec.languages
         ],

@@ -40,10 +40,22 @@ def _report(context: dict[str, Any]) -> EvaluationReport:
     return EvaluationReport.model_validate(context["evaluation"])
 
 
+def _family_tag(context: dict[str, Any]) -> str:
+    linear = context.get("linear")
+    return "autotrain" if not linear else "crf" if linear["kind"] == "crf" else "sklearn"
+
+
+def _library(context: dict[str, Any]) -> str | None:
+    """The Hub's library: transformers, scikit-learn for a linear text model, none it knows
+    for a CRF."""
+    linear = context.get("linear")
+    return "transformers" if not linear else None if linear["kind"] == "crf" else "sklearn"
+
+
 def card_data(context: dict[str, Any]) -> ModelCardData:
     """The card's front matter; no model-index where the data is no Hub dataset."""
     spec, datasets = context["spec"], context["hub_datasets"]
-    base_model = None if context["smoke"] else spec["base_model"]["id"]
+    base_model = None if context["smoke"] else (spec["base_model"] or {}).get("id")
     results = _model_index(context, datasets["model_index"])
     return ModelCardData(
         model_name=context["repo_id"].split("/")[-1] if results else None,
@@ -51,11 +63,13 @@ def card_data(context: dict[str, Any]) -> ModelCardData:
         license_name=spec["card"]["license_name"],
         license_link=spec["card"]["license_link"],
         language=[language["code"] for language in context["languages"]] or None,
-        tags=sorted({"dexter-autotrain", "autotrain", context["task"], *spec["card"]["tags"]}),
+        tags=sorted(
+            {"dexter-autotrain", _family_tag(context), context["task"], *spec["card"]["tags"]}
+        ),
         datasets=datasets["ids"] or None,
         base_model=base_model,
         pipeline_tag=context["pipeline_tag"],
-        library_name="transformers",
+        library_name=_library(context),
         eval_results=results or None,
     )
 

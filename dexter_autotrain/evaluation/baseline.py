@@ -1,6 +1,8 @@
 """A cheap baseline beside the model, trained on the same train split, scored on the same
 test examples: TF-IDF + logistic regression for text, the most frequent tag of each word for
 NER, logistic regression on thumbnails and colour histograms for images (`image_baseline`).
+A linear family model is itself TF-IDF and logistic regression, so its baseline is of a
+simpler family still: word unigrams alone, at the default regularisation.
 
 A baseline depends only on the train split and the seed, so it is fitted once per run (the
 train stage fits it while AutoTrain trains) and kept in the run directory; evaluations load it.
@@ -20,8 +22,15 @@ from dexter_autotrain.tasks import TASKS, get_task
 
 MAX_FEATURES = 20_000
 MIN_DF_ROWS = 1_000
-CACHE_VERSION = 2
-BASELINE_NAMES = {name: task.baseline_name for name, task in TASKS.items()}
+CACHE_VERSION = 3
+UNIGRAMS_NAME = "word unigrams (TF-IDF + logistic regression)"
+
+
+def baseline_name(task: str, family: str) -> str:
+    """What the baseline of a `family` model for `task` is, for people."""
+    if family == "linear" and not get_task(task).per_token:
+        return UNIGRAMS_NAME
+    return TASKS[task].baseline_name
 
 
 class Baseline(Protocol):
@@ -50,7 +59,9 @@ class Majority:
         return [self.label] * len(inputs)
 
 
-def fit_baseline(task: str, inputs: list[Any], labels: list[Any], seed: int) -> Baseline:
+def fit_baseline(
+    task: str, inputs: list[Any], labels: list[Any], seed: int, family: str = "autotrain"
+) -> Baseline:
     kind = get_task(task)
     if kind.per_token:
         return WordTags(inputs, labels)
@@ -67,7 +78,7 @@ def fit_baseline(task: str, inputs: list[Any], labels: list[Any], seed: int) -> 
     # A capped vocabulary keeps the baseline quick on long articles, and regularises it
     # (it scores better on MasakhaNEWS than an unbounded one).
     vectorizer = TfidfVectorizer(
-        ngram_range=(1, 2),
+        ngram_range=(1, 1) if family == "linear" else (1, 2),
         sublinear_tf=True,
         max_features=MAX_FEATURES,
         min_df=2 if len(inputs) >= MIN_DF_ROWS else 1,
@@ -76,7 +87,7 @@ def fit_baseline(task: str, inputs: list[Any], labels: list[Any], seed: int) -> 
     return model.fit(inputs, labels)
 
 
-def run_baseline(run_path: Path, task: str, seed: int) -> Baseline:
+def run_baseline(run_path: Path, task: str, seed: int, family: str = "autotrain") -> Baseline:
     """The run's baseline, fitted on its train split the first time and kept beside it
     (`baseline/`), keyed by the split's sha256, the seed and the scikit-learn version."""
     from sklearn import __version__ as sklearn_version
@@ -88,6 +99,7 @@ def run_baseline(run_path: Path, task: str, seed: int) -> Baseline:
         "version": CACHE_VERSION,
         "task": task,
         "seed": seed,
+        "family": family,
         "scikit_learn": sklearn_version,
         "train_sha256": hashlib.sha256(train_file.read_bytes()).hexdigest(),
     }
@@ -96,7 +108,7 @@ def run_baseline(run_path: Path, task: str, seed: int) -> Baseline:
         # our own file, written below for this run
         return pickle.loads((folder / "baseline.pkl").read_bytes())
     train = load_prepared(run_path / "data", "train", task)
-    baseline = fit_baseline(task, train.inputs, train.labels, seed)
+    baseline = fit_baseline(task, train.inputs, train.labels, seed, family)
     folder.mkdir(exist_ok=True)
     write_atomically(folder / "baseline.pkl", pickle.dumps(baseline))
     write_atomically(folder / "key.json", json.dumps(key, indent=2) + "\n")

@@ -17,7 +17,7 @@ import numpy as np
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.evaluation import plots
-from dexter_autotrain.evaluation.baseline import BASELINE_NAMES, Baseline, run_baseline
+from dexter_autotrain.evaluation.baseline import Baseline, baseline_name, run_baseline
 from dexter_autotrain.evaluation.counterfactual import TERMS_FIELD, flip_report, load_terms, swaps
 from dexter_autotrain.evaluation.examples import Labeled, load_prepared, read_labeled
 from dexter_autotrain.evaluation.gates import check_gates
@@ -26,7 +26,8 @@ from dexter_autotrain.evaluation.metrics import (
     classification_metrics,
     entity_metrics,
 )
-from dexter_autotrain.evaluation.predict import Predictions, Predictor
+from dexter_autotrain.evaluation.predict import Predictions
+from dexter_autotrain.evaluation.predictors import Predicts, load_predictor
 from dexter_autotrain.evaluation.report import evaluation_markdown
 from dexter_autotrain.evaluation.scoring import score
 from dexter_autotrain.evaluation.speed import measure_speed
@@ -77,7 +78,7 @@ class Subject:
         return named | ({"model": self.model} if self.model else {})
 
 
-def _precision(predictor: Predictor, predicted: Predictions) -> Precision:
+def _precision(predictor: Predicts, predicted: Predictions) -> Precision:
     rescored = predicted.rescoring.examples
     return Precision(
         mode=predictor.precision,
@@ -127,7 +128,7 @@ def evaluate_model(
     if not data.inputs:
         raise UserError("nothing to evaluate: the chosen data has no examples")
     task, primary = spec.task, spec.primary_metric
-    predictor = Predictor(
+    predictor = load_predictor(
         model_dir, task, spec.training.max_seq_length, precision=spec.evaluation.precision
     )
     predicted, counterfactual = _predict_and_probe(spec, predictor, data, identity_terms)
@@ -137,7 +138,7 @@ def evaluate_model(
     exact = scores.scorer.exact(np.arange(len(data.inputs)))
     baseline = None
     if baseline_model is not None:
-        baseline = _baseline(task, baseline_model, data, labels, primary, scores.overall.metrics)
+        baseline = _baseline(spec, baseline_model, data, labels, scores.overall.metrics)
     speed = measure_speed(predictor, data.inputs)
     versus = compare(spec, data, scores, published) if published else None
     lift = baseline.lift if baseline else None
@@ -173,7 +174,7 @@ def evaluate_model(
 
 
 def _predict_and_probe(
-    spec: JobSpec, predictor: Predictor, data: Labeled, terms: dict[str, list[str]] | None
+    spec: JobSpec, predictor: Predicts, data: Labeled, terms: dict[str, list[str]] | None
 ) -> tuple[Predictions, Counterfactual | None]:
     """The model's predictions, and the identity-term probe (text tasks that ask for it, with
     `terms` or the built-in ones), from one pass over the examples and their swaps."""
@@ -188,17 +189,12 @@ def _predict_and_probe(
 
 
 def _baseline(
-    task: str,
-    model: Baseline,
-    data: Labeled,
-    labels: list[str],
-    primary: str,
-    reported: Metrics,
+    spec: JobSpec, model: Baseline, data: Labeled, labels: list[str], reported: Metrics
 ) -> BaselineScores:
     """The baseline's scores on the same examples, in the metrics reported for the model,
     and the model's lift over it (positive: the model is better; None: the baseline cannot
     score the primary metric, as a baseline without confidences cannot be calibrated)."""
-    kind = get_task(task)
+    kind, primary = get_task(spec.task), spec.primary_metric
     guesses = model.predict(data.inputs)
     if kind.per_token:
         metrics = entity_metrics(data.labels, guesses)
@@ -208,7 +204,7 @@ def _baseline(
         metrics = classification_metrics(data.labels, guesses, labels, confidence)
     value, ours = metrics.get(primary), reported[primary]
     return BaselineScores(
-        name=BASELINE_NAMES[task],
+        name=baseline_name(spec.task, spec.model.family),
         metrics={k: metrics[k] for k in reported if isinstance(metrics.get(k), float)},
         lift=kind.metric(primary).lift(ours, value)
         if isinstance(value, float) and ours is not None
@@ -291,8 +287,9 @@ def _references(run_path: Path, spec: JobSpec) -> tuple[dict[str, list[str]], Ba
     model is loaded) and the run's baseline."""
     spec_dir = Run(run_path).spec_folder()
     terms = load_terms(_identity_terms(spec, spec_dir))
-    seed = spec.data.split.seed
-    return terms, run_baseline(run_path, spec.task, seed) if spec.evaluation.baseline else None
+    if not spec.evaluation.baseline:
+        return terms, None
+    return terms, run_baseline(run_path, spec.task, spec.data.split.seed, spec.model.family)
 
 
 def evaluate_run(

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dexter_autotrain.evaluation.predict import Predictor
+from dexter_autotrain.evaluation.predictors import Predicts
 from dexter_autotrain.report_record import Speed
 
 SINGLE_EXAMPLES = 32
@@ -20,7 +20,7 @@ BATCH = 32
 TIMED_BATCHES = 8
 
 
-def measure_speed(predictor: Predictor, inputs: list[Any]) -> dict[str, Speed]:
+def measure_speed(predictor: Predicts, inputs: list[Any]) -> dict[str, Speed]:
     singles = [[example] for example in inputs[:SINGLE_EXAMPLES]]
     batches = _length_neighbours(inputs, BATCH, TIMED_BATCHES)
     predictor.time_batches(singles[:1])  # warm up

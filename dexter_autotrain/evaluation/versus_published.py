@@ -15,7 +15,7 @@ from typing import Literal
 
 from dexter_autotrain.errors import HubAccessError, HubUnavailable, ToolError
 from dexter_autotrain.evaluation.examples import Labeled
-from dexter_autotrain.evaluation.predict import Predictor
+from dexter_autotrain.evaluation.predictors import load_predictor
 from dexter_autotrain.evaluation.scoring import Scores, score
 from dexter_autotrain.hub.pull import HubModelRef, published_commit, pull_model
 from dexter_autotrain.hub.retry import Report
@@ -80,7 +80,7 @@ def compare(
     where = f"`{published.repo_id}` at `{published.branch}`"
     if published.model_dir is None:
         return _comparison(published, _summary_without_model(published, where), None, [])
-    predictor = Predictor(
+    predictor = load_predictor(
         published.model_dir,
         spec.task,
         spec.training.max_seq_length,

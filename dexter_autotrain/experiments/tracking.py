@@ -141,16 +141,23 @@ def collect(run: Run, spec: JobSpec) -> RunRecord:
     return record
 
 
+def _base_model(spec: JobSpec, state: RunState) -> str:
+    base = spec.base_model
+    if base is None:
+        return "none (linear family)"
+    if state.smoke:
+        return "tiny random model (smoke)"
+    return f"{base.id}@{base.revision}" if base.id else str(base.path)
+
+
 def run_params(
     spec: JobSpec, state: RunState, data_report: dict[str, Any] | None
 ) -> dict[str, str]:
     """The settings that made the run: model, backend, training, data and its fingerprints."""
-    base = spec.base_model
     params = {
         "task": spec.task,
-        "base_model": "tiny random model (smoke)"
-        if state.smoke
-        else (f"{base.id}@{base.revision}" if base.id else str(base.path)),
+        "model_family": spec.model.family,
+        "base_model": _base_model(spec, state),
         "backend": spec.compute.backend,
         "hardware": spec.compute.hardware or "local",
         "smoke": str(state.smoke),

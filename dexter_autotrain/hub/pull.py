@@ -23,6 +23,7 @@ from dexter_autotrain.hub.retry import (
     reported_retries,
     with_retries,
 )
+from dexter_autotrain.linear import LINEAR_WEIGHTS
 from dexter_autotrain.policy.spec_paths import printable
 from dexter_autotrain.report_record import REPORT_FILE
 from dexter_autotrain.training.model_files import MODEL_FILES, MODEL_PATTERNS, refuse_custom_code
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
 HUB_PREFIX = "hub:"
-PULLED_FILES = (*MODEL_FILES, *MODEL_PATTERNS, "spec.yaml", REPORT_FILE)
-"""The model, and the spec and evaluation it was published with; not the card or plots."""
+PULLED_FILES = (*MODEL_FILES, *MODEL_PATTERNS, *LINEAR_WEIGHTS, "spec.yaml", REPORT_FILE)
+"""The model, and the spec and evaluation it was published with; not the card or plots, and
+never Python (a linear model's `handler.py` is for use without the toolkit)."""
 _REFERENCE = re.compile(r"^hub:([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)(?:@([\w./-]+))?$")
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from dexter_autotrain.cards.context import public_path
+from dexter_autotrain.linear import LINEAR_FILES
 from dexter_autotrain.report_record import REPORT_FILE
 from dexter_autotrain.runs import Run
 from dexter_autotrain.training.model_files import MODEL_FILES, MODEL_PATTERNS
@@ -54,7 +55,7 @@ def release_files(run_path: Path, model_dir: str) -> dict[str, Source]:
     """
     model = run_path / model_dir
     found: dict[str, Source] = {
-        name: model / name for name in MODEL_FILES if (model / name).is_file()
+        name: model / name for name in (*MODEL_FILES, *LINEAR_FILES) if (model / name).is_file()
     }
     for pattern in MODEL_PATTERNS:
         found |= {path.name: path for path in model.glob(pattern) if path.is_file()}

@@ -184,6 +184,8 @@ def _config(loaded: LoadedSpec | None) -> str:
     if loaded is None:
         return ""
     spec = loaded.spec
+    if spec.base_model is None:
+        return "# the linear family: no AutoTrain config\n"
     return render_config(spec, loaded.path.parent, base_model=spec.base_model.path).text
 
 

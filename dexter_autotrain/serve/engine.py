@@ -23,10 +23,12 @@ class Engine:
     def __init__(self, model: ServedModel, precision: str = "float32"):
         """`precision`: float32 for serving; `predict` may ask `auto` (bfloat16 where the
         hardware computes it, close calls re-scored in float32: the same labels)."""
-        from dexter_autotrain.evaluation.predict import Predictor
+        from dexter_autotrain.evaluation.predictors import load_predictor
 
         self.model = model
-        self.predictor = Predictor(model.path, model.task, model.max_length, precision=precision)
+        self.predictor = load_predictor(
+            model.path, model.task, model.max_length, precision=precision
+        )
 
     def answer(self, queries: list[Query]) -> list[list[Any]]:
         """For each query, in order, the answer to each of its inputs."""

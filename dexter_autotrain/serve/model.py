@@ -16,6 +16,7 @@ import yaml
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.hub.pull import HUB_PREFIX, HubModelRef, published_commit, pull_model
 from dexter_autotrain.hub.retry import Report
+from dexter_autotrain.linear.folder import SECTION as LINEAR_SECTION
 from dexter_autotrain.policy.spec_paths import printable
 from dexter_autotrain.tasks import TASKS
 
@@ -146,6 +147,9 @@ def _read_spec(path: Path) -> dict:
 
 
 def _task_of(config: dict, folder: Path) -> str:
+    linear = config.get(LINEAR_SECTION)
+    if isinstance(linear, dict) and linear.get("task") in TASKS:
+        return linear["task"]
     for architecture in config.get("architectures") or []:
         for suffix, task in _ARCHITECTURE_TASKS.items():
             if architecture.endswith(suffix):

@@ -57,6 +57,21 @@ class BaseModelRef(_Section):
     )
 
 
+Family = Literal["autotrain", "linear"]
+"""What kind of model a job trains (`model.family`)."""
+
+
+class ModelChoice(_Section):
+    """Which family of model the job trains."""
+
+    family: Family = Field(
+        "autotrain",
+        description="autotrain: fine-tune `base_model` with AutoTrain; linear: TF-IDF word and "
+        "character n-grams with logistic regression (text classification) or a CRF (NER), "
+        "tuned on the validation split in seconds to minutes on a CPU, no base model",
+    )
+
+
 class Columns(_Section):
     """Which source column plays which role. Unset roles default to the role's own name."""
 
@@ -532,7 +547,10 @@ class JobSpec(_Section):
         "", description="what the model does, for whom, on which data (the card's first paragraph)"
     )
     task: Task = Field(description="what the model does (one of the toolkit's tasks)")
-    base_model: BaseModelRef
+    model: ModelChoice = ModelChoice()
+    base_model: BaseModelRef | None = Field(
+        None, description="the model to fine-tune (required by the autotrain family)"
+    )
     languages: list[LanguageCode] = Field(default_factory=list)
     data: Data
     training: Training = Training()

@@ -55,6 +55,7 @@ def check_rules(data: dict[str, Any], *, partial: bool) -> list[RuleProblem]:
     known_task = task if isinstance(task, str) and task in COLUMNS_BY_TASK else None
     problems = [
         *_base_model(data.get("base_model"), partial),
+        *_family(data, known_task, partial),
         *_columns(_dict(_dict(data.get("data")).get("columns")), known_task),
         *_sources(data, known_task),
         *_labels(_dict(data.get("data")), known_task),
@@ -101,6 +102,33 @@ def _base_model(raw: Any, partial: bool) -> Iterator[RuleProblem]:
         )
     if "revision" in given and "path" in given:
         yield (*where, "revision"), "`revision` applies to Hub models only", "remove it"
+
+
+def _family(data: dict[str, Any], task: str | None, partial: bool) -> Iterator[RuleProblem]:
+    """The autotrain family needs a base model; the linear family needs none, trains here,
+    and has models for text classification and NER only."""
+    if _dict(data.get("model")).get("family", "autotrain") != "linear":
+        if not partial and "base_model" not in _given(data):
+            yield (
+                ("base_model",),
+                "missing: the autotrain family fine-tunes a base model",
+                "add `base_model:` with `id` and `revision` (or `path`), or choose "
+                "`model: {family: linear}`",
+            )
+        return
+    where = ("model", "family")
+    if "base_model" in _given(data):
+        yield ("base_model",), "not used by the linear family", "remove `base_model`"
+    if task == "image-classification":
+        yield where, "has no image-classification model", "use `family: autotrain` for images"
+    if _dict(data.get("compute")).get("backend", "local") != "local":
+        yield (
+            ("compute", "backend"),
+            "the linear family trains here, in this process (seconds to minutes on a CPU)",
+            "remove `compute.backend` or set it to `local`",
+        )
+    if "sweep" in _given(data):
+        yield ("sweep",), "sweeps vary AutoTrain's training parameters", "remove `sweep`"
 
 
 def _columns(columns: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:

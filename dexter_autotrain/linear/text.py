@@ -1,0 +1,127 @@
+"""Text classification in the linear family: TF-IDF on word and character n-grams, and a
+logistic regression, tuned on the validation split over a small grid.
+
+Character n-grams (`char_wb`: within word boundaries) read the pieces of words, so a
+Hausa, Yorùbá or Igbo word seen in a new inflection, or spelt with or without its tone
+marks, still shares features with the words of the training data; on a few thousand
+examples that is what a transformer lacks. Each n-gram range is vectorised once and every
+classifier setting is fitted on that matrix, so the grid costs two vectorisations.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dexter_autotrain.errors import UserError
+from dexter_autotrain.linear.folder import Trial
+from dexter_autotrain.linear.handler import SKOPS_TRUSTED
+
+CHAR_NGRAMS = ((2, 4), (2, 5))
+C_VALUES = (0.3, 1.0, 3.0, 10.0)
+CLASS_WEIGHTS = (None, "balanced")
+WORD_NGRAMS = (1, 2)
+MIN_DF_ROWS = 1_000
+"""From this many training texts on, an n-gram must occur in two of them."""
+MAX_ITER = 2_000
+
+Score = Callable[[list[Any], list[Any]], float]
+
+
+def grid() -> list[dict[str, Any]]:
+    """Every setting tried, in order."""
+    return [
+        {"char_ngrams": list(chars), "C": c, "class_weight": weight}
+        for chars, c, weight in itertools.product(CHAR_NGRAMS, C_VALUES, CLASS_WEIGHTS)
+    ]
+
+
+def _features(char_ngrams: tuple[int, int], rows: int) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    min_df = 2 if rows >= MIN_DF_ROWS else 1
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=WORD_NGRAMS, sublinear_tf=True, min_df=min_df)),
+            (
+                "characters",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=char_ngrams, sublinear_tf=True, min_df=min_df
+                ),
+            ),
+        ]
+    )
+
+
+def fit_text(
+    train: tuple[list[str], list[str]],
+    validation: tuple[list[str], list[str]],
+    seed: int,
+    score: Score,
+) -> tuple[Any, list[Trial]]:
+    """The best pipeline of the grid on `validation`, fitted on `train`, and every trial.
+
+    Args:
+        train: texts and labels to fit on.
+        validation: texts and labels each setting is scored on by `score(gold, predicted)`.
+        seed: the classifier's seed.
+        score: higher is better.
+
+    Returns:
+        The fitted scikit-learn pipeline of the best setting (the first best, on a tie) and
+        the trials in grid order.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    texts, labels = train
+    trials: list[Trial] = []
+    best: tuple[float, Any] | None = None
+    for chars in CHAR_NGRAMS:
+        began = time.perf_counter()
+        union = _features(chars, len(texts))
+        matrix, held_out = union.fit_transform(texts), union.transform(validation[0])
+        vectorised = (time.perf_counter() - began) / (len(C_VALUES) * len(CLASS_WEIGHTS))
+        for params in (p for p in grid() if tuple(p["char_ngrams"]) == chars):
+            began = time.perf_counter()
+            classifier = LogisticRegression(
+                C=params["C"],
+                class_weight=params["class_weight"],
+                max_iter=MAX_ITER,
+                random_state=seed,
+            ).fit(matrix, labels)
+            value = score(validation[1], list(classifier.predict(held_out)))
+            seconds = time.perf_counter() - began + vectorised
+            trials.append(Trial(params, round(value, 6), round(seconds, 2)))
+            if best is None or value > best[0]:
+                best = (value, Pipeline([("features", union), ("classifier", classifier)]))
+    assert best is not None
+    return best[1], trials
+
+
+def save_text(model: Any, path: Path) -> None:
+    """Store the pipeline with skops (no pickle)."""
+    import skops.io
+
+    skops.io.dump(model, path)
+
+
+def load_text(path: Path) -> Any:
+    """The stored pipeline; only `SKOPS_TRUSTED` types are accepted.
+
+    Raises:
+        [`UserError`]: the file holds another type (it is not loaded).
+    """
+    import skops.io
+
+    untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(SKOPS_TRUSTED))
+    if untrusted:
+        raise UserError(
+            f"{path}: holds types a linear text model never has ({', '.join(untrusted)}); "
+            "not loaded. Train the model again with this toolkit"
+        )
+    return skops.io.load(path, trusted=list(SKOPS_TRUSTED))
