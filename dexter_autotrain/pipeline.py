@@ -232,7 +232,9 @@ def _train_linear(context: Context) -> None:
             "steps": len(config.trials),
             "epoch": 0.0,
             "validation": {config.metric: config.best_score},
-        }
+            "family": "linear",
+        },
+        training_frameworks=config.versions,
     )
 
 

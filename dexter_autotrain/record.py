@@ -152,6 +152,8 @@ class TrainingSummary(Record):
     epoch: float
     validation: dict[str, float]
     hardware: str | None = None
+    family: Literal["autotrain", "linear"] = "autotrain"
+    """linear: `steps` counts the settings tried on the validation split, epochs mean nothing."""
 
 
 class EvaluationVerdict(Record):

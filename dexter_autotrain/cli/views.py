@@ -34,14 +34,17 @@ def print_summary(run: Run, state: RunState, seconds: float) -> None:
         ("card", "README.md"),
         ("state", STATE_FILE),
     ):
-        out.print(f"  {label + ':':13} {run.path / relative if relative else run.path}")
+        if not relative or (run.path / relative).exists():  # a linear model has no config, no log
+            out.print(f"  {label + ':':13} {run.path / relative if relative else run.path}")
 
 
 def outcome_lines(state: RunState) -> list[str]:
     """The run's outcome in words: training, validation metrics, test metric and gate
     verdict, where it is published and served, its MLflow run."""
     lines = []
-    if training := state.training:
+    if (training := state.training) and training.family == "linear":
+        lines.append(f"training: linear family, {training.steps} settings in {training.seconds} s")
+    elif training:
         lines.append(
             f"training: {training.steps} steps, {training.epoch} epochs in {training.seconds} s"
         )

@@ -1,0 +1,250 @@
+"""The linear family (`model: {family: linear}`) through every stage, on the shared data:
+a TF-IDF + logistic regression sentiment model submitted, published to the Hub test server,
+deployed to an Inference Endpoint there (a real `dexter-auto serve` of the published
+commit) and queried through `InferenceClient`; a CRF NER model submitted, published and used
+by `dexter-auto predict`; both published models loaded back, by the toolkit and by their own
+`handler.py` in a process that never imports the toolkit, predicting what the run predicted.
+
+Neither trains with AutoTrain: each submit fits its grid in seconds, in process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import SHARED_DATA, HubSetup, Result, fake_token, run_cli
+
+from dexter_autotrain.testing import Accounts, HubConfig, HubServer, TokenGrant
+
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
+
+WRITE_TOKEN = fake_token("LinearTestWrite")
+TEXT_SPEC = """\
+name: sentiment-linear
+description: Sentiment of Hausa and Nigerian Pidgin tweets (NaijaSenti), a linear model.
+task: text-classification
+model: {{family: linear}}
+languages: [hau, pcm]
+data:
+  sources:
+    - path: {data}/sentiment/{{language}}
+      format: tsv
+      license: cc-by-4.0
+  labels: [negative, neutral, positive]
+  max_rows_per_split: 800
+evaluation:
+  bootstrap_samples: 50
+  gates: {{overall: {{f1_macro: 0.4}}, min_lift_over_baseline: -0.2}}
+card: {{license: cc-by-4.0}}
+hub: {{repo_id: dexter-ng/sentiment-linear}}
+deploy: {{enabled: true, target: endpoint, name: sentiment-linear, parity_examples: 12}}
+tracking: false
+"""
+NER_SPEC = """\
+name: actors-linear
+description: Persons, organisations and places in Hausa and Yorùbá (MasakhaNER 2.0), a CRF.
+task: token-classification
+model: {{family: linear}}
+languages: [hau, yor]
+data:
+  sources:
+    - path: {data}/ner/{{language}}
+      format: conll
+      license: cc-by-nc-4.0
+  labels: [O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC]
+  label_map: {{B-DATE: O, I-DATE: O}}
+  fix_iob2: true
+  max_rows_per_split: 600
+evaluation:
+  bootstrap_samples: 50
+card: {{license: cc-by-nc-4.0}}
+hub: {{repo_id: dexter-ng/actors-linear}}
+tracking: false
+"""
+WITHOUT_TOOLKIT = """\
+import json, sys
+from huggingface_hub import snapshot_download
+folder = snapshot_download(sys.argv[1])
+sys.path.insert(0, folder)
+from handler import EndpointHandler
+model = EndpointHandler(folder)
+inputs = json.loads(sys.stdin.read())
+if model.kind == "crf":
+    answers = [model.tagger.tag(model.features(words)) for words in inputs]
+    answers.append(model({"inputs": "Shugaba Bola Tinubu ya isa Kano ranar Litinin"}))
+else:
+    answers = [max(a, key=lambda x: x["score"])["label"] for a in model({"inputs": inputs})]
+assert not any(name.startswith("dexter_autotrain") for name in sys.modules)
+print(json.dumps(answers))
+"""
+
+
+@pytest.fixture(scope="module")
+def hub_setup() -> HubSetup:
+    accounts = Accounts(
+        {WRITE_TOKEN: TokenGrant("dexter-test", "write")},
+        {"dexter-ng": frozenset({"dexter-test"})},
+    )
+    return HubSetup(accounts, HubConfig(schedule_delay=0.05), WRITE_TOKEN)
+
+
+def cli(hub: HubServer, where: Path, *args: str | Path) -> Result:
+    return run_cli(*args, cwd=where, env=hub.client_env(where / "hf-home", WRITE_TOKEN))
+
+
+@pytest.fixture(scope="module")
+def runs(hub, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Result]]:
+    """Both jobs submitted once, through every stage, for the module's tests."""
+    where = tmp_path_factory.mktemp("linear")
+    (where / "jobs").mkdir()
+    submitted = {}
+    for name, text in (("text", TEXT_SPEC), ("ner", NER_SPEC)):
+        spec = where / "jobs" / f"{name}.yaml"
+        spec.write_text(text.format(data=SHARED_DATA), encoding="utf-8")
+        result = cli(hub, where, "submit", spec, "--json")
+        assert result.code == 0, result.stderr[-3000:] + result.stdout[-2000:]
+        submitted[name] = (Path(json.loads(result.stdout)["run"]), result)
+    return submitted
+
+
+def split_and_predictions(run: Path, split: str = "test") -> tuple[list, list]:
+    rows = [json.loads(line) for line in (run / f"data/{split}.jsonl").open(encoding="utf-8")]
+    predicted = [json.loads(line)["prediction"] for line in (run / "predictions.jsonl").open()]
+    return rows, predicted
+
+
+def without_toolkit(hub: HubServer, repo_id: str, inputs: list, home: Path) -> list:
+    """The published repository's own handler.py, in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", WITHOUT_TOOLKIT, repo_id],
+        input=json.dumps(inputs),
+        env=hub.client_env(home, WRITE_TOKEN),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def test_text_model_goes_through_every_stage_stored_safely_and_carded(hub, runs) -> None:
+    run, _ = runs["text"]
+    state = json.loads((run / "state.json").read_text())
+    assert state["completed"] == [
+        "prepare", "train", "evaluate", "card", "gates", "publish", "deploy"
+    ]  # fmt: skip
+    assert state["training"]["family"] == "linear" and state["training"]["steps"] == 16
+    status = cli(hub, run.parent.parent.parent, "status", run)
+    assert "training: linear family, 16 settings" in status.stdout + status.stderr
+    model = run / state["model_dir"]
+    config = json.loads((model / "config.json").read_text())["dexter_linear"]
+    assert config["kind"] == "tfidf-logistic-regression" and len(config["trials"]) == 16
+    best = max(config["trials"], key=lambda trial: trial["score"])
+    assert config["chosen"] == best["params"]
+    assert state["training"]["validation"]["f1_macro"] == best["score"]
+    assert sorted(p.name for p in model.iterdir()) == [
+        "config.json", "handler.py", "model.skops", "requirements.txt"
+    ]  # fmt: skip
+    assert zipfile.is_zipfile(model / "model.skops")  # skops: a zip of JSON and arrays
+    report = json.loads((run / "evaluation.json").read_text())
+    assert report["baseline"]["name"] == "word unigrams (TF-IDF + logistic regression)"
+    assert report["overall"]["metrics"]["f1_macro"] > 0.45
+    card = (run / "README.md").read_text()
+    assert "library_name: sklearn" in card and "- sklearn" in card
+    assert "**Base model:** none: a linear model" in card
+    assert "(**chosen**)" in card and "from handler import EndpointHandler" in card
+    assert "Training (the linear family): scikit-learn" in card
+
+
+def test_published_text_model_predicts_identically_with_and_without_the_toolkit(
+    hub, runs, tmp_path
+) -> None:
+    from dexter_autotrain.evaluation.predictors import load_predictor
+    from dexter_autotrain.serve.model import resolve_model
+
+    run, _ = runs["text"]
+    rows, predicted = split_and_predictions(run)
+    texts = [row["text"] for row in rows]
+    model = resolve_model("hub:dexter-ng/sentiment-linear", tmp_path / "runs", print)
+    assert not list(model.path.glob("*.py"))  # the toolkit never fetches a repo's code
+    assert load_predictor(model.path, model.task).predict(texts).labels == predicted
+    assert without_toolkit(hub, "dexter-ng/sentiment-linear", texts, tmp_path) == predicted
+
+
+def test_endpoint_serves_the_published_linear_model(hub, runs) -> None:
+    from huggingface_hub import InferenceClient
+
+    run, result = runs["text"]
+    deployed = json.loads(result.stdout)["deployed"]
+    assert deployed["status"] == "running" and deployed["parity"]["share"] == 1.0
+    rows, predicted = split_and_predictions(run)
+    client = InferenceClient(model=deployed["url"])
+    for row, label in list(zip(rows, predicted, strict=True))[:8]:
+        answer = client.text_classification(row["text"])
+        assert max(answer, key=lambda a: a.score).label == label
+        assert abs(sum(a.score for a in answer) - 1.0) < 1e-4
+
+
+def test_crf_ner_model_through_evaluate_publish_and_predict(hub, runs, tmp_path) -> None:
+    run, _ = runs["ner"]
+    state = json.loads((run / "state.json").read_text())
+    assert state["completed"][-1] == "publish"
+    model = run / state["model_dir"]
+    config = json.loads((model / "config.json").read_text())["dexter_linear"]
+    assert config["kind"] == "crf" and config["feature_set"] == "dexter-crf-1"
+    assert (model / "crf_features.py").is_file() and (model / "model.crfsuite").is_file()
+    report = json.loads((run / "evaluation.json").read_text())
+    assert report["baseline"]["name"] == "most frequent tag per word"
+    assert report["overall"]["metrics"]["f1"] > 0.45 and report["baseline"]["lift"] > 0.1
+    rows, predicted = split_and_predictions(run)
+    sentences = [row["tokens"] for row in rows][:40]
+    answers = without_toolkit(hub, "dexter-ng/actors-linear", sentences, tmp_path)
+    assert answers[:-1] == predicted[:40]
+    assert {"entity_group": "PER", "word": "Bola Tinubu"} in [
+        {key: entity[key] for key in ("entity_group", "word")} for entity in answers[-1]
+    ]
+    corpus = tmp_path / "texts.jsonl"
+    corpus.write_text("".join(json.dumps({"text": " ".join(s)}) + "\n" for s in sentences))
+    scored = cli(hub, tmp_path, "predict", run, "--input", corpus, "--output", tmp_path / "out")
+    assert scored.code == 0, scored.stderr[-2000:]
+    lines = pq.read_table(tmp_path / "out/part-00000.parquet").to_pylist()
+    assert [len(line["entities"]) for line in lines] == [entity_starts(t) for t in predicted[:40]]
+
+
+def entity_starts(tags: list[str]) -> int:
+    """Entities in a tag sequence as `aggregation_strategy=simple` groups them."""
+    return sum(
+        tag != "O" and (tag.startswith("B-") or index == 0 or tags[index - 1][2:] != tag[2:])
+        for index, tag in enumerate(tags)
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ("base_model: {path: model}\n", "base_model", "not used by the linear family"),
+        ("compute: {backend: hf-jobs}\n", "compute.backend", "trains here, in this process"),
+    ],
+)
+def test_linear_spec_mistakes_are_one_located_error(tmp_path, change, field, message) -> None:
+    spec = tmp_path / "job.yaml"
+    spec.write_text(TEXT_SPEC.format(data=SHARED_DATA) + change, encoding="utf-8")
+    result = run_cli("validate", spec, cwd=tmp_path)
+    assert result.code == 2 and field in result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_autotrain_job_without_a_base_model_is_told_both_ways(tmp_path) -> None:
+    spec = tmp_path / "job.yaml"
+    text = TEXT_SPEC.format(data=SHARED_DATA).replace("model: {family: linear}\n", "")
+    spec.write_text(text, encoding="utf-8")
+    result = run_cli("validate", spec, cwd=tmp_path)
+    shown = result.stdout + result.stderr
+    assert result.code == 2 and "base_model" in shown and "family: linear" in shown
