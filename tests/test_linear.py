@@ -21,7 +21,10 @@ from conftest import SHARED_DATA, HubSetup, Result, fake_token, run_cli
 
 from dexter_autotrain.testing import Accounts, HubConfig, HubServer, TokenGrant
 
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
+pytestmark = [
+    pytest.mark.training,  # linear models, in seconds: no AutoTrain training is started
+    pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent"),
+]
 
 WRITE_TOKEN = fake_token("LinearTestWrite")
 TEXT_SPEC = """\

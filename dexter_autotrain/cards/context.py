@@ -16,7 +16,7 @@ from dexter_autotrain.cards.metadata import lower_is_better, metric_names
 from dexter_autotrain.cards.provenance import eval_results_status, hub_datasets, provenance
 from dexter_autotrain.cards.tags import release_tag
 from dexter_autotrain.cards.usage import usage_example
-from dexter_autotrain.linear import read_linear_config
+from dexter_autotrain.linear import LinearConfig, read_linear_config
 from dexter_autotrain.linear.folder import KIND_NAMES
 from dexter_autotrain.policy.licenses import license_conflicts
 from dexter_autotrain.record import GitRecord, RunState, plain
@@ -204,12 +204,14 @@ def _training_context(
     }
 
 
-def _linear_context(run: Run, state: RunState) -> dict[str, Any] | None:
+def _linear_context(spec: JobSpec, run: Run, state: RunState) -> dict[str, Any] | None:
     """A linear family model as the card shows it: what it is, the grid tried and the
     setting that won (from its config.json); None for an AutoTrain model."""
-    config = read_linear_config(run.model_folder(state))
-    if config is None:
+    if spec.model.family != "linear":
         return None
+    config = read_linear_config(run.model_folder(state)) if state.model_dir else None
+    if config is None:  # a preview: nothing trained yet
+        config = LinearConfig.planned(spec.task, get_task(spec.task).per_token)
     return asdict(config) | {
         "name": KIND_NAMES[config.kind],
         "weights_file": config.weights_file,
@@ -242,7 +244,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "base_model_revision": None
         if state.smoke or not spec.base_model
         else spec.base_model.revision,
-        "linear": _linear_context(run, state),
+        "linear": _linear_context(spec, run, state),
         "languages": [
             {"code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in spec.languages
         ],

@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from dexter_autotrain.errors import UserError
 from dexter_autotrain.evaluation.predict import Predictions
 from dexter_autotrain.linear import LinearConfig
 from dexter_autotrain.linear.crf import tag
+from dexter_autotrain.linear.crf_features import FEATURE_SET
 from dexter_autotrain.linear.folder import CRF_MODEL, TEXT_MODEL
 from dexter_autotrain.linear.text import load_text
 
@@ -27,6 +29,12 @@ class LinearPredictor:
         self.task = config.task
         self.id2label = dict(enumerate(config.labels))
         if config.kind == "crf":
+            if config.feature_set != FEATURE_SET:
+                raise UserError(
+                    f"{model_dir}: a CRF trained on the token features `{config.feature_set}`; "
+                    f"this toolkit computes `{FEATURE_SET}`. Use the toolkit version that "
+                    "trained it, or the model's own handler.py"
+                )
             self.crf_path = model_dir / CRF_MODEL
         else:
             self.pipeline = load_text(model_dir / TEXT_MODEL)

@@ -27,7 +27,6 @@ from dexter_autotrain.tasks import get_task
 
 __all__ = ["LINEAR_FILES", "LINEAR_WEIGHTS", "LinearConfig", "fit_linear", "read_linear_config"]
 
-LINEAR_TASKS = ("text-classification", "token-classification")
 _PACKAGES = {"crf": ("python-crfsuite",), "tfidf-logistic-regression": ("scikit-learn", "skops")}
 
 
@@ -54,7 +53,7 @@ def fit_linear(
     """Tune and fit the task's linear model, and write its folder.
 
     Args:
-        task: `text-classification` or `token-classification`.
+        task: a text classification or NER task (the task table's `per_token` picks which).
         train: inputs (texts, or sentences as word lists) and labels (or tag lists).
         validation: the same, to choose the setting on.
         seed: the classifier's seed (a CRF's training is deterministic).
@@ -65,8 +64,7 @@ def fit_linear(
 
     Example:
         ```python
-        >>> config = fit_linear("text-classification", (texts, labels), (vtexts, vlabels),
-        ...                     42, Path("runs/x/model"))
+        >>> config = fit_linear(spec.task, (texts, labels), (vtexts, vlabels), 42, folder)
         >>> config.chosen
         {'char_ngrams': [2, 5], 'C': 3.0, 'class_weight': 'balanced'}
         ```

@@ -71,6 +71,12 @@ class LinearConfig:
     feature_set: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def planned(cls, task: str, per_token: bool) -> LinearConfig:
+        """The model a linear job will train, before it has (a card preview)."""
+        kind: Kind = "crf" if per_token else "tfidf-logistic-regression"
+        return cls(task, kind, [], "f1" if per_token else "f1_macro", {})
+
     @property
     def weights_file(self) -> str:
         return CRF_MODEL if self.kind == "crf" else TEXT_MODEL

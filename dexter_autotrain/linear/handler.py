@@ -37,8 +37,8 @@ WORD = re.compile(r"\S+")
 
 
 class EndpointHandler:
-    """Answers `{"inputs": text or [texts]}` as Inference Endpoints' text- and
-    token-classification tasks do."""
+    """Answers `{"inputs": text or [texts]}` as Inference Endpoints' text and
+    token classification tasks answer."""
 
     def __init__(self, path: str = "") -> None:
         folder = Path(path or ".")
@@ -78,7 +78,7 @@ class EndpointHandler:
         ]
 
     def _entities(self, text: str) -> list[dict[str, Any]]:
-        """Entities as the token-classification task with `aggregation_strategy=simple`."""
+        """Entities as the NER pipeline groups them with `aggregation_strategy=simple`."""
         words = list(WORD.finditer(text))
         if not words:
             return []

@@ -119,8 +119,8 @@ def _family(data: dict[str, Any], task: str | None, partial: bool) -> Iterator[R
     where = ("model", "family")
     if "base_model" in _given(data):
         yield ("base_model",), "not used by the linear family", "remove `base_model`"
-    if task == "image-classification":
-        yield where, "has no image-classification model", "use `family: autotrain` for images"
+    if task is not None and get_task(task).reads_images:
+        yield where, f"has no {task} model", "use `family: autotrain` for images"
     if _dict(data.get("compute")).get("backend", "local") != "local":
         yield (
             ("compute", "backend"),
