@@ -34,8 +34,10 @@ from dexter_autotrain.errors import (
     TrainingDetached,
     UserError,
 )
+from dexter_autotrain.record import MemberRecord
 from dexter_autotrain.runs import Run, create_run, job_lock, now, owner, with_resolved
 from dexter_autotrain.spec import JobSpec, LoadedSpec, load_spec
+from dexter_autotrain.spec.members import Member, member_spec
 from dexter_autotrain.spec.smoke import SMOKE_MAX_SEQ_LENGTH, smoke_overrides, smoke_spec
 from dexter_autotrain.system.files import write_atomically
 from dexter_autotrain.tasks import get_task
@@ -395,12 +397,15 @@ def submit(
     cards_dir: Path | None = None,
     backend: str | None = None,
     follow: FollowOptions = DEFAULT_FOLLOW,
+    member: MemberRecord | None = None,
+    stages: Collection[str] | None = None,
 ) -> Run:
     """Start a new run of a loaded (validated) spec and take it through every stage.
 
     `backend` overrides the spec's `compute.backend` for this run (recorded in the run's
     spec.yaml and state). With `follow.detach`, it returns once a remote training started,
-    raising TrainingDetached."""
+    raising TrainingDetached. A `member` of a job with candidates or seeds (its spec already
+    `member_spec`'s) is recorded as one, and runs only `stages` (see `run_stages`)."""
     spec_sha256 = loaded.sha256
     overrides = smoke_overrides(loaded.spec) if smoke else {}
     loaded = replace(loaded, spec=with_backend(loaded.spec, smoke_backend(smoke, backend)))
@@ -421,13 +426,30 @@ def submit(
                 smoke_overrides=overrides,
                 model_dir=spec.name,
                 backend=spec.compute.backend,
+                **({"member": member.model_dump()} if member else {}),
             )
             record_spec(run, loaded, spec_sha256)
             context = Context(run, loaded, spec, smoke, reporter, base_model, cards_dir, follow)
-            run_stages(context)
+            run_stages(context, stages)
     except OSError as error:  # before the stages: the runs folder itself cannot be written
         raise ToolError(f"cannot write a run under {runs_root}: {os_cause(error)}") from None
     return run
+
+
+def finish_member(
+    run: Run,
+    loaded: LoadedSpec,
+    reporter: Reporter,
+    cards_dir: Path | None = None,
+    follow: FollowOptions = DEFAULT_FOLLOW,
+) -> None:
+    """Take the member a job with candidates or seeds publishes through its remaining
+    stages (card, gates, publish, deploy), with the spec it was trained with."""
+    state = run.state()
+    spec = run.spec(state)
+    loaded = replace(loaded, spec=spec)
+    with job_lock(spec.name, run.path.parent.parent):
+        run_stages(Context(run, loaded, spec, state.smoke, reporter, None, cards_dir, follow))
 
 
 def record_spec(run: Run, loaded: LoadedSpec, spec_sha256: str) -> None:
@@ -474,6 +496,9 @@ def resume(
         )
     spec_sha256 = loaded.sha256
     loaded = replace(loaded, spec=with_backend(loaded.spec, state.backend))
+    if state.member:  # one model of a job with candidates or seeds
+        own = Member(state.member.family, state.member.seed)
+        loaded = replace(loaded, spec=member_spec(loaded.spec, own))
     if state.smoke:
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     with job_lock(loaded.spec.name, run.path.parent.parent):

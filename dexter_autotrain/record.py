@@ -156,6 +156,64 @@ class TrainingSummary(Record):
     """linear: `steps` counts the settings tried on the validation split, epochs mean nothing."""
 
 
+class MemberRecord(Record):
+    """A run that is one member of a job with candidates or seeds (`spec/members.py`):
+    its family and seed, and the group's id (the first member's run id)."""
+
+    family: Literal["autotrain", "linear"]
+    seed: int
+    group: str
+
+
+class Spread(Record):
+    """One figure over a family's seeds: each seed's value, their mean and sample standard
+    deviation (0 for one seed)."""
+
+    values: list[float]
+    mean: float
+    sd: float
+
+
+class MemberScores(Record):
+    """One member's figures: its validation score (chooses the winner) and its test report's
+    metrics, primary metric by slice group (`language=hau`), fairness gap and lift."""
+
+    run_id: str
+    family: Literal["autotrain", "linear"]
+    seed: int
+    validation: float
+    test: dict[str, float | None]
+    slices: dict[str, float | None] = {}
+    fairness_gap: float | None = None
+    lift: float | None = None
+
+
+class FamilySpread(Record):
+    """A family's figures over its seeds, each as a `Spread`."""
+
+    family: Literal["autotrain", "linear"]
+    seeds: list[int]
+    validation: Spread
+    test: dict[str, Spread]
+    slices: dict[str, Spread] = {}
+    fairness_gap: Spread | None = None
+    lift: Spread | None = None
+
+
+class RepeatsRecord(Record):
+    """What a job with candidates or seeds trained and why its published model won: every
+    member's figures, each family's mean and spread, the winner and the reason."""
+
+    group: str
+    metric: str
+    members: list[MemberScores]
+    families: list[FamilySpread]
+    winner: str
+    reason: str
+    gates_on_mean: bool
+    plot: str | None = None
+
+
 class EvaluationVerdict(Record):
     """What the evaluate stage concluded (evaluation.json holds the whole report)."""
 
@@ -376,6 +434,8 @@ class RunState(Record):
     published: Published | None = None
     deployed: Deployed | None = None
     sweep: SweepRecord | None = None
+    member: MemberRecord | None = None
+    repeats: RepeatsRecord | None = None
 
     def verdict(self) -> EvaluationVerdict:
         """The evaluate stage's verdict.

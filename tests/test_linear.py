@@ -1,15 +1,28 @@
-"""The linear family (`model: {family: linear}`) through every stage, on the shared data:
-a TF-IDF + logistic regression sentiment model submitted, published to the Hub test server,
-deployed to an Inference Endpoint there (a real `dexter-auto serve` of the published
-commit) and queried through `InferenceClient`; a CRF NER model submitted, published and used
-by `dexter-auto predict`; both published models loaded back, by the toolkit and by their own
-`handler.py` in a process that never imports the toolkit, predicting what the run predicted.
+"""The linear family (`model: {family: linear}`) and jobs with candidates and seeds, through
+every stage, on the shared data and on data built for it:
 
-Neither trains with AutoTrain: each submit fits its grid in seconds, in process."""
+- sentiment (NaijaSenti hau + pcm) with candidates: a tiny transformer (AutoTrain, from the
+  shared sentiment run's randomly initialised model) and the linear family; the linear model
+  wins on validation, is published to the Hub test server, deployed to an Inference Endpoint
+  there (a real `dexter-auto serve` of the published commit) and queried through
+  `InferenceClient`;
+- word order (labels that only the order of two words decides, so no bag of words or word
+  pair can learn them) with the transformer over two seeds beside the linear family: the
+  transformer wins, its card shows the spread, its gates judge the mean of its seeds;
+- NER (MasakhaNER hau + yor) with the linear family alone: a CRF, published and used by
+  `dexter-auto predict`.
+
+Both published linear models are loaded back, by the toolkit and by their own `handler.py`
+in a process that never imports the toolkit, predicting what the run predicted. Three
+AutoTrain trainings of a 2-layer, 32-wide model, a few seconds each; the linear fits run in
+process."""
 
 from __future__ import annotations
 
 import json
+import random
+import shutil
+import statistics
 import subprocess
 import sys
 import zipfile
@@ -32,7 +45,7 @@ name: sentiment-linear
 description: Sentiment of Hausa and Nigerian Pidgin tweets (NaijaSenti), a linear model.
 task: text-classification
 model: {{family: linear}}
-languages: [hau, pcm]
+{candidates}languages: [hau, pcm]
 data:
   sources:
     - path: {data}/sentiment/{{language}}
@@ -40,6 +53,7 @@ data:
       license: cc-by-4.0
   labels: [negative, neutral, positive]
   max_rows_per_split: 800
+training: {{epochs: 1, batch_size: 32, max_seq_length: 64, learning_rate: 0.001}}
 evaluation:
   bootstrap_samples: 50
   gates: {{overall: {{f1_macro: 0.4}}, min_lift_over_baseline: -0.2}}
@@ -69,6 +83,26 @@ card: {{license: cc-by-nc-4.0}}
 hub: {{repo_id: dexter-ng/actors-linear}}
 tracking: false
 """
+CANDIDATES = "base_model: {path: tiny}\n"
+ORDER_SPEC = """\
+name: word-order
+description: Which of two words comes first; the same words in every text.
+task: text-classification
+model: {family: autotrain, candidates: [linear]}
+base_model: {path: tiny}
+languages: [hau]
+data:
+  sources:
+    - path: order
+      format: jsonl
+      language: hau
+training: {seeds: [1, 2], epochs: 6, learning_rate: 0.002, batch_size: 32, max_seq_length: 32}
+evaluation:
+  bootstrap_samples: 50
+  gates: {overall: {f1_macro: 0.6}}
+tracking: false
+"""
+FILLER = ("kasuwa", "mota", "hanya", "makaranta", "abinci", "yara", "gari", "aiki")
 WITHOUT_TOOLKIT = """\
 import json, sys
 from huggingface_hub import snapshot_download
@@ -100,15 +134,43 @@ def cli(hub: HubServer, where: Path, *args: str | Path) -> Result:
     return run_cli(*args, cwd=where, env=hub.client_env(where / "hf-home", WRITE_TOKEN))
 
 
+def word_order(folder: Path) -> None:
+    """Texts of the same ten words in random orders, `gida` and `ruwa` never side by side;
+    the label says which of the two comes first. Every text has the same words, and no word
+    pair tells the order (the two are never adjacent): a bag of words or of word pairs sees
+    almost nothing; a transformer, which reads positions, can learn it."""
+    chance = random.Random(0)
+    folder.mkdir()
+    for split, count in (("train", 1500), ("dev", 300), ("test", 300)):
+        rows: list[str] = []
+        while len(rows) < count:
+            words = [*FILLER, "gida", "ruwa"]
+            chance.shuffle(words)
+            first, second = words.index("gida"), words.index("ruwa")
+            if abs(first - second) > 1:
+                label = "gida-first" if first < second else "ruwa-first"
+                rows.append(json.dumps({"text": " ".join(words), "label": label}) + "\n")
+        (folder / f"{split}.jsonl").write_text("".join(rows), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
-def runs(hub, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Result]]:
-    """Both jobs submitted once, through every stage, for the module's tests."""
+def runs(hub, trained, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Result]]:
+    """The three jobs submitted once, through every stage, for the module's tests."""
     where = tmp_path_factory.mktemp("linear")
-    (where / "jobs").mkdir()
+    jobs = where / "jobs"
+    shutil.copytree(trained.get("sentiment").run / "base-model", jobs / "tiny")
+    word_order(jobs / "order")
+    texts = {
+        "text": TEXT_SPEC.format(data=SHARED_DATA, candidates=CANDIDATES).replace(
+            "{family: linear}", "{family: autotrain, candidates: [linear]}"
+        ),
+        "order": ORDER_SPEC,
+        "ner": NER_SPEC.format(data=SHARED_DATA),
+    }
     submitted = {}
-    for name, text in (("text", TEXT_SPEC), ("ner", NER_SPEC)):
-        spec = where / "jobs" / f"{name}.yaml"
-        spec.write_text(text.format(data=SHARED_DATA), encoding="utf-8")
+    for name, text in texts.items():
+        spec = jobs / f"{name}.yaml"
+        spec.write_text(text, encoding="utf-8")
         result = cli(hub, where, "submit", spec, "--json")
         assert result.code == 0, result.stderr[-3000:] + result.stdout[-2000:]
         submitted[name] = (Path(json.loads(result.stdout)["run"]), result)
@@ -145,6 +207,15 @@ def test_text_model_goes_through_every_stage_stored_safely_and_carded(hub, runs)
     assert state["training"]["family"] == "linear" and state["training"]["steps"] == 16
     status = cli(hub, run.parent.parent.parent, "status", run)
     assert "training: linear family, 16 settings" in status.stdout + status.stderr
+    repeats = state["repeats"]  # the linear candidate beat the tiny transformer
+    assert [(m["family"], m["seed"]) for m in repeats["members"]] == [
+        ("autotrain", 42), ("linear", 42)
+    ]  # fmt: skip
+    assert repeats["winner"] == run.name and state["member"]["family"] == "linear"
+    other = run.parent / repeats["members"][0]["run_id"]
+    other_state = json.loads((other / "state.json").read_text())
+    assert other_state["completed"] == ["prepare", "train", "evaluate"]  # never carded
+    assert not (other / "README.md").exists()
     model = run / state["model_dir"]
     config = json.loads((model / "config.json").read_text())["dexter_linear"]
     assert config["kind"] == "tfidf-logistic-regression" and len(config["trials"]) == 16
@@ -163,6 +234,39 @@ def test_text_model_goes_through_every_stage_stored_safely_and_carded(hub, runs)
     assert "**Base model:** none: a linear model" in card
     assert "(**chosen**)" in card and "from handler import EndpointHandler" in card
     assert "Training (the linear family): scikit-learn" in card
+    assert "## Seeds and candidates" in card and "linear has the best mean validation" in card
+
+
+def test_word_order_the_transformer_wins_and_its_card_shows_the_spread_over_seeds(
+    hub, runs
+) -> None:
+    run, _ = runs["order"]
+    state = json.loads((run / "state.json").read_text())
+    repeats = state["repeats"]
+    members = repeats["members"]
+    assert [(m["family"], m["seed"]) for m in members] == [
+        ("autotrain", 1), ("autotrain", 2), ("linear", 1)  # linear: deterministic, once
+    ]  # fmt: skip
+    families = {family["family"]: family for family in repeats["families"]}
+    assert families["autotrain"]["validation"]["mean"] > families["linear"]["validation"]["mean"]
+    transformers = [m for m in members if m["family"] == "autotrain"]
+    winner = max(transformers, key=lambda m: m["validation"])
+    assert repeats["winner"] == winner["run_id"] == run.name
+    values = [m["test"]["f1_macro"] for m in transformers]
+    spread = families["autotrain"]["test"]["f1_macro"]
+    assert spread["mean"] == pytest.approx(statistics.fmean(values))
+    assert spread["sd"] == pytest.approx(statistics.stdev(values))
+    report = json.loads((run / "evaluation.json").read_text())
+    assert report["overall"]["metrics"]["f1_macro"] == winner["test"]["f1_macro"]  # its own
+    gate = report["gates"]["rows"][0]
+    assert gate["value"] == pytest.approx(spread["mean"]) and gate["note"] == "mean of 2 seeds"
+    card = (run / "README.md").read_text()
+    assert "## Seeds and candidates" in card and "(**published**)" in card
+    assert f"{spread['mean']:.3f} ± {spread['sd']:.3f}" in card
+    assert "(mean of 2 seeds)" in card and (run / "plots/spread.png").is_file()
+    compared = cli(hub, run.parent.parent.parent, "runs", "compare", run, transformers[0]["run_id"])
+    assert compared.code == 0, compared.stderr
+    assert f"{spread['mean']:.4f} ± {spread['sd']:.4f} (2 seeds)" in compared.stdout
 
 
 def test_published_text_model_predicts_identically_with_and_without_the_toolkit(
@@ -237,7 +341,7 @@ def entity_starts(tags: list[str]) -> int:
 )
 def test_linear_spec_mistakes_are_one_located_error(tmp_path, change, field, message) -> None:
     spec = tmp_path / "job.yaml"
-    spec.write_text(TEXT_SPEC.format(data=SHARED_DATA) + change, encoding="utf-8")
+    spec.write_text(TEXT_SPEC.format(data=SHARED_DATA, candidates="") + change, encoding="utf-8")
     result = run_cli("validate", spec, cwd=tmp_path)
     assert result.code == 2 and field in result.stdout + result.stderr
     assert message in result.stdout + result.stderr
@@ -246,7 +350,9 @@ def test_linear_spec_mistakes_are_one_located_error(tmp_path, change, field, mes
 
 def test_an_autotrain_job_without_a_base_model_is_told_both_ways(tmp_path) -> None:
     spec = tmp_path / "job.yaml"
-    text = TEXT_SPEC.format(data=SHARED_DATA).replace("model: {family: linear}\n", "")
+    text = TEXT_SPEC.format(data=SHARED_DATA, candidates="").replace(
+        "model: {family: linear}\n", ""
+    )
     spec.write_text(text, encoding="utf-8")
     result = run_cli("validate", spec, cwd=tmp_path)
     shown = result.stdout + result.stderr

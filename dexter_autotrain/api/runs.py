@@ -15,18 +15,23 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.runs import RUNS_ROOT, STATE_FILE, Run, RunStatus, find_run, list_runs
+from dexter_autotrain.spec import LoadedSpec
+from dexter_autotrain.spec.members import members, with_seeds
 
 if TYPE_CHECKING:
     from dexter_autotrain.backends.attach import FollowOptions
     from dexter_autotrain.backends.base import Handle
     from dexter_autotrain.pipeline import Reporter
     from dexter_autotrain.training.log import Progress
+
+MAX_SEEDS = 10
+"""The most seeds a job trains (`training.seeds` has the same limit)."""
 
 __all__ = [
     "STATE_FILE",
@@ -73,8 +78,12 @@ def submit(
     cards_dir: str | Path | None = None,
     reporter: Reporter | None = None,
     keep_running: Callable[[Handle], bool] | None = None,
+    seeds: int | None = None,
 ) -> Run:
     """Run a job spec through every stage: prepare, train, evaluate, card, gates, publish.
+
+    A job with candidates (`model.candidates`) or seeds (`training.seeds`, or `seeds`)
+    trains and evaluates each of its models as a run of its own, then takes the winner on.
 
     Args:
         spec_path (`str` or `Path`): the job spec (YAML).
@@ -86,9 +95,11 @@ def submit(
         reporter (*optional*): receives stage lines and training progress (default quiet).
         keep_running (*optional*): asked on Ctrl-C during a remote training; True leaves
             the job running. Default: cancel it.
+        seeds (`int`, *optional*): train once per seed, from `training.seed` on (2-10).
 
     Returns:
-        `Run`: the run directory, its state (`run.state()`) and its methods.
+        `Run`: the run directory, its state (`run.state()`) and its methods; with candidates
+        or seeds, the winner's (`state.repeats`: every model's figures and why it won).
 
     Raises:
         [`UserError`]: a bad spec, data or argument (nothing trained).
@@ -107,22 +118,30 @@ def submit(
     from dexter_autotrain.pipeline import submit as submit_loaded
     from dexter_autotrain.spec import load_spec
 
-    loaded = load_spec(Path(spec_path))
+    loaded = _with_seeds(load_spec(Path(spec_path)), seeds)
     shown, follow = _before_training(
         lambda: smoke_backend(smoke, backend) or loaded.spec.compute.backend,
         detach,
         reporter,
         keep_running,
     )
-    return submit_loaded(
-        loaded,
-        smoke,
-        shown,
-        Path(runs_dir),
-        None if cards_dir is None else Path(cards_dir),
-        backend,
-        follow,
-    )
+    cards = None if cards_dir is None else Path(cards_dir)
+    if len(members(loaded.spec)) > 1:
+        from dexter_autotrain.repeats import submit_group
+
+        return submit_group(loaded, smoke, shown, Path(runs_dir), cards, backend, follow)
+    return submit_loaded(loaded, smoke, shown, Path(runs_dir), cards, backend, follow)
+
+
+def _with_seeds(loaded: LoadedSpec, seeds: int | None) -> LoadedSpec:
+    """`submit --seeds N`: the job repeated over N seeds from its own."""
+    if seeds is None:
+        return loaded
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise UserError(f"--seeds {seeds}: give 1 to {MAX_SEEDS} seeds")
+    if loaded.spec.sweep is not None and seeds > 1:
+        raise UserError("--seeds: a sweep varies one model; run it without --seeds")
+    return replace(loaded, spec=with_seeds(loaded.spec, seeds))
 
 
 def resume(

@@ -251,6 +251,7 @@ def card_context(spec: JobSpec, run_path: Path) -> dict[str, Any]:
         "data": _data_context(spec, data_report),
         "training": _training_context(spec, run_path, state, data_report),
         "sweep": plain(state.sweep),  # how a sweep chose this model (sweeps/promote.py)
+        "repeats": plain(state.repeats),  # candidates and seeds: every model, why this won
         "evaluation": report.to_json(),  # as evaluation.json holds it, for the templates
         "eval_results": eval_results_status(spec, data_report, report.split, state.smoke),
         "provenance": provenance(spec, state, report),

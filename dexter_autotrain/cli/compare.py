@@ -165,6 +165,11 @@ def comparison_tables(comparison: Any) -> list[Any]:
     }
     tables = [
         _table("Metrics", heads, comparison.metrics | language_rows, _number),
+        *(
+            [_table("Over seeds (mean ± sd)", heads, comparison.spread, _text)]
+            if comparison.spread
+            else []
+        ),
         _table(
             "Gates",
             heads,

@@ -47,6 +47,13 @@ from dexter_autotrain.errors import UserError
 )
 @backend_option("run")
 @click.option(
+    "--seeds",
+    type=click.IntRange(1, 10),
+    metavar="N",
+    help="Train the job once per seed (training.seed, +1, ...): every metric's mean and "
+    "standard deviation; gates judge the mean, the best seed on validation is published.",
+)
+@click.option(
     "--detach",
     is_flag=True,
     help="Remote backends: start the training, record it and return at once; follow it "
@@ -60,6 +67,7 @@ def submit(
     smoke: bool,
     resume_run: str | None,
     backend_name: str | None,
+    seeds: int | None,
     detach: bool,
     runs_dir: Path,
     cards_dir: Path,
@@ -80,13 +88,15 @@ def submit(
     Examples:
       dexter-auto submit --smoke narrative
       dexter-auto submit jobs/actors.yaml
+      dexter-auto submit --seeds 3 jobs/narrative.yaml
       dexter-auto submit --smoke --backend hf-jobs --detach jobs/narrative.yaml
       dexter-auto submit --resume runs/actors/20261124-101500-ab12
     """
     if (spec is None) == (resume_run is None):
         raise UserError("give a JOB to start a run, or --resume RUN to continue one")
-    if resume_run and backend_name is not None:
-        raise UserError("--backend: only for a new run; a resumed run keeps its backend")
+    if resume_run and (backend_name is not None or seeds is not None):
+        flag = "--backend" if backend_name is not None else "--seeds"
+        raise UserError(f"{flag}: only for a new run; a resumed run keeps its own")
     reporter = progress_reporter()
     options: dict[str, Any] = {
         "detach": detach,
@@ -97,7 +107,13 @@ def submit(
         start = partial(api.resume, api.find_run(resume_run, runs_dir), **options)
     else:
         start = partial(
-            api.submit, spec, smoke=smoke, backend=backend_name, runs_dir=runs_dir, **options
+            api.submit,
+            spec,
+            smoke=smoke,
+            backend=backend_name,
+            runs_dir=runs_dir,
+            seeds=seeds,
+            **options,
         )
     stop_cleanly_on_signals()
     started = time.monotonic()

@@ -252,6 +252,12 @@ def _write(
             report.calibration.curve, report.calibration.error, plot_dir / "calibration.png"
         )
         report.plots.append("calibration.png")
+    write_report(report, out_dir)
+
+
+def write_report(report: EvaluationReport, out_dir: Path) -> None:
+    """Write evaluation.json and evaluation.md (a report whose gates were judged again: a
+    job's winner, on its family's mean over seeds)."""
     write_atomically(
         out_dir / REPORT_FILE, json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
     )

@@ -137,3 +137,28 @@ def calibration_plot(curve: list[CalibrationBin], error: float, path: Path) -> N
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def spread_plot(points: dict[str, list[tuple[int, float, float]]], metric: str, path: Path) -> None:
+    """Each family's seeds as dots, validation and test side by side, with each family's
+    mean as a bar: how far one seed's figure can be from another's. `points`: family ->
+    [(seed, validation, test)]."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(5.5, 3.2))
+    for row, seeds in enumerate(points.values()):
+        for column, marker in enumerate(("o", "s")):  # validation, test
+            values = [seed[1 + column] for seed in seeds]
+            y = row * 2.5 + column
+            axes.scatter(values, [y] * len(values), marker=marker, zorder=3)
+            axes.plot([sum(values) / len(values)] * 2, [y - 0.35, y + 0.35], color="black")
+            for seed, value in zip((s[0] for s in seeds), values, strict=True):
+                axes.annotate(str(seed), (value, y), xytext=(0, 6), textcoords="offset points",
+                              fontsize=7, ha="center")  # fmt: skip
+    labels = [f"{family} {name}" for family in points for name in ("validation", "test")]
+    axes.set_yticks([row * 2.5 + column for row in range(len(points)) for column in (0, 1)])
+    axes.set_yticklabels(labels, fontsize=8)
+    axes.set_xlabel(f"{metric} (each seed; bar: mean)")
+    axes.set_title("Spread over seeds")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

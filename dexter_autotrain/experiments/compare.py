@@ -62,6 +62,9 @@ class Comparison:
     runs: list[dict[str, Any]]
     metrics: dict[str, Values] = field(default_factory=dict)
     by_language: dict[str, dict[str, Values]] = field(default_factory=dict)
+    spread: dict[str, Values] = field(default_factory=dict)
+    """Test metrics as `mean ± sd (N seeds)` over the published family's seeds, for runs of
+    jobs with seeds or candidates (None for a single run)."""
     gates: dict[str, Values] = field(default_factory=dict)
     gates_passed: Values = field(default_factory=list)
     params: dict[str, Values] = field(default_factory=dict)
@@ -72,7 +75,11 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         return {
             "runs": self.runs,
-            "metrics": {"overall": self.metrics, "by_language": self.by_language},
+            "metrics": {
+                "overall": self.metrics,
+                "by_language": self.by_language,
+                "over_seeds": self.spread,
+            },
             "gates": {"passed": self.gates_passed, "rows": self.gates},
             "params": {"values": self.params, "differing": self.params_differing},
             "data": {"same": not self.data, "differing": self.data},
@@ -102,6 +109,7 @@ def compare_runs(references: list[str], root: Path = RUNS_ROOT) -> Comparison:
         language: _rows([_languages(r).get(language, {}) for r in reports])
         for language in languages
     }
+    comparison.spread = _rows([_spread(f.state) for f in facts])
     comparison.gates = _rows([_gates(r) for r in reports])
     comparison.gates_passed = [r.gates.passed if r else None for r in reports]
     params = _rows([f.params for f in facts])
@@ -150,6 +158,20 @@ def _overall(report: EvaluationReport | None) -> Metrics:
     metrics, primary = report.overall.metrics, report.primary_metric
     ordered = {primary: metrics[primary]} if primary in metrics else {}
     return ordered | metrics
+
+
+def _spread(state: RunState) -> dict[str, str]:
+    """The published family's test metrics over its seeds, as text."""
+    repeats = state.repeats
+    if repeats is None:
+        return {}
+    won = next(m for m in repeats.members if m.run_id == repeats.winner)
+    family = next(f for f in repeats.families if f.family == won.family)
+    seeds = f"{len(family.seeds)} seed{'s' * (len(family.seeds) > 1)}"
+    return {
+        metric: f"{spread.mean:.4f} ± {spread.sd:.4f} ({seeds})"
+        for metric, spread in family.test.items()
+    }
 
 
 def _languages(report: EvaluationReport | None) -> dict[str, Metrics]:

@@ -70,6 +70,11 @@ class ModelChoice(_Section):
         "character n-grams with logistic regression (text classification) or a CRF (NER), "
         "tuned on the validation split in seconds to minutes on a CPU, no base model",
     )
+    candidates: Annotated[list[Family], Field(max_length=1)] = Field(
+        default_factory=list,
+        description="other families trained and evaluated on the same splits; the best on "
+        "the validation split's primary metric (mean over `training.seeds`) is published",
+    )
 
 
 class Columns(_Section):
@@ -208,6 +213,12 @@ class Training(_Section):
         "token lengths, rounded up to a multiple of 8, capped by the model's maximum",
     )
     seed: Seed = Field(42, description="the seed of training (and of its data order)")
+    seeds: Annotated[list[Seed], Field(min_length=2, max_length=10)] | None = Field(
+        None,
+        description="train once per seed (instead of `seed`) and report every metric's mean "
+        "and standard deviation; gates judge the mean, the seed with the best validation "
+        "score is published (`submit --seeds N`: `seed`, `seed`+1, ...)",
+    )
     mixed_precision: Literal["none", "fp16", "bf16"] = Field(
         "none", description="mixed precision on a GPU (`none` on a CPU)"
     )

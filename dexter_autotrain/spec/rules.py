@@ -106,29 +106,45 @@ def _base_model(raw: Any, partial: bool) -> Iterator[RuleProblem]:
 
 def _family(data: dict[str, Any], task: str | None, partial: bool) -> Iterator[RuleProblem]:
     """The autotrain family needs a base model; the linear family needs none, trains here,
-    and has models for text classification and NER only."""
-    if _dict(data.get("model")).get("family", "autotrain") != "linear":
-        if not partial and "base_model" not in _given(data):
-            yield (
-                ("base_model",),
-                "missing: the autotrain family fine-tunes a base model",
-                "add `base_model:` with `id` and `revision` (or `path`), or choose "
-                "`model: {family: linear}`",
-            )
+    and has models for text classification and NER only. Candidates and seeds make several
+    models of one job, which a sweep does not."""
+    model = _dict(data.get("model"))
+    family = model.get("family", "autotrain")
+    candidates = model.get("candidates") if isinstance(model.get("candidates"), list) else []
+    if family in candidates:
+        yield ("model", "candidates"), f"repeats the family `{family}`", "remove it"
+    families = {family, *candidates}
+    if "autotrain" in families and not partial and "base_model" not in _given(data):
+        yield (
+            ("base_model",),
+            "missing: the autotrain family fine-tunes a base model",
+            "add `base_model:` with `id` and `revision` (or `path`), or choose "
+            "`model: {family: linear}`",
+        )
+    seeds = _dict(data.get("training")).get("seeds")
+    if isinstance(seeds, list) and len({repr(seed) for seed in seeds}) < len(seeds):
+        yield ("training", "seeds"), "names a seed twice", "give each seed once"
+    repeated = len(families) > 1 or seeds is not None
+    if "sweep" in _given(data) and (family == "linear" or repeated):
+        why = "a linear model" if family == "linear" else "candidates or seeds"
+        yield ("sweep",), f"a sweep varies one AutoTrain model, not {why}", "remove `sweep`"
+    if "linear" in families:
+        yield from _linear(data, task, family == "linear" and not candidates)
+
+
+def _linear(data: dict[str, Any], task: str | None, alone: bool) -> Iterator[RuleProblem]:
+    if task is not None and get_task(task).reads_images:
+        yield ("model",), f"the linear family has no {task} model", "use the autotrain family"
+    if not alone:
         return
-    where = ("model", "family")
     if "base_model" in _given(data):
         yield ("base_model",), "not used by the linear family", "remove `base_model`"
-    if task is not None and get_task(task).reads_images:
-        yield where, f"has no {task} model", "use `family: autotrain` for images"
     if _dict(data.get("compute")).get("backend", "local") != "local":
         yield (
             ("compute", "backend"),
             "the linear family trains here, in this process (seconds to minutes on a CPU)",
             "remove `compute.backend` or set it to `local`",
         )
-    if "sweep" in _given(data):
-        yield ("sweep",), "sweeps vary AutoTrain's training parameters", "remove `sweep`"
 
 
 def _columns(columns: dict[str, Any], task: str | None) -> Iterator[RuleProblem]:
