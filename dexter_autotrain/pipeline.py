@@ -245,8 +245,8 @@ def _hardware(context: Context) -> str:
     from dexter_autotrain.system.machine import describe_machine
 
     compute = context.spec.compute
-    if compute.backend == "local":
-        return describe_machine()
+    if compute.backend == "local" or context.spec.model.family == "linear":
+        return describe_machine()  # the linear family trains in this process
     return f"{compute.backend} {compute.hardware or 'cpu-basic'}"
 
 
@@ -413,6 +413,8 @@ def submit(
         loaded = replace(loaded, spec=smoke_spec(loaded.spec))
     spec = loaded.spec
     linear = spec.model.family == "linear"
+    if linear and backend not in (None, "local") and member is None:
+        raise UserError(f"--backend {backend}: the linear family trains here, in this process")
     base_model = None if smoke or linear else resolve_base_model(spec, loaded.path.parent)
     if problems := source_problems(loaded):  # before a run exists: none is left behind
         raise UserError(problems)

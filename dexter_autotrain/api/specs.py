@@ -148,7 +148,7 @@ def render(spec_path: str | Path, output_dir: str | Path | None = None) -> Rende
         `RenderedSpec`.
 
     Raises:
-        [`UserError`]: the spec is invalid.
+        [`UserError`]: the spec is invalid, or trains the linear family (no AutoTrain config).
 
     Example:
         ```python
@@ -161,6 +161,11 @@ def render(spec_path: str | Path, output_dir: str | Path | None = None) -> Rende
 
     path = Path(spec_path)
     loaded = load_spec(path)
+    if loaded.spec.model.family == "linear":
+        raise UserError(
+            f"{path}: model.family is linear, which AutoTrain does not train: there is no "
+            "AutoTrain config to render (its grid is in the trained model's config.json)"
+        )
     rendered = render_config(loaded.spec, path.parent)
     written = None if output_dir is None else Path(output_dir) / CONFIG_FILE_NAME
     if written is not None:
