@@ -68,6 +68,7 @@ bench: setup
 	$(BIN)/python bench/bench_serve.py
 	$(BIN)/python bench/bench_sweep.py
 	$(BIN)/python bench/bench_predict.py
+	$(BIN)/python bench/bench_families.py
 
 # The documentation site: docs/ with MkDocs and the Material theme, the spec and command
 # reference generated from the code (docs/hooks.py), built strictly (a broken link, a stale
