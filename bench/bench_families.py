@@ -141,7 +141,8 @@ def submit(folder: Path, name: str, text: str, roots: str) -> dict[str, Any]:
     spec.write_text(text)
     began = time.perf_counter()
     done = subprocess.run(
-        [DEXTER, "submit", str(spec), "--runs-dir", str(folder.parent / "runs"), "--json"],
+        [DEXTER, "submit", str(spec), "--runs-dir", str(folder.parent / "runs"), "--json"]
+        + ["--cards-dir", str(folder.parent / "model_cards")],  # never the repository's
         capture_output=True,
         text=True,
         env=os.environ | {"DEXTER_DATA_ROOTS": roots},
