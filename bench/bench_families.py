@@ -140,9 +140,10 @@ def submit(folder: Path, name: str, text: str, roots: str) -> dict[str, Any]:
     spec = folder / f"{name}.yaml"
     spec.write_text(text)
     began = time.perf_counter()
+    out = folder.parent  # runs and cards go here, never into the repository's model_cards/
     done = subprocess.run(
-        [DEXTER, "submit", str(spec), "--runs-dir", str(folder.parent / "runs"), "--json"]
-        + ["--cards-dir", str(folder.parent / "model_cards")],  # never the repository's
+        [DEXTER, "submit", str(spec), "--json", "--runs-dir", str(out / "runs"),
+         "--cards-dir", str(out / "model_cards")],  # fmt: skip
         capture_output=True,
         text=True,
         env=os.environ | {"DEXTER_DATA_ROOTS": roots},
