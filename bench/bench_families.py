@@ -141,9 +141,9 @@ def submit(folder: Path, name: str, text: str, roots: str) -> dict[str, Any]:
     spec.write_text(text)
     began = time.perf_counter()
     out = folder.parent  # runs and cards go here, never into the repository's model_cards/
+    command = [DEXTER, "submit", str(spec), "--json", "--runs-dir", str(out / "runs")]
     done = subprocess.run(
-        [DEXTER, "submit", str(spec), "--json", "--runs-dir", str(out / "runs"),
-         "--cards-dir", str(out / "model_cards")],  # fmt: skip
+        [*command, "--cards-dir", str(out / "model_cards")],
         capture_output=True,
         text=True,
         env=os.environ | {"DEXTER_DATA_ROOTS": roots},
