@@ -128,7 +128,7 @@ def spec_text(name: str, task: str, languages: list[str], train: str, model: str
             f"    - {{path: {train}, format: jsonl, split: train}}",
             "    - {path: test.jsonl, format: jsonl, split: test}",
             "  split: {validation: 0.1, test: 0.0}",
-            *([f"  labels: [{', '.join(NER_LABELS)}]"] if ner else []),
+            *([f"  labels: [{', '.join(NER_LABELS)}]", "  fix_iob2: true"] if ner else []),
             "evaluation: {bootstrap_samples: 0, counterfactual: false, baseline: false}",
             "tracking: false",
             "",
