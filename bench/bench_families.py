@@ -43,7 +43,9 @@ csv.field_size_limit(sys.maxsize)
 
 def read_tsv(path: Path, language: str, headline: bool) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8", newline="") as file:
-        rows = list(csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
+        # MasakhaNEWS quotes its multi-line articles; a tweet's quotes are its own
+        quoting = csv.QUOTE_MINIMAL if headline else csv.QUOTE_NONE
+        rows = list(csv.DictReader(file, delimiter="\t", quoting=quoting))
     return [
         {
             "text": f"{row['headline']}\n\n{row['text']}" if headline else row["text"],
