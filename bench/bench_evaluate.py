@@ -97,7 +97,7 @@ def main() -> None:
     from transformers.utils import logging
 
     from dexter_autotrain.evaluation.baseline import run_baseline
-    from dexter_autotrain.evaluation.evaluate import evaluate_model
+    from dexter_autotrain.evaluation.evaluate import References, Subject, evaluate_model
     from dexter_autotrain.evaluation.examples import Labeled
     from dexter_autotrain.runs import Run
 
@@ -119,8 +119,8 @@ def main() -> None:
                 texts[:count], [r[1] for r in rows[:count]], [r[2] for r in rows[:count]]
             )
             out = Path(folder) / f"eval-{precision}-{count}"
-            meta = {"job": spec.name, "run_id": run.name, "split": "bench"}
-            return evaluate_model(chosen, model, data, baseline, out, meta)
+            subject = Subject(spec.name, run.name, "bench")
+            return evaluate_model(chosen, model, data, References(baseline=baseline), out, subject)
 
         classifier = pipeline(
             "text-classification", model=str(model), device=-1, truncation=True, max_length=128

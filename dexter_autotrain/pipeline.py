@@ -477,8 +477,10 @@ def resume(
     reporter: Reporter,
     cards_dir: Path | None = None,
     follow: FollowOptions = DEFAULT_FOLLOW,
+    stages: Collection[str] | None = None,
 ) -> Run:
-    """Continue a run from its first unfinished stage, on the backend it was started on.
+    """Continue a run from its first unfinished stage, on the backend it was started on
+    (only `stages`, for a member of a job with candidates or seeds: see `run_stages`).
 
     A remote training that is still going (or completed) is re-attached, not started again.
 
@@ -512,7 +514,7 @@ def resume(
         if changed:
             record_spec(run, loaded, spec_sha256)
         run.update(**owner(), reason=None)
-        run_stages(context)
+        run_stages(context, stages)
     return run
 
 

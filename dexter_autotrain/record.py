@@ -158,11 +158,13 @@ class TrainingSummary(Record):
 
 class MemberRecord(Record):
     """A run that is one member of a job with candidates or seeds (`spec/members.py`):
-    its family and seed, and the group's id (the first member's run id)."""
+    its family and seed, the group's id, and every seed the group trains (`training.seeds`
+    or `submit --seeds`: a resumed group trains the same members)."""
 
     family: Literal["autotrain", "linear"]
     seed: int
     group: str
+    seeds: list[int] = []
 
 
 class Spread(Record):
@@ -200,6 +202,10 @@ class FamilySpread(Record):
     lift: Spread | None = None
 
 
+REPEATS_FILE = "repeats.json"
+"""A published repeats record, beside the winner's evaluation on the Hub (`plan` reads it)."""
+
+
 class RepeatsRecord(Record):
     """What a job with candidates or seeds trained and why its published model won: every
     member's figures, each family's mean and spread, the winner and the reason."""
@@ -212,6 +218,21 @@ class RepeatsRecord(Record):
     reason: str
     gates_on_mean: bool
     plot: str | None = None
+
+    def winning_family(self) -> FamilySpread:
+        """The published model's family, with its figures over its seeds."""
+        won = next(member for member in self.members if member.run_id == self.winner)
+        return next(family for family in self.families if family.family == won.family)
+
+    def spread_text(self, metric: str, digits: int = 3) -> str | None:
+        """`0.612 ± 0.018 (3 seeds)`: the winning family's test `metric` over its seeds
+        (None when it has no such figure)."""
+        family = self.winning_family()
+        spread = family.test.get(metric)
+        if spread is None:
+            return None
+        seeds = f"{len(family.seeds)} seed{'s' * (len(family.seeds) > 1)}"
+        return f"{spread.mean:.{digits}f} ± {spread.sd:.{digits}f} ({seeds})"
 
 
 class EvaluationVerdict(Record):

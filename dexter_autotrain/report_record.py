@@ -229,6 +229,7 @@ class EvaluationReport(ReportRecord):
     fairness: Fairness | None = None
     fairness_group: str | None = None
     baseline: BaselineScores | None = None
+    majority: BaselineScores | None = None
     published: PublishedComparison | None = None
     counterfactual: Counterfactual | None = None
     speed: dict[str, Speed] = {}

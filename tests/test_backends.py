@@ -312,3 +312,30 @@ def test_ctrl_c_on_a_terminal_may_leave_the_remote_job_running(tmp_path, standin
     assert resumed.code == 0, resumed.stderr[-3000:]
     assert json.loads(resumed.stdout)["state"] == "carded"
     assert starts(remote) == [run.name]
+
+
+def test_seeds_on_a_remote_backend_train_side_by_side_and_a_detached_group_resumes(
+    tmp_path, standin, trained
+):
+    """`--seeds 2` on a remote backend starts both trainings before following either;
+    `--detach` leaves them running, and resuming either member's run finishes the job:
+    both re-attached (never started twice), evaluated, the winner chosen and carded."""
+    runs, remote = tmp_path / "runs", tmp_path / "remote"
+    env = _remote_env(remote) | standin | _short(trained)
+    args = ("submit", "--smoke", "--backend", "hf-jobs", "--seeds", "2", "--detach", NARRATIVE)
+    detached = run_cli(*args, "--runs-dir", runs, "--json", env=env)
+    assert detached.code == 0, detached.stderr[-3000:]
+    members = sorted(runs.glob("narrative/*/state.json"))
+    assert len(members) == 2 and sorted(starts(remote)) == sorted(p.parent.name for p in members)
+    states = [json.loads(path.read_text()) for path in members]
+    assert {state["state"] for state in states} == {"training"}
+    assert sorted(state["member"]["seed"] for state in states) == [42, 43]
+
+    latest = members[-1].parent
+    resumed = run_cli("submit", "--resume", latest, "--runs-dir", runs, "--json", env=env)
+    assert resumed.code == 0, resumed.stderr[-3000:]
+    winner = json.loads(resumed.stdout)
+    assert winner["completed"] == ["prepare", "train", "evaluate", "card"]
+    assert [m["seed"] for m in winner["repeats"]["members"]] == [42, 43]
+    assert len(starts(remote)) == 2  # re-attached, never started again
+    assert resumed.stderr.count("re-attached to hf-jobs job") == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import JOBS
+from conftest import JOBS, REPO
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,22 @@ def test_a_job_file_name_cannot_start_a_workflow_command(cli, tmp_path):
         lines = (result.stdout + result.stderr).splitlines()
         assert not any(line.lstrip(' ✗"').startswith("::") for line in lines), lines
         assert "not a job file name" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("seeds", "expected"),
+    [
+        ("11", "Invalid value for '--seeds': 11 is not in the range 1<=x<=10"),
+        ("3", "--seeds 3: the job's only model is of the linear family"),
+    ],
+    ids=["too-many", "linear-alone"],
+)
+def test_a_bad_seeds_count_trains_nothing(cli, tmp_path, seeds, expected):
+    spec = tmp_path / "job.yaml"
+    spec.write_text(
+        "task: text-classification\nmodel: {family: linear}\nlanguages: [hau]\ndata:\n"
+        f"  sources: [{{path: '{REPO}/data/samples/naijasenti/{{language}}', format: tsv}}]\n"
+    )
+    result = cli("submit", spec, "--seeds", seeds, "--runs-dir", tmp_path / "runs")
+    assert result.code == 2 and expected in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()

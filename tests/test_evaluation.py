@@ -324,7 +324,7 @@ def _evaluate_test_split(
     """Evaluate the run's test split again, with `evaluation` settings changed; with
     `platform`, an extra slice column (alternating x / facebook) that fairness groups by."""
     from dexter_autotrain.evaluation.baseline import run_baseline
-    from dexter_autotrain.evaluation.evaluate import Subject, evaluate_model
+    from dexter_autotrain.evaluation.evaluate import References, Subject, evaluate_model
     from dexter_autotrain.evaluation.examples import load_prepared
     from dexter_autotrain.runs import Run
 
@@ -345,7 +345,7 @@ def _evaluate_test_split(
         spec,
         run.model_folder(),
         data,
-        baseline,
+        References(baseline=baseline),
         out,
         Subject(spec.name, run.run_id, "test"),
     )

@@ -33,6 +33,7 @@ import pytest
 from conftest import SHARED_DATA, HubSetup, Result, fake_token, run_cli
 
 from dexter_autotrain.testing import Accounts, HubConfig, HubServer, TokenGrant
+from dexter_autotrain.testing.hub_client import patched_client
 
 pytestmark = [
     pytest.mark.training,  # linear models, in seconds: no AutoTrain training is started
@@ -200,7 +201,7 @@ def without_toolkit(hub: HubServer, repo_id: str, inputs: list, home: Path) -> l
     return json.loads(done.stdout)
 
 
-def test_text_model_goes_through_every_stage_stored_safely_and_carded(hub, runs) -> None:
+def test_text_model_goes_through_every_stage_stored_safely_and_carded(hub, runs, tmp_path) -> None:
     run, _ = runs["text"]
     state = json.loads((run / "state.json").read_text())
     assert state["completed"] == [
@@ -231,12 +232,19 @@ def test_text_model_goes_through_every_stage_stored_safely_and_carded(hub, runs)
     report = json.loads((run / "evaluation.json").read_text())
     assert report["baseline"]["name"] == "word unigrams (TF-IDF + logistic regression)"
     assert report["overall"]["metrics"]["f1_macro"] > 0.45
+    assert report["majority"]["name"] == "majority class" and report["majority"]["lift"] > 0.2
     card = (run / "README.md").read_text()
+    assert "the floor any model must clear is the majority class" in card
     assert "library_name: sklearn" in card and "- sklearn" in card
     assert "**Base model:** none: a linear model" in card
     assert "(**chosen**)" in card and "from handler import EndpointHandler" in card
     assert "Training (the linear family): scikit-learn" in card
     assert "## Seeds and candidates" in card and "linear has the best mean validation" in card
+    with patched_client(hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)):
+        from huggingface_hub import hf_hub_download
+
+        published = Path(hf_hub_download("dexter-ng/sentiment-linear", "repeats.json"))
+    assert json.loads(published.read_text())["winner"] == run.name  # for `plan`
 
 
 def test_word_order_the_transformer_wins_and_its_card_shows_the_spread_over_seeds(
@@ -335,12 +343,16 @@ def entity_starts(tags: list[str]) -> int:
 
 
 def test_family_mistakes_are_each_one_located_error(tmp_path) -> None:
-    """Three specs, one `validate`: each mistake named at its file, field and fix."""
+    """Four specs, one `validate`: each mistake named at its file, field and fix."""
     linear = TEXT_SPEC.format(data=SHARED_DATA, candidates="")
     specs = {
         "based.yaml": (linear + "base_model: {path: model}\n", "not used by the linear family"),
         "remote.yaml": (linear + "compute: {backend: hf-jobs}\n", "trains here, in this process"),
         "baseless.yaml": (linear.replace("model: {family: linear}\n", ""), "family: linear"),
+        "seeded.yaml": (
+            linear.replace("learning_rate: 0.001}", "learning_rate: 0.001, seeds: [1, 2]}"),
+            "fits the same model whatever the seed",
+        ),
     }
     for name, (text, _) in specs.items():
         (tmp_path / name).write_text(text, encoding="utf-8")

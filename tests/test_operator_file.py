@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,13 @@ GPU_ENDPOINT = {"instance_type: intel-icl": "accelerator: gpu\n  instance_type: 
             "sweep.parallel: 8 trials at once; the operator's cap is 4 (parallel_trials",
         ),
         (
+            "compute:\n  backend: hf-jobs\n  hardware: t4-small\n  timeout: 2h\n",
+            {"learning_rate: 2e-5": "learning_rate: 2e-5\n  seeds: [1, 2, 3]"},
+            {"DEXTER_MAX_SWEEP_USD": "2"},
+            "training.seeds: at most $2.40 for 3 trainings of $0.80 (candidates and seeds); "
+            "train fewer seeds; the operator's cap is $2.00 (sweep_usd",
+        ),
+        (
             "",
             {"max_replicas: 1": "max_replicas: 6"},
             {"DEXTER_MAX_REPLICAS": "2"},
@@ -138,7 +146,7 @@ GPU_ENDPOINT = {"instance_type: intel-icl": "accelerator: gpu\n  instance_type: 
             "operator's cap is $100.00",
         ),
     ],
-    ids=["run", "sweep", "replicas", "endpoint-cost"],
+    ids=["run", "sweep", "seeds", "replicas", "endpoint-cost"],
 )
 def test_a_spec_over_a_cost_cap_is_a_located_spec_error(tmp_path, extra, edits, caps, line):
     spec = _narrative(tmp_path, extra, edits=edits)
@@ -151,8 +159,12 @@ def test_a_spec_over_a_cost_cap_is_a_located_spec_error(tmp_path, extra, edits, 
 
 def test_caps_hold_where_money_is_committed(tmp_path, monkeypatch):
     """Specs that never went through `validate` under the cap (built in Python, or loaded
-    before the cap was set) are refused where the endpoint is planned and the sweep starts."""
+    before the cap was set) are refused where the endpoint is planned, the sweep starts and
+    a job's seeds start."""
+    from dexter_autotrain.api.runs import QuietReporter
     from dexter_autotrain.hub.endpoints import EndpointPlan
+    from dexter_autotrain.repeats import Group, submit_group
+    from dexter_autotrain.spec.members import with_seeds
     from dexter_autotrain.sweeps.run import SweepOptions, run_sweep
 
     monkeypatch.chdir(tmp_path)  # no operator file: the caps below are all there are
@@ -171,3 +183,9 @@ def test_caps_hold_where_money_is_committed(tmp_path, monkeypatch):
     with pytest.raises(UserError, match=r"sweep\.n_trials: at most \$200\.00 for 20 trials"):
         run_sweep(loaded, False, None, SweepOptions(runs_root=runs))
     assert not runs.exists()  # nothing written, nothing started
+    seeds = load_spec(_narrative(tmp_path, sweep.split("sweep:")[0]))
+    seeds = replace(seeds, spec=with_seeds(seeds.spec, 3))  # `submit --seeds 3`
+    monkeypatch.setenv("DEXTER_MAX_SWEEP_USD", "25")
+    with pytest.raises(UserError, match=r"training\.seeds: at most \$30\.00 for 3 trainings"):
+        submit_group(Group(seeds, False, QuietReporter(), runs))
+    assert not runs.exists()

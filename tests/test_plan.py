@@ -89,6 +89,7 @@ def test_plan_json_reports_each_job(tmp_path):
         "note": "no Hub charge",
         "publish": "dexter-ng/narrative-v2@main",
         "deploy": None,
+        "models": [],  # one model
     }
     [problem] = jobs["jobs/broken.yaml"]["problems"]
     assert (problem["file"], problem["line"], problem["field"]) == (

@@ -276,3 +276,27 @@ def test_remote_trials_run_in_parallel(tmp_path, standin, trained):
     assert second[0] < first[1]  # the second started before the first ended
     started = (tmp_path / "jobs" / "starts.log").read_text().split()
     assert sorted(started) == sorted(Path(row["run"]).name for row in result["trials"])
+
+
+@pytest.mark.training
+def test_the_best_settings_are_repeated_over_seeds_before_promotion(tmp_path, standin, trained):
+    """`repeat_seeds: 2`: the best trial's settings trained again with the next seed, both
+    evaluated on the test split, the better on validation promoted with the spread on its
+    card. Every training is the stand-in (the suite's narrative model): what is tested is
+    the bookkeeping."""
+    sweep = UNPRUNED.replace("n_trials: 3", "n_trials: 2") + "  repeat_seeds: 2\n"
+    env = _standin_trials(standin, trained, steps=4)
+    result = _finished(_sweep(tmp_path, "--smoke", _write(tmp_path, sweep), env=env), tmp_path)
+    promoted = result["promoted"]
+    repeats = promoted["repeats"]
+    assert [m["seed"] for m in repeats["members"]] == [42, 43]
+    best = result["best"]
+    assert repeats["members"][0]["run_id"] == Path(result["trials"][best["trial"]]["run"]).name
+    again = json.loads((tmp_path / "runs/swept" / repeats["members"][1]["run_id"] / "state.json")
+                       .read_text())  # fmt: skip
+    assert again["resolved"]["seed"] == 43 and again["completed"][-1] == "evaluate"
+    assert again["resolved"]["learning_rate"] == best["best_params"]["learning_rate"]
+    assert promoted["sweep"]["trial"] == best["trial"] and repeats["winner"] == promoted["run_id"]
+    card = (Path(promoted["run"]) / "README.md").read_text()
+    assert "## Seeds and candidates" in card and "This model is trial" in card
+    assert len(list((tmp_path / "runs/swept").glob("*/state.json"))) == 3  # 2 trials + 1 seed

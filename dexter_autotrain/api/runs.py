@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.runs import RUNS_ROOT, STATE_FILE, Run, RunStatus, find_run, list_runs
 from dexter_autotrain.spec import LoadedSpec
-from dexter_autotrain.spec.members import members, with_seeds
+from dexter_autotrain.spec.members import DETERMINISTIC, members, with_seeds
 
 if TYPE_CHECKING:
     from dexter_autotrain.backends.attach import FollowOptions
@@ -127,9 +127,9 @@ def submit(
     )
     cards = None if cards_dir is None else Path(cards_dir)
     if len(members(loaded.spec)) > 1:
-        from dexter_autotrain.repeats import submit_group
+        from dexter_autotrain.repeats import Group, submit_group
 
-        return submit_group(loaded, smoke, shown, Path(runs_dir), cards, backend, follow)
+        return submit_group(Group(loaded, smoke, shown, Path(runs_dir), cards, backend, follow))
     return submit_loaded(loaded, smoke, shown, Path(runs_dir), cards, backend, follow)
 
 
@@ -141,6 +141,11 @@ def _with_seeds(loaded: LoadedSpec, seeds: int | None) -> LoadedSpec:
         raise UserError(f"--seeds {seeds}: give 1 to {MAX_SEEDS} seeds")
     if loaded.spec.sweep is not None and seeds > 1:
         raise UserError("--seeds: a sweep varies one model; run it without --seeds")
+    if seeds > 1 and all(member.family in DETERMINISTIC for member in members(loaded.spec)):
+        raise UserError(
+            f"--seeds {seeds}: the job's only model is of the linear family, which fits the "
+            "same model whatever the seed; run it without --seeds"
+        )
     return replace(loaded, spec=with_seeds(loaded.spec, seeds))
 
 
@@ -154,7 +159,9 @@ def resume(
     keep_running: Callable[[Handle], bool] | None = None,
 ) -> Run:
     """Continue a killed or failed run from its first unfinished stage; a remote training
-    still going (or finished) is re-attached, never started twice.
+    still going (or finished) is re-attached, never started twice. A model of a job with
+    candidates or seeds resumes the whole job: every member not yet evaluated, then the
+    winner's card, publishing and deployment.
 
     Args:
         run (`Run` or `str`): the run, or a reference `find_run` understands.
@@ -178,17 +185,16 @@ def resume(
         ```
     """
     from dexter_autotrain.pipeline import resume as resume_run
+    from dexter_autotrain.repeats import resume_group
 
     found = run if isinstance(run, Run) else find_run(run, Path(runs_dir))
     shown, follow = _before_training(
         lambda: found.spec().compute.backend, detach, reporter, keep_running
     )
-    return resume_run(
-        found,
-        shown,
-        None if cards_dir is None else Path(cards_dir),
-        follow,
-    )
+    cards = None if cards_dir is None else Path(cards_dir)
+    if found.state().member is not None:  # one model of a job with candidates or seeds
+        return resume_group(found, shown, cards, follow)
+    return resume_run(found, shown, cards, follow)
 
 
 def refuse_local_detach(backend: str) -> None:

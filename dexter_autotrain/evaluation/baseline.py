@@ -2,7 +2,8 @@
 test examples: TF-IDF + logistic regression for text, the most frequent tag of each word for
 NER, logistic regression on thumbnails and colour histograms for images (`image_baseline`).
 A linear family model is itself TF-IDF and logistic regression, so its baseline is of a
-simpler family still: word unigrams alone, at the default regularisation.
+simpler family still: word unigrams alone, at the default regularisation; the majority class
+of the train split is reported beside it (`majority_baseline`), the floor any model must clear.
 
 A baseline depends only on the train split and the seed, so it is fitted once per run (the
 train stage fits it while AutoTrain trains) and kept in the run directory; evaluations load it.
@@ -24,6 +25,7 @@ MAX_FEATURES = 20_000
 MIN_DF_ROWS = 1_000
 CACHE_VERSION = 3
 UNIGRAMS_NAME = "word unigrams (TF-IDF + logistic regression)"
+MAJORITY_NAME = "majority class"
 
 
 def baseline_name(task: str, family: str) -> str:
@@ -113,6 +115,17 @@ def run_baseline(run_path: Path, task: str, seed: int, family: str = "autotrain"
     write_atomically(folder / "baseline.pkl", pickle.dumps(baseline))
     write_atomically(folder / "key.json", json.dumps(key, indent=2) + "\n")
     return baseline
+
+
+def majority_baseline(run_path: Path, task: str, family: str) -> Majority | None:
+    """The train split's most frequent label, for a linear text classifier (None otherwise:
+    a transformer's TF-IDF baseline already clears it, and NER has no single label)."""
+    from dexter_autotrain.evaluation.examples import load_prepared
+
+    kind = get_task(task)
+    if family != "linear" or kind.per_token or kind.reads_images:
+        return None
+    return Majority(load_prepared(run_path / "data", "train", task).labels)
 
 
 def _read_json(path: Path) -> Any:

@@ -17,7 +17,13 @@ import numpy as np
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.evaluation import plots
-from dexter_autotrain.evaluation.baseline import Baseline, baseline_name, run_baseline
+from dexter_autotrain.evaluation.baseline import (
+    MAJORITY_NAME,
+    Baseline,
+    baseline_name,
+    majority_baseline,
+    run_baseline,
+)
 from dexter_autotrain.evaluation.counterfactual import TERMS_FIELD, flip_report, load_terms, swaps
 from dexter_autotrain.evaluation.examples import Labeled, load_prepared, read_labeled
 from dexter_autotrain.evaluation.gates import check_gates
@@ -116,29 +122,32 @@ def evaluate_model(
     spec: JobSpec,
     model_dir: Path,
     data: Labeled,
-    baseline_model: Baseline | None,
+    references: References,
     out_dir: Path,
     subject: Subject,
-    identity_terms: dict[str, list[str]] | None = None,
     published: PublishedModel | None = None,
 ) -> EvaluationReport:
     """Score, compare, probe, time and gate; write the report files into `out_dir`.
-    `identity_terms` are the probe's terms (`load_terms`), the built-in ones by default;
-    `published` is the model to compare with for `min_lift_over_published`."""
+    `references`: the probe's terms and the baselines; `published` is the model to compare
+    with for `min_lift_over_published`."""
     if not data.inputs:
         raise UserError("nothing to evaluate: the chosen data has no examples")
     task, primary = spec.task, spec.primary_metric
     predictor = load_predictor(
         model_dir, task, spec.training.max_seq_length, precision=spec.evaluation.precision
     )
-    predicted, counterfactual = _predict_and_probe(spec, predictor, data, identity_terms)
+    predicted, counterfactual = _predict_and_probe(spec, predictor, data, references.terms)
     # sorted, as scikit-learn orders them, so bootstrap statistics reproduce its numbers
     labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
     scores = score(spec, data, predicted, labels)
     exact = scores.scorer.exact(np.arange(len(data.inputs)))
-    baseline = None
-    if baseline_model is not None:
-        baseline = _baseline(spec, baseline_model, data, labels, scores.overall.metrics)
+    baseline, majority = (
+        _baseline(spec, model, name, data, labels, scores.overall.metrics) if model else None
+        for model, name in (
+            (references.baseline, baseline_name(spec.task, spec.model.family)),
+            (references.majority, MAJORITY_NAME),
+        )
+    )
     speed = measure_speed(predictor, data.inputs)
     versus = compare(spec, data, scores, published) if published else None
     lift = baseline.lift if baseline else None
@@ -159,6 +168,7 @@ def evaluate_model(
         fairness=scores.fairness,
         fairness_group=spec.evaluation.fairness.group_by if spec.evaluation.fairness else None,
         baseline=baseline,
+        majority=majority,
         published=versus,
         counterfactual=counterfactual,
         speed=speed,
@@ -189,7 +199,12 @@ def _predict_and_probe(
 
 
 def _baseline(
-    spec: JobSpec, model: Baseline, data: Labeled, labels: list[str], reported: Metrics
+    spec: JobSpec,
+    model: Baseline,
+    name: str,
+    data: Labeled,
+    labels: list[str],
+    reported: Metrics,
 ) -> BaselineScores:
     """The baseline's scores on the same examples, in the metrics reported for the model,
     and the model's lift over it (positive: the model is better; None: the baseline cannot
@@ -204,7 +219,7 @@ def _baseline(
         metrics = classification_metrics(data.labels, guesses, labels, confidence)
     value, ours = metrics.get(primary), reported[primary]
     return BaselineScores(
-        name=baseline_name(spec.task, spec.model.family),
+        name=name,
         metrics={k: metrics[k] for k in reported if isinstance(metrics.get(k), float)},
         lift=kind.metric(primary).lift(ours, value)
         if isinstance(value, float) and ours is not None
@@ -288,14 +303,29 @@ def _choose(
     return _Chosen(examples, chosen, None if split is None else f"split-{chosen}")
 
 
-def _references(run_path: Path, spec: JobSpec) -> tuple[dict[str, list[str]], Baseline | None]:
-    """The probe's identity terms (read first: a bad terms file is reported before any
-    model is loaded) and the run's baseline."""
+@dataclass(frozen=True)
+class References:
+    """What a model is measured against: the probe's identity terms (`load_terms`; None: the
+    built-in ones), the run's baseline and, for a linear text classifier, the majority class."""
+
+    terms: dict[str, list[str]] | None = None
+    baseline: Baseline | None = None
+    majority: Baseline | None = None
+
+
+def _references(run_path: Path, spec: JobSpec) -> References:
+    """The run's references; the terms are read first: a bad terms file is reported before
+    any model is loaded."""
     spec_dir = Run(run_path).spec_folder()
     terms = load_terms(_identity_terms(spec, spec_dir))
     if not spec.evaluation.baseline:
-        return terms, None
-    return terms, run_baseline(run_path, spec.task, spec.data.split.seed, spec.model.family)
+        return References(terms)
+    family = spec.model.family
+    return References(
+        terms,
+        run_baseline(run_path, spec.task, spec.data.split.seed, family),
+        majority_baseline(run_path, spec.task, family),
+    )
 
 
 def evaluate_run(
@@ -311,14 +341,12 @@ def evaluate_run(
     run directory), on another split given with --split (`evaluations/split-<S>/`), or on
     other data (`evaluations/<stem>-<path hash>/`); only the first replaces the card's report.
     `report` receives progress lines (the download of the published model to compare with)."""
-    terms, baseline = _references(run_path, spec)
+    references = _references(run_path, spec)
     chosen = _choose(run_path, spec, split, data, language)
     out_dir = run_path / "evaluations" / chosen.folder if chosen.folder else run_path
     subject = Subject(spec.name, run_path.name, chosen.split)
     published = _published(run_path, spec, Run(run_path).state(), report)
-    return evaluate_model(
-        spec, model_dir, chosen.examples, baseline, out_dir, subject, terms, published
-    )
+    return evaluate_model(spec, model_dir, chosen.examples, references, out_dir, subject, published)
 
 
 def evaluate_published(
@@ -345,7 +373,7 @@ def evaluate_published(
         '3f2a9c1'
         ```
     """
-    terms, baseline = _references(run_path, spec)
+    references = _references(run_path, spec)
     chosen = _choose(run_path, spec, split, data, language)
     commit = published_commit(ref, report)
     if commit is None:
@@ -355,7 +383,7 @@ def evaluate_published(
     model = EvaluatedModel(repo_id=ref.repo_id, revision=ref.revision, commit=commit)
     subject = Subject(spec.name, str(ref), chosen.split, model)
     out_dir = run_path / "evaluations" / folder
-    return evaluate_model(spec, pulled.path, chosen.examples, baseline, out_dir, subject, terms)
+    return evaluate_model(spec, pulled.path, chosen.examples, references, out_dir, subject)
 
 
 def _published(

@@ -69,9 +69,20 @@ def _overall_section(report: EvaluationReport) -> list[str]:
         f"{_lift_sense(report.task, primary)}."
         if baseline
         else "No baseline (`evaluation.baseline: false`).",
+        *_majority(report),
         *_precision(report.precision),
         "",
     ]
+
+
+def _majority(report: EvaluationReport) -> list[str]:
+    """The majority class beside a linear classifier's baseline (none for other models)."""
+    floor = report.majority
+    if floor is None:
+        return []
+    primary = report.primary_metric
+    value = _number(floor.metrics.get(primary))
+    return [f"Majority class: {primary} {value}; lift {_number(floor.lift)}."]
 
 
 def _better(better: bool | None) -> str:

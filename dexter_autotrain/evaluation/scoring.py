@@ -7,12 +7,14 @@ are scored by exactly the same code on exactly the same examples.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from dexter_autotrain.evaluation.examples import Labeled
 from dexter_autotrain.evaluation.fairness import fairness_report
 from dexter_autotrain.evaluation.predict import Predictions
+from dexter_autotrain.evaluation.predictors import load_predictor
 from dexter_autotrain.evaluation.slices import Scorer, by_group
 from dexter_autotrain.report_record import Fairness, Scored
 from dexter_autotrain.spec import JobSpec
@@ -61,6 +63,17 @@ def score(spec: JobSpec, data: Labeled, predicted: Predictions, labels: list) ->
         else:
             slices[column] = by_group(scorer, values)
     return Scores(scorer, overall, slices, _fairness(spec, scorer, data), notes)
+
+
+def score_model(spec: JobSpec, model_dir: Path, data: Labeled) -> Scores:
+    """The model in `model_dir` scored on `data` as `spec` scores it: another model beside
+    a run's own (the published one), or a member of a job on its validation split."""
+    predictor = load_predictor(
+        model_dir, spec.task, spec.training.max_seq_length, precision=spec.evaluation.precision
+    )
+    predicted = predictor.predict(data.inputs)
+    labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
+    return score(spec, data, predicted, labels)
 
 
 def _fairness(spec: JobSpec, scorer: Scorer, data: Labeled) -> Fairness | None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dexter_autotrain.evaluation.examples import load_prepared
-from dexter_autotrain.evaluation.predictors import load_predictor
-from dexter_autotrain.evaluation.scoring import score
+from dexter_autotrain.evaluation.scoring import score_model
 from dexter_autotrain.spec import JobSpec
 
 
@@ -27,11 +26,6 @@ def validation_score(run_path: Path, spec: JobSpec, model_dir: Path) -> float:
         ```
     """
     data = load_prepared(run_path / "data", "validation", spec.task)
-    predictor = load_predictor(
-        model_dir, spec.task, spec.training.max_seq_length, precision=spec.evaluation.precision
-    )
-    predicted = predictor.predict(data.inputs)
-    labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
     plain = spec.evaluation.model_copy(update={"bootstrap_samples": 0, "slices": []})
-    value = score(spec.model_copy(update={"evaluation": plain}), data, predicted, labels)
-    return float(value.overall.metrics[spec.primary_metric] or 0.0)
+    scores = score_model(spec.model_copy(update={"evaluation": plain}), model_dir, data)
+    return float(scores.overall.metrics[spec.primary_metric] or 0.0)

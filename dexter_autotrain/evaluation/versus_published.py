@@ -15,8 +15,7 @@ from typing import Literal
 
 from dexter_autotrain.errors import HubAccessError, HubUnavailable, ToolError
 from dexter_autotrain.evaluation.examples import Labeled
-from dexter_autotrain.evaluation.predictors import load_predictor
-from dexter_autotrain.evaluation.scoring import Scores, score
+from dexter_autotrain.evaluation.scoring import Scores, score_model
 from dexter_autotrain.hub.pull import HubModelRef, published_commit, pull_model
 from dexter_autotrain.hub.retry import Report
 from dexter_autotrain.report_record import ComparisonRow, PublishedComparison
@@ -80,15 +79,7 @@ def compare(
     where = f"`{published.repo_id}` at `{published.branch}`"
     if published.model_dir is None:
         return _comparison(published, _summary_without_model(published, where), None, [])
-    predictor = load_predictor(
-        published.model_dir,
-        spec.task,
-        spec.training.max_seq_length,
-        precision=spec.evaluation.precision,
-    )
-    predicted = predictor.predict(data.inputs)
-    labels = sorted({*predictor.labels, *(v for v in data.labels if isinstance(v, str))})
-    old = score(spec, data, predicted, labels)
+    old = score_model(spec, published.model_dir, data)
     primary = spec.primary_metric
     metric = get_task(spec.task).metric(primary)
     lift = metric.lift(new.overall.metrics[primary], old.overall.metrics[primary])

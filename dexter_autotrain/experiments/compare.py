@@ -165,12 +165,10 @@ def _spread(state: RunState) -> dict[str, str]:
     repeats = state.repeats
     if repeats is None:
         return {}
-    won = next(m for m in repeats.members if m.run_id == repeats.winner)
-    family = next(f for f in repeats.families if f.family == won.family)
-    seeds = f"{len(family.seeds)} seed{'s' * (len(family.seeds) > 1)}"
     return {
-        metric: f"{spread.mean:.4f} ± {spread.sd:.4f} ({seeds})"
-        for metric, spread in family.test.items()
+        metric: text
+        for metric in repeats.winning_family().test
+        if (text := repeats.spread_text(metric, digits=4)) is not None
     }
 
 

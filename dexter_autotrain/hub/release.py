@@ -20,6 +20,7 @@ import yaml
 
 from dexter_autotrain.cards.context import public_path
 from dexter_autotrain.linear import LINEAR_FILES
+from dexter_autotrain.record import REPEATS_FILE
 from dexter_autotrain.report_record import REPORT_FILE
 from dexter_autotrain.runs import Run
 from dexter_autotrain.training.model_files import MODEL_FILES, MODEL_PATTERNS
@@ -45,7 +46,8 @@ def release_files(run_path: Path, model_dir: str) -> dict[str, Source]:
 
     Returns:
         `dict[str, Path | bytes]`: local files, or the public copies of `spec.yaml` and
-        `data-report.json`, sorted by path in the repo.
+        `data-report.json` (and `repeats.json`, every model of a job with candidates or
+        seeds), sorted by path in the repo.
 
     Example:
         ```python
@@ -68,6 +70,8 @@ def release_files(run_path: Path, model_dir: str) -> dict[str, Source]:
         }
     found["spec.yaml"] = _public_spec(run_path)
     found["data-report.json"] = _public_report(run_path / "data-report.json")
+    if (repeats := Run(run_path).state().repeats) is not None:  # candidates or seeds
+        found[REPEATS_FILE] = (json.dumps(repeats.to_json(), indent=2) + "\n").encode()
     return dict(sorted(found.items()))
 
 

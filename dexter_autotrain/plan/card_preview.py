@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.evaluation.gates import check_gates
+from dexter_autotrain.record import RepeatsRecord
 from dexter_autotrain.report_record import REPORT_FILE, EvaluationReport, Fairness, Gates, Scored
 from dexter_autotrain.runs import Run, start_record
 from dexter_autotrain.spec import JobSpec
@@ -24,12 +25,14 @@ PUBLISHED_FILES = (REPORT_FILE, "data-report.json")
 
 @dataclass(frozen=True)
 class Numbers:
-    """What a card preview shows as results, and where they came from."""
+    """What a card preview shows as results, and where they came from (`repeats`: the
+    published job's every model and spread, for a job with candidates or seeds)."""
 
     evaluation: EvaluationReport
     data_report: dict[str, Any]
     run_id: str
     source: str
+    repeats: RepeatsRecord | None = None
 
 
 def placeholder_numbers(spec: JobSpec, why: str) -> Numbers:
@@ -91,6 +94,9 @@ def card_text(spec: JobSpec, spec_dir: Path, templates: Path, numbers: Numbers) 
     with tempfile.TemporaryDirectory(prefix="dexter-card-preview-") as folder:
         run = Path(folder)
         start_record(Run(run), spec.name, numbers.run_id, created="")  # its tag: no date
+        if numbers.repeats is not None:
+            # every key, defaults too: a hand-written repeats.json may leave some out
+            Run(run).update(repeats=numbers.repeats.model_dump(mode="json"))
         for name, value in (
             ("data-report.json", numbers.data_report),
             (REPORT_FILE, numbers.evaluation.to_json()),

@@ -17,6 +17,7 @@ from dexter_autotrain.hub.retry import RetryPolicy
 from dexter_autotrain.policy.cost_caps import REMOTE_BACKENDS, endpoint_usd_per_day
 from dexter_autotrain.policy.prices import shipped_table
 from dexter_autotrain.spec import JobSpec
+from dexter_autotrain.spec.members import TRAINED_HERE, members
 
 ONE_TRY = RetryPolicy(attempts=1)
 
@@ -43,6 +44,8 @@ class RunEstimate:
         publish: `repo_id@branch` a passing run is published to (None: not published).
         deploy: where it is then deployed (`endpoint`, `local`; None: not deployed).
         endpoint: the Inference Endpoint's instance and price (None: no endpoint).
+        models: each model a job with candidates or seeds trains (`autotrain seed 42`);
+            empty for one model. `max_usd` covers every remote training among them.
     """
 
     backend: str
@@ -54,6 +57,16 @@ class RunEstimate:
     publish: str | None = None
     deploy: str | None = None
     endpoint: EndpointCost | None = None
+    models: tuple[str, ...] = ()
+
+    def models_text(self) -> str:
+        """`trains 3 models (...), publishes the best on validation` ("" for one model)."""
+        if not self.models:
+            return ""
+        return (
+            f"trains {len(self.models)} models ({', '.join(self.models)}) on the same splits "
+            "and publishes the best on validation; gates judge its mean over seeds"
+        )
 
     def release_text(self) -> str:
         """Where a passing run goes and what its endpoint costs, in words ("" when nowhere)."""
@@ -160,11 +173,14 @@ def estimate(spec: JobSpec, prices: PriceList) -> RunEstimate:
     """The run `spec` asks for, priced from `prices`, and where it is released."""
     compute, hub = spec.compute, spec.hub
     publish = f"{hub.repo_id}@{hub.branch}" if hub.repo_id else None
+    planned = members(spec)
     release = {
         "publish": publish,
         "deploy": spec.deploy.target if publish and spec.deploy.enabled else None,
         "endpoint": endpoint_cost(spec),
+        "models": tuple(member.label for member in planned) if len(planned) > 1 else (),
     }
+    remote = sum(member.family not in TRAINED_HERE for member in planned)
     if compute.backend not in REMOTE_BACKENDS:
         return RunEstimate(
             compute.backend, "local", compute.timeout, 0.0, None, "no Hub charge", **release
@@ -177,11 +193,13 @@ def estimate(spec: JobSpec, prices: PriceList) -> RunEstimate:
         return RunEstimate(compute.backend, hardware, compute.timeout, None, None, note, **release)
     ceiling = CostCeiling(flavor, compute.timeout)
     note = "Spaces bill like Jobs" if compute.backend == "autotrain-spaces" else ""
+    if remote > 1:
+        note = ", ".join(filter(None, [note, f"{remote} trainings at this price each"]))
     return RunEstimate(
         compute.backend,
         flavor.name,
         compute.timeout,
-        round(ceiling.max_usd, 2),
+        round(ceiling.max_usd * remote, 2),
         round(flavor.usd_per_second * 3600, 4),
         note,
         **release,

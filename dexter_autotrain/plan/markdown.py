@@ -105,8 +105,7 @@ def _run(run: RunEstimate) -> str:
     if run.usd_per_hour is not None:
         text += f" (${run.usd_per_hour:.2f}/h for the whole budget)"
     text = f"{text}; {run.note}" if run.note else text
-    release = run.release_text()
-    return f"{text}; {release}" if release else text
+    return "; ".join(filter(None, [text, run.models_text(), run.release_text()]))
 
 
 def _cost(run: RunEstimate) -> str:

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.evaluation.gates import check_gates
 from dexter_autotrain.plan.card_preview import PUBLISHED_FILES, Numbers, placeholder_numbers
+from dexter_autotrain.record import REPEATS_FILE, RepeatsRecord
 from dexter_autotrain.report_record import EvaluationReport, Gates
 from dexter_autotrain.spec import JobSpec
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 
 
 def card_numbers(spec: JobSpec, token: str | None) -> Numbers:
@@ -48,7 +55,22 @@ def card_numbers(spec: JobSpec, token: str | None) -> Numbers:
         return placeholder_numbers(spec, f"the evaluation published at {where} is unreadable")
     source = f"published evaluation of run {evaluation.run_id} ({where}), gated by this spec"
     report = json.loads(files[1].read_text())
-    return Numbers(_regated(spec, evaluation), report, evaluation.run_id, source)
+    repeats = _repeats(api, spec.hub.repo_id, spec.hub.branch)
+    if repeats and (spread := repeats.spread_text(evaluation.primary_metric)):
+        source += f"; {evaluation.primary_metric} over seeds {spread}"
+    return Numbers(_regated(spec, evaluation), report, evaluation.run_id, source, repeats)
+
+
+def _repeats(api: HfApi, repo_id: str, branch: str) -> RepeatsRecord | None:
+    """The published job's every model and spread (`repeats.json`; None: one model, or
+    unreadable: the card preview then shows no spread)."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        path = Path(api.hf_hub_download(repo_id, REPEATS_FILE, revision=branch))
+        return RepeatsRecord.model_validate_json(path.read_bytes())
+    except (HfHubHTTPError, ToolError, OSError, ValidationError):
+        return None
 
 
 def _regated(spec: JobSpec, evaluation: EvaluationReport) -> EvaluationReport:

@@ -36,6 +36,6 @@ def _status_line(job: JobPlan) -> str:
     if job.run:
         cost = "unknown" if job.run.max_usd is None else f"${job.run.max_usd:.2f}"
         line += f": {job.run.backend} on {job.run.hardware}, {job.run.timeout}, at most {cost}"
-        if release := job.run.release_text():
-            line += f"\n  {release}"
+        for more in (job.run.models_text(), job.run.release_text()):
+            line += f"\n  {more}" if more else ""
     return line

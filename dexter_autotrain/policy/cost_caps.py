@@ -1,10 +1,11 @@
 """What a spec may spend, against the operator's cost caps (`policy.operator.CostCaps`).
 
 A run on Hub hardware may cost its flavor for the whole `compute.timeout`; a sweep `n_trials`
-such runs; an Inference Endpoint its instance at `max_replicas` all day. Each figure is
-checked against its cap when a spec is loaded (with the shipped list prices: a located spec
-error at `validate` and in the plan) and again where the money is committed, with the price
-the Hub quotes then (the HF Jobs and Spaces backends, the sweep, the endpoint).
+such runs, a job with candidates or seeds one per remote training; an Inference Endpoint its
+instance at `max_replicas` all day. Each figure is checked against its cap when a spec is
+loaded (with the shipped list prices: a located spec error at `validate` and in the plan) and
+again where the money is committed, with the price the Hub quotes then (the HF Jobs and
+Spaces backends, the sweep, the job's members, the endpoint).
 """
 
 from __future__ import annotations
@@ -59,8 +60,11 @@ def endpoint_usd_per_day(spec: JobSpec) -> float | None:
     return None if per_hour is None else per_hour * HOURS_A_DAY * deploy.max_replicas
 
 
-def cap_breaches(spec: JobSpec, caps: CostCaps, flavor_price: FlavorPrice) -> list[CapBreach]:
-    """Every figure of `spec` over its cap in `caps`, priced with `flavor_price`.
+def cap_breaches(
+    spec: JobSpec, caps: CostCaps, flavor_price: FlavorPrice, trainings: int = 1
+) -> list[CapBreach]:
+    """Every figure of `spec` over its cap in `caps`, priced with `flavor_price`;
+    `trainings`: how many remote trainings the job makes (candidates and seeds).
 
     Example:
         ```python
@@ -71,6 +75,7 @@ def cap_breaches(spec: JobSpec, caps: CostCaps, flavor_price: FlavorPrice) -> li
     return [
         *run_breaches(spec, caps, flavor_price),
         *sweep_breaches(spec, caps, flavor_price),
+        *group_breaches(spec, caps, flavor_price, trainings),
         *endpoint_breaches(spec, caps),
     ]
 
@@ -134,6 +139,23 @@ def sweep_breaches(spec: JobSpec, caps: CostCaps, flavor_price: FlavorPrice) -> 
         figure = f"at most ${most * sweep.n_trials:.2f} for {sweep.n_trials} trials of ${most:.2f}"
         found.append(CapBreach(("sweep", "n_trials"), _over(figure, "sweep_usd", caps.sweep_usd)))
     return found
+
+
+def group_breaches(
+    spec: JobSpec, caps: CostCaps, flavor_price: FlavorPrice, trainings: int
+) -> list[CapBreach]:
+    """A job's remote trainings over its candidates and seeds, together, against the cap
+    on a sweep's (`sweep_usd`: what one job may spend on many trainings)."""
+    most = run_usd(spec, flavor_price)
+    if caps.sweep_usd is None or most is None or trainings < 2:
+        return []
+    if most * trainings <= caps.sweep_usd:
+        return []
+    figure = (
+        f"at most ${most * trainings:.2f} for {trainings} trainings of ${most:.2f} "
+        "(candidates and seeds); train fewer seeds"
+    )
+    return [CapBreach(("training", "seeds"), _over(figure, "sweep_usd", caps.sweep_usd))]
 
 
 def endpoint_breaches(spec: JobSpec, caps: CostCaps) -> list[CapBreach]:

@@ -77,10 +77,11 @@ class CostCaps:
 
     Attributes:
         run_usd: one run on Hub hardware (its flavor for the whole `compute.timeout`).
-        sweep_usd: a whole sweep (`n_trials` runs at that price).
+        sweep_usd: a whole sweep (`n_trials` runs at that price), or a job's remote
+            trainings over its candidates and seeds.
         endpoint_usd_per_day: an Inference Endpoint at `max_replicas` all day.
         replicas: an endpoint's `max_replicas`.
-        parallel_trials: a sweep's `parallel`.
+        parallel_trials: a sweep's `parallel`; a job's remote members training at once.
     """
 
     run_usd: float | None = None

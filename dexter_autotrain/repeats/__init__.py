@@ -2,95 +2,251 @@
 run of its own, prepared, trained and evaluated on the same splits as the others; then the
 members are set side by side (`summary`), the winner is chosen on the validation split, the
 gates judge the winning family's mean over its seeds, and only the winner goes on to its
-card, publishing and deployment."""
+card, publishing and deployment.
+
+Locally the members train one after another. On a remote backend every AutoTrain member is
+started first (up to the operator's `parallel_trials` at once), so they train side by side,
+then each is followed to its end and evaluated. A killed group resumes from any member's run
+(`resume_group`): finished members are kept, unfinished ones resumed, missing ones trained.
+"""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dexter_autotrain.backends.attach import DEFAULT_FOLLOW, FollowOptions
+from dexter_autotrain.errors import TrainingDetached, UserError
 from dexter_autotrain.evaluation.validation import validation_score
-from dexter_autotrain.pipeline import Reporter, finish_member
+from dexter_autotrain.pipeline import Reporter, finish_member, smoke_backend
+from dexter_autotrain.pipeline import resume as resume_one
 from dexter_autotrain.pipeline import submit as submit_one
-from dexter_autotrain.record import MemberRecord, MemberScores, RepeatsRecord
+from dexter_autotrain.policy.cost_caps import (
+    REMOTE_BACKENDS,
+    group_breaches,
+    require_within,
+    shipped_flavor_price,
+)
+from dexter_autotrain.policy.operator import OperatorPolicy
+from dexter_autotrain.record import MemberRecord, MemberScores, RepeatsRecord, RunState
 from dexter_autotrain.repeats.regate import judge_on_mean, plot_spread
 from dexter_autotrain.repeats.summary import choose_winner, family_spread, member_scores
-from dexter_autotrain.runs import Run, now
-from dexter_autotrain.spec import LoadedSpec
-from dexter_autotrain.spec.members import Member, member_spec, members
+from dexter_autotrain.runs import Run, list_runs, now
+from dexter_autotrain.spec import LoadedSpec, load_spec
+from dexter_autotrain.spec.members import (
+    TRAINED_HERE,
+    Member,
+    member_spec,
+    members,
+    remote_trainings,
+)
+from dexter_autotrain.spec.model import JobSpec
 
 MEMBER_STAGES = ("prepare", "train", "evaluate")
 
 
-def submit_group(
-    loaded: LoadedSpec,
-    smoke: bool,
-    reporter: Reporter,
-    runs_root: Path,
-    cards_dir: Path | None = None,
-    backend: str | None = None,
-    follow: FollowOptions = DEFAULT_FOLLOW,
-) -> Run:
-    """Train and evaluate every member of the job, one after another, then publish the
-    winner; see the module docstring.
+@dataclass(frozen=True)
+class Group:
+    """What every member of one job shares: the job as loaded, how it is submitted (as
+    `pipeline.submit` takes it) and the group's id."""
+
+    loaded: LoadedSpec
+    smoke: bool
+    reporter: Reporter
+    runs_root: Path
+    cards_dir: Path | None = None
+    backend: str | None = None
+    follow: FollowOptions = DEFAULT_FOLLOW
+    id: str = ""
+
+    @property
+    def spec(self) -> JobSpec:
+        return self.loaded.spec
+
+    @property
+    def remote(self) -> bool:
+        """Whether its AutoTrain members train on Hub hardware."""
+        backend = smoke_backend(self.smoke, self.backend) or self.spec.compute.backend
+        return backend in REMOTE_BACKENDS
+
+
+def submit_group(group: Group) -> Run:
+    """Train and evaluate every member of the job, then publish the winner; see the module
+    docstring.
 
     Returns:
         The winner's run (its state's `repeats` says what was tried and why it won).
 
     Raises:
-        As `pipeline.submit`, for any member and for the winner's later stages.
+        [`UserError`]: the remote trainings together cost more than the operator's
+            `sweep_usd` cap; and as `pipeline.submit`, for any member and the winner.
+        [`ToolError`], [`GatesFailed`]: as `pipeline.submit`.
 
     Example:
         ```python
-        >>> submit_group(load_spec(Path("jobs/narrative.yaml")), False, reporter, Path("runs"))
+        >>> group = Group(load_spec(Path("jobs/narrative.yaml")), False, reporter, Path("runs"))
+        >>> submit_group(group).state().repeats.winner
+        '20261207-101500-a1b2'
         ```
     """
-    planned = members(loaded.spec)
-    group = f"{now()[:10].replace('-', '')}-{secrets.token_hex(3)}"
-    trained: list[tuple[Member, Run]] = []
-    for index, member in enumerate(planned, 1):
-        reporter.stage("members", f"{index} of {len(planned)}: {member.label}")
-        own = replace(loaded, spec=member_spec(loaded.spec, member))
-        record = MemberRecord(family=member.family, seed=member.seed, group=group)
-        run = submit_one(
-            own, smoke, reporter, runs_root, cards_dir, backend, follow, record, MEMBER_STAGES
+    group = replace(group, id=f"{now()[:10].replace('-', '')}-{secrets.token_hex(3)}")
+    caps = OperatorPolicy.load().caps
+    require_within(group_breaches(group.spec, caps, shipped_flavor_price, _charged(group)))
+    return _finish(group, _train_members(group, {}))
+
+
+def resume_group(
+    run: Run,
+    reporter: Reporter,
+    cards_dir: Path | None = None,
+    follow: FollowOptions = DEFAULT_FOLLOW,
+) -> Run:
+    """Continue a job with candidates or seeds from any of its members' runs: once its
+    winner is chosen, the winner's remaining stages; before, every member not yet evaluated
+    (resumed where it started, trained where it never did), then the choice.
+
+    Raises:
+        [`UserError`]: the spec changed since the group started, or nothing is left to do.
+        As `submit_group` otherwise.
+    """
+    state = run.state()
+    assert state.member is not None and state.spec_path is not None
+    found = [r for r in list_runs(run.path.parent.parent, run.path.parent.name) if _in(r, state)]
+    winner = next((r for r in found if r.state().repeats is not None), None)
+    if winner is not None:
+        return resume_one(winner, reporter, cards_dir, follow)
+    loaded = load_spec(Path(state.spec_path))
+    if loaded.sha256 != state.spec_sha256:
+        raise UserError(
+            f"{state.spec_path}: the spec changed since the group {state.member.group} started;"
+            " start a new run with `dexter-auto submit`"
         )
-        trained.append((member, run))
-    scores = [_scores(member, run) for member, run in trained]
+    seeds = state.member.seeds or None
+    training = loaded.spec.training.model_copy(update={"seeds": seeds})
+    loaded = replace(loaded, spec=loaded.spec.model_copy(update={"training": training}))
+    root, group_id = run.path.parent.parent, state.member.group
+    group = Group(loaded, state.smoke, reporter, root, cards_dir, state.backend, follow, group_id)
+    return _finish(group, _train_members(group, {_member(r): r for r in found}))
+
+
+def _in(run: Run, state: RunState) -> bool:
+    member, own = run.state().member, state.member
+    return member is not None and own is not None and member.group == own.group
+
+
+def _member(run: Run) -> Member:
+    record = run.state().member
+    assert record is not None
+    return Member(record.family, record.seed)
+
+
+def _charged(group: Group) -> int:
+    return remote_trainings(group.spec) if group.remote else 0
+
+
+def _train_members(group: Group, started: dict[Member, Run]) -> dict[Member, Run]:
+    """Every member trained and evaluated: those `started` already resumed where they are
+    (kept as they are once evaluated), the others submitted; remote ones started wave by
+    wave before any is followed, so each wave trains side by side."""
+    planned = members(group.spec)
+    remote = [m for m in planned if group.remote and m.family not in TRAINED_HERE]
+    here = [m for m in planned if m not in remote]
+    size = OperatorPolicy.load().caps.parallel_trials or len(remote) or 1
+    done: dict[Member, Run] = {}
+    for wave in [*_waves(remote, size), here]:
+        for member in wave:
+            if member in remote and member not in started:
+                started[member] = _start_detached(group, member)
+        for member in wave:
+            where = f"{planned.index(member) + 1} of {len(planned)}: {member.label}"
+            group.reporter.stage("members", where)
+            done[member] = _complete(group, member, started.get(member))
+    return {member: done[member] for member in planned}
+
+
+def _waves(remote: list[Member], size: int) -> list[list[Member]]:
+    return [remote[start : start + size] for start in range(0, len(remote), size)]
+
+
+def _record(group: Group, member: Member) -> MemberRecord:
+    seeds = group.spec.training.seeds or []
+    return MemberRecord(family=member.family, seed=member.seed, group=group.id, seeds=seeds)
+
+
+def _start_detached(group: Group, member: Member) -> Run:
+    """Start a remote member's training and leave it running (its run records the job)."""
+    own = replace(group.loaded, spec=member_spec(group.spec, member))
+    detached = replace(group.follow, detach=True)
+    group.reporter.stage("members", f"starting {member.label} on Hub hardware")
+    try:
+        return submit_one(
+            own, group.smoke, group.reporter, group.runs_root, group.cards_dir, group.backend,
+            detached, _record(group, member), MEMBER_STAGES,
+        )  # fmt: skip
+    except TrainingDetached as detaching:
+        return Run(Path(detaching.run_path))
+
+
+def _complete(group: Group, member: Member, run: Run | None) -> Run:
+    """The member trained and evaluated: submitted, resumed, or (evaluated) as it is."""
+    if run is None:
+        own = replace(group.loaded, spec=member_spec(group.spec, member))
+        return submit_one(
+            own, group.smoke, group.reporter, group.runs_root, group.cards_dir, group.backend,
+            group.follow, _record(group, member), MEMBER_STAGES,
+        )  # fmt: skip
+    if "evaluate" in run.state().completed:
+        return run
+    return resume_one(run, group.reporter, group.cards_dir, group.follow, MEMBER_STAGES)
+
+
+def _finish(group: Group, trained: dict[Member, Run]) -> Run:
+    """Choose the winner, then take it through its card, gates, publishing and deployment."""
+    won = choose_and_record(group.spec, trained, group.id, group.reporter)
+    finish_member(won, group.loaded, group.reporter, group.cards_dir, group.follow)
+    return won
+
+
+def choose_and_record(
+    spec: JobSpec, trained: dict[Member, Run], group_id: str, reporter: Reporter
+) -> Run:
+    """Set evaluated members side by side, choose the winner on validation, judge its gates
+    on its family's mean and record it all (`repeats`) in the winner's state.
+
+    Returns:
+        The winner's run, evaluated, its later stages still to run.
+    """
+    scores = [_scores(member, run) for member, run in trained.items()]
     families = [
         family_spread(family, [s for s in scores if s.family == family])
-        for family in dict.fromkeys(member.family for member in planned)
+        for family in dict.fromkeys(member.family for member in trained)
     ]
-    winner, reason = choose_winner(loaded.spec, families, scores)
+    winner, reason = choose_winner(spec, families, scores)
     reporter.stage("members", f"publishing {winner.family} seed {winner.seed}: {reason}")
-    runs = {run.run_id: run for _, run in trained}
+    runs = {run.run_id: run for run in trained.values()}
     won = runs[winner.run_id]
-    same = [runs[s.run_id] for s in sorted(scores, key=lambda s: s.run_id != winner.run_id)]
-    on_mean = judge_on_mean(won, [run for run in same if _family(run) == winner.family])
-    plot = plot_spread(won, scores, loaded.spec.primary_metric)
+    same = [s.run_id for s in sorted(scores, key=lambda s: s.run_id != winner.run_id)]
+    family = [runs[run_id] for run_id in same if _family_of(scores, run_id) == winner.family]
     won.update(
         repeats=RepeatsRecord.model_validate(
             dict(
-                group=group,
-                metric=f"validation {loaded.spec.primary_metric}",
+                group=group_id,
+                metric=f"validation {spec.primary_metric}",
                 members=scores,
                 families=families,
                 winner=winner.run_id,
                 reason=reason,
-                gates_on_mean=on_mean,
-                plot=plot,
+                gates_on_mean=judge_on_mean(won, family),
+                plot=plot_spread(won, scores, spec.primary_metric),
             )
         ).model_dump()
     )
-    finish_member(won, loaded, reporter, cards_dir, follow)
     return won
 
 
-def _family(run: Run) -> str:
-    member = run.state().member
-    return member.family if member else ""
+def _family_of(scores: list[MemberScores], run_id: str) -> str:
+    return next(score.family for score in scores if score.run_id == run_id)
 
 
 def _scores(member: Member, run: Run) -> MemberScores:

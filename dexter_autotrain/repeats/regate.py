@@ -34,12 +34,16 @@ def judge_on_mean(winner: Run, family: list[Run]) -> bool:
     return True
 
 
-def plot_spread(winner: Run, members: list[MemberScores], metric: str) -> str:
+def plot_spread(winner: Run, members: list[MemberScores], metric: str) -> str | None:
     """Every member's validation and test figure, by family, as `plots/spread.png` in the
-    winner's run; returns the plot's name."""
+    winner's run; returns the plot's name (None: no member has a test figure to plot)."""
     points: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for member in members:
-        points[member.family].append((member.seed, member.validation, member.test[metric] or 0.0))
+        test = member.test.get(metric)
+        if test is not None:  # a model its test split could not score is left out
+            points[member.family].append((member.seed, member.validation, test))
+    if not points:
+        return None
     (winner.path / "plots").mkdir(exist_ok=True)
     spread_plot(dict(points), metric, winner.path / "plots" / SPREAD_PLOT)
     return SPREAD_PLOT

@@ -21,6 +21,7 @@ from dexter_autotrain.policy.operator import OperatorPolicy
 from dexter_autotrain.policy.spec_paths import confine, printable
 from dexter_autotrain.spec.interpolation import interpolate
 from dexter_autotrain.spec.job_names import job_spec_path
+from dexter_autotrain.spec.members import remote_trainings
 from dexter_autotrain.spec.model import JobSpec
 from dexter_autotrain.spec.rules import check_rules, did_you_mean
 from dexter_autotrain.spec.yaml_source import (
@@ -281,7 +282,7 @@ def _operator_problems(
     hint = "the operator's allow-lists are set where the job runs, never in a spec"
     problems = [_located(marks, where, problem, hint) for where, problem in found if problem]
     hint = "cost caps are the operator's; a spec stays within them"
-    for breach in cap_breaches(spec, policy.caps, shipped_flavor_price):
+    for breach in cap_breaches(spec, policy.caps, shipped_flavor_price, remote_trainings(spec)):
         problems.append(_located(marks, breach.where, breach.message, hint))
     return problems
 

@@ -15,6 +15,8 @@ from dexter_autotrain.spec.model import Family, JobSpec
 DETERMINISTIC = ("linear",)
 """Families whose training uses no randomness: another seed trains the same model, so they
 train once, with the first seed."""
+TRAINED_HERE = ("linear",)
+"""Families trained in this process whatever `compute.backend`: no remote charge."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ def members(spec: JobSpec) -> list[Member]:
         for family in families
         for seed in (seeds[:1] if family in DETERMINISTIC else seeds)
     ]
+
+
+def remote_trainings(spec: JobSpec) -> int:
+    """How many of the job's members train on `compute.backend` (the others train here)."""
+    return sum(member.family not in TRAINED_HERE for member in members(spec))
 
 
 def with_seeds(spec: JobSpec, count: int) -> JobSpec:

@@ -538,6 +538,12 @@ class Sweep(_Section):
     first_trials: list[dict[str, int | float | str]] = Field(
         default_factory=list, description="parameter sets tried first, e.g. the current ones"
     )
+    repeat_seeds: Annotated[int, Field(ge=1, le=10)] = Field(
+        1,
+        description="before promotion, train the best trial's settings with this many seeds "
+        "in all (its own, +1, ...): the best on validation is promoted, its gates judge the "
+        "mean, its card shows the spread",
+    )
 
 
 class JobSpec(_Section):

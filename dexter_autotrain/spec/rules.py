@@ -139,6 +139,12 @@ def _linear(data: dict[str, Any], task: str | None, alone: bool) -> Iterator[Rul
         return
     if "base_model" in _given(data):
         yield ("base_model",), "not used by the linear family", "remove `base_model`"
+    if "seeds" in _given(_dict(data.get("training"))):
+        yield (
+            ("training", "seeds"),
+            "the linear family fits the same model whatever the seed (it trains once)",
+            "remove `training.seeds`, or add `candidates: [autotrain]` to repeat a transformer",
+        )
     if _dict(data.get("compute")).get("backend", "local") != "local":
         yield (
             ("compute", "backend"),

@@ -72,6 +72,7 @@ def promote(
     folder.update(state="promoting", promoted=str(run.path))
     if "evaluate" not in run.state().completed:
         share_data(folder.prepared.path, run.path, test=True)
+    if "card" not in run.state().completed:  # a seed of the best settings: evaluated already
         plot = run.path / "plots" / PLOT_FILE
         trial_plot(rows, chosen.metric or "", chosen.direction or "", chosen.trial, plot)
         run.update(sweep=chosen.to_json())

@@ -30,6 +30,7 @@ from dexter_autotrain.spec.model import Sweep
 from dexter_autotrain.spec.smoke import smoke_spec
 from dexter_autotrain.sweeps.folder import SweepDir, create_sweep_dir, find_sweep
 from dexter_autotrain.sweeps.promote import best_row, promote, summary
+from dexter_autotrain.sweeps.repeat import repeat_best
 from dexter_autotrain.sweeps.space import suggest
 from dexter_autotrain.sweeps.study import (
     counted,
@@ -288,5 +289,7 @@ def _finish(setup: TrialSetup, study: Any, sweep: Sweep, options: SweepOptions) 
     if not options.promote:
         return SweepResult(folder, rows, None)
     best_run = Run(Path(best.run))
+    if sweep.repeat_seeds > 1:
+        best_run = repeat_best(setup, best, sweep.repeat_seeds)
     run = promote(folder, best_run, chosen, rows, setup.reporter, options.cards_dir, options.follow)
     return SweepResult(folder, rows, run)
