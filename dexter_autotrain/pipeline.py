@@ -399,14 +399,16 @@ def submit(
     follow: FollowOptions = DEFAULT_FOLLOW,
     member: MemberRecord | None = None,
     stages: Collection[str] | None = None,
+    spec_sha256: str | None = None,
 ) -> Run:
     """Start a new run of a loaded (validated) spec and take it through every stage.
 
     `backend` overrides the spec's `compute.backend` for this run (recorded in the run's
     spec.yaml and state). With `follow.detach`, it returns once a remote training started,
     raising TrainingDetached. A `member` of a job with candidates or seeds (its spec already
-    `member_spec`'s) is recorded as one, and runs only `stages` (see `run_stages`)."""
-    spec_sha256 = loaded.sha256
+    `member_spec`'s) is recorded as one, and runs only `stages` (see `run_stages`), with its
+    job file's `spec_sha256` (what a resume compares the file with)."""
+    spec_sha256 = spec_sha256 or loaded.sha256
     overrides = smoke_overrides(loaded.spec) if smoke else {}
     loaded = replace(loaded, spec=with_backend(loaded.spec, smoke_backend(smoke, backend)))
     if smoke:

@@ -118,7 +118,8 @@ def submit(
     from dexter_autotrain.pipeline import submit as submit_loaded
     from dexter_autotrain.spec import load_spec
 
-    loaded = _with_seeds(load_spec(Path(spec_path)), seeds)
+    as_read = load_spec(Path(spec_path))
+    loaded = _with_seeds(as_read, seeds)
     shown, follow = _before_training(
         lambda: smoke_backend(smoke, backend) or loaded.spec.compute.backend,
         detach,
@@ -129,7 +130,9 @@ def submit(
     if len(members(loaded.spec)) > 1:
         from dexter_autotrain.repeats import Group, submit_group
 
-        return submit_group(Group(loaded, smoke, shown, Path(runs_dir), cards, backend, follow))
+        root = Path(runs_dir)
+        group = Group(loaded, smoke, shown, root, cards, backend, follow, "", as_read.sha256)
+        return submit_group(group)
     return submit_loaded(loaded, smoke, shown, Path(runs_dir), cards, backend, follow)
 
 

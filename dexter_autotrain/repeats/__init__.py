@@ -48,8 +48,8 @@ MEMBER_STAGES = ("prepare", "train", "evaluate")
 
 @dataclass(frozen=True)
 class Group:
-    """What every member of one job shares: the job as loaded, how it is submitted (as
-    `pipeline.submit` takes it) and the group's id."""
+    """What every member of one job shares: the job as loaded (`--seeds` applied), how it
+    is submitted (as `pipeline.submit` takes it) and the group's id."""
 
     loaded: LoadedSpec
     smoke: bool
@@ -59,6 +59,8 @@ class Group:
     backend: str | None = None
     follow: FollowOptions = DEFAULT_FOLLOW
     id: str = ""
+    spec_sha256: str = ""
+    """The hash of the job's file as read (before `--seeds`), each member's for a resume."""
 
     @property
     def spec(self) -> JobSpec:
@@ -90,7 +92,8 @@ def submit_group(group: Group) -> Run:
         '20261207-101500-a1b2'
         ```
     """
-    group = replace(group, id=f"{now()[:10].replace('-', '')}-{secrets.token_hex(3)}")
+    group_id = f"{now()[:10].replace('-', '')}-{secrets.token_hex(3)}"
+    group = replace(group, id=group_id, spec_sha256=group.spec_sha256 or group.loaded.sha256)
     caps = OperatorPolicy.load().caps
     require_within(group_breaches(group.spec, caps, shipped_flavor_price, _charged(group)))
     return _finish(group, _train_members(group, {}))
@@ -117,7 +120,8 @@ def resume_group(
     if winner is not None:
         return resume_one(winner, reporter, cards_dir, follow)
     loaded = load_spec(Path(state.spec_path))
-    if loaded.sha256 != state.spec_sha256:
+    sha256 = loaded.sha256
+    if sha256 != state.spec_sha256:
         raise UserError(
             f"{state.spec_path}: the spec changed since the group {state.member.group} started;"
             " start a new run with `dexter-auto submit`"
@@ -126,7 +130,9 @@ def resume_group(
     training = loaded.spec.training.model_copy(update={"seeds": seeds})
     loaded = replace(loaded, spec=loaded.spec.model_copy(update={"training": training}))
     root, group_id = run.path.parent.parent, state.member.group
-    group = Group(loaded, state.smoke, reporter, root, cards_dir, state.backend, follow, group_id)
+    group = Group(
+        loaded, state.smoke, reporter, root, cards_dir, state.backend, follow, group_id, sha256
+    )
     return _finish(group, _train_members(group, {_member(r): r for r in found}))
 
 
@@ -182,7 +188,7 @@ def _start_detached(group: Group, member: Member) -> Run:
     try:
         return submit_one(
             own, group.smoke, group.reporter, group.runs_root, group.cards_dir, group.backend,
-            detached, _record(group, member), MEMBER_STAGES,
+            detached, _record(group, member), MEMBER_STAGES, group.spec_sha256,
         )  # fmt: skip
     except TrainingDetached as detaching:
         return Run(Path(detaching.run_path))
@@ -194,7 +200,7 @@ def _complete(group: Group, member: Member, run: Run | None) -> Run:
         own = replace(group.loaded, spec=member_spec(group.spec, member))
         return submit_one(
             own, group.smoke, group.reporter, group.runs_root, group.cards_dir, group.backend,
-            group.follow, _record(group, member), MEMBER_STAGES,
+            group.follow, _record(group, member), MEMBER_STAGES, group.spec_sha256,
         )  # fmt: skip
     if "evaluate" in run.state().completed:
         return run
@@ -223,7 +229,7 @@ def choose_and_record(
         for family in dict.fromkeys(member.family for member in trained)
     ]
     winner, reason = choose_winner(spec, families, scores)
-    reporter.stage("members", f"publishing {winner.family} seed {winner.seed}: {reason}")
+    reporter.stage("members", f"chose {winner.family} seed {winner.seed}: {reason}")
     runs = {run.run_id: run for run in trained.values()}
     won = runs[winner.run_id]
     same = [s.run_id for s in sorted(scores, key=lambda s: s.run_id != winner.run_id)]
