@@ -37,7 +37,7 @@ quick: setup
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not training"
 
 # Property-based fuzzing of `serve` at full strength: 2,000 requests to each task's
-# two-worker server (the suite sends 500 a task).
+# two-worker server (the suite sends 250 a task).
 fuzz: setup
 	DEXTER_FUZZ_REQUESTS=2000 $(BIN)/python -m pytest -q -s tests/test_serve.py -k fuzzed
 

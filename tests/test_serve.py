@@ -37,8 +37,8 @@ from dexter_autotrain.serve.launch import ServeProcess, start_serve
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 TOKEN = "serve-test-bearer"  # not an HF token: the server's own (DEXTER_SERVE_TOKEN)
-FUZZED_REQUESTS = int(os.environ.get("DEXTER_FUZZ_REQUESTS", "500"))
-"""Fuzzed requests per task: 1,500 in all in the suite; `make fuzz` sends 2,000 a task."""
+FUZZED_REQUESTS = int(os.environ.get("DEXTER_FUZZ_REQUESTS", "250"))
+"""Fuzzed requests per task: 750 in all in the suite; `make fuzz` sends 2,000 a task."""
 MAX_RESIDENT_BYTES = 1.5 * 1024**3
 RECIPES = {
     "text-classification": "sentiment",

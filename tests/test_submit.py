@@ -154,9 +154,10 @@ def _training_state(runs: Path) -> dict | None:
 
 
 @pytest.mark.training
-def test_kill_then_resume(cli, tmp_path, standin):
-    """The killed attempt is the stand-in training (killed at its first line, as a crash
-    would); the resumed one trains for real."""
+def test_kill_then_resume(cli, tmp_path, standin, trained):
+    """Both attempts train the stand-in: the first killed at its first line, as a crash
+    would; the resumed one ends with the suite's narrative model (what is tested is the
+    resume: the shared runs train for real)."""
     runs = tmp_path / "runs"
     process = _start_smoke_submit(
         runs, start_new_session=True, stderr=subprocess.DEVNULL, env=os.environ | standin
@@ -174,7 +175,9 @@ def test_kill_then_resume(cli, tmp_path, standin):
     assert status["state"] == "training" and status["interrupted"] is True
     assert "continue with `dexter-auto submit --resume" in status["explanation"]
 
-    resumed = cli("submit", "--resume", run, "--runs-dir", runs, "--json")
+    model = str(trained.get("narrative").run / "narrative")
+    short = standin | {"STANDIN_STEPS": "2", "STANDIN_STEP_S": "0.1", "STANDIN_MODEL": model}
+    resumed = cli("submit", "--resume", run, "--runs-dir", runs, "--json", env=short)
     assert resumed.code == 0, resumed.stderr[-3000:]
     final = json.loads(resumed.stdout)
     assert (final["state"], final["completed"]) == (
