@@ -5,9 +5,9 @@ one C call (`'%09999999999d' % 1`, `'x' | center(10**9)`); neither can be stoppe
 inside the same process by checks in Python code. So rendering runs in its own Python
 process, started by `render.render_body` with `-I` and an empty environment (no token in
 reach), which caps its own address space (RLIMIT_AS: an allocation over it is a
-MemoryError) and CPU time (RLIMIT_CPU), and arms a wall-clock timer whose signal raises
-inside the template's code, so a long loop is reported at its template line. The parent
-kills it if even that fails. Protocol: one JSON request on stdin, one JSON answer on stdout.
+MemoryError) and CPU time (RLIMIT_CPU), and arms a CPU-time timer (ITIMER_PROF: a busy
+machine does not shorten it) whose signal raises inside the template's code, so a long loop
+is reported at its template line. The parent kills it if even that fails. Protocol: one JSON request on stdin, one JSON answer on stdout.
 """
 
 from __future__ import annotations
@@ -78,12 +78,12 @@ def _out_of_time(signum: int, frame: Any) -> None:
 def _render(
     environment: CardEnvironment, name: str, context: dict[str, Any], limits: Limits
 ) -> str:
-    signal.signal(signal.SIGALRM, _out_of_time)
-    signal.setitimer(signal.ITIMER_REAL, limits.seconds)
+    signal.signal(signal.SIGPROF, _out_of_time)
+    signal.setitimer(signal.ITIMER_PROF, limits.seconds)
     try:
         return _collect(environment.get_template(name).generate(**context), limits.output_chars)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 def _collect(chunks: Generator[str, None, None], limit: int) -> str:

@@ -31,7 +31,8 @@ MAX_DIGITS = 12
 
 @dataclass(frozen=True)
 class Limits:
-    """What one card render may use."""
+    """What one card render may use (`seconds`: of CPU time, so a busy machine does not
+    shorten it)."""
 
     seconds: float = 5.0
     output_chars: int = 1024 * 1024
