@@ -5,7 +5,7 @@ crash, which is exactly what these tests look for."""
 from __future__ import annotations
 
 import os
-from contextlib import chdir
+from contextlib import chdir, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,14 +46,16 @@ def run_in_process(
 ) -> Outcome:
     """`invoke` in the shape of conftest's `run_cli` (run in the repository by default, with
     the data roots conftest allows), re-raising a crash so the test fails on the bug itself.
-    A setting huggingface_hub reads once at import (`HF_HUB_OFFLINE`, `HF_ENDPOINT`) needs a
-    fresh process: with one, `run_cli`."""
-    if IMPORT_TIME_SETTINGS & set(env or {}):
-        from conftest import run_cli
+    Settings huggingface_hub reads once at import (`HF_ENDPOINT`, `HF_HOME`, `HF_HUB_OFFLINE`:
+    a Hub test server's `client_env`) are applied to the imported client for the call
+    (`patched_client`) and undone after it."""
+    from dexter_autotrain.testing.hub_client import patched_client
 
-        return run_cli(*args, cwd=cwd, env=env)  # type: ignore[return-value]
     roots = {"DEXTER_DATA_ROOTS": os.environ.get("DEXTER_DATA_ROOTS", str(SHARED_DATA))}
-    outcome = invoke(*args, cwd=cwd or REPO, env=roots | (env or {}))
+    environ = roots | (env or {})
+    hub = {name: value for name, value in environ.items() if name.startswith("HF_")}
+    with patched_client(hub) if IMPORT_TIME_SETTINGS & set(hub) else nullcontext():
+        outcome = invoke(*args, cwd=cwd or REPO, env=environ)
     if outcome.crash is not None:
         raise outcome.crash
     return outcome

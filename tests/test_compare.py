@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+IN_PROCESS = True  # `dexter-auto` runs in this process (tests/inprocess.py): the tests read exit
+# codes, output and files; Hub settings are applied to the imported client for each call.
+
 
 @pytest.fixture(scope="module")
 def two_runs(trained, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:

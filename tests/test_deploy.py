@@ -12,11 +12,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import HubSetup, Result, fake_token, run_cli
+from conftest import HubSetup, Result, fake_token
+from inprocess import run_in_process as run_cli
 from test_publish import carded_run
 
 from dexter_autotrain.record import ServeProcess
 from dexter_autotrain.testing import Accounts, HubConfig, HubServer, TokenGrant
+
+IN_PROCESS = True  # `dexter-auto` runs in this process (tests/inprocess.py): the tests read exit
+# codes, output and files; Hub settings are applied to the imported client for each call.
 
 WRITE_TOKEN = fake_token("DeployTestWrite")
 OUTPUTS: list[Result] = []  # every command's output, for the token hunt at the end

@@ -32,6 +32,9 @@ from dexter_autotrain.evaluation.metrics import (
 from dexter_autotrain.report_record import EvaluationReport
 from dexter_autotrain.spec.model import Gates
 
+IN_PROCESS = True  # `dexter-auto` runs in this process (tests/inprocess.py): the tests read exit
+# codes, output and files; Hub settings are applied to the imported client for each call.
+
 needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 LABELS = ["negative", "neutral", "positive"]
 FIXTURE_RUN = REPO / "tests" / "fixtures" / "cards" / "text-classification"

@@ -30,10 +30,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import SHARED_DATA, HubSetup, Result, fake_token, run_cli
+from conftest import SHARED_DATA, HubSetup, Result, fake_token
+from inprocess import run_in_process as run_cli
 
 from dexter_autotrain.testing import Accounts, HubConfig, HubServer, TokenGrant
 from dexter_autotrain.testing.hub_client import patched_client
+
+IN_PROCESS = True  # `dexter-auto` runs in this process (tests/inprocess.py): the tests read exit
+# codes, output and files; Hub settings are applied to the imported client for each call.
 
 pytestmark = [
     pytest.mark.training,  # linear models, in seconds: no AutoTrain training is started
@@ -181,8 +185,9 @@ def runs(hub, trained, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tu
 
 
 def split_and_predictions(run: Path, split: str = "test") -> tuple[list, list]:
-    rows = [json.loads(line) for line in (run / f"data/{split}.jsonl").open(encoding="utf-8")]
-    predicted = [json.loads(line)["prediction"] for line in (run / "predictions.jsonl").open()]
+    rows = [json.loads(line) for line in (run / f"data/{split}.jsonl").read_text().splitlines()]
+    predictions = (run / "predictions.jsonl").read_text().splitlines()
+    predicted = [json.loads(line)["prediction"] for line in predictions]
     return rows, predicted
 
 

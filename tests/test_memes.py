@@ -15,6 +15,9 @@ from conftest import JOBS, REPO
 from dexter_autotrain.evaluation.baseline import Majority
 from dexter_autotrain.evaluation.metrics import classification_metrics
 
+IN_PROCESS = True  # `dexter-auto` runs in this process (tests/inprocess.py): the tests read exit
+# codes, output and files; Hub settings are applied to the imported client for each call.
+
 SAMPLE = REPO / "data" / "samples" / "memes"
 GENERATOR = SAMPLE / "make_sample.py"
 CLASSES = ["meme", "photo", "screenshot"]

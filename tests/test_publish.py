@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import JOBS, REPO, HubSetup, Result, fake_token, run_cli
+from conftest import JOBS, REPO, HubSetup, Result, fake_token
+from inprocess import run_in_process as run_cli
 
 from dexter_autotrain.testing import (
     Accounts,
@@ -19,6 +20,9 @@ from dexter_autotrain.testing import (
     HubServer,
     TokenGrant,
 )
+
+IN_PROCESS = True  # `dexter-auto` runs in this process (tests/inprocess.py): exit codes, output
+# and files are what the tests read; the Hub settings are applied to the imported client.
 
 # Realistic fake tokens, known only to this server: the grep test looks for them everywhere.
 WRITE_TOKEN = fake_token("PubTestWrite")

@@ -15,6 +15,9 @@ from dexter_autotrain.serve.model import resolve_model
 from dexter_autotrain.serve.protocol import JSON, BadRequest, parse_request
 from dexter_autotrain.tasks.text_join import TEXT_SEPARATOR
 
+IN_PROCESS = True  # `dexter-auto` runs in this process (tests/inprocess.py): the tests read exit
+# codes, output and files; Hub settings are applied to the imported client for each call.
+
 
 def test_the_news_job_joins_headline_and_text(cli, tmp_path):
     result = cli("data", "check", "jobs/news.yaml", "-o", tmp_path, "--json")
@@ -22,7 +25,8 @@ def test_the_news_job_joins_headline_and_text(cli, tmp_path):
     with (SHARED_DATA / "news" / "pcm" / "train.tsv").open(encoding="utf-8", newline="") as file:
         first = next(csv.DictReader(file, delimiter="\t"))
     expected = f"{first['headline'].strip()}{TEXT_SEPARATOR}{first['text'].strip()}"
-    rows = [json.loads(line) for line in (tmp_path / "data" / "train.jsonl").open()]
+    lines = (tmp_path / "data" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
     assert expected in {row["text"] for row in rows if row["language"] == "pcm"}
     assert not any("headline" in row for row in rows)  # one text column, as AutoTrain takes
     rendered = cli("render", "jobs/news.yaml")
