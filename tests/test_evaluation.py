@@ -300,7 +300,7 @@ def test_a_failed_gate_stops_the_run_with_exit_code_3(cli, tmp_path):
         "task: text-classification\nmodel: {family: linear}\n"
         f"languages: [pcm]\ndata:\n  sources:\n    - path: {SHARED_DATA}/sentiment/{{language}}\n"
         "      format: tsv\n  max_rows_per_split: 100\n  min_examples_per_label: 1\n"
-        "evaluation:\n  gates: {overall: {f1_macro: 0.99}}\n"
+        "evaluation:\n  gates: {overall: {f1_macro: 0.99}}\ntracking: false\n"
     )
     result = cli("submit", "strict.yaml", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
     assert result.code == 3

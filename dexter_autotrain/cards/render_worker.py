@@ -7,7 +7,8 @@ process, started by `render.render_body` with `-I` and an empty environment (no 
 reach), which caps its own address space (RLIMIT_AS: an allocation over it is a
 MemoryError) and CPU time (RLIMIT_CPU), and arms a CPU-time timer (ITIMER_PROF: a busy
 machine does not shorten it) whose signal raises inside the template's code, so a long loop
-is reported at its template line. The parent kills it if even that fails. Protocol: one JSON request on stdin, one JSON answer on stdout.
+is reported at its template line. The parent kills it if even that fails. Protocol: one
+JSON request on stdin, one JSON answer on stdout.
 """
 
 from __future__ import annotations
