@@ -366,3 +366,26 @@ def test_family_mistakes_are_each_one_located_error(tmp_path) -> None:
     assert result.code == 2 and "Traceback" not in shown
     for name, (_, message) in specs.items():
         assert any(name in line and message in line for line in shown.splitlines()), name
+
+
+def test_a_large_split_fits_the_grid_side_by_side_in_order() -> None:
+    """From `PARALLEL_FROM_ROWS` rows on, settings go to worker processes (joblib), and the
+    results come back in the grid's order, as the sequential fit gives them."""
+    import os
+    from functools import partial
+
+    from dexter_autotrain.linear.grid import PARALLEL_FROM_ROWS, fit_settings
+
+    settings = [3, 1, 2, 5]
+    sequential = fit_settings(partial(pow, 2), settings, PARALLEL_FROM_ROWS - 1)
+    parallel = fit_settings(_pid_and_square, settings, PARALLEL_FROM_ROWS)
+    assert sequential == [8, 2, 4, 32]
+    assert [square for _, square in parallel] == [9, 1, 4, 25]
+    if len(os.sched_getaffinity(0)) > 1:
+        assert os.getpid() not in {pid for pid, _ in parallel}  # other processes did the work
+
+
+def _pid_and_square(value: int) -> tuple[int, int]:
+    import os
+
+    return os.getpid(), value * value

@@ -3,8 +3,8 @@ features of `crf_features`, its regularisation tuned on the validation split.
 
 A CRF scores a whole tag sequence, so it learns that I-PER follows B-PER or I-PER; with
 affixes, shapes and neighbours it needs no pretrained vectors and trains in a minute on a
-few thousand sentences. Each setting is trained into the model folder; the winner stays as
-`model.crfsuite`, crfsuite's own file format.
+few thousand sentences. Each setting is trained into the model folder (side by side on a
+large split: `grid`); the winner stays as `model.crfsuite`, crfsuite's own file format.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import math
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.linear.crf_features import sentence_features
 from dexter_autotrain.linear.folder import CRF_MODEL, Trial
+from dexter_autotrain.linear.grid import fit_settings
 
 GRID = (
     {"c1": 0.1, "c2": 0.01},
@@ -90,16 +92,32 @@ def fit_crf(
     Returns:
         The trials in grid order (the first best wins a tie).
     """
+    fit_one = partial(_fit_scored, train, validation, folder, score)
+    scored = fit_settings(fit_one, list(enumerate(GRID)), len(train[0]))
     trials, best = [], -math.inf
-    for index, params in enumerate(GRID):
-        began = time.perf_counter()
+    for index, (params, (value, seconds)) in enumerate(zip(GRID, scored, strict=True)):
+        trials.append(Trial(dict(params), round(value, 6), round(seconds, 2)))
         candidate = folder / f"candidate-{index}.crfsuite"
-        _train(*train, params, candidate)
-        value = score(validation[1], tag(candidate, validation[0])[0])
-        trials.append(Trial(dict(params), round(value, 6), round(time.perf_counter() - began, 2)))
         if value > best:
             best = value
             os.replace(candidate, folder / CRF_MODEL)
         else:
             candidate.unlink()
     return trials
+
+
+def _fit_scored(
+    train: tuple[list[list[str]], list[list[str]]],
+    validation: tuple[list[list[str]], list[list[str]]],
+    folder: Path,
+    score: Score,
+    setting: tuple[int, dict],
+) -> tuple[float, float]:
+    """Train one setting into `folder/candidate-<index>.crfsuite`; its validation score and
+    seconds."""
+    index, params = setting
+    began = time.perf_counter()
+    candidate = folder / f"candidate-{index}.crfsuite"
+    _train(*train, params, candidate)
+    value = score(validation[1], tag(candidate, validation[0])[0])
+    return value, time.perf_counter() - began

@@ -5,7 +5,8 @@ Character n-grams (`char_wb`: within word boundaries) read the pieces of words, 
 Hausa, Yorùbá or Igbo word seen in a new inflection, or spelt with or without its tone
 marks, still shares features with the words of the training data; on a few thousand
 examples that is what a transformer lacks. Each n-gram range is vectorised once and every
-classifier setting is fitted on that matrix, so the grid costs two vectorisations.
+classifier setting is fitted on that matrix (side by side on a large split: `grid`), so the
+grid costs two vectorisations.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.linear.folder import Trial
+from dexter_autotrain.linear.grid import fit_settings
 from dexter_autotrain.linear.handler import SKOPS_TRUSTED
 
 CHAR_NGRAMS = ((2, 4), (2, 5))
@@ -75,7 +78,6 @@ def fit_text(
         The fitted scikit-learn pipeline of the best setting (the first best, on a tie) and
         the trials in grid order.
     """
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
     texts, labels = train
@@ -86,21 +88,37 @@ def fit_text(
         union = _features(chars, len(texts))
         matrix, held_out = union.fit_transform(texts), union.transform(validation[0])
         vectorised = (time.perf_counter() - began) / (len(C_VALUES) * len(CLASS_WEIGHTS))
-        for params in (p for p in grid() if tuple(p["char_ngrams"]) == chars):
-            began = time.perf_counter()
-            classifier = LogisticRegression(
-                C=params["C"],
-                class_weight=params["class_weight"],
-                max_iter=MAX_ITER,
-                random_state=seed,
-            ).fit(matrix, labels)
-            value = score(validation[1], list(classifier.predict(held_out)))
-            seconds = time.perf_counter() - began + vectorised
-            trials.append(Trial(params, round(value, 6), round(seconds, 2)))
+        settings = [p for p in grid() if tuple(p["char_ngrams"]) == chars]
+        fit_one = partial(_fit_classifier, matrix, labels, held_out, validation[1], seed, score)
+        for params, (classifier, value, seconds) in zip(
+            settings, fit_settings(fit_one, settings, len(texts)), strict=True
+        ):
+            trials.append(Trial(params, round(value, 6), round(seconds + vectorised, 2)))
             if best is None or value > best[0]:
                 best = (value, Pipeline([("features", union), ("classifier", classifier)]))
     assert best is not None
     return best[1], trials
+
+
+def _fit_classifier(
+    matrix: Any,
+    labels: list[str],
+    held_out: Any,
+    gold: list[str],
+    seed: int,
+    score: Score,
+    params: dict[str, Any],
+) -> tuple[Any, float, float]:
+    """One setting's classifier on the vectorised train split, its validation score and its
+    seconds."""
+    from sklearn.linear_model import LogisticRegression
+
+    began = time.perf_counter()
+    classifier = LogisticRegression(
+        C=params["C"], class_weight=params["class_weight"], max_iter=MAX_ITER, random_state=seed
+    ).fit(matrix, labels)
+    value = score(gold, list(classifier.predict(held_out)))
+    return classifier, value, time.perf_counter() - began
 
 
 def save_text(model: Any, path: Path) -> None:
