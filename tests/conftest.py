@@ -211,24 +211,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ.pop(SUITE_DIR, None)
 
 
-LONGEST_FIRST = (
-    "test_autotrain_spaces.py", "test_backends.py", "test_serve.py", "test_hf_jobs.py",
-    "test_deploy.py", "test_submit.py", "test_families.py", "test_publish.py", "test_sweep.py",
-    "test_evaluation.py", "test_faults.py", "test_training.py",
-)  # fmt: skip
-"""The modules that take longest (measured, docs/testing.md), longest first. xdist hands
-whole modules to its workers in collection order (`--no-loadscope-reorder` in pyproject;
-by default it orders them by their number of tests, which left these few-test, long modules
-for the end, one worker busy while the others idled), so they start first and the short
-modules fill the workers' gaps."""
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "trained" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.training)
-    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as found
 
 
 @pytest.hookimpl(wrapper=True)
