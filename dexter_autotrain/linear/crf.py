@@ -95,9 +95,8 @@ def fit_crf(
     fit_one = partial(_fit_scored, train, validation, folder, score)
     scored = fit_settings(fit_one, list(enumerate(GRID)), len(train[0]))
     trials, best = [], -math.inf
-    for index, (params, (value, seconds)) in enumerate(zip(GRID, scored, strict=True)):
+    for params, (candidate, value, seconds) in zip(GRID, scored, strict=True):
         trials.append(Trial(dict(params), round(value, 6), round(seconds, 2)))
-        candidate = folder / f"candidate-{index}.crfsuite"
         if value > best:
             best = value
             os.replace(candidate, folder / CRF_MODEL)
@@ -112,12 +111,12 @@ def _fit_scored(
     folder: Path,
     score: Score,
     setting: tuple[int, dict],
-) -> tuple[float, float]:
-    """Train one setting into `folder/candidate-<index>.crfsuite`; its validation score and
-    seconds."""
+) -> tuple[Path, float, float]:
+    """Train one setting into `folder/candidate-<index>.crfsuite`: that file, its validation
+    score and seconds."""
     index, params = setting
     began = time.perf_counter()
     candidate = folder / f"candidate-{index}.crfsuite"
     _train(*train, params, candidate)
     value = score(validation[1], tag(candidate, validation[0])[0])
-    return value, time.perf_counter() - began
+    return candidate, value, time.perf_counter() - began

@@ -17,7 +17,7 @@ from dexter_autotrain.hub.retry import RetryPolicy
 from dexter_autotrain.policy.cost_caps import REMOTE_BACKENDS, endpoint_usd_per_day
 from dexter_autotrain.policy.prices import shipped_table
 from dexter_autotrain.spec import JobSpec
-from dexter_autotrain.spec.members import TRAINED_HERE, members
+from dexter_autotrain.spec.members import members, remote_trainings
 
 ONE_TRY = RetryPolicy(attempts=1)
 
@@ -180,7 +180,6 @@ def estimate(spec: JobSpec, prices: PriceList) -> RunEstimate:
         "endpoint": endpoint_cost(spec),
         "models": tuple(member.label for member in planned) if len(planned) > 1 else (),
     }
-    remote = sum(member.family not in TRAINED_HERE for member in planned)
     if compute.backend not in REMOTE_BACKENDS:
         return RunEstimate(
             compute.backend, "local", compute.timeout, 0.0, None, "no Hub charge", **release
@@ -193,6 +192,7 @@ def estimate(spec: JobSpec, prices: PriceList) -> RunEstimate:
         return RunEstimate(compute.backend, hardware, compute.timeout, None, None, note, **release)
     ceiling = CostCeiling(flavor, compute.timeout)
     note = "Spaces bill like Jobs" if compute.backend == "autotrain-spaces" else ""
+    remote = remote_trainings(spec)
     if remote > 1:
         note = ", ".join(filter(None, [note, f"{remote} trainings at this price each"]))
     return RunEstimate(

@@ -29,18 +29,12 @@ from dexter_autotrain.policy.cost_caps import (
     shipped_flavor_price,
 )
 from dexter_autotrain.policy.operator import OperatorPolicy
-from dexter_autotrain.record import MemberRecord, MemberScores, RepeatsRecord, RunState
+from dexter_autotrain.record import MemberRecord, MemberScores, RepeatsRecord
 from dexter_autotrain.repeats.regate import judge_on_mean, plot_spread
 from dexter_autotrain.repeats.summary import choose_winner, family_spread, member_scores
 from dexter_autotrain.runs import Run, list_runs, now
 from dexter_autotrain.spec import LoadedSpec, load_spec
-from dexter_autotrain.spec.members import (
-    TRAINED_HERE,
-    Member,
-    member_spec,
-    members,
-    remote_trainings,
-)
+from dexter_autotrain.spec.members import Member, member_spec, members, remote_trainings
 from dexter_autotrain.spec.model import JobSpec
 
 MEMBER_STAGES = ("prepare", "train", "evaluate")
@@ -115,36 +109,35 @@ def resume_group(
     """
     state = run.state()
     assert state.member is not None and state.spec_path is not None
-    found = [r for r in list_runs(run.path.parent.parent, run.path.parent.name) if _in(r, state)]
-    winner = next((r for r in found if r.state().repeats is not None), None)
+    group_id = state.member.group
+    found = [
+        (other, record)
+        for other in list_runs(run.path.parent.parent, run.path.parent.name)
+        if (record := other.state()).member is not None and record.member.group == group_id
+    ]
+    winner = next((other for other, record in found if record.repeats is not None), None)
     if winner is not None:
         return resume_one(winner, reporter, cards_dir, follow)
     loaded = load_spec(Path(state.spec_path))
     sha256 = loaded.sha256
     if sha256 != state.spec_sha256:
         raise UserError(
-            f"{state.spec_path}: the spec changed since the group {state.member.group} started;"
+            f"{state.spec_path}: the spec changed since the group {group_id} started;"
             " start a new run with `dexter-auto submit`"
         )
     seeds = state.member.seeds or None
     training = loaded.spec.training.model_copy(update={"seeds": seeds})
     loaded = replace(loaded, spec=loaded.spec.model_copy(update={"training": training}))
-    root, group_id = run.path.parent.parent, state.member.group
+    root = run.path.parent.parent
     group = Group(
         loaded, state.smoke, reporter, root, cards_dir, state.backend, follow, group_id, sha256
     )
-    return _finish(group, _train_members(group, {_member(r): r for r in found}))
-
-
-def _in(run: Run, state: RunState) -> bool:
-    member, own = run.state().member, state.member
-    return member is not None and own is not None and member.group == own.group
-
-
-def _member(run: Run) -> Member:
-    record = run.state().member
-    assert record is not None
-    return Member(record.family, record.seed)
+    started = {
+        Member(record.member.family, record.member.seed): other
+        for other, record in found
+        if record.member is not None
+    }
+    return _finish(group, _train_members(group, started))
 
 
 def _charged(group: Group) -> int:
@@ -156,7 +149,7 @@ def _train_members(group: Group, started: dict[Member, Run]) -> dict[Member, Run
     (kept as they are once evaluated), the others submitted; remote ones started wave by
     wave before any is followed, so each wave trains side by side."""
     planned = members(group.spec)
-    remote = [m for m in planned if group.remote and m.family not in TRAINED_HERE]
+    remote = [m for m in planned if group.remote and not m.trained_here]
     here = [m for m in planned if m not in remote]
     size = OperatorPolicy.load().caps.parallel_trials or len(remote) or 1
     done: dict[Member, Run] = {}
@@ -175,21 +168,11 @@ def _waves(remote: list[Member], size: int) -> list[list[Member]]:
     return [remote[start : start + size] for start in range(0, len(remote), size)]
 
 
-def _record(group: Group, member: Member) -> MemberRecord:
-    seeds = group.spec.training.seeds or []
-    return MemberRecord(family=member.family, seed=member.seed, group=group.id, seeds=seeds)
-
-
 def _start_detached(group: Group, member: Member) -> Run:
     """Start a remote member's training and leave it running (its run records the job)."""
-    own = replace(group.loaded, spec=member_spec(group.spec, member))
-    detached = replace(group.follow, detach=True)
     group.reporter.stage("members", f"starting {member.label} on Hub hardware")
     try:
-        return submit_one(
-            own, group.smoke, group.reporter, group.runs_root, group.cards_dir, group.backend,
-            detached, _record(group, member), MEMBER_STAGES, group.spec_sha256,
-        )  # fmt: skip
+        return _submit(group, member, replace(group.follow, detach=True))
     except TrainingDetached as detaching:
         return Run(Path(detaching.run_path))
 
@@ -197,14 +180,25 @@ def _start_detached(group: Group, member: Member) -> Run:
 def _complete(group: Group, member: Member, run: Run | None) -> Run:
     """The member trained and evaluated: submitted, resumed, or (evaluated) as it is."""
     if run is None:
-        own = replace(group.loaded, spec=member_spec(group.spec, member))
-        return submit_one(
-            own, group.smoke, group.reporter, group.runs_root, group.cards_dir, group.backend,
-            group.follow, _record(group, member), MEMBER_STAGES, group.spec_sha256,
-        )  # fmt: skip
+        return _submit(group, member, group.follow)
     if "evaluate" in run.state().completed:
         return run
     return resume_one(run, group.reporter, group.cards_dir, group.follow, MEMBER_STAGES)
+
+
+def _submit(group: Group, member: Member, follow: FollowOptions) -> Run:
+    """A new run of `member`, through its prepare, train and evaluate stages."""
+    own = replace(group.loaded, spec=member_spec(group.spec, member))
+    record = MemberRecord(
+        family=member.family,
+        seed=member.seed,
+        group=group.id,
+        seeds=group.spec.training.seeds or [],
+    )
+    return submit_one(
+        own, group.smoke, group.reporter, group.runs_root, group.cards_dir, group.backend,
+        follow, record, MEMBER_STAGES, group.spec_sha256,
+    )  # fmt: skip
 
 
 def _finish(group: Group, trained: dict[Member, Run]) -> Run:
@@ -232,8 +226,11 @@ def choose_and_record(
     reporter.stage("members", f"chose {winner.family} seed {winner.seed}: {reason}")
     runs = {run.run_id: run for run in trained.values()}
     won = runs[winner.run_id]
-    same = [s.run_id for s in sorted(scores, key=lambda s: s.run_id != winner.run_id)]
-    family = [runs[run_id] for run_id in same if _family_of(scores, run_id) == winner.family]
+    family = [  # the winner first
+        runs[score.run_id]
+        for score in sorted(scores, key=lambda score: score.run_id != winner.run_id)
+        if score.family == winner.family
+    ]
     won.update(
         repeats=RepeatsRecord.model_validate(
             dict(
@@ -249,10 +246,6 @@ def choose_and_record(
         ).model_dump()
     )
     return won
-
-
-def _family_of(scores: list[MemberScores], run_id: str) -> str:
-    return next(score.family for score in scores if score.run_id == run_id)
 
 
 def _scores(member: Member, run: Run) -> MemberScores:

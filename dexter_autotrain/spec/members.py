@@ -30,6 +30,11 @@ class Member:
     def label(self) -> str:
         return f"{self.family} seed {self.seed}"
 
+    @property
+    def trained_here(self) -> bool:
+        """Whether it trains in this process whatever `compute.backend` (`TRAINED_HERE`)."""
+        return self.family in TRAINED_HERE
+
 
 def members(spec: JobSpec) -> list[Member]:
     """Every member of the job, family by family, seed by seed.
@@ -51,7 +56,7 @@ def members(spec: JobSpec) -> list[Member]:
 
 def remote_trainings(spec: JobSpec) -> int:
     """How many of the job's members train on `compute.backend` (the others train here)."""
-    return sum(member.family not in TRAINED_HERE for member in members(spec))
+    return sum(not member.trained_here for member in members(spec))
 
 
 def with_seeds(spec: JobSpec, count: int) -> JobSpec:

@@ -33,8 +33,9 @@ def repeat_best(setup: TrialSetup, best: TrialRow, count: int) -> Run:
     best_run = Run(Path(str(best.run)))
     first = best_run.spec().training.seed
     trained = {Member("autotrain", first): best_run}
+    earlier = _earlier(setup, best.number)
     for seed in range(first + 1, first + count):
-        run = _earlier(setup, best.number, seed)
+        run = earlier.get(seed)
         if run is None:
             run = start_trial_run(setup, best.number, best.params | {"seed": seed})
             where = f"trial {best.number}'s settings again with seed {seed} ({run.run_id})"
@@ -48,15 +49,15 @@ def repeat_best(setup: TrialSetup, best: TrialRow, count: int) -> Run:
     return choose_and_record(best_run.spec(), trained, setup.folder.sweep_id, setup.reporter)
 
 
-def _earlier(setup: TrialSetup, number: int, seed: int) -> Run | None:
-    """The run a killed sweep started for trial `number`'s settings with `seed`."""
+def _earlier(setup: TrialSetup, number: int) -> dict[int, Run]:
+    """The runs a killed sweep started for trial `number`'s settings, by their seed."""
+    found = {}
     for run in list_runs(setup.folder.runs_root, setup.loaded.spec.name):
         state = run.state()
-        sweep = state.sweep
-        mine = sweep is not None and sweep.id == setup.folder.sweep_id and sweep.trial == number
-        if mine and state.resolved.get("seed") == seed:
-            return run
-    return None
+        sweep, seed = state.sweep, state.resolved.get("seed")
+        if sweep is not None and sweep.id == setup.folder.sweep_id and sweep.trial == number:
+            found[seed] = run
+    return found
 
 
 def _stage(setup: TrialSetup, run: Run, name: str) -> None:
