@@ -5,7 +5,9 @@ crash, which is exactly what these tests look for."""
 from __future__ import annotations
 
 import os
-from contextlib import chdir, nullcontext
+import signal
+from collections.abc import Iterator
+from contextlib import chdir, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,12 +35,24 @@ def invoke(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> O
     mode.json = False  # a --json run earlier in this process must not leak into this one
     environ = {"DEXTER_DATA_ROOTS": str(SHARED_DATA), "COLUMNS": "200", "NO_COLOR": "1"}
     environ["DEXTER_DEBUG"] = "1"  # a bug escapes as its exception instead of one line
-    with chdir(cwd):
+    with chdir(cwd), _signal_handlers_kept():
         result = CliRunner().invoke(
             cli, [str(a) for a in args], env=environ | (env or {}), catch_exceptions=True
         )
     crash = result.exception if not isinstance(result.exception, SystemExit) else None
     return Outcome(result.exit_code, result.stdout, result.stderr, crash)
+
+
+@contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """The test process's own handlers back after the call: `submit` makes SIGTERM and
+    SIGHUP cancel its run (cli/following.py)."""
+    kept = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
 
 
 def run_in_process(

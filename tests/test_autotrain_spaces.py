@@ -29,6 +29,7 @@ from conftest import (
     run_cli,
     wait_finished,
 )
+from inprocess import run_in_process
 
 from dexter_autotrain.backends.attach import follow_training
 from dexter_autotrain.backends.autotrain_spaces import AutoTrainSpacesBackend
@@ -63,7 +64,7 @@ def smoke(hub: HubServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[obj
     """`submit --smoke --backend autotrain-spaces`, once: the end-to-end run the other tests
     copy their prepared inputs from."""
     root = tmp_path_factory.mktemp("spaces")
-    result = run_cli(
+    result = run_in_process(
         "submit", "--smoke", JOBS / "narrative.yaml", "--backend", "autotrain-spaces",
         "--runs-dir", root / "runs", "--cards-dir", root / "cards", "--json",
         cwd=root, env=hub.client_env(root / "hf-home", WRITE_TOKEN),
@@ -190,11 +191,11 @@ def test_detach_then_logs_f_status_and_resume_without_a_second_space(hub, standi
     detached = run_cli(*args, JOBS / "narrative.yaml", "--runs-dir", runs, "--json", env=env)
     assert detached.code == 0, (detached.stdout + detached.stderr)[-3000:]
     run = Run(Path(json.loads(detached.stdout)["run"]))
-    followed = run_cli("logs", "-f", run.path, env=env)  # until the Space stops
+    followed = run_in_process("logs", "-f", run.path, env=env)  # until the Space stops
     assert followed.code == 0 and "Pausing space..." in followed.stdout
-    status = json.loads(run_cli("status", run.path, "--json", env=env).stdout)
+    status = json.loads(run_in_process("status", run.path, "--json", env=env).stdout)
     assert status["training_job"]["phase"] == "completed" and status["detached"] is True
-    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    resumed = run_in_process("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
     assert "re-attached to autotrain-spaces job" in resumed.stderr
     assert json.loads(resumed.stdout)["state"] == "carded"
@@ -217,7 +218,7 @@ def test_the_collected_model_is_published_and_reads_back_the_same(hub, smoke, tm
     write_card(run, Run(run).spec(), JOBS, None, False)
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
     args = ("publish", run, "--force", "tiny Space-trained test model")
-    published = run_cli(*args, "--runs-dir", tmp_path / "runs", env=env)
+    published = run_in_process(*args, "--runs-dir", tmp_path / "runs", env=env)
     assert published.code == 0, published.stderr[-3000:]
     local = Path(snapshot_download("dexter-ng/narrative-xlmr", local_dir=tmp_path / "back"))
     weights = [folder / "model.safetensors" for folder in (local, run / "narrative")]
@@ -301,7 +302,7 @@ def test_a_killed_submit_is_resumed_without_a_second_space(hub, standin_image, t
     assert run.describe().detached is True
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
     runs = tmp_path / "runs"
-    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    resumed = run_in_process("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
     assert "re-attached to autotrain-spaces job" in resumed.stderr
     assert json.loads(resumed.stdout)["state"] == "carded"

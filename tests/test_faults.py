@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEXTER_AUTO, JOBS, REPO, fake_token, group_members, run_cli
+from inprocess import run_in_process
 from trained_runs import TOKEN as SHARED_TOKEN
 
 from dexter_autotrain.backends.local import scrub_tokens
@@ -301,7 +302,7 @@ def test_resume_takes_the_fix_status_asked_for(tmp_path, standin, trained):
     text column fails the run's prepare stage; both are fixed through the environment
     variable the spec reads, and resume takes the fix. (The training is the stand-in,
     ending with the suite's narrative model: the labels are the same, and what is tested is
-    how resume takes the fix, not the training.)"""
+    how resume takes the fix, not the training. The commands run in this process.)"""
     (tmp_path / "job.yaml").write_text(
         "task: text-classification\nbase_model: {path: nowhere}\nlanguages: [pcm]\n"
         "data:\n  sources:\n    - path: ${DEXTER_SAMPLES}/{language}\n      format: tsv\n"
@@ -309,7 +310,7 @@ def test_resume_takes_the_fix_status_asked_for(tmp_path, standin, trained):
     )
     roots = {"DEXTER_DATA_ROOTS": f"{REPO / 'data'}:{tmp_path}"}
     submit = ("submit", "--smoke", "job.yaml", "--runs-dir", tmp_path / "runs")
-    missing = run_cli(
+    missing = run_in_process(
         *submit, cwd=tmp_path, env=roots | {"DEXTER_SAMPLES": str(tmp_path / "nowhere")}
     )
     assert missing.code == 2 and "not found" in missing.stderr
@@ -317,17 +318,17 @@ def test_resume_takes_the_fix_status_asked_for(tmp_path, standin, trained):
     broken = tmp_path / "broken" / "pcm"
     broken.mkdir(parents=True)
     (broken / "train.tsv").write_text("words\tlabel\nNa wa\tneutral\n")
-    failed = run_cli(
+    failed = run_in_process(
         *submit, cwd=tmp_path, env=roots | {"DEXTER_SAMPLES": str(tmp_path / "broken")}
     )
     assert failed.code == 2 and "column `text` not found" in failed.stderr
-    status = run_cli("status", "job", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
+    status = run_in_process("status", "job", "--runs-dir", tmp_path / "runs", cwd=tmp_path)
     assert "reason: prepare: " in status.stdout and "submit --resume" in status.stdout
     samples = str(REPO / "data" / "samples" / "naijasenti")
     resume = ("submit", "--resume", "job", "--runs-dir", "runs", "--json")
     model = trained.get("narrative").run / "narrative"
     short = {"STANDIN_STEPS": "2", "STANDIN_STEP_S": "0.1", "STANDIN_MODEL": str(model)}
-    resumed = run_cli(
+    resumed = run_in_process(
         *resume, cwd=tmp_path, env=roots | standin | short | {"DEXTER_SAMPLES": samples}
     )
     assert resumed.code == 0, resumed.stderr[-2000:]

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import DEXTER_AUTO, JOBS, HubSetup, fake_token, run_cli, wait_finished
+from inprocess import run_in_process
 
 from dexter_autotrain.backends.hf_jobs import HfJobsBackend, job_manifest
 from dexter_autotrain.backends.job_cost import Flavor
@@ -271,7 +272,7 @@ def test_submit_smoke_on_hf_jobs_end_to_end(hub, calls, tmp_path) -> None:
     from dexter_autotrain.cards.write import write_card
 
     env = hub.client_env(tmp_path / "hf-home", WRITE_TOKEN)
-    result = run_cli(
+    result = run_in_process(
         "submit", "--smoke", JOBS / "narrative.yaml", "--backend", "hf-jobs", "--runs-dir",
         tmp_path / "runs", "--cards-dir", tmp_path / "cards", "--json", cwd=tmp_path, env=env,
     )  # fmt: skip
@@ -289,7 +290,7 @@ def test_submit_smoke_on_hf_jobs_end_to_end(hub, calls, tmp_path) -> None:
     state |= {"smoke": False}
     (run / "state.json").write_text(json.dumps(state))
     write_card(run, Run(run).spec(), JOBS, None, False)
-    published = run_cli(
+    published = run_in_process(
         "publish", run, "--force", "tiny remote test model", "--runs-dir", tmp_path / "runs",
         env=env,
     )  # fmt: skip
@@ -313,11 +314,11 @@ def test_detach_then_status_logs_f_and_resume_collect(hub, calls, standin_jobs, 
     detached = run_cli(*args, "--runs-dir", runs, "--json", cwd=tmp_path, env=env)
     assert detached.code == 0, (detached.stdout + detached.stderr)[-3000:]
     run = Run(Path(json.loads(detached.stdout)["run"]))
-    followed = run_cli("logs", "-f", run.path, cwd=tmp_path, env=env)  # until the job ends
+    followed = run_in_process("logs", "-f", run.path, cwd=tmp_path, env=env)  # until it ends
     assert followed.code == 0 and "dexter job: results commit" in followed.stdout
-    status = json.loads(run_cli("status", run.path, "--json", cwd=tmp_path, env=env).stdout)
+    status = json.loads(run_in_process("status", run.path, "--json", cwd=tmp_path, env=env).stdout)
     assert status["training_job"]["phase"] == "completed" and status["detached"] is True
-    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    resumed = run_in_process("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
     assert json.loads(resumed.stdout)["state"] == "carded" and calls.jobs_started["dexter-ng"] == 1
     everything = detached.stdout + detached.stderr + followed.stdout + resumed.stderr
@@ -341,7 +342,7 @@ def test_a_killed_submit_is_resumed_without_a_second_job(
     os.killpg(submit.pid, signal.SIGKILL)  # the laptop closes; the job goes on
     submit.wait()
     assert run is not None and run.describe().detached is True
-    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    resumed = run_in_process("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
     assert "re-attached to hf-jobs job" in resumed.stderr
     assert json.loads(resumed.stdout)["state"] == "carded" and calls.jobs_started["dexter-ng"] == 1

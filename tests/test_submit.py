@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEXTER_AUTO, JOBS, REPO, SHARED_DATA, group_members
+from conftest import DEXTER_AUTO, JOBS, REPO, SHARED_DATA, group_members, run_cli
 
 from dexter_autotrain.errors import ToolError
 from dexter_autotrain.runs import job_lock
 
+IN_PROCESS = True  # the `cli` fixture runs dexter-auto in this process (tests/inprocess.py); the
+# tests about signals start the console script themselves, and the twice-trained job runs it too
 needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 
 
@@ -260,14 +262,14 @@ def test_the_seed_is_the_seed(trained):
 
 
 @pytest.mark.training
-def test_the_same_job_trains_the_same_model_twice(cli, tmp_path, trained):
+def test_the_same_job_trains_the_same_model_twice(tmp_path, trained):
     """Seeded end to end: the smoke model's vocabulary and weights, and the classification
     head AutoTrain adds before its Trainer seeds anything. Trained again here, the tiny
     model built afresh (an empty cache), compared with the suite's shared training of the
     same job (another process, folder and time)."""
     weights = []
     fresh = {"XDG_CACHE_HOME": str(tmp_path / "empty-cache")}
-    result = _submit(cli, tmp_path, JOBS / "narrative.yaml", "--smoke", env=fresh)
+    result = _submit(run_cli, tmp_path, JOBS / "narrative.yaml", "--smoke", env=fresh)
     assert (tmp_path / "empty-cache" / "dexter-autotrain" / "tiny-models").is_dir()
     assert result.code == 0, result.stderr[-3000:]
     for state in (json.loads(result.stdout), trained.get("narrative").state):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEXTER_AUTO, REPO
+from inprocess import run_in_process
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.spec import load_spec
@@ -82,6 +83,14 @@ def _sweep(
         )
 
 
+def _swept(tmp_path: Path, *args: str | Path, env: dict[str, str] | None = None) -> dict:
+    """`dexter-auto sweep ARGS --json` run to its end in this process (tests/inprocess.py)."""
+    places = ("--runs-dir", tmp_path / "runs", "--cards-dir", tmp_path / "cards")
+    result = run_in_process("sweep", *args, *places, "--json", cwd=tmp_path, env=env)
+    assert result.code == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
 def _finished(process: subprocess.Popen, tmp_path: Path) -> dict:
     stdout, _ = process.communicate(timeout=300)
     assert process.returncode == 0, (tmp_path / "sweep.log").read_text()[-3000:]
@@ -92,7 +101,7 @@ def _finished(process: subprocess.Popen, tmp_path: Path) -> dict:
 def pruned_sweep(tmp_path_factory) -> tuple[Path, dict]:
     tmp_path = tmp_path_factory.mktemp("pruned")
     started = time.monotonic()
-    result = _finished(_sweep(tmp_path, "--smoke", _write(tmp_path, PRUNING)), tmp_path)
+    result = _swept(tmp_path, "--smoke", _write(tmp_path, PRUNING))
     print(f"smoke sweep of 3 trials with promotion: {time.monotonic() - started:.0f} s")
     return tmp_path / "runs", result
 
@@ -186,8 +195,7 @@ def test_a_killed_sweep_resumes_without_redoing_finished_trials(tmp_path, standi
     first_log = (first / "logs/training.log").stat().st_mtime_ns
     folder = next(runs.glob("swept/sweeps/*"))
 
-    resumed = _sweep(tmp_path, "--resume", folder.name, "--no-promote", env=env)
-    result = _finished(resumed, tmp_path)
+    result = _swept(tmp_path, "--resume", folder.name, "--no-promote", env=env)
     states = [(row["number"], row["state"]) for row in result["trials"]]
     assert states == [(0, "complete"), (1, "interrupted"), (2, "complete"), (3, "complete")]
     assert result["trials"][2]["params"] == result["trials"][1]["params"]  # tried again
@@ -286,7 +294,7 @@ def test_the_best_settings_are_repeated_over_seeds_before_promotion(tmp_path, st
     the bookkeeping."""
     sweep = UNPRUNED.replace("n_trials: 3", "n_trials: 2") + "  repeat_seeds: 2\n"
     env = _standin_trials(standin, trained, steps=4)
-    result = _finished(_sweep(tmp_path, "--smoke", _write(tmp_path, sweep), env=env), tmp_path)
+    result = _swept(tmp_path, "--smoke", _write(tmp_path, sweep), env=env)
     promoted = result["promoted"]
     repeats = promoted["repeats"]
     assert [m["seed"] for m in repeats["members"]] == [42, 43]

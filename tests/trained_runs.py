@@ -1,5 +1,6 @@
 """Trained runs shared by the whole suite: each recipe is trained once per suite run (one real
-`dexter-auto submit`), and every test that needs it gets a writable copy.
+`dexter-auto submit`, in the worker's process: tests/inprocess.py), and every test that needs
+it gets a writable copy.
 
 Safe under pytest-xdist: the runs live in a folder every worker shares (under the session's
 base temp folder), and a file lock per recipe makes the first worker that asks train it while
@@ -23,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import JOBS, REPO, SHARED_DATA, fake_token, run_cli
+from conftest import JOBS, REPO, SHARED_DATA, fake_token
 from filelock import FileLock
+from inprocess import run_in_process
 
 TOKEN = fake_token("TrainedRunsToken")
 """Every recipe is submitted with this token in HF_TOKEN, HUGGING_FACE_HUB_TOKEN and
@@ -187,7 +189,7 @@ class TrainedRuns:
         if isinstance(spec, Submission):
             spec, cwd, places = spec.job, spec.cwd, ()
         tokens = dict.fromkeys(TOKEN_VARIABLES, TOKEN)
-        result = run_cli(
+        result = run_in_process(
             "submit", "--smoke", spec, *places, "--json", cwd=cwd,
             env=tokens | {"HF_HOME": str(folder / "hf-home"), "HF_ENDPOINT": NOWHERE},
         )  # fmt: skip

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import platform
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import litserve as ls
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from litserve.connector import check_cuda_with_nvidia_smi
 from litserve.server import RegularRequestHandler
 from starlette.exceptions import HTTPException
 
@@ -138,7 +141,7 @@ def build_server(model: ServedModel, options: ServeOptions) -> ls.LitServer:
     in_flight = mp.Value("i", 0)  # shared by the API server processes LitServe forks
     server = ls.LitServer(
         api,
-        accelerator="auto",
+        accelerator=_accelerator(),
         workers_per_device=options.workers,
         timeout=options.timeout,
         info_path=LITSERVE_INFO,
@@ -149,6 +152,16 @@ def build_server(model: ServedModel, options: ServeOptions) -> ls.LitServer:
     _route_predictions(server, api, model)
     server.app.add_exception_handler(HTTPException, _error_response)
     return server
+
+
+def _accelerator() -> str:
+    """LitServe's choice, made without importing torch in the API server's process: its "auto"
+    imports torch there to look for Apple's MPS (1.5 CPU-seconds at every start, for a
+    process that never runs the model). CUDA is found as LitServe finds it (nvidia-smi); on
+    an Apple-silicon Mac, LitServe decides."""
+    if check_cuda_with_nvidia_smi() > 0:
+        return "cuda"
+    return "auto" if sys.platform == "darwin" and platform.machine() == "arm64" else "cpu"
 
 
 def _route_predictions(server: ls.LitServer, api: ModelAPI, model: ServedModel) -> None:

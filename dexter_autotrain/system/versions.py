@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -22,17 +21,14 @@ EVALUATION_PACKAGES = ("dexter-autotrain", *FRAMEWORKS)
 
 def installed_versions(names: Iterable[str], paths: list[Path] | None = None) -> dict[str, str]:
     """`{name: version}` of those of `names` installed (in `paths`' site-packages when given,
-    else in this interpreter's), read from package metadata without importing anything."""
-    found = {
-        _normalised(dist.metadata["Name"] or ""): dist.version
-        for dist in (
-            metadata.distributions(path=[str(path) for path in paths])
-            if paths is not None
-            else metadata.distributions()
-        )
-    }
-    return {name: found[name] for name in names if name in found}
+    else in this interpreter's), read from package metadata without importing anything.
 
-
-def _normalised(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    Each name is looked up by its distribution folder's name: reading every installed
+    package's metadata instead took a quarter of a CPU-second a call."""
+    where = {"path": [str(path) for path in paths]} if paths is not None else {}
+    found = {}
+    for name in names:
+        dist = next(iter(metadata.distributions(name=name, **where)), None)
+        if dist is not None:
+            found[name] = dist.version
+    return found
