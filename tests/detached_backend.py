@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
+from detached_jobs import ROOT_ENV, starts
 
 from dexter_autotrain.backends import register_backend
 from dexter_autotrain.backends.base import Handle, Poll
@@ -28,14 +29,7 @@ from dexter_autotrain.system.processes import group_alive, is_running, start_tim
 from dexter_autotrain.training.render import CONFIG_FILE_NAME, OPTIONS_FILE_NAME
 from dexter_autotrain.training.runner_env import default_runner
 
-ROOT_ENV = "DEXTER_TEST_REMOTE_ROOT"
 NAME = "hf-jobs"
-
-
-def starts(root: Path) -> list[str]:
-    """The run ids of every start, in order."""
-    log = root / "starts.log"
-    return log.read_text().split() if log.exists() else []
 
 
 class DetachedBackend:

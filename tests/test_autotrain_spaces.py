@@ -5,7 +5,9 @@ pushes the model, opens its discussion and pauses itself. Detach/logs -f/resume,
 and Ctrl-C are about the Space, not its training: their Spaces run the stand-in app
 (`standin_image`, tests/standin_space.py), which pushes the suite's narrative model as
 AutoTrain's app pushes its own; the end-to-end submit, a failing Space, cancel and timeout
-train for real."""
+train for real. Commands that need no process of their own (the end-to-end submit, publish,
+status, logs, resume) run in this process (tests/inprocess.py); a detached or killed submit
+is a real one."""
 
 from __future__ import annotations
 

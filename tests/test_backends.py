@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEXTER_AUTO, JOBS, REPO, group_members, run_cli
-from detached_backend import ROOT_ENV, starts
+from detached_jobs import ROOT_ENV, starts
 
 from dexter_autotrain.backends import get_backend, register_backend
 from dexter_autotrain.backends.local import LocalBackend

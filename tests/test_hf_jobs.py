@@ -1,8 +1,11 @@
 """The hf-jobs backend through the real huggingface_hub client over real HTTP to the Hub test
 server, whose jobs really run: the job's command runs locally with AutoTrain's runner
 standing in for the image, downloads its staged inputs, trains and uploads its model. The
-submit end to end, a real cancel and a real timeout train for real; detaching, re-attaching
-and Ctrl-C are about the job, not its training, and train the stand-in (`standin_jobs`)."""
+submit end to end, the backend's own start-to-collect and a failing job train for real;
+cancel, timeout, detaching, re-attaching and Ctrl-C are about the job, not its training, and
+train the stand-in (`standin_jobs`). Commands that need no process of their own (the
+end-to-end submit, publish, status, logs, resume) run in this process (tests/inprocess.py);
+a detached or killed submit is a real one, whose process ends."""
 
 from __future__ import annotations
 
@@ -238,7 +241,7 @@ def test_a_failing_job_shows_its_cause(hub, prepared_run, tmp_path) -> None:
     assert not (run.path / "narrative").exists()
 
 
-def test_cancel_stops_the_job(calls, prepared_run, tmp_path) -> None:
+def test_cancel_stops_the_job(calls, standin_jobs, prepared_run, tmp_path) -> None:
     run = copy_run(prepared_run, tmp_path, "20261126-000010-canc")
     backend = HfJobsBackend(policy=FAST)
     handle = backend.start(run)
@@ -251,7 +254,7 @@ def test_cancel_stops_the_job(calls, prepared_run, tmp_path) -> None:
         backend.collect(handle, run)
 
 
-def test_a_job_past_its_timeout_fails(hub, prepared_run, tmp_path) -> None:
+def test_a_job_past_its_timeout_fails(hub, standin_jobs, prepared_run, tmp_path) -> None:
     run = copy_run(prepared_run, tmp_path, "20261126-000011-time", timeout="3s")
     backend = HfJobsBackend(policy=FAST)
     handle = backend.start(run)

@@ -58,14 +58,13 @@ def runs(trained, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def served(runs, tmp_path_factory):
-    """A server per task with two inference workers (the text one logs its predictions),
-    stopped gracefully after."""
+    """A server per task, stopped gracefully after; the text one has two inference workers
+    and logs its predictions (a worker costs ~4 CPU-seconds of imports: one is enough for
+    the other tasks)."""
     logs = tmp_path_factory.mktemp("prediction-log")
-    options = {"text-classification": ("--log-predictions", str(logs))}
+    options = {"text-classification": ("--workers", "2", "--log-predictions", str(logs))}
     with ThreadPoolExecutor(3) as pool:
-        servers = pool.map(
-            lambda task: start_serve(runs[task], "--workers", "2", *options.get(task, ())), runs
-        )
+        servers = pool.map(lambda task: start_serve(runs[task], *options.get(task, ())), runs)
         started: dict = dict(zip(runs, servers, strict=True))
     started["logs"] = logs
     yield started

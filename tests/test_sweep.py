@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEXTER_AUTO, REPO
+from detached_jobs import ROOT_ENV
 from inprocess import run_in_process
 
 from dexter_autotrain.errors import UserError
@@ -269,7 +270,7 @@ def test_remote_trials_run_in_parallel(tmp_path, standin, trained):
     validation loss a trial is scored by): what is tested is the scheduling."""
     spec = _write(tmp_path, "  parallel: 2\n" + UNPRUNED.replace("n_trials: 3", "n_trials: 2"))
     remote = {"DEXTER_BACKEND_PLUGINS": "detached_backend", "PYTHONPATH": str(REPO / "tests")}
-    remote["DEXTER_TEST_REMOTE_ROOT"] = str(tmp_path / "jobs")
+    remote[ROOT_ENV] = str(tmp_path / "jobs")
     args = ("--smoke", "--no-promote", "--backend", "hf-jobs", spec)  # smoke: else local
     process = _sweep(tmp_path, *args, env=_standin_trials(standin, trained, steps=12) | remote)
     result = _finished(process, tmp_path)
