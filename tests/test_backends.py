@@ -1,7 +1,9 @@
 """The backend seam: the local backend's protocol on real smoke trainings, `cancel`, `status`
 and `logs` of runs with a handle, `--backend` and `--detach`, and remote runs (a stand-in
 backend whose training outlives submit, tests/detached_backend.py) that are re-attached,
-never started twice."""
+never started twice. A remote run's submit is a real process (it is killed, detached or
+interrupted); what follows it (status, logs, cancel, resume) runs in this process
+(tests/inprocess.py), the stand-in registered for each call only."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import DEXTER_AUTO, JOBS, REPO, group_members, run_cli
 from detached_jobs import ROOT_ENV, starts
+from inprocess import run_in_process
 
 from dexter_autotrain.backends import get_backend, register_backend
 from dexter_autotrain.backends.local import LocalBackend
@@ -194,14 +197,14 @@ def test_a_killed_submit_reattaches_to_its_remote_job(tmp_path, standin, trained
     process.wait()
     run = _training(runs)
     assert run is not None
-    status = json.loads(run_cli("status", run.path, "--json", env=env).stdout)
+    status = json.loads(run_in_process("status", run.path, "--json", env=env).stdout)
     assert status["detached"] is True and "interrupted" not in status
     assert status["training_job"]["phase"] == "running"
     assert "`dexter-auto submit --resume" in status["explanation"]
-    listed = run_cli("runs", "--runs-dir", runs, env=env).stdout.splitlines()
+    listed = run_in_process("runs", "--runs-dir", runs, env=env).stdout.splitlines()
     assert any(line.split()[-1] == "detached" for line in listed[1:])
 
-    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    resumed = run_in_process("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
     state = json.loads(resumed.stdout)
     assert state["completed"] == ["prepare", "train", "evaluate", "card"]
@@ -226,12 +229,12 @@ def test_detach_then_status_logs_f_and_resume_collects(tmp_path, standin, traine
     assert record["state"] == "training" and record["training_handle"]["kind"] == "hf-jobs"
     assert f"`dexter-auto submit --resume {run.path}`" in record["message"]
 
-    followed = run_cli("logs", "-f", run.path, env=env)  # streams until the job ended
+    followed = run_in_process("logs", "-f", run.path, env=env)  # streams until the job ended
     assert followed.code == 0 and "Finished training, saving model" in followed.stdout
-    status = json.loads(run_cli("status", run.path, "--json", env=env).stdout)
+    status = json.loads(run_in_process("status", run.path, "--json", env=env).stdout)
     assert status["training_job"]["phase"] == "completed" and status["detached"] is True
 
-    resumed = run_cli("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
+    resumed = run_in_process("submit", "--resume", run.path, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
     assert json.loads(resumed.stdout)["state"] == "carded"
     assert starts(remote) == [run.run_id]
@@ -243,7 +246,7 @@ def test_cancel_a_detached_remote_job(tmp_path, standin):
     args = ("submit", "--smoke", "--backend", "hf-jobs", "--detach", NARRATIVE)
     record = json.loads(run_cli(*args, "--runs-dir", runs, "--json", env=env).stdout)
     handle = record["training_handle"]
-    cancelled = run_cli("cancel", record["run"], "--json", env=env)
+    cancelled = run_in_process("cancel", record["run"], "--json", env=env)
     assert cancelled.code == 0, cancelled.stderr
     state = json.loads(cancelled.stdout)
     assert state["stopped"] == [f"hf-jobs job {handle['id']}"]
@@ -308,7 +311,7 @@ def test_ctrl_c_on_a_terminal_may_leave_the_remote_job_running(tmp_path, standin
     run = next(runs.glob("narrative/*/state.json")).parent
     assert _state(run)["state"] == "training"
 
-    resumed = run_cli("submit", "--resume", run, "--runs-dir", runs, "--json", env=env)
+    resumed = run_in_process("submit", "--resume", run, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
     assert json.loads(resumed.stdout)["state"] == "carded"
     assert starts(remote) == [run.name]
@@ -332,7 +335,7 @@ def test_seeds_on_a_remote_backend_train_side_by_side_and_a_detached_group_resum
     assert sorted(state["member"]["seed"] for state in states) == [42, 43]
 
     latest = members[-1].parent
-    resumed = run_cli("submit", "--resume", latest, "--runs-dir", runs, "--json", env=env)
+    resumed = run_in_process("submit", "--resume", latest, "--runs-dir", runs, "--json", env=env)
     assert resumed.code == 0, resumed.stderr[-3000:]
     winner = json.loads(resumed.stdout)
     assert winner["completed"] == ["prepare", "train", "evaluate", "card"]

@@ -119,10 +119,11 @@ class ProcessRun:
                 return
             self._why = why
         _signal_group(process.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(KILL_GRACE_S)
-        except subprocess.TimeoutExpired:
-            _signal_group(process.pid, signal.SIGKILL)
+        # as a container is stopped: whatever is left of the group after the grace, even once
+        # its first process is gone (a child that ignores SIGTERM would hold the log open)
+        _signal_group(process.pid, signal.SIGKILL)
 
     def _pump(self) -> None:
         process = self._process
