@@ -40,6 +40,7 @@ from dexter_autotrain.spec import JobSpec, LoadedSpec, load_spec
 from dexter_autotrain.spec.members import Member, member_spec
 from dexter_autotrain.spec.smoke import SMOKE_MAX_SEQ_LENGTH, smoke_overrides, smoke_spec
 from dexter_autotrain.system.files import write_atomically
+from dexter_autotrain.system.threads import single_threaded_blas
 from dexter_autotrain.tasks import get_task
 from dexter_autotrain.training.base_models import build_tiny_model, resolve_base_model
 from dexter_autotrain.training.log import Progress, checkpoint_trainer_states
@@ -595,7 +596,8 @@ def _run_one(context: Context, stage: Stage, stops: tuple[type[BaseException], .
     try:
         running = {"state": stage.running_state} if stage.running_state else {}
         run.update(**running, stage=stage.name, stage_started=now())
-        stage.action(context)
+        with single_threaded_blas():
+            stage.action(context)
     except GatesFailed as failed:
         run.update(finished=now(), stage=None, reason=f"gates failed: {failed}")
         raise

@@ -174,10 +174,12 @@ def evaluate(
         ```
     """
     from dexter_autotrain.evaluation.evaluate import evaluate_run
+    from dexter_autotrain.system.threads import single_threaded_blas
 
     state = require(run, "train", "finish it with `dexter-auto submit --resume`")
     model_dir = run.model_folder(state)
-    result = evaluate_run(run.path, run.spec(state), model_dir, split, data, language, report)
+    with single_threaded_blas():  # as in the pipeline's stages
+        result = evaluate_run(run.path, run.spec(state), model_dir, split, data, language, report)
     if split is None and data is None and "evaluate" in state.completed:
         run.update(evaluation=result.verdict().to_json())  # the card's report was replaced
     return result
