@@ -141,6 +141,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # smoke submits at once took 57 s and 109 CPU-seconds spinning, 18 s and 32 waiting
     # passively (one alone: 16 s either way). Every process of the suite inherits this.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # OpenBLAS's threads (NumPy's and SciPy's) spin between calls too; the toolkit's stages run
+    # it on one thread already (system/threads.py), the suite's own processes do the same
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from runner_shims import build_runner
 
     from dexter_autotrain.training.runner_env import default_runner

@@ -14,7 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import DEXTER_AUTO, SHARED_DATA, run_cli
+from conftest import DEXTER_AUTO, SHARED_DATA
+from inprocess import run_in_process as run_cli  # Hub settings applied for each call
 
 from dexter_autotrain import iter_predictions, predict
 from dexter_autotrain.corpus.parts import read_provenance
@@ -65,8 +66,8 @@ def test_predict_resumes_after_a_kill_with_evaluates_labels(sentiment, tmp_path)
     done_before = len(json.loads(manifest.read_text())["shards"])
     total = -(-len(labels) * COPIES // 20)
     assert 2 <= done_before < total, "the kill landed after the run finished"
-    again = subprocess.run([*command, "--json"], capture_output=True, text=True, check=False)
-    assert again.returncode == 0, again.stderr
+    again = run_cli(*command[1:], "--json")  # the rest in this process (tests/inprocess.py)
+    assert again.code == 0, again.stderr
     summary = json.loads(again.stdout)
     assert summary["resumed"] == done_before and summary["shards"] == total
     assert summary["rows"] == len(labels) * COPIES and summary["rejected"] == summary["rows"] // 50
@@ -84,10 +85,8 @@ def test_predict_resumes_after_a_kill_with_evaluates_labels(sentiment, tmp_path)
     assert provenance["model"] == "sentiment" and provenance["toolkit"].startswith(
         "dexter-autotrain"
     )
-    changed = subprocess.run([*command[:-2], "--shard-rows", "21"], capture_output=True, text=True)
-    assert (
-        changed.returncode == 2 and "holds a prediction with another shard_rows" in changed.stderr
-    )
+    changed = run_cli(*command[1:-2], "--shard-rows", "21")
+    assert changed.code == 2 and "holds a prediction with another shard_rows" in changed.stderr
 
 
 def test_parquet_globs_top_k_and_the_iterator(sentiment, tmp_path):
