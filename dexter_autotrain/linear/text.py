@@ -22,7 +22,6 @@ from dexter_autotrain.errors import UserError
 from dexter_autotrain.linear.folder import Trial
 from dexter_autotrain.linear.grid import fit_settings
 from dexter_autotrain.linear.handler import SKOPS_TRUSTED
-from dexter_autotrain.system.threads import single_threaded_blas
 
 CHAR_NGRAMS = ((2, 4), (2, 5))
 C_VALUES = (0.3, 1.0, 3.0, 10.0)
@@ -84,20 +83,19 @@ def fit_text(
     texts, labels = train
     trials: list[Trial] = []
     best: tuple[float, Any] | None = None
-    with single_threaded_blas():  # settings run side by side in processes instead (grid)
-        for chars in CHAR_NGRAMS:
-            began = time.perf_counter()
-            union = _features(chars, len(texts))
-            matrix, held_out = union.fit_transform(texts), union.transform(validation[0])
-            vectorised = (time.perf_counter() - began) / (len(C_VALUES) * len(CLASS_WEIGHTS))
-            settings = [p for p in grid() if tuple(p["char_ngrams"]) == chars]
-            fit_one = partial(_fit_classifier, matrix, labels, held_out, validation[1], seed, score)
-            for params, (classifier, value, seconds) in zip(
-                settings, fit_settings(fit_one, settings, len(texts)), strict=True
-            ):
-                trials.append(Trial(params, round(value, 6), round(seconds + vectorised, 2)))
-                if best is None or value > best[0]:
-                    best = (value, Pipeline([("features", union), ("classifier", classifier)]))
+    for chars in CHAR_NGRAMS:
+        began = time.perf_counter()
+        union = _features(chars, len(texts))
+        matrix, held_out = union.fit_transform(texts), union.transform(validation[0])
+        vectorised = (time.perf_counter() - began) / (len(C_VALUES) * len(CLASS_WEIGHTS))
+        settings = [p for p in grid() if tuple(p["char_ngrams"]) == chars]
+        fit_one = partial(_fit_classifier, matrix, labels, held_out, validation[1], seed, score)
+        for params, (classifier, value, seconds) in zip(
+            settings, fit_settings(fit_one, settings, len(texts)), strict=True
+        ):
+            trials.append(Trial(params, round(value, 6), round(seconds + vectorised, 2)))
+            if best is None or value > best[0]:
+                best = (value, Pipeline([("features", union), ("classifier", classifier)]))
     assert best is not None
     return best[1], trials
 

@@ -12,13 +12,14 @@ def single_threaded_blas() -> Iterator[None]:
 
     The toolkit's own work (data, metrics, plots, a linear model's grid) gains nothing from
     BLAS threads, and OpenBLAS's idle threads spin between calls: a linear model's submit
-    took three times the CPU it needed. Torch's threads (its own OpenMP pool) are untouched,
-    and a training runs in a process of its own.
+    took three times the CPU it needed. Every pipeline stage runs inside it
+    (`pipeline._run_one`), and so does the `evaluate` action. Torch's threads (its own
+    OpenMP pool) are untouched, and a training runs in a process of its own.
 
     Example:
         ```python
         >>> with single_threaded_blas():
-        ...     pipeline, trials = fit_text(train, validation, 42, macro_f1)
+        ...     stage.action(context)
         ```
     """
     from threadpoolctl import threadpool_limits
