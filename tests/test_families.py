@@ -299,6 +299,36 @@ def test_published_text_model_predicts_identically_with_and_without_the_toolkit(
     assert without_toolkit(hub, "dexter-ng/sentiment-linear", texts, tmp_path) == predicted
 
 
+WORKER_WITHOUT_TORCH = """\
+import sys
+from pathlib import Path
+from dexter_autotrain.serve.app import ModelAPI, ServeOptions
+from dexter_autotrain.serve.model import resolve_model
+from dexter_autotrain.serve.protocol import Query
+api = ModelAPI(resolve_model(sys.argv[1], Path(sys.argv[1]).parent, print), ServeOptions())
+api.setup("cpu")
+[[answers]] = api.predict([Query([sys.argv[2]])])  # a batch of one query, of one input
+print(max(answers, key=lambda a: a["score"])["label"], "torch" in sys.modules)
+"""
+
+
+def test_a_linear_models_server_worker_never_imports_torch(runs) -> None:
+    """A serve worker sets up a linear model without torch (skops reads scikit-learn's list
+    of estimators at import, which would import torch): its cold start takes a second less.
+    The stored model is deflated."""
+    run, _ = runs["text"]
+    rows, predicted = split_and_predictions(run)
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_WITHOUT_TORCH, str(run), rows[0]["text"]],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == [predicted[0], "False"]
+    state = json.loads((run / "state.json").read_text())
+    with zipfile.ZipFile(run / state["model_dir"] / "model.skops") as stored:
+        assert stored.getinfo("schema.json").compress_type == zipfile.ZIP_DEFLATED
+
+
 def test_endpoint_serves_the_published_linear_model(hub, runs) -> None:
     from huggingface_hub import InferenceClient
 

@@ -12,7 +12,9 @@ grid costs two vectorisations.
 from __future__ import annotations
 
 import itertools
+import sys
 import time
+import zipfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -121,11 +123,29 @@ def _fit_classifier(
     return classifier, value, time.perf_counter() - began
 
 
-def save_text(model: Any, path: Path) -> None:
-    """Store the pipeline with skops (no pickle)."""
-    import skops.io
+def _skops_io() -> Any:
+    """`skops.io`, imported without torch. At import skops lists scikit-learn's estimators
+    (`all_estimators`), which imports every scikit-learn package, the array API's wrapper of
+    torch among them: 1.4 CPU-seconds of torch in a process a linear model alone needs. The
+    wrapper is kept out while skops imports (walking packages skips one that fails), and
+    importable again after."""
+    wrapper = "sklearn.externals.array_api_compat.torch"
+    keep_out = "torch" not in sys.modules and wrapper not in sys.modules
+    if keep_out:
+        sys.modules[wrapper] = None  # type: ignore[assignment]  # `import` raises ImportError
+    try:
+        import skops.io
+    finally:
+        if keep_out:
+            del sys.modules[wrapper]
+    return skops.io
 
-    skops.io.dump(model, path)
+
+def save_text(model: Any, path: Path) -> None:
+    """Store the pipeline with skops (no pickle), deflated: skops writes each vocabulary
+    entry as indented JSON, which a deflate at level 1 shrinks ~30 times (a 22,000-entry
+    vocabulary: 19 MB stored, 0.6 MB deflated, for 0.1 CPU-seconds more)."""
+    _skops_io().dump(model, path, compression=zipfile.ZIP_DEFLATED, compresslevel=1)
 
 
 def load_text(path: Path) -> Any:
@@ -134,12 +154,11 @@ def load_text(path: Path) -> Any:
     Raises:
         [`UserError`]: the file holds another type (it is not loaded).
     """
-    import skops.io
-
-    untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(SKOPS_TRUSTED))
+    skops_io = _skops_io()
+    untrusted = sorted(set(skops_io.get_untrusted_types(file=path)) - set(SKOPS_TRUSTED))
     if untrusted:
         raise UserError(
             f"{path}: holds types a linear text model never has ({', '.join(untrusted)}); "
             "not loaded. Train the model again with this toolkit"
         )
-    return skops.io.load(path, trusted=list(SKOPS_TRUSTED))
+    return skops_io.load(path, trusted=list(SKOPS_TRUSTED))

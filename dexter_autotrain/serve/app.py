@@ -82,17 +82,17 @@ class ModelAPI(ls.LitAPI):
     def setup(self, device: str) -> None:
         import signal
 
-        import torch
-
         from dexter_autotrain.serve.engine import Engine
         from dexter_autotrain.serve.prediction_log import PredictionLog
 
         # Ctrl-C signals the whole group: the main process stops the workers once the
         # requests in flight are answered (see `process.run_server`)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if device == "cpu":  # workers share the cores instead of each taking them all
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // self.options.workers))
         self.engine = Engine(self.model)
+        # a linear model never imports torch (its worker starts in a second, not five)
+        torch = sys.modules.get("torch")
+        if torch is not None and device == "cpu":  # workers share the cores
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // self.options.workers))
         log_dir = self.options.log_dir
         self.log = PredictionLog(log_dir, self.model) if log_dir else None
 
