@@ -12,7 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import JOBS, run_cli
+from conftest import JOBS
+from inprocess import run_in_process as run_cli
 
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.spec import load_spec

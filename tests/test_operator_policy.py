@@ -10,7 +10,8 @@ import shutil
 
 import pytest
 import yaml
-from conftest import JOBS, fake_token, run_cli
+from conftest import JOBS, fake_token
+from inprocess import run_in_process as run_cli
 from recording_server import RecordingServer
 
 from dexter_autotrain.experiments.tracking import log_run

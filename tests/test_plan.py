@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import run_cli
+from inprocess import run_in_process as run_cli
 from plan_repos import ENV, commit, edit, git, make_repo
 
 BROKEN = """extends: _base.yaml

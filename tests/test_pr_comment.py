@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import fake_token, run_cli
+from conftest import fake_token
+from inprocess import run_in_process as run_cli
 from plan_repos import ENV, commit, edit, make_repo
 
 from dexter_autotrain.testing.github_api import GitHubStandIn

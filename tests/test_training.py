@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -147,6 +148,37 @@ def test_token_lengths_choose_the_99th_percentile(tmp_path, max_positions, cap, 
     assert (lengths.examples, lengths.p50, lengths.p99, lengths.longest) == (100, 53, 102, 102)
     assert lengths.chosen == expected
     assert lengths.truncated == sum(n + 2 > expected for n in range(1, 101))
+
+
+def _transformers_counts(folder: Path, inputs: list, split_words: bool) -> list[int]:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    return [len(ids) for ids in tokenizer(inputs, is_split_into_words=split_words)["input_ids"]]
+
+
+@needs_shared
+@pytest.mark.parametrize("recipe", ["sentiment", "ner"])
+def test_token_lengths_count_as_transformers_tokenizers_do(trained, recipe, tmp_path):
+    """`auto` reads the model's tokenizer.json with `tokenizers` (no transformers, no torch
+    before training): the counts are transformers' own, on text and on pre-split words (the
+    suite's tiny models: WordPiece trained on the data); a folder without tokenizer.json is
+    measured by transformers, to the same result."""
+    from dexter_autotrain.data.token_lengths import _token_counts
+
+    run = trained.get(recipe).run
+    rows = [json.loads(line) for line in (run / "data/train.jsonl").read_text().splitlines()]
+    split_words = recipe == "ner"
+    inputs = [row["tokens" if split_words else "text"] for row in rows]
+    counts, _ = _token_counts(run / "base-model", inputs, split_words)
+    assert counts == _transformers_counts(run / "base-model", inputs, split_words)
+    slow = tmp_path / "slow"
+    shutil.copytree(run / "base-model", slow, ignore=shutil.ignore_patterns("tokenizer.json"))
+    train = run / "data/train.jsonl"
+    task = "token-classification" if split_words else "text-classification"
+    measured = measure_token_lengths(run / "base-model", task, train)
+    assert measure_token_lengths(slow, task, train) == measured
+    assert measured.model_max == 512 and measured.examples == len(rows)
 
 
 @needs_shared

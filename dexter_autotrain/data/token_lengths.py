@@ -47,6 +47,12 @@ def measure_token_lengths(
 ) -> TokenLengths:
     """Tokenize the prepared training split with the model's tokenizer and choose the length.
 
+    The model's `tokenizer.json` is read with the `tokenizers` library, the Rust tokenizer
+    that transformers' fast tokenizers wrap (the same token ids, special tokens included),
+    so a submit imports neither transformers nor torch before training: a detached or
+    remote submit never needs them. A model with no `tokenizer.json` (a slow tokenizer's
+    files only) is measured with transformers' `AutoTokenizer`.
+
     Args:
         model_dir: a local folder holding the base model's tokenizer and config.
         task: the job's task (token classification tokenizes pre-split words).
@@ -56,18 +62,13 @@ def measure_token_lengths(
     Returns:
         The length percentiles and the chosen `max_seq_length`.
     """
-    from transformers import AutoConfig, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=False)
-    config = AutoConfig.from_pretrained(str(model_dir), trust_remote_code=False)
+    folder = Path(model_dir)
     key = INPUT_KEY[task]
     with train_file.open(encoding="utf-8") as rows:
         inputs = [json.loads(line)[key] for line in rows if line.strip()]
-    encoded = tokenizer(inputs, is_split_into_words=get_task(task).per_token, verbose=False)[
-        "input_ids"
-    ]
-    lengths = np.array([len(ids) for ids in encoded] or [MINIMUM])
-    model_max = _model_max(tokenizer.model_max_length, config)
+    counts, tokenizer_max = _token_counts(folder, inputs, get_task(task).per_token)
+    lengths = np.array(counts or [MINIMUM])
+    model_max = _model_max(tokenizer_max, _read_json(folder / "config.json"))
     p99 = int(np.percentile(lengths, PERCENTILE, method="higher"))
     chosen = max(MINIMUM, min(-(-p99 // MULTIPLE) * MULTIPLE, model_max, cap or model_max))
     return TokenLengths(
@@ -82,11 +83,33 @@ def measure_token_lengths(
     )
 
 
-def _model_max(tokenizer_max: int, config: object) -> int:
+def _token_counts(folder: Path, inputs: list, split_words: bool) -> tuple[list[int], int]:
+    """Each input's token count (special tokens included) and the tokenizer's own limit."""
+    if not (folder / "tokenizer.json").is_file():
+        from transformers import AutoTokenizer
+
+        slow = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
+        encoded = slow(inputs, is_split_into_words=split_words, verbose=False)["input_ids"]
+        return [len(ids) for ids in encoded], slow.model_max_length
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_truncation()  # a file may carry settings that transformers switches off
+    tokenizer.no_padding()
+    encoded = tokenizer.encode_batch(inputs, is_pretokenized=split_words)
+    limit = _read_json(folder / "tokenizer_config.json").get("model_max_length", _NO_LIMIT)
+    return [len(encoding.ids) for encoding in encoded], limit
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _model_max(tokenizer_max: int, config: dict) -> int:
     """The longest input the model reads: its tokenizer's limit, and its position embeddings
-    (RoBERTa-style models reserve two of those for the padding offset)."""
-    positions = getattr(config, "max_position_embeddings", None)
-    if isinstance(positions, int) and "roberta" in getattr(config, "model_type", ""):
+    (`config.json`; RoBERTa-style models reserve two of those for the padding offset)."""
+    positions = config.get("max_position_embeddings")
+    if isinstance(positions, int) and "roberta" in str(config.get("model_type", "")):
         positions -= 2
     limits = [n for n in (tokenizer_max, positions) if isinstance(n, int) and 0 < n < _NO_LIMIT]
     return min(limits) if limits else 512
