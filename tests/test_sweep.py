@@ -262,29 +262,34 @@ def test_a_resumed_sweep_keeps_its_backend(tmp_path, cli):
     assert result.code == 2 and "a resumed sweep keeps its backend" in result.stderr
 
 
+def _training_span(run: Path) -> tuple[float, float]:
+    state = json.loads((run / "state.json").read_text())
+    assert state["training_handle"]["kind"] == "hf-jobs"
+    return state["training_since"], state["training_since"] + state["training"]["seconds"]
+
+
 @pytest.mark.training
-def test_remote_trials_run_in_parallel(tmp_path, standin, trained):
+def test_remote_trials_and_seed_repeats_run_in_parallel(tmp_path, standin, trained):
     """On a remote backend (`--backend hf-jobs`, here the stand-in for HF Jobs of
-    tests/detached_backend.py), up to `parallel` trials train at once. Each trial's training
-    is the stand-in, ending with the suite's narrative model (its trainer state holds the
+    tests/detached_backend.py), up to `parallel` trials train at once, and so do the best
+    settings' repeats over seeds (`repeat_seeds: 3`) before promotion. Each training is the
+    stand-in, ending with the suite's narrative model (its trainer state holds the
     validation loss a trial is scored by): what is tested is the scheduling."""
-    spec = _write(tmp_path, "  parallel: 2\n" + UNPRUNED.replace("n_trials: 3", "n_trials: 2"))
+    sweep = "  parallel: 2\n  repeat_seeds: 3\n" + UNPRUNED.replace("n_trials: 3", "n_trials: 2")
     remote = {"DEXTER_BACKEND_PLUGINS": "detached_backend", "PYTHONPATH": str(REPO / "tests")}
     remote[ROOT_ENV] = str(tmp_path / "jobs")
-    args = ("--smoke", "--no-promote", "--backend", "hf-jobs", spec)  # smoke: else local
-    process = _sweep(tmp_path, *args, env=_standin_trials(standin, trained, steps=12) | remote)
-    result = _finished(process, tmp_path)
+    args = ("--smoke", "--backend", "hf-jobs", _write(tmp_path, sweep))  # smoke: else local
+    result = _swept(tmp_path, *args, env=_standin_trials(standin, trained, steps=12) | remote)
     assert [row["state"] for row in result["trials"]] == ["complete", "complete"]
-    spans = []
-    for row in result["trials"]:
-        state = json.loads((Path(row["run"]) / "state.json").read_text())
-        assert state["training_handle"]["kind"] == "hf-jobs"
-        start = state["training_since"]
-        spans.append((start, start + state["training"]["seconds"]))
-    first, second = sorted(spans)
-    assert second[0] < first[1]  # the second started before the first ended
+    trials = [Path(row["run"]) for row in result["trials"]]
+    members = result["promoted"]["repeats"]["members"]
+    assert [member["seed"] for member in members] == [42, 43, 44]
+    seeds = [tmp_path / "runs/swept" / member["run_id"] for member in members[1:]]
+    for pair in (trials, seeds):
+        first, second = sorted(_training_span(run) for run in pair)
+        assert second[0] < first[1]  # the second started before the first ended
     started = (tmp_path / "jobs" / "starts.log").read_text().split()
-    assert sorted(started) == sorted(Path(row["run"]).name for row in result["trials"])
+    assert sorted(started) == sorted(run.name for run in trials + seeds)
 
 
 @pytest.mark.training

@@ -541,8 +541,8 @@ class Sweep(_Section):
     repeat_seeds: Annotated[int, Field(ge=1, le=10)] = Field(
         1,
         description="before promotion, train the best trial's settings with this many seeds "
-        "in all (its own, +1, ...): the best on validation is promoted, its gates judge the "
-        "mean, its card shows the spread",
+        "in all (its own, +1, ...; `parallel` at once on remote backends): the best on "
+        "validation is promoted, its gates judge the mean, its card shows the spread",
     )
 
 

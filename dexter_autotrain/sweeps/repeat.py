@@ -4,11 +4,14 @@ On a small data set one training is one draw: the trial that won may have won on
 The best trial's settings are trained again with the next seeds (from the data prepared once
 for the sweep, without the pruner), every seed's run is evaluated on the test split, and the
 runs are set side by side as a job's seeds are (`repeats.choose_and_record`): the seed with the
-best validation score is promoted, its gates judge the mean, its card shows the spread.
+best validation score is promoted, its gates judge the mean, its card shows the spread. The
+seeds train one after another on the local backend and up to `sweep.parallel` at once on a
+remote one, as trials do.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dexter_autotrain.pipeline import Context, run_stages
@@ -19,10 +22,10 @@ from dexter_autotrain.spec.members import Member
 from dexter_autotrain.sweeps.trial import TrialSetup, share_data, start_trial_run
 
 
-def repeat_best(setup: TrialSetup, best: TrialRow, count: int) -> Run:
-    """Train the best trial's settings with `count - 1` more seeds and evaluate them all.
-
-    A resumed sweep keeps the seeds' runs already trained.
+def repeat_best(setup: TrialSetup, best: TrialRow, count: int, parallel: int) -> Run:
+    """Train the best trial's settings with `count - 1` more seeds (`parallel` at once on a
+    remote backend) and evaluate them all. A resumed sweep keeps the seeds' runs already
+    trained.
 
     Returns:
         The seed to promote: evaluated, its `repeats` recorded, its later stages to run.
@@ -40,8 +43,8 @@ def repeat_best(setup: TrialSetup, best: TrialRow, count: int) -> Run:
             run = start_trial_run(setup, best.number, best.params | {"seed": seed})
             where = f"trial {best.number}'s settings again with seed {seed} ({run.run_id})"
             setup.reporter.stage("sweep", where)
-        _stage(setup, run, "train")
         trained[Member("autotrain", seed)] = run
+    _train_side_by_side(setup, [run for run in trained.values() if run is not best_run], parallel)
     for run in trained.values():
         if "evaluate" not in run.state().completed:
             share_data(setup.folder.prepared.path, run.path, test=True)
@@ -58,6 +61,19 @@ def _earlier(setup: TrialSetup, number: int) -> dict[int, Run]:
         if sweep is not None and sweep.id == setup.folder.sweep_id and sweep.trial == number:
             found[seed] = run
     return found
+
+
+def _train_side_by_side(setup: TrialSetup, runs: list[Run], parallel: int) -> None:
+    """Train `runs`: one after another locally, up to `parallel` at once remotely."""
+    local = setup.loaded.spec.compute.backend == "local"
+    workers = 1 if local else max(1, min(parallel, len(runs)))
+    if workers == 1:
+        for run in runs:
+            _stage(setup, run, "train")
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(_stage, setup, run, "train") for run in runs]:
+            future.result()
 
 
 def _stage(setup: TrialSetup, run: Run, name: str) -> None:

@@ -290,6 +290,6 @@ def _finish(setup: TrialSetup, study: Any, sweep: Sweep, options: SweepOptions) 
         return SweepResult(folder, rows, None)
     best_run = Run(Path(best.run))
     if sweep.repeat_seeds > 1:
-        best_run = repeat_best(setup, best, sweep.repeat_seeds)
+        best_run = repeat_best(setup, best, sweep.repeat_seeds, sweep.parallel)
     run = promote(folder, best_run, chosen, rows, setup.reporter, options.cards_dir, options.follow)
     return SweepResult(folder, rows, run)
