@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections.abc import Iterator
 from contextlib import chdir, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from dexter_autotrain.backends import registrations_restored
 from dexter_autotrain.cli import cli
 from dexter_autotrain.cli.console import mode
 
@@ -36,7 +36,8 @@ def invoke(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> O
     mode.json = False  # a --json run earlier in this process must not leak into this one
     environ = {"DEXTER_DATA_ROOTS": str(SHARED_DATA), "COLUMNS": "200", "NO_COLOR": "1"}
     environ["DEXTER_DEBUG"] = "1"  # a bug escapes as its exception instead of one line
-    with chdir(cwd), _signal_handlers_kept(), _backends_kept():
+    # a stand-in backend a call's environment names is registered for that call only
+    with chdir(cwd), _signal_handlers_kept(), registrations_restored():
         result = CliRunner().invoke(
             cli, [str(a) for a in args], env=environ | (env or {}), catch_exceptions=True
         )
@@ -54,26 +55,6 @@ def _signal_handlers_kept() -> Iterator[None]:
     finally:
         for sig, handler in kept.items():
             signal.signal(sig, handler)
-
-
-@contextmanager
-def _backends_kept() -> Iterator[None]:
-    """The backends registered before the call, and only those, after it: a call whose
-    environment names `$DEXTER_BACKEND_PLUGINS` (a stand-in `hf-jobs`) registers it for its
-    own duration, not for every later test of this process. A plugin imported during the
-    call is forgotten, so the next call that names it imports it (and registers it) again."""
-    from dexter_autotrain import backends
-
-    registered, loaded = dict(backends._registered), set(backends._plugins_loaded)
-    try:
-        yield
-    finally:
-        for name in backends._plugins_loaded - loaded:
-            sys.modules.pop(name, None)
-        backends._registered.clear()
-        backends._registered.update(registered)
-        backends._plugins_loaded.clear()
-        backends._plugins_loaded.update(loaded)
 
 
 def run_in_process(

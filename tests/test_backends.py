@@ -13,6 +13,7 @@ import pty
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -22,7 +23,12 @@ from conftest import DEXTER_AUTO, JOBS, REPO, group_members, run_cli
 from detached_jobs import ROOT_ENV, starts
 from inprocess import run_in_process
 
-from dexter_autotrain.backends import get_backend, register_backend
+from dexter_autotrain.backends import (
+    PLUGINS_ENV,
+    get_backend,
+    register_backend,
+    registrations_restored,
+)
 from dexter_autotrain.backends.local import LocalBackend
 from dexter_autotrain.errors import UserError
 from dexter_autotrain.runs import Run, find_run
@@ -89,12 +95,23 @@ def smoke_run(trained, tmp_path_factory) -> Run:
     return Run(trained.copy("narrative", tmp_path_factory.mktemp("smoke")))
 
 
-def test_get_backend_names_registered_backends_first():
+def test_get_backend_names_registered_backends_first(monkeypatch, tmp_path):
+    """A registered backend comes before a built-in one; inside `registrations_restored` a
+    registration, or a plugin named by $DEXTER_BACKEND_PLUGINS, lasts for the block."""
     assert get_backend("local").name == "local"
     with pytest.raises(UserError, match="`elsewhere` is not available in this version yet"):
         get_backend("elsewhere")
-    register_backend("elsewhere", LocalBackend)
-    assert isinstance(get_backend("elsewhere"), LocalBackend)
+    with registrations_restored():
+        register_backend("elsewhere", LocalBackend)
+        assert isinstance(get_backend("elsewhere"), LocalBackend)
+        monkeypatch.setenv(ROOT_ENV, str(tmp_path))
+        monkeypatch.setenv(PLUGINS_ENV, "detached_backend")  # a stand-in for hf-jobs
+        assert type(get_backend("hf-jobs")).__module__ == "detached_backend"
+        monkeypatch.delenv(PLUGINS_ENV)
+    with pytest.raises(UserError, match="`elsewhere` is not available"):
+        get_backend("elsewhere")
+    assert type(get_backend("hf-jobs")).__name__ == "HfJobsBackend"
+    assert "detached_backend" not in sys.modules  # named again, it registers again
 
 
 def test_local_protocol_start_poll_logs_collect_then_cancel(

@@ -4,19 +4,29 @@
 backend of its own under a name with `register_backend` (it takes precedence over the
 built-in one); the modules named in `$DEXTER_BACKEND_PLUGINS` (comma-separated, importable)
 are imported first, so that a plugin registers itself in every process, `submit` and
-`status` alike. Tests use this to stand in for remote compute.
+`status` alike. Tests use this to stand in for remote compute; `registrations_restored` scopes
+a registration to a block, for a process that runs several commands (a notebook, a test).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from dexter_autotrain.backends.base import Backend, Handle, Poll
 from dexter_autotrain.errors import UserError
 
-__all__ = ["Backend", "Handle", "Poll", "get_backend", "register_backend"]
+__all__ = [
+    "Backend",
+    "Handle",
+    "Poll",
+    "get_backend",
+    "register_backend",
+    "registrations_restored",
+]
 
 PLUGINS_ENV = "DEXTER_BACKEND_PLUGINS"
 BUILT_IN = {
@@ -42,6 +52,32 @@ def register_backend(name: str, factory: Callable[[], Backend]) -> None:
         >>> register_backend("hf-jobs", MyStandIn)  # doctest: +SKIP
     """
     _registered[name] = factory
+
+
+@contextmanager
+def registrations_restored() -> Iterator[None]:
+    """The backends registered before the block, and only those, after it.
+
+    A backend registered inside the block, by `register_backend` or by a plugin module that
+    `$DEXTER_BACKEND_PLUGINS` names, is forgotten at its end, and such a plugin module is
+    unloaded, so the next block whose environment names it imports it (and registers it)
+    again.
+
+    Example:
+        >>> with registrations_restored():  # doctest: +SKIP
+        ...     register_backend("hf-jobs", MyStandIn)
+        ...     submit(...)  # trains on the stand-in; later submits on HF Jobs again
+    """
+    registered, loaded = dict(_registered), set(_plugins_loaded)
+    try:
+        yield
+    finally:
+        for module_name in _plugins_loaded - loaded:
+            sys.modules.pop(module_name, None)
+        _registered.clear()
+        _registered.update(registered)
+        _plugins_loaded.clear()
+        _plugins_loaded.update(loaded)
 
 
 def get_backend(name: str) -> Backend:
