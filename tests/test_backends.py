@@ -334,6 +334,45 @@ def test_ctrl_c_on_a_terminal_may_leave_the_remote_job_running(tmp_path, standin
     assert starts(remote) == [run.name]
 
 
+def test_a_local_group_killed_mid_training_resumes_without_retraining_its_first_seed(
+    tmp_path, standin, trained
+):
+    """`--seeds 2` locally trains (and evaluates) one seed after another; a submit killed
+    (SIGKILL) while the second trains leaves the first evaluated, and resuming the second
+    finishes the job: the first seed is neither trained nor evaluated again, the second is
+    trained again, and the winner is chosen and carded."""
+    runs = tmp_path / "runs"
+    process = _submit(runs, "--seeds", "2", env=standin | _short(trained, steps=40))
+
+    def second_seed_training() -> Path | None:
+        for state_file in runs.glob("narrative/*/state.json"):
+            state = json.loads(state_file.read_text())
+            if state["member"]["seed"] == 43 and state.get("training_handle"):
+                return state_file.parent
+        return None
+
+    _wait_for(lambda: second_seed_training() is not None)
+    second = second_seed_training()
+    [first] = [p.parent for p in runs.glob("narrative/*/state.json") if p.parent != second]
+    assert _state(first)["completed"] == ["prepare", "train", "evaluate"]
+    kept = ("logs/training.log", "predictions.jsonl")
+    done = {name: (first / name).stat().st_mtime_ns for name in kept}
+    process.kill()
+    process.wait(timeout=30)
+    handle = _state(second)["training_handle"]  # its watchdog ends the orphaned training
+    _wait_for(lambda: not group_alive(int(handle["id"]), handle["details"]["started"]), 30)
+    again = standin | _short(trained, steps=4)
+    resumed = run_in_process("submit", "--resume", second, "--runs-dir", runs, "--json", env=again)
+    assert resumed.code == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    winner = json.loads(resumed.stdout)
+    assert winner["completed"] == ["prepare", "train", "evaluate", "card"]
+    assert [m["seed"] for m in winner["repeats"]["members"]] == [42, 43]
+    assert {name: (first / name).stat().st_mtime_ns for name in done} == done  # not redone
+    # (the winner's evaluation.json is written again: its gates judged on the mean)
+    assert _state(second)["completed"][:3] == ["prepare", "train", "evaluate"]
+    assert winner["repeats"]["winner"] in (first.name, second.name)
+
+
 def test_seeds_on_a_remote_backend_train_side_by_side_and_a_detached_group_resumes(
     tmp_path, standin, trained
 ):
