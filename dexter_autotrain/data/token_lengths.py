@@ -49,9 +49,9 @@ def measure_token_lengths(
 
     The model's `tokenizer.json` is read with the `tokenizers` library, the Rust tokenizer
     that transformers' fast tokenizers wrap (the same token ids, special tokens included),
-    so a submit imports neither transformers nor torch before training: a detached or
-    remote submit never needs them. A model with no `tokenizer.json` (a slow tokenizer's
-    files only) is measured with transformers' `AutoTokenizer`.
+    so a submit imports neither transformers nor torch before training (a detached submit
+    never does). A model with no `tokenizer.json` (a slow tokenizer's files only) is
+    measured with transformers' `AutoTokenizer`.
 
     Args:
         model_dir: a local folder holding the base model's tokenizer and config.

