@@ -8,6 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT_ENV = "DEXTER_TEST_REMOTE_ROOT"
+TESTS = Path(__file__).resolve().parent
+
+
+def remote_env(root: Path) -> dict[str, str]:
+    """The environment under which `hf-jobs` is the stand-in backend, its jobs under root."""
+    return {
+        "DEXTER_BACKEND_PLUGINS": "detached_backend",
+        "PYTHONPATH": str(TESTS),
+        ROOT_ENV: str(root),
+    }
 
 
 def starts(root: Path) -> list[str]:

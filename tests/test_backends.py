@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEXTER_AUTO, JOBS, REPO, group_members, run_cli
-from detached_jobs import ROOT_ENV, starts
+from detached_jobs import ROOT_ENV, remote_env, starts
 from inprocess import run_in_process
 
 from dexter_autotrain.backends import (
@@ -35,15 +35,6 @@ from dexter_autotrain.runs import Run, find_run
 from dexter_autotrain.system.processes import group_alive, is_running
 
 NARRATIVE = JOBS / "narrative.yaml"
-
-
-def _remote_env(root: Path) -> dict[str, str]:
-    """The environment under which `hf-jobs` is the stand-in backend, its jobs under root."""
-    return {
-        "DEXTER_BACKEND_PLUGINS": "detached_backend",
-        "PYTHONPATH": str(REPO / "tests"),
-        ROOT_ENV: str(root),
-    }
 
 
 def _wait_for(predicate, timeout: float = 120) -> None:
@@ -207,7 +198,7 @@ def test_a_training_over_its_timeout_fails_and_is_stopped(tmp_path):
 
 def test_a_killed_submit_reattaches_to_its_remote_job(tmp_path, standin, trained):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote) | standin | _short(trained)
+    env = remote_env(remote) | standin | _short(trained)
     process = _submit(runs, "--backend", "hf-jobs", env=env, start_new_session=True)
     _wait_for(lambda: _training(runs) is not None)
     os.killpg(process.pid, signal.SIGKILL)  # submit dies; the job goes on
@@ -237,7 +228,7 @@ def test_a_killed_submit_reattaches_to_its_remote_job(tmp_path, standin, trained
 
 def test_detach_then_status_logs_f_and_resume_collects(tmp_path, standin, trained):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote) | standin | _short(trained)
+    env = remote_env(remote) | standin | _short(trained)
     args = ("submit", "--smoke", "--backend", "hf-jobs", "--detach", NARRATIVE)
     detached = run_cli(*args, "--runs-dir", runs, "--json", env=env)
     assert detached.code == 0, detached.stderr[-3000:]
@@ -259,7 +250,7 @@ def test_detach_then_status_logs_f_and_resume_collects(tmp_path, standin, traine
 
 def test_cancel_a_detached_remote_job(tmp_path, standin):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote) | standin
+    env = remote_env(remote) | standin
     args = ("submit", "--smoke", "--backend", "hf-jobs", "--detach", NARRATIVE)
     record = json.loads(run_cli(*args, "--runs-dir", runs, "--json", env=env).stdout)
     handle = record["training_handle"]
@@ -274,7 +265,7 @@ def test_cancel_a_detached_remote_job(tmp_path, standin):
 
 def test_ctrl_c_without_a_terminal_cancels_the_remote_job(tmp_path, standin):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    process = _submit(runs, "--backend", "hf-jobs", env=_remote_env(remote) | standin)
+    process = _submit(runs, "--backend", "hf-jobs", env=remote_env(remote) | standin)
     _wait_for(lambda: _training(runs) is not None)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -308,7 +299,7 @@ class _Terminal:
 
 def test_ctrl_c_on_a_terminal_may_leave_the_remote_job_running(tmp_path, standin, trained):
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote) | standin | _short(trained, steps=24)
+    env = remote_env(remote) | standin | _short(trained, steps=24)
     terminal = _Terminal()
     process = _submit(
         runs,
@@ -380,7 +371,7 @@ def test_seeds_on_a_remote_backend_train_side_by_side_and_a_detached_group_resum
     `--detach` leaves them running, and resuming either member's run finishes the job:
     both re-attached (never started twice), evaluated, the winner chosen and carded."""
     runs, remote = tmp_path / "runs", tmp_path / "remote"
-    env = _remote_env(remote) | standin | _short(trained)
+    env = remote_env(remote) | standin | _short(trained)
     args = ("submit", "--smoke", "--backend", "hf-jobs", "--seeds", "2", "--detach", NARRATIVE)
     detached = run_cli(*args, "--runs-dir", runs, "--json", env=env)
     assert detached.code == 0, detached.stderr[-3000:]

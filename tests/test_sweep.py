@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEXTER_AUTO, REPO
-from detached_jobs import ROOT_ENV
+from detached_jobs import remote_env
 from inprocess import run_in_process
 
 from dexter_autotrain.errors import UserError
@@ -276,8 +276,7 @@ def test_remote_trials_and_seed_repeats_run_in_parallel(tmp_path, standin, train
     stand-in, ending with the suite's narrative model (its trainer state holds the
     validation loss a trial is scored by): what is tested is the scheduling."""
     sweep = "  parallel: 2\n  repeat_seeds: 3\n" + UNPRUNED.replace("n_trials: 3", "n_trials: 2")
-    remote = {"DEXTER_BACKEND_PLUGINS": "detached_backend", "PYTHONPATH": str(REPO / "tests")}
-    remote[ROOT_ENV] = str(tmp_path / "jobs")
+    remote = remote_env(tmp_path / "jobs")
     args = ("--smoke", "--backend", "hf-jobs", _write(tmp_path, sweep))  # smoke: else local
     result = _swept(tmp_path, *args, env=_standin_trials(standin, trained, steps=12) | remote)
     assert [row["state"] for row in result["trials"]] == ["complete", "complete"]

@@ -11,7 +11,7 @@ remote one, as trials do.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from dexter_autotrain.pipeline import Context, run_stages
@@ -19,7 +19,7 @@ from dexter_autotrain.record import TrialRow
 from dexter_autotrain.repeats import choose_and_record
 from dexter_autotrain.runs import Run, list_runs
 from dexter_autotrain.spec.members import Member
-from dexter_autotrain.sweeps.trial import TrialSetup, share_data, start_trial_run
+from dexter_autotrain.sweeps.trial import TrialSetup, share_data, side_by_side, start_trial_run
 
 
 def repeat_best(setup: TrialSetup, best: TrialRow, count: int, parallel: int) -> Run:
@@ -44,7 +44,8 @@ def repeat_best(setup: TrialSetup, best: TrialRow, count: int, parallel: int) ->
             where = f"trial {best.number}'s settings again with seed {seed} ({run.run_id})"
             setup.reporter.stage("sweep", where)
         trained[Member("autotrain", seed)] = run
-    _train_side_by_side(setup, [run for run in trained.values() if run is not best_run], parallel)
+    again = [run for run in trained.values() if run is not best_run]
+    side_by_side(setup, parallel, [partial(_stage, setup, run, "train") for run in again])
     for run in trained.values():
         if "evaluate" not in run.state().completed:
             share_data(setup.folder.prepared.path, run.path, test=True)
@@ -61,19 +62,6 @@ def _earlier(setup: TrialSetup, number: int) -> dict[int, Run]:
         if sweep is not None and sweep.id == setup.folder.sweep_id and sweep.trial == number:
             found[seed] = run
     return found
-
-
-def _train_side_by_side(setup: TrialSetup, runs: list[Run], parallel: int) -> None:
-    """Train `runs`: one after another locally, up to `parallel` at once remotely."""
-    local = setup.loaded.spec.compute.backend == "local"
-    workers = 1 if local else max(1, min(parallel, len(runs)))
-    if workers == 1:
-        for run in runs:
-            _stage(setup, run, "train")
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(_stage, setup, run, "train") for run in runs]:
-            future.result()
 
 
 def _stage(setup: TrialSetup, run: Run, name: str) -> None:

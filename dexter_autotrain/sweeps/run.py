@@ -5,7 +5,6 @@ kept, a trial the kill interrupted is marked failed and tried again."""
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from dexter_autotrain.sweeps.study import (
     open_study,
     trial_rows,
 )
-from dexter_autotrain.sweeps.trial import TrialSetup, start_trial_run, train_trial
+from dexter_autotrain.sweeps.trial import TrialSetup, side_by_side, start_trial_run, train_trial
 
 SMOKE_TRIALS = 3
 
@@ -233,13 +232,8 @@ def _run_trials(setup: TrialSetup, study: Any, sweep: Sweep) -> None:
                 trial = study.ask()
             _one_trial(setup, study, trial, sweep)
 
-    workers = 1 if local else min(sweep.parallel, max(budget[0], 1))
-    if workers == 1:
-        work()
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(work) for _ in range(workers)]:
-            future.result()
+    slots = max(1, min(sweep.parallel, budget[0]))  # each slot asks for trials until none is left
+    side_by_side(setup, sweep.parallel, [work] * slots)
 
 
 def _one_trial(setup: TrialSetup, study: Any, trial: Any, sweep: Sweep) -> None:

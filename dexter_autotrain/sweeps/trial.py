@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,24 @@ def _link(source: str, target: str) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def side_by_side(setup: TrialSetup, parallel: int, tasks: list[Callable[[], None]]) -> None:
+    """Run `tasks` (trainings, or loops that train): one after another on the local backend,
+    in this thread, where Ctrl-C and SIGTERM arrive; up to `parallel` at once on a remote one.
+
+    Raises:
+        The first task's error, once every task has ended.
+    """
+    local = setup.loaded.spec.compute.backend == "local"
+    workers = 1 if local else max(1, min(parallel, len(tasks)))
+    if workers == 1:
+        for task in tasks:
+            task()
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(task) for task in tasks]:
+            future.result()
 
 
 def train_trial(setup: TrialSetup, trial: Any, run: Run) -> float:
